@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The socket between `jefe` and `jefe-setup`.  Modeled on chrony's
+ * candm: a fixed-size request checked for length, magic and version before
+ * anything else is looked at, and a reply header followed by a JSON
+ * payload (the report document of report.h).
+ *
+ * The socket is SOCK_SEQPACKET: one request is one message, so the daemon
+ * never waits for the rest of a request.  The reply is a header message
+ * followed by payload messages of at most IPC_CHUNK bytes.
+ */
+#ifndef JEFE_IPC_H
+#define JEFE_IPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_SOCKET_PATH	"/run/jefe/jefe.sock"
+#define IPC_MAGIC	0x4a454645u	/* "JEFE" */
+#define IPC_VERSION	1
+#define IPC_LAYER_MAX	32
+#define IPC_CHUNK	65536
+#define IPC_MAX_PAYLOAD	(16u << 20)
+
+enum ipc_command {
+	IPC_CMD_STATUS = 1,
+	IPC_CMD_ENFORCE = 2,
+	IPC_CMD_RELOAD = 3,
+};
+
+#define IPC_FLAG_DRY_RUN 0x1u
+
+/* Decoded request.  layer is "" for all layers. */
+struct ipc_request {
+	uint16_t command;
+	uint32_t flags;
+	char layer[IPC_LAYER_MAX];
+};
+
+/* On the wire: magic u32, version u16, command u16, flags u32, layer[32]; little endian. */
+#define IPC_REQUEST_SIZE (4 + 2 + 2 + 4 + IPC_LAYER_MAX)
+/* On the wire: magic u32, version u16, reserved u16, status i32, length u32. */
+#define IPC_REPLY_HEADER_SIZE (4 + 2 + 2 + 4 + 4)
+
+int ipc_request_encode(const struct ipc_request *req, uint8_t *buf, size_t size);
+/* -JEFE_EPROTO for a bad length, magic, command, flags or layer; -JEFE_EVERSION for another version. */
+int ipc_request_decode(const uint8_t *buf, size_t len, struct ipc_request *req);
+
+struct ipc_reply_header {
+	int32_t status;		/* 0, or -errno / -JEFE_E* */
+	uint32_t length;	/* payload bytes that follow */
+};
+int ipc_reply_header_encode(const struct ipc_reply_header *h, uint8_t *buf, size_t size);
+int ipc_reply_header_decode(const uint8_t *buf, size_t len, struct ipc_reply_header *h);
+
+/* Client side: connect (-ENOENT/-ECONNREFUSED when no daemon runs). */
+int ipc_connect(const char *path, int *fd_out);
+/* Send a request and read the whole reply; *payload is malloc'ed, NUL-terminated. */
+int ipc_call(int fd, const struct ipc_request *req, int32_t *status, char **payload,
+	     size_t *len);
+
+/* Server side. */
+int ipc_listen(const char *path, unsigned int mode, int gid, int *fd_out);
+int ipc_send_reply(int fd, int32_t status, const char *payload, size_t len);
+
+#endif

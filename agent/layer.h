@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one interface every hardening layer implements.
+ *
+ * A layer keeps its desired state in a private object made by load() from
+ * the policy.  The core makes a fresh set of layer objects for each policy
+ * it loads and only swaps them in when every layer accepted it, so a bad
+ * reload never leaves a layer half-configured.
+ *
+ * `jefe status` and the daemon both call check(); `jefe enforce` and the
+ * daemon's repair both call apply().  One code path per verb.
+ */
+#ifndef JEFE_LAYER_H
+#define JEFE_LAYER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "finding.h"
+#include "policy.h"
+
+/* What every layer gets to know about its surroundings. */
+struct jefe_env {
+	const char *root;	/* "/" on a host, a temporary tree in tests */
+	int root_fd;		/* O_DIRECTORY fd of root */
+};
+
+/* Event sources a layer hands the daemon's epoll loop. */
+#define WATCH_MAX_FDS 16
+struct watch_set {
+	int fds[WATCH_MAX_FDS];
+	uint32_t events[WATCH_MAX_FDS];
+	unsigned int n;
+};
+int watch_set_add(struct watch_set *ws, int fd, uint32_t events);
+
+struct layer_ops {
+	const char *name;	/* "sysctl"; also its policy section */
+	const char *title;	/* "kernel parameters", for humans */
+
+	/*
+	 * Build the desired state from the policy: validate the layer's
+	 * section(s) ("name" and "name.*"), adding every problem to errs with
+	 * its file and line.  Returns 0 with *state set, or -JEFE_EPOLICY when
+	 * errs got entries, or -errno.  Must not touch the system.
+	 */
+	int (*load)(void **state, const struct jefe_env *env,
+		    const struct policy *policy, struct policy_errors *errs);
+
+	/* Read-only: compare the system with the desired state. */
+	int (*check)(void *state, struct findings *out);
+
+	/*
+	 * Bring the system to the desired state, all or nothing where the
+	 * target allows it, and report each item with its action.  With
+	 * dry_run, report FINDING_ACTION_WOULD_REPAIR and change nothing.
+	 */
+	int (*apply)(void *state, bool dry_run, struct findings *out);
+
+	/* Optional: add fds the daemon should poll for this layer. */
+	int (*watch)(void *state, struct watch_set *ws);
+
+	/*
+	 * Optional: an fd from watch() is ready.  Drain it and set *recheck
+	 * when the layer should be checked again (the core debounces).
+	 */
+	int (*on_event)(void *state, int fd, uint32_t events, bool *recheck);
+
+	void (*free)(void *state);
+};
+
+/* The explicit table of layers, in apply order (layers.c). */
+extern const struct layer_ops *const jefe_layers[];
+extern const unsigned int jefe_layers_count;
+
+const struct layer_ops *layer_find(const char *name);
+
+/*
+ * `only` selects layers: NULL or "" for all, else a comma-separated list
+ * of names ("sysctl,firewall").  layer_list_check() returns -ENOENT and
+ * points *bad at the first unknown name.
+ */
+bool layer_selected(const char *only, const char *name);
+int layer_list_check(const char *only, const char **bad);
+/* True when section is "name" or "name.<something>" for a known layer, or "agent". */
+bool layer_owns_section(const char *section);
+
+/* A loaded set: one state per layer in the table. */
+#define LAYER_MAX 16
+struct layer_set {
+	void *state[LAYER_MAX];
+	enum policy_mode mode[LAYER_MAX];
+	const struct jefe_env *env;
+};
+
+/* Load every layer from policy; on any error nothing is kept. */
+int layer_set_load(struct layer_set *set, const struct jefe_env *env,
+		   const struct policy *policy, struct policy_errors *errs);
+void layer_set_free(struct layer_set *set);
+
+/*
+ * Run check or apply on every layer (or only those selected by `only`).
+ * A layer that fails adds an error finding and the others carry on; the
+ * return value is 0 unless something fatal (-ENOMEM) happened.
+ * enforce_only: apply only the layers whose mode is enforce (the daemon);
+ * `jefe enforce` applies whatever it is asked.
+ */
+int layer_set_check(struct layer_set *set, const char *only, struct findings *out);
+int layer_set_apply(struct layer_set *set, const char *only, bool dry_run,
+		    bool enforce_only, struct findings *out);
+
+#endif

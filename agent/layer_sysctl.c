@@ -1,0 +1,747 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Layer 1: kernel parameters.
+ *
+ * Each key is read, compared, written and read back through /proc/sys
+ * below the root fd, so tests point the layer at a temporary tree (or at a
+ * bind mount of /proc/sys/net inside a private network namespace).
+ *
+ * kernel.lockdown is not a sysctl: it lives in securityfs and can only be
+ * raised.  A level below the policy that the kernel refuses to raise is
+ * drift that only a reboot fixes; we say so once and never loop on it.
+ *
+ * Writes of one apply are all or nothing: if the kernel rejects a value,
+ * the keys already written in that apply get their old values back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "layer.h"
+#include "layers.h"
+#include "util.h"
+
+#define SYSCTL_LAYER		"sysctl"
+#define SYSCTL_PERSIST_FILE	"/etc/sysctl.d/90-jefe.conf"
+#define LOCKDOWN_KEY		"kernel.lockdown"
+#define LOCKDOWN_PATH		"/sys/kernel/security/lockdown"
+#define VALUE_MAX		256
+
+/*
+ * Benchmark references for the keys we know.  CIS ids are those of the
+ * CIS Debian Linux 12 Benchmark v1.0.1; KSPP is the Kernel Self
+ * Protection Project's recommended settings.
+ */
+static const struct {
+	const char *key;	/* a prefix ending in '.' matches a family */
+	const char *ref;
+} sysctl_refs[] = {
+	{ "kernel.randomize_va_space", "CIS 1.5.1" },
+	{ "kernel.yama.ptrace_scope", "CIS 1.5.2" },
+	{ "fs.suid_dumpable", "CIS 1.5.3" },
+	{ "net.ipv4.ip_forward", "CIS 3.3.1" },
+	{ "net.ipv6.conf.all.forwarding", "CIS 3.3.1" },
+	{ "net.ipv4.conf.all.send_redirects", "CIS 3.3.2" },
+	{ "net.ipv4.conf.default.send_redirects", "CIS 3.3.2" },
+	{ "net.ipv4.icmp_ignore_bogus_error_responses", "CIS 3.3.3" },
+	{ "net.ipv4.icmp_echo_ignore_broadcasts", "CIS 3.3.4" },
+	{ "net.ipv4.conf.all.accept_redirects", "CIS 3.3.5" },
+	{ "net.ipv4.conf.default.accept_redirects", "CIS 3.3.5" },
+	{ "net.ipv6.conf.all.accept_redirects", "CIS 3.3.5" },
+	{ "net.ipv6.conf.default.accept_redirects", "CIS 3.3.5" },
+	{ "net.ipv4.conf.all.secure_redirects", "CIS 3.3.6" },
+	{ "net.ipv4.conf.default.secure_redirects", "CIS 3.3.6" },
+	{ "net.ipv4.conf.all.rp_filter", "CIS 3.3.7" },
+	{ "net.ipv4.conf.default.rp_filter", "CIS 3.3.7" },
+	{ "net.ipv4.conf.all.accept_source_route", "CIS 3.3.8" },
+	{ "net.ipv4.conf.default.accept_source_route", "CIS 3.3.8" },
+	{ "net.ipv6.conf.all.accept_source_route", "CIS 3.3.8" },
+	{ "net.ipv6.conf.default.accept_source_route", "CIS 3.3.8" },
+	{ "net.ipv4.conf.all.log_martians", "CIS 3.3.9" },
+	{ "net.ipv4.conf.default.log_martians", "CIS 3.3.9" },
+	{ "net.ipv4.tcp_syncookies", "CIS 3.3.10" },
+	{ "net.ipv6.conf.all.accept_ra", "CIS 3.3.11" },
+	{ "net.ipv6.conf.default.accept_ra", "CIS 3.3.11" },
+	{ "kernel.", "KSPP" },
+	{ "fs.protected_", "KSPP" },
+	{ "vm.", "KSPP" },
+	{ "dev.tty.", "KSPP" },
+	{ "net.core.bpf_jit_harden", "KSPP" },
+};
+
+enum sysctl_kind {
+	SYSCTL_KIND_PROC,	/* a file under /proc/sys */
+	SYSCTL_KIND_LOCKDOWN,	/* the securityfs lockdown file */
+};
+
+struct sysctl_item {
+	char *key;		/* as the admin wrote it */
+	char *path;		/* "/proc/sys/net/ipv4/..." */
+	char *value;		/* normalized desired value */
+	const char *ref;
+	enum sysctl_kind kind;
+	bool required;
+	int wd;			/* inotify watch, -1 when none */
+};
+
+struct sysctl_state {
+	const struct jefe_env *env;
+	struct sysctl_item *items;
+	size_t n_items;
+	bool persist;
+	char *persist_file;
+	int inotify_fd;
+};
+
+static const char *const lockdown_levels[] = { "none", "integrity", "confidentiality" };
+
+static int lockdown_level(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(lockdown_levels); i++)
+		if (strcmp(lockdown_levels[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const char *sysctl_ref(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sysctl_refs); i++) {
+		const char *k = sysctl_refs[i].key;
+		size_t len = strlen(k);
+
+		if (k[len - 1] == '.' || k[len - 1] == '_' ?
+		    strncmp(key, k, len) == 0 : strcmp(key, k) == 0)
+			return sysctl_refs[i].ref;
+	}
+	return NULL;
+}
+
+/*
+ * "net.ipv4.conf.all.rp_filter" -> "/proc/sys/net/ipv4/conf/all/rp_filter".
+ * A key may also be written with slashes, which is the only way to name an
+ * interface whose own name has a dot, such as the VLAN "eth0.100":
+ * "net/ipv4/conf/eth0.100/rp_filter" (busybox sysctl.c has the same rule).
+ */
+static int sysctl_key_to_path(const char *key, char *buf, size_t size)
+{
+	bool slashes = strchr(key, '/') != NULL;
+	size_t len = strlen("/proc/sys/");
+
+	if (snprintf(buf, size, "/proc/sys/%s", key) >= (int)size)
+		return -ENAMETOOLONG;
+	if (!slashes)
+		for (char *p = buf + len; *p; p++)
+			if (*p == '.')
+				*p = '/';
+	return 0;
+}
+
+static bool sysctl_key_valid(const char *key)
+{
+	if (!*key || key[0] == '.' || key[0] == '/' || strstr(key, "..") || strstr(key, "//"))
+		return false;
+	for (const char *p = key; *p; p++)
+		if (!(( *p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-' ||
+		      *p == '/' || *p == '@' || *p == ':'))
+			return false;
+	return strchr(key, '.') || strchr(key, '/');
+}
+
+/* Collapse runs of white space to one space: "32768\t60999\n" -> "32768 60999". */
+static void value_normalize(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+	bool space = false;
+
+	while (*in == ' ' || *in == '\t' || *in == '\n')
+		in++;
+	for (; *in && o + 1 < size; in++) {
+		if (*in == ' ' || *in == '\t' || *in == '\n') {
+			space = true;
+			continue;
+		}
+		if (space && o + 2 < size)
+			out[o++] = ' ';
+		space = false;
+		out[o++] = *in;
+	}
+	out[o] = '\0';
+}
+
+static void sysctl_state_free(void *p)
+{
+	struct sysctl_state *st = p;
+
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n_items; i++) {
+		free(st->items[i].key);
+		free(st->items[i].path);
+		free(st->items[i].value);
+	}
+	free(st->items);
+	free(st->persist_file);
+	if (st->inotify_fd >= 0)
+		close(st->inotify_fd);
+	free(st);
+}
+
+static int sysctl_item_add(struct sysctl_state *st, const struct policy_entry *e,
+			   struct policy_errors *errs)
+{
+	char path[PATH_MAX], value[VALUE_MAX];
+	struct sysctl_item *it, *v;
+	enum sysctl_kind kind = SYSCTL_KIND_PROC;
+
+	if (!sysctl_key_valid(e->key))
+		return policy_error_at(errs, e, "'%s' is not a sysctl name (a.b.c or a/b/c)", e->key);
+	value_normalize(e->value, value, sizeof(value));
+	if (!*value)
+		return policy_error_at(errs, e, "%s has an empty value", e->key);
+
+	if (strcmp(e->key, LOCKDOWN_KEY) == 0) {
+		if (lockdown_level(value) < 0)
+			return policy_error_at(errs, e,
+					       "invalid value '%s' for kernel.lockdown: none, integrity or confidentiality",
+					       value);
+		kind = SYSCTL_KIND_LOCKDOWN;
+		snprintf(path, sizeof(path), "%s", LOCKDOWN_PATH);
+	} else {
+		/* /proc/sys values are numbers or short words; reject what cannot be one. */
+		for (const char *p = value; *p; p++)
+			if (*p == '=' || *p == '\\' || (unsigned char)*p < 0x20)
+				return policy_error_at(errs, e, "invalid value '%s' for %s",
+						       e->value, e->key);
+		if (sysctl_key_to_path(e->key, path, sizeof(path)))
+			return policy_error_at(errs, e, "sysctl name too long: %s", e->key);
+	}
+
+	v = realloc(st->items, (st->n_items + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	st->items = v;
+	it = &st->items[st->n_items];
+	memset(it, 0, sizeof(*it));
+	it->wd = -1;
+	it->kind = kind;
+	it->ref = sysctl_ref(e->key);
+	it->key = strdup(e->key);
+	it->path = strdup(path);
+	it->value = strdup(value);
+	if (!it->key || !it->path || !it->value) {
+		free(it->key);
+		free(it->path);
+		free(it->value);
+		return -ENOMEM;
+	}
+	st->n_items++;
+	return 0;
+}
+
+static struct sysctl_item *sysctl_item_find(struct sysctl_state *st, const char *key)
+{
+	for (size_t i = 0; i < st->n_items; i++)
+		if (strcmp(st->items[i].key, key) == 0)
+			return &st->items[i];
+	return NULL;
+}
+
+static int sysctl_load(void **state, const struct jefe_env *env, const struct policy *policy,
+		       struct policy_errors *errs)
+{
+	struct sysctl_state *st = calloc(1, sizeof(*st));
+	const struct policy_entry *e, *required = NULL;
+	size_t errs_before = errs->n, it = 0;
+	int err = 0;
+
+	if (!st)
+		return -ENOMEM;
+	st->env = env;
+	st->inotify_fd = -1;
+	st->persist = true;
+	st->persist_file = strdup(SYSCTL_PERSIST_FILE);
+	if (!st->persist_file) {
+		err = -ENOMEM;
+		goto out;
+	}
+
+	while ((e = policy_next(policy, SYSCTL_LAYER, &it))) {
+		/* Keys without a dot or slash are the layer's own settings. */
+		if (strcmp(e->key, "mode") == 0) {
+			continue;	/* the core validated it */
+		} else if (strcmp(e->key, "required") == 0) {
+			required = e;
+		} else if (strcmp(e->key, "persist") == 0) {
+			if (policy_parse_bool(e, &st->persist, errs) == -ENOMEM)
+				err = -ENOMEM;
+		} else if (strcmp(e->key, "persist_file") == 0) {
+			if (e->value[0] != '/' || strstr(e->value, "..")) {
+				policy_error_at(errs, e, "persist_file must be an absolute path without '..'");
+			} else {
+				free(st->persist_file);
+				st->persist_file = strdup(e->value);
+				if (!st->persist_file)
+					err = -ENOMEM;
+			}
+		} else if (!strchr(e->key, '.') && !strchr(e->key, '/')) {
+			policy_error_at(errs, e,
+					"unknown key '%s' in [sysctl] (sysctl names contain a dot; settings are mode, required, persist, persist_file)",
+					e->key);
+		} else {
+			err = sysctl_item_add(st, e, errs);
+		}
+		if (err)
+			goto out;
+	}
+
+	if (required) {
+		struct strv keys = { 0 };
+
+		err = strv_split(&keys, required->value, ", \t");
+		for (size_t i = 0; !err && i < keys.n; i++) {
+			struct sysctl_item *item = sysctl_item_find(st, keys.v[i]);
+
+			if (item)
+				item->required = true;
+			else
+				policy_error_at(errs, required,
+						"required key '%s' has no value in [sysctl]", keys.v[i]);
+		}
+		strv_free(&keys);
+		if (err)
+			goto out;
+	}
+	if (errs->n > errs_before)
+		err = -JEFE_EPOLICY;
+out:
+	if (err) {
+		sysctl_state_free(st);
+		return err;
+	}
+	*state = st;
+	return 0;
+}
+
+/* Read the current value.  For lockdown, the bracketed level of "none [integrity] confidentiality". */
+static int sysctl_item_read(const struct sysctl_state *st, const struct sysctl_item *it,
+			    char *out, size_t size)
+{
+	char raw[4096];
+	ssize_t n = root_read_file(st->env->root_fd, it->path, raw, sizeof(raw));
+
+	if (n < 0)
+		return (int)n;
+	if (it->kind == SYSCTL_KIND_LOCKDOWN) {
+		char *open = strchr(raw, '['), *close = open ? strchr(open, ']') : NULL;
+
+		if (!open || !close)
+			return -EBADMSG;
+		*close = '\0';
+		snprintf(out, size, "%s", open + 1);
+		return 0;
+	}
+	value_normalize(raw, out, size);
+	return 0;
+}
+
+static int sysctl_item_write(const struct sysctl_state *st, const struct sysctl_item *it,
+			     const char *value)
+{
+	int fd = openat(st->env->root_fd, root_rel(it->path), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	size_t len = strlen(value);
+	ssize_t n;
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	/* /proc/sys takes one write(2) per value; a short write is an error. */
+	n = write(fd, value, len);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len)
+		err = -EIO;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	return err;
+}
+
+/* Is the current lockdown level at least the wanted one? */
+static bool lockdown_satisfied(const char *actual, const char *wanted)
+{
+	return lockdown_level(actual) >= lockdown_level(wanted);
+}
+
+static bool sysctl_item_compliant(const struct sysctl_item *it, const char *actual)
+{
+	if (it->kind == SYSCTL_KIND_LOCKDOWN)
+		return lockdown_satisfied(actual, it->value);
+	return strcmp(actual, it->value) == 0;
+}
+
+/* The finding for an item that could not be read. */
+static int sysctl_report_unreadable(const struct sysctl_item *it, int err, struct findings *out)
+{
+	bool absent = err == -ENOENT;
+	char note[160];
+
+	if (absent)
+		snprintf(note, sizeof(note), "%s on this kernel%s",
+			 it->kind == SYSCTL_KIND_LOCKDOWN ? "no lockdown LSM" : "not present",
+			 it->required ? " (required by the policy)" : "");
+	else
+		snprintf(note, sizeof(note), "cannot read %s: %s", it->path, jefe_strerror(err));
+	return findings_add(out, &(struct finding){
+		.layer = SYSCTL_LAYER,
+		.item = it->key,
+		.expected = it->value,
+		.ref = it->ref,
+		.note = note,
+		.state = absent && !it->required ? FINDING_UNSUPPORTED : FINDING_ERROR,
+	});
+}
+
+/* ---- persistence: /etc/sysctl.d, so early boot gets the values before the agent runs ---- */
+
+static int sysctl_persist_render(const struct sysctl_state *st, char **out)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	if (!fp)
+		return -ENOMEM;
+	fprintf(fp, "# Written by jefe (JefeLinux agent) from its policy; edits are drift.\n"
+		    "# Applied at boot by sysctl before the agent starts.\n");
+	for (size_t i = 0; i < st->n_items; i++) {
+		const struct sysctl_item *it = &st->items[i];
+
+		/* Lockdown is raised by the agent (or lockdown= on the command line). */
+		if (it->kind == SYSCTL_KIND_LOCKDOWN)
+			continue;
+		/* A key this kernel lacks would make `sysctl -p` fail at boot. */
+		if (faccessat(st->env->root_fd, root_rel(it->path), F_OK, 0) < 0)
+			continue;
+		fprintf(fp, "%s = %s\n", it->key, it->value);
+	}
+	if (fclose(fp) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*out = buf;
+	return 0;
+}
+
+static int sysctl_persist(struct sysctl_state *st, bool apply, bool dry_run, struct findings *out)
+{
+	char *want = NULL, *have = NULL, item[PATH_MAX + 16];
+	struct finding f = { .layer = SYSCTL_LAYER, .ref = NULL };
+	int err;
+
+	if (!st->persist)
+		return 0;
+	err = sysctl_persist_render(st, &want);
+	if (err)
+		return err;
+	snprintf(item, sizeof(item), "persist:%s", st->persist_file);
+	f.item = item;
+	err = root_read_file_alloc(st->env->root_fd, st->persist_file, &have, NULL);
+	if (err && err != -ENOENT) {
+		f.state = FINDING_ERROR;
+		f.note = "cannot read the persistence file";
+		goto add;
+	}
+	if (have && strcmp(have, want) == 0) {
+		f.state = FINDING_COMPLIANT;
+		goto add;
+	}
+	f.state = FINDING_DRIFT;
+	f.expected = "written by jefe";
+	f.actual = have ? "modified" : "missing";
+	if (!apply)
+		goto add;
+	if (dry_run) {
+		f.action = FINDING_ACTION_WOULD_REPAIR;
+		goto add;
+	}
+	{
+		char dir[PATH_MAX];
+		char *slash;
+
+		snprintf(dir, sizeof(dir), "%s", st->persist_file);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			err = root_mkdir_p(st->env->root_fd, dir, 0755);
+		} else {
+			err = 0;
+		}
+	}
+	if (!err)
+		err = root_write_file_atomic(st->env->root_fd, st->persist_file, want,
+					     strlen(want), 0644);
+	f.action = err ? FINDING_ACTION_FAILED : FINDING_ACTION_REPAIRED;
+	if (err)
+		f.note = jefe_strerror(err);
+add:
+	err = findings_add(out, &f);
+	free(want);
+	free(have);
+	return err;
+}
+
+static int sysctl_check(void *state, struct findings *out)
+{
+	struct sysctl_state *st = state;
+
+	for (size_t i = 0; i < st->n_items; i++) {
+		const struct sysctl_item *it = &st->items[i];
+		char actual[VALUE_MAX];
+		int err = sysctl_item_read(st, it, actual, sizeof(actual));
+
+		if (err) {
+			err = sysctl_report_unreadable(it, err, out);
+		} else {
+			bool ok = sysctl_item_compliant(it, actual);
+
+			err = findings_add(out, &(struct finding){
+				.layer = SYSCTL_LAYER,
+				.item = it->key,
+				.expected = it->value,
+				.actual = actual,
+				.ref = it->ref,
+				.state = ok ? FINDING_COMPLIANT : FINDING_DRIFT,
+			});
+		}
+		if (err)
+			return err;
+	}
+	return sysctl_persist(st, false, false, out);
+}
+
+struct sysctl_undo {
+	const struct sysctl_item *item;
+	char old[VALUE_MAX];
+};
+
+static int sysctl_apply(void *state, bool dry_run, struct findings *out)
+{
+	struct sysctl_state *st = state;
+	struct findings local = { 0 };
+	struct sysctl_undo *undo;
+	size_t n_undo = 0;
+	const struct sysctl_item *failed = NULL;
+	int err = 0, failed_err = 0;
+
+	undo = calloc(st->n_items ? st->n_items : 1, sizeof(*undo));
+	if (!undo)
+		return -ENOMEM;
+
+	/* Plain sysctls first: they can be undone if a later one is refused. */
+	for (size_t i = 0; i < st->n_items && !failed; i++) {
+		const struct sysctl_item *it = &st->items[i];
+		char actual[VALUE_MAX], after[VALUE_MAX];
+		struct finding f = {
+			.layer = SYSCTL_LAYER, .item = it->key, .expected = it->value,
+			.ref = it->ref, .state = FINDING_DRIFT,
+		};
+
+		if (it->kind != SYSCTL_KIND_PROC)
+			continue;
+		err = sysctl_item_read(st, it, actual, sizeof(actual));
+		if (err) {
+			err = sysctl_report_unreadable(it, err, &local);
+			if (err)
+				goto out;
+			continue;
+		}
+		f.actual = actual;
+		if (strcmp(actual, it->value) == 0) {
+			f.state = FINDING_COMPLIANT;
+		} else if (dry_run) {
+			f.action = FINDING_ACTION_WOULD_REPAIR;
+		} else {
+			err = sysctl_item_write(st, it, it->value);
+			if (!err)
+				err = sysctl_item_read(st, it, after, sizeof(after));
+			if (!err && strcmp(after, it->value) != 0)
+				err = -EINVAL;	/* the kernel clamped or ignored it */
+			if (err) {
+				failed = it;
+				failed_err = err;
+				/* A partial write may have changed it: undo it with the rest. */
+				undo[n_undo].item = it;
+				snprintf(undo[n_undo++].old, VALUE_MAX, "%s", actual);
+				break;
+			}
+			undo[n_undo].item = it;
+			snprintf(undo[n_undo++].old, VALUE_MAX, "%s", actual);
+			f.action = FINDING_ACTION_REPAIRED;
+		}
+		err = findings_add(&local, &f);
+		if (err)
+			goto out;
+	}
+
+	if (failed) {
+		char note[320];
+
+		/* All or nothing: put back what this apply changed. */
+		for (size_t i = n_undo; i-- > 0;)
+			(void)sysctl_item_write(st, undo[i].item, undo[i].old);
+		findings_reset(&local);
+		snprintf(note, sizeof(note),
+			 "the kernel refused %s = %s (%s); the %zu other value(s) written by this apply were restored",
+			 failed->key, failed->value, jefe_strerror(failed_err), n_undo - 1);
+		err = findings_add(&local, &(struct finding){
+			.layer = SYSCTL_LAYER, .item = failed->key, .expected = failed->value,
+			.ref = failed->ref, .state = FINDING_DRIFT,
+			.action = FINDING_ACTION_FAILED, .note = note,
+		});
+		if (err)
+			goto out;
+		/* The other items are as check() sees them after the rollback. */
+		for (size_t i = 0; i < st->n_items; i++) {
+			const struct sysctl_item *it = &st->items[i];
+			char actual[VALUE_MAX];
+
+			if (it == failed || it->kind != SYSCTL_KIND_PROC)
+				continue;
+			err = sysctl_item_read(st, it, actual, sizeof(actual));
+			err = err ? sysctl_report_unreadable(it, err, &local) :
+				findings_add(&local, &(struct finding){
+					.layer = SYSCTL_LAYER, .item = it->key,
+					.expected = it->value, .actual = actual, .ref = it->ref,
+					.state = strcmp(actual, it->value) ? FINDING_DRIFT : FINDING_COMPLIANT,
+				});
+			if (err)
+				goto out;
+		}
+	}
+
+	/* Lockdown last: it cannot be undone, so only once the rest went in. */
+	for (size_t i = 0; i < st->n_items; i++) {
+		const struct sysctl_item *it = &st->items[i];
+		char actual[VALUE_MAX], after[VALUE_MAX];
+		struct finding f = {
+			.layer = SYSCTL_LAYER, .item = it->key, .expected = it->value,
+			.ref = it->ref, .state = FINDING_DRIFT,
+		};
+
+		if (it->kind != SYSCTL_KIND_LOCKDOWN)
+			continue;
+		err = sysctl_item_read(st, it, actual, sizeof(actual));
+		if (err) {
+			err = sysctl_report_unreadable(it, err, &local);
+			if (err)
+				goto out;
+			continue;
+		}
+		f.actual = actual;
+		if (lockdown_satisfied(actual, it->value)) {
+			f.state = FINDING_COMPLIANT;
+		} else if (failed) {
+			f.action = FINDING_ACTION_FAILED;
+			f.note = "not raised: another key of this apply was refused";
+		} else if (dry_run) {
+			f.action = FINDING_ACTION_WOULD_REPAIR;
+		} else {
+			err = sysctl_item_write(st, it, it->value);
+			if (!err)
+				err = sysctl_item_read(st, it, after, sizeof(after));
+			if (!err && lockdown_satisfied(after, it->value)) {
+				f.action = FINDING_ACTION_REPAIRED;
+			} else {
+				/* The kernel only lets lockdown go up, and some kernels not even that. */
+				f.action = FINDING_ACTION_CANNOT_FIX;
+				f.note = "the kernel refused to raise lockdown; boot with lockdown=<level> on the command line";
+			}
+		}
+		err = findings_add(&local, &f);
+		if (err)
+			goto out;
+	}
+
+	err = sysctl_persist(st, !failed, dry_run, &local);
+	if (!err)
+		err = findings_append(out, &local);
+out:
+	findings_free(&local);
+	free(undo);
+	return err;
+}
+
+static int sysctl_watch(void *state, struct watch_set *ws)
+{
+	struct sysctl_state *st = state;
+
+	if (st->inotify_fd < 0) {
+		st->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (st->inotify_fd < 0)
+			return -errno;
+	}
+	/*
+	 * A write(2) to a /proc/sys file raises IN_MODIFY like any other
+	 * file (vfs_write calls fsnotify_modify), so `sysctl -w` is seen at
+	 * once.  Changes made inside the kernel are not: the backstop timer
+	 * catches those.
+	 */
+	for (size_t i = 0; i < st->n_items; i++) {
+		struct sysctl_item *it = &st->items[i];
+		int fd;
+
+		if (it->wd >= 0)
+			continue;
+		fd = openat(st->env->root_fd, root_rel(it->path), O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			continue;	/* absent key: reported by check */
+		{
+			char proc_path[64];
+
+			snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", fd);
+			it->wd = inotify_add_watch(st->inotify_fd, proc_path, IN_MODIFY);
+		}
+		close(fd);
+	}
+	return watch_set_add(ws, st->inotify_fd, EPOLLIN);
+}
+
+static int sysctl_on_event(void *state, int fd, uint32_t events, bool *recheck)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	(void)state;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		*recheck = true;
+	}
+	return 0;
+}
+
+const struct layer_ops layer_sysctl_ops = {
+	.name = SYSCTL_LAYER,
+	.title = "kernel parameters",
+	.load = sysctl_load,
+	.check = sysctl_check,
+	.apply = sysctl_apply,
+	.watch = sysctl_watch,
+	.on_event = sysctl_on_event,
+	.free = sysctl_state_free,
+};

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static const struct {
+	const char *name;
+	int facility;
+} facilities[] = {
+	{ "daemon", LOG_DAEMON }, { "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV },
+	{ "user", LOG_USER }, { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+	{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+
+int log_facility_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcmp(facilities[i].name, name) == 0)
+			return facilities[i].facility;
+	return -EINVAL;
+}
+
+const char *log_facility_name(int facility)
+{
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (facilities[i].facility == facility)
+			return facilities[i].name;
+	return "?";
+}
+
+int log_open(struct logger *lg, const char *ident, int facility,
+	     const char *socket_path, bool to_stderr)
+{
+	lg->ident = ident;
+	lg->facility = facility;
+	lg->to_stderr = to_stderr;
+	lg->sock_fd = -1;
+	if (socket_path) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		int fd;
+
+		if (strlen(socket_path) >= sizeof(sun.sun_path))
+			return -ENAMETOOLONG;
+		strcpy(sun.sun_path, socket_path);
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		lg->sock_fd = fd;
+	} else {
+		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+	}
+	return 0;
+}
+
+void log_close(struct logger *lg)
+{
+	if (lg->sock_fd >= 0)
+		close(lg->sock_fd);
+	else
+		closelog();
+	lg->sock_fd = -1;
+}
+
+void log_msg(struct logger *lg, int priority, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	if (lg->to_stderr)
+		fprintf(stderr, "%s: %s\n", lg->ident, msg);
+	if (lg->sock_fd >= 0) {
+		char line[2200];
+		int n = snprintf(line, sizeof(line), "<%d>%s[%ld]: %s",
+				 lg->facility | LOG_PRI(priority), lg->ident,
+				 (long)getpid(), msg);
+
+		if (n > 0)
+			/* A test listener that went away must not stop the daemon. */
+			(void)send(lg->sock_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
+				   MSG_DONTWAIT | MSG_NOSIGNAL);
+	} else {
+		syslog(priority, "%s", msg);
+	}
+}

@@ -1,0 +1,746 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Policy loading.  inih does the INI syntax; this file adds what inih
+ * leaves out: line numbers (Debian builds inih without INI_HANDLER_LINENO,
+ * so our reader counts the lines it hands over), section validation, the
+ * "duplicate key in one file" rule, merging of later files over earlier
+ * ones, and the [agent] keyword table.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "layer.h"
+#include "log.h"
+#include "policy.h"
+#include "util.h"
+
+/* ---- errors ---- */
+
+static int errors_push(struct policy_errors *errs, char *msg)
+{
+	if (errs->n == errs->cap) {
+		size_t cap = errs->cap ? errs->cap * 2 : 8;
+		char **m = realloc(errs->msgs, cap * sizeof(*m));
+
+		if (!m) {
+			free(msg);
+			return -ENOMEM;
+		}
+		errs->msgs = m;
+		errs->cap = cap;
+	}
+	errs->msgs[errs->n++] = msg;
+	return 0;
+}
+
+static int errors_vadd(struct policy_errors *errs, const char *file, int line,
+		       const char *fmt, va_list ap)
+{
+	char *text = NULL, *msg = NULL;
+	int n;
+
+	if (vasprintf(&text, fmt, ap) < 0)
+		return -ENOMEM;
+	if (line > 0)
+		n = asprintf(&msg, "%s line %d: %s", file, line, text);
+	else
+		n = asprintf(&msg, "%s: %s", file, text);
+	free(text);
+	if (n < 0)
+		return -ENOMEM;
+	return errors_push(errs, msg);
+}
+
+int policy_errors_add(struct policy_errors *errs, const char *file, int line,
+		      const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = errors_vadd(errs, file, line, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int policy_error_at(struct policy_errors *errs, const struct policy_entry *e,
+		    const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = errors_vadd(errs, e->file, e->line, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+void policy_errors_free(struct policy_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->msgs[i]);
+	free(errs->msgs);
+	errs->msgs = NULL;
+	errs->n = errs->cap = 0;
+}
+
+/* ---- the [agent] keyword table: parsing, defaults and dumping ---- */
+
+struct agent_key {
+	const char *key;
+	const char *default_value;
+	int (*parse)(struct policy *p, const char *value);
+	const char *help;
+};
+
+static int parse_mode_value(const char *value, enum policy_mode *out)
+{
+	if (strcmp(value, "enforce") == 0)
+		*out = POLICY_MODE_ENFORCE;
+	else if (strcmp(value, "report") == 0)
+		*out = POLICY_MODE_REPORT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int agent_parse_mode(struct policy *p, const char *value)
+{
+	return parse_mode_value(value, &p->mode);
+}
+
+static int agent_parse_interval(struct policy *p, const char *value)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (errno || end == value || *end || value[0] == '-' || v < 1 || v > 86400)
+		return -EINVAL;
+	p->check_interval = (unsigned int)v;
+	return 0;
+}
+
+static int agent_parse_facility(struct policy *p, const char *value)
+{
+	int f = log_facility_parse(value);
+
+	if (f < 0)
+		return f;
+	p->log_facility = f;
+	return 0;
+}
+
+static int agent_parse_group(struct policy *p, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (!copy)
+		return -ENOMEM;
+	free(p->status_group);
+	p->status_group = copy;
+	return 0;
+}
+
+static const struct agent_key agent_keys[] = {
+	{ "mode", "enforce", agent_parse_mode,
+	  "enforce (repair drift) or report (only report it); a layer's own `mode` wins" },
+	{ "check_interval", "300", agent_parse_interval,
+	  "seconds between full checks, the backstop behind event-driven checks (1-86400)" },
+	{ "log_facility", "daemon", agent_parse_facility,
+	  "syslog facility of the daemon's lines" },
+	{ "status_group", "", agent_parse_group,
+	  "group whose members may run `jefe status` through the daemon (empty: root only)" },
+};
+
+static const struct agent_key *agent_key_find(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(agent_keys); i++)
+		if (strcmp(agent_keys[i].key, key) == 0)
+			return &agent_keys[i];
+	return NULL;
+}
+
+/* ---- entries ---- */
+
+static struct policy_entry *entry_find(const struct policy *p, const char *section,
+				       const char *key)
+{
+	for (size_t i = 0; i < p->n_entries; i++)
+		if (strcmp(p->entries[i].section, section) == 0 &&
+		    strcmp(p->entries[i].key, key) == 0)
+			return &p->entries[i];
+	return NULL;
+}
+
+const struct policy_entry *policy_get(const struct policy *p, const char *section,
+				      const char *key)
+{
+	return entry_find(p, section, key);
+}
+
+const struct policy_entry *policy_next(const struct policy *p, const char *section,
+				       size_t *it)
+{
+	while (*it < p->n_entries) {
+		const struct policy_entry *e = &p->entries[(*it)++];
+
+		if (strcmp(e->section, section) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static int entry_add(struct policy *p, const char *section, const char *key,
+		     const char *value, char *file, int line)
+{
+	struct policy_entry *e;
+
+	if (p->n_entries == p->cap_entries) {
+		size_t cap = p->cap_entries ? p->cap_entries * 2 : 64;
+		struct policy_entry *v = realloc(p->entries, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		p->entries = v;
+		p->cap_entries = cap;
+	}
+	e = &p->entries[p->n_entries];
+	e->section = strdup(section);
+	e->key = strdup(key);
+	e->value = strdup(value);
+	e->file = file;
+	e->line = line;
+	if (!e->section || !e->key || !e->value) {
+		free(e->section);
+		free(e->key);
+		free(e->value);
+		return -ENOMEM;
+	}
+	p->n_entries++;
+	return 0;
+}
+
+static int entry_set_value(struct policy_entry *e, const char *value, char *file, int line)
+{
+	char *v = strdup(value);
+
+	if (!v)
+		return -ENOMEM;
+	free(e->value);
+	e->value = v;
+	e->file = file;
+	e->line = line;
+	return 0;
+}
+
+/* ---- parsing one file ---- */
+
+struct parse_ctx {
+	struct policy *policy;
+	struct policy_errors *errs;
+	FILE *stream;
+	char *file;		/* interned in policy->files */
+	int line;		/* line most recently handed to inih */
+	bool continuation;	/* that line continues the previous value */
+	bool after_key;		/* the previous content line was key = value */
+	bool section_ok;	/* the current section is known */
+	int err;		/* -ENOMEM and the like: stop */
+};
+
+/*
+ * inih calls us once per physical line; we count lines and look at each
+ * one before inih does, to know its number, to validate section headers
+ * with their line, and to recognize continuation lines.
+ */
+static char *policy_reader(char *str, int num, void *stream)
+{
+	struct parse_ctx *ctx = stream;
+	const char *s;
+	size_t len;
+
+	if (!fgets(str, num, ctx->stream))
+		return NULL;
+	ctx->line++;
+	len = strlen(str);
+	if (len > 0 && str[len - 1] != '\n' && !feof(ctx->stream)) {
+		int c;
+
+		policy_errors_add(ctx->errs, ctx->file, ctx->line,
+				  "line too long (at most %d characters; continue a long value on indented lines)",
+				  num - 2);
+		while ((c = fgetc(ctx->stream)) != EOF && c != '\n')
+			;
+		str[0] = '\0';	/* hand inih an empty line: the error is ours */
+		return str;
+	}
+
+	s = str;
+	ctx->continuation = (*s == ' ' || *s == '\t') && ctx->after_key;
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	if (*s == '\0' || *s == '#' || *s == ';') {
+		ctx->continuation = false;
+		return str;
+	}
+	if (*s == '[') {
+		char name[128];
+		const char *end = strchr(s, ']');
+
+		ctx->after_key = false;
+		ctx->continuation = false;
+		if (!end || (size_t)(end - s - 1) >= sizeof(name)) {
+			ctx->section_ok = false;
+			return str;	/* inih reports the syntax error */
+		}
+		memcpy(name, s + 1, (size_t)(end - s - 1));
+		name[end - s - 1] = '\0';
+		ctx->section_ok = layer_owns_section(name);
+		if (!ctx->section_ok)
+			policy_errors_add(ctx->errs, ctx->file, ctx->line,
+					  "unknown section [%s]", name);
+		return str;
+	}
+	if (!ctx->continuation)
+		ctx->after_key = strchr(s, '=') || strchr(s, ':');
+	return str;
+}
+
+static int policy_handler(void *user, const char *section, const char *key,
+			  const char *value)
+{
+	struct parse_ctx *ctx = user;
+	struct policy_entry *e;
+
+	if (ctx->err)
+		return 0;
+	if (!ctx->section_ok) {
+		if (section[0] == '\0')
+			policy_errors_add(ctx->errs, ctx->file, ctx->line,
+					  "'%s' is outside of any section", key);
+		return 1;	/* the section was reported once already */
+	}
+	e = entry_find(ctx->policy, section, key);
+	if (ctx->continuation && e && e->file == ctx->file) {
+		/* An indented line continues the value: join with a space. */
+		char *joined = NULL;
+
+		if (asprintf(&joined, "%s %s", e->value, value) < 0) {
+			ctx->err = -ENOMEM;
+			return 0;
+		}
+		free(e->value);
+		e->value = joined;
+		return 1;
+	}
+	if (e && e->file == ctx->file) {
+		policy_errors_add(ctx->errs, ctx->file, ctx->line,
+				  "duplicate key '%s' in [%s] (first set at line %d)",
+				  key, section, e->line);
+		return 1;
+	}
+	if (e)
+		ctx->err = entry_set_value(e, value, ctx->file, ctx->line);
+	else
+		ctx->err = entry_add(ctx->policy, section, key, value, ctx->file, ctx->line);
+	return ctx->err ? 0 : 1;
+}
+
+static int policy_intern_file(struct policy *p, const char *name, char **out)
+{
+	char **v = realloc(p->files, (p->n_files + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	p->files = v;
+	v[p->n_files] = strdup(name);
+	if (!v[p->n_files])
+		return -ENOMEM;
+	*out = v[p->n_files++];
+	return 0;
+}
+
+/* Parse one open stream; fp is consumed. */
+static int policy_parse_stream(struct policy *p, FILE *fp, const char *name,
+			       struct policy_errors *errs)
+{
+	struct parse_ctx ctx = {
+		.policy = p,
+		.errs = errs,
+		.stream = fp,
+		.section_ok = false,
+	};
+	int rc, err;
+
+	err = policy_intern_file(p, name, &ctx.file);
+	if (err) {
+		fclose(fp);
+		return err;
+	}
+	rc = ini_parse_stream(policy_reader, &ctx, policy_handler, &ctx);
+	fclose(fp);
+	if (ctx.err)
+		return ctx.err;
+	/*
+	 * inih returns the line of the first line it could not parse.  Lines
+	 * our handler rejected were reported already; a positive rc here that
+	 * matches no report of ours is a syntax error.
+	 */
+	if (rc > 0) {
+		char prefix[PATH_MAX + 32];
+		bool reported = false;
+
+		snprintf(prefix, sizeof(prefix), "%s line %d:", name, rc);
+		for (size_t i = 0; i < errs->n; i++)
+			if (strncmp(errs->msgs[i], prefix, strlen(prefix)) == 0)
+				reported = true;
+		if (!reported)
+			policy_errors_add(errs, name, rc,
+					  "syntax error (expected [section] or key = value)");
+	} else if (rc < 0) {
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static struct policy *policy_new(void)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	return p;
+}
+
+void policy_free(struct policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_entries; i++) {
+		free(p->entries[i].section);
+		free(p->entries[i].key);
+		free(p->entries[i].value);
+	}
+	free(p->entries);
+	for (size_t i = 0; i < p->n_files; i++)
+		free(p->files[i]);
+	free(p->files);
+	free(p->status_group);
+	free(p);
+}
+
+/* Apply the [agent] table and the per-layer `mode` keys. */
+static int policy_validate_core(struct policy *p, struct policy_errors *errs)
+{
+	int err;
+
+	for (size_t i = 0; i < ARRAY_SIZE(agent_keys); i++) {
+		err = agent_keys[i].parse(p, agent_keys[i].default_value);
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < p->n_entries; i++) {
+		const struct policy_entry *e = &p->entries[i];
+
+		if (strcmp(e->section, "agent") == 0) {
+			const struct agent_key *k = agent_key_find(e->key);
+
+			if (!k) {
+				policy_error_at(errs, e, "unknown key '%s' in [agent]", e->key);
+				continue;
+			}
+			err = k->parse(p, e->value);
+			if (err == -ENOMEM)
+				return err;
+			if (err)
+				policy_error_at(errs, e, "invalid value '%s' for %s: %s",
+						e->value, e->key, k->help);
+		} else if (strcmp(e->key, "mode") == 0 && layer_find(e->section)) {
+			enum policy_mode m;
+
+			if (parse_mode_value(e->value, &m))
+				policy_error_at(errs, e,
+						"invalid mode '%s' for [%s]: enforce or report",
+						e->value, e->section);
+		}
+	}
+	return 0;
+}
+
+static int policy_finish(struct policy *p, struct policy_errors *errs, size_t errs_before,
+			 struct policy **out)
+{
+	int err = policy_validate_core(p, errs);
+
+	if (err) {
+		policy_free(p);
+		return err;
+	}
+	if (errs->n > errs_before) {
+		policy_free(p);
+		return -JEFE_EPOLICY;
+	}
+	*out = p;
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The drop-in directory: "policy.d" beside the main file. */
+static int dropin_dir_of(const char *main_file, char *buf, size_t size)
+{
+	const char *slash = strrchr(main_file, '/');
+	int n;
+
+	if (!slash)
+		n = snprintf(buf, size, "policy.d");
+	else
+		n = snprintf(buf, size, "%.*s/policy.d", (int)(slash - main_file), main_file);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int policy_parse_root_file(struct policy *p, int root_fd, const char *root,
+				  const char *path, struct policy_errors *errs)
+{
+	char shown[PATH_MAX];
+	FILE *fp;
+	int fd, err;
+
+	err = root_join(shown, sizeof(shown), root, path);
+	if (err)
+		return err;
+	fd = openat(root_fd, root_rel(path), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return policy_errors_add(errs, shown, 0, "cannot read: %s", strerror(errno));
+	fp = fdopen(fd, "r");
+	if (!fp) {
+		close(fd);
+		return -errno;
+	}
+	return policy_parse_stream(p, fp, shown, errs);
+}
+
+int policy_load(struct policy **out, int root_fd, const char *root, const char *main_file,
+		struct policy_errors *errs)
+{
+	const char *main_path = main_file ? main_file : POLICY_MAIN_FILE;
+	size_t errs_before = errs->n;
+	struct strv names = { 0 };
+	char dir[PATH_MAX];
+	struct policy *p;
+	DIR *d = NULL;
+	int fd, err;
+
+	p = policy_new();
+	if (!p)
+		return -ENOMEM;
+	err = policy_parse_root_file(p, root_fd, root, main_path, errs);
+	if (err)
+		goto fail;
+
+	err = dropin_dir_of(main_path, dir, sizeof(dir));
+	if (err)
+		goto fail;
+	fd = openat(root_fd, root_rel(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		struct dirent *de;
+
+		d = fdopendir(fd);
+		if (!d) {
+			err = -errno;
+			close(fd);
+			goto fail;
+		}
+		while ((de = readdir(d))) {
+			size_t len = strlen(de->d_name);
+
+			/* Only *.conf, so editor backups and dpkg leftovers are ignored. */
+			if (de->d_name[0] == '.' || len < 6 ||
+			    strcmp(de->d_name + len - 5, ".conf") != 0)
+				continue;
+			err = strv_push(&names, de->d_name);
+			if (err)
+				goto fail;
+		}
+		closedir(d);
+		d = NULL;
+	} else if (errno != ENOENT) {
+		char shown[PATH_MAX];
+
+		root_join(shown, sizeof(shown), root, dir);
+		policy_errors_add(errs, shown, 0, "cannot read directory: %s", strerror(errno));
+	}
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
+	for (size_t i = 0; i < names.n; i++) {
+		char path[PATH_MAX];
+
+		if (snprintf(path, sizeof(path), "%s/%s", dir, names.v[i]) >= (int)sizeof(path)) {
+			err = -ENAMETOOLONG;
+			goto fail;
+		}
+		err = policy_parse_root_file(p, root_fd, root, path, errs);
+		if (err)
+			goto fail;
+	}
+	strv_free(&names);
+	return policy_finish(p, errs, errs_before, out);
+fail:
+	if (d)
+		closedir(d);
+	strv_free(&names);
+	policy_free(p);
+	return err;
+}
+
+int policy_load_files(struct policy **out, char *const *files, size_t n_files,
+		      struct policy_errors *errs)
+{
+	size_t errs_before = errs->n;
+	struct policy *p = policy_new();
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_files; i++) {
+		FILE *fp = fopen(files[i], "re");
+
+		if (!fp) {
+			err = policy_errors_add(errs, files[i], 0, "cannot read: %s", strerror(errno));
+		} else {
+			err = policy_parse_stream(p, fp, files[i], errs);
+		}
+		if (err) {
+			policy_free(p);
+			return err;
+		}
+	}
+	return policy_finish(p, errs, errs_before, out);
+}
+
+/* ---- helpers for layers ---- */
+
+int policy_parse_bool(const struct policy_entry *e, bool *out, struct policy_errors *errs)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(e->value, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(e->value, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	policy_error_at(errs, e, "invalid value '%s' for %s: expected yes or no", e->value, e->key);
+	return -EINVAL;
+}
+
+int policy_parse_uint(const struct policy_entry *e, unsigned long min, unsigned long max,
+		      unsigned long *out, struct policy_errors *errs)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(e->value, &end, 10);
+	if (errno || end == e->value || *end || e->value[0] == '-' || v < min || v > max) {
+		policy_error_at(errs, e, "invalid value '%s' for %s: expected a number from %lu to %lu",
+				e->value, e->key, min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+enum policy_mode policy_layer_mode(const struct policy *p, const char *layer)
+{
+	const struct policy_entry *e = policy_get(p, layer, "mode");
+	enum policy_mode m;
+
+	if (e && parse_mode_value(e->value, &m) == 0)
+		return m;
+	return p->mode;
+}
+
+const char *policy_mode_name(enum policy_mode m)
+{
+	switch (m) {
+	case POLICY_MODE_ENFORCE:
+		return "enforce";
+	case POLICY_MODE_REPORT:
+		return "report";
+	default:
+		return "inherit";
+	}
+}
+
+/* ---- dumping ---- */
+
+static void dump_section(const struct policy *p, const char *section, FILE *out)
+{
+	size_t it = 0;
+	const struct policy_entry *e;
+	bool header = false;
+
+	while ((e = policy_next(p, section, &it))) {
+		if (!header) {
+			fprintf(out, "\n[%s]\n", section);
+			header = true;
+		}
+		fprintf(out, "%s = %s\t# %s:%d\n", e->key, e->value, e->file, e->line);
+	}
+}
+
+int policy_dump(const struct policy *p, FILE *out)
+{
+	fprintf(out, "# effective policy, merged from %zu file(s)\n", p->n_files);
+	for (size_t i = 0; i < p->n_files; i++)
+		fprintf(out, "#   %s\n", p->files[i]);
+	fprintf(out, "\n[agent]\n");
+	for (size_t i = 0; i < ARRAY_SIZE(agent_keys); i++) {
+		const struct policy_entry *e = policy_get(p, "agent", agent_keys[i].key);
+
+		if (e)
+			fprintf(out, "%s = %s\t# %s:%d\n", e->key, e->value, e->file, e->line);
+		else
+			fprintf(out, "%s = %s\t# default\n", agent_keys[i].key,
+				agent_keys[i].default_value);
+	}
+	/* Layer sections in apply order, each followed by its subsections. */
+	for (unsigned int l = 0; l < jefe_layers_count; l++) {
+		const char *name = jefe_layers[l]->name;
+		size_t len = strlen(name);
+		struct strv subs = { 0 };
+
+		dump_section(p, name, out);
+		for (size_t i = 0; i < p->n_entries; i++) {
+			const char *s = p->entries[i].section;
+
+			if (strncmp(s, name, len) == 0 && s[len] == '.' && !strv_contains(&subs, s))
+				if (strv_push(&subs, s))
+					break;
+		}
+		for (size_t i = 0; i < subs.n; i++)
+			dump_section(p, subs.v[i], out);
+		strv_free(&subs);
+	}
+	return ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The policy: INI files read with inih.  The core parses every file into
+ * one merged list of (section, key, value, file, line) entries; later files
+ * override earlier keys.  The core validates [agent] and the section names;
+ * each layer validates its own section(s) in its load() and reports errors
+ * against the entry's file and line.  A policy with any error is refused
+ * whole: callers keep running on the last good one.
+ */
+#ifndef JEFE_POLICY_H
+#define JEFE_POLICY_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define POLICY_MAIN_FILE	"/etc/jefe/jefe.conf"
+#define POLICY_DROPIN_DIR	"/etc/jefe/policy.d"
+
+enum policy_mode {
+	POLICY_MODE_INHERIT = 0,	/* per layer: take [agent] mode */
+	POLICY_MODE_ENFORCE,		/* check, and repair drift */
+	POLICY_MODE_REPORT,		/* check and report only */
+};
+
+struct policy_entry {
+	char *section;
+	char *key;
+	char *value;
+	char *file;		/* where the effective value was set */
+	int line;
+};
+
+struct policy {
+	struct policy_entry *entries;	/* in first-seen order */
+	size_t n_entries;
+	size_t cap_entries;
+	char **files;			/* files read, in order */
+	size_t n_files;
+
+	/* [agent], validated by the core */
+	enum policy_mode mode;
+	unsigned int check_interval;	/* seconds, backstop timer */
+	int log_facility;		/* LOG_DAEMON, LOG_AUTHPRIV, ... */
+	char *status_group;		/* may run `jefe status` via the daemon */
+};
+
+/* Collected "FILE line N: message" strings. */
+struct policy_errors {
+	char **msgs;
+	size_t n;
+	size_t cap;
+};
+
+__attribute__((format(printf, 4, 5)))
+int policy_errors_add(struct policy_errors *errs, const char *file, int line,
+		      const char *fmt, ...);
+/* Report an error against an entry's file and line. */
+__attribute__((format(printf, 3, 4)))
+int policy_error_at(struct policy_errors *errs, const struct policy_entry *e,
+		    const char *fmt, ...);
+void policy_errors_free(struct policy_errors *errs);
+
+/*
+ * Load the default policy below root: POLICY_MAIN_FILE (or main_file when
+ * not NULL, a path below root), then POLICY_DROPIN_DIR/\*.conf in name
+ * order.  Returns 0, or -JEFE_EPOLICY with errs filled, or -errno.
+ */
+int policy_load(struct policy **out, int root_fd, const char *root,
+		const char *main_file, struct policy_errors *errs);
+
+/* Load exactly these files (host paths), in order: `jefe policy check FILE...`. */
+int policy_load_files(struct policy **out, char *const *files, size_t n_files,
+		      struct policy_errors *errs);
+
+void policy_free(struct policy *p);
+
+/* The effective entry for section/key, or NULL. */
+const struct policy_entry *policy_get(const struct policy *p,
+				      const char *section, const char *key);
+
+/* Iterate the entries of one section: start with *it = 0. */
+const struct policy_entry *policy_next(const struct policy *p,
+				       const char *section, size_t *it);
+
+/* Parse helpers for layers: they report the error themselves. */
+int policy_parse_bool(const struct policy_entry *e, bool *out,
+		      struct policy_errors *errs);
+int policy_parse_uint(const struct policy_entry *e, unsigned long min,
+		      unsigned long max, unsigned long *out,
+		      struct policy_errors *errs);
+
+/* The mode a layer runs in: its own `mode` key, else [agent] mode. */
+enum policy_mode policy_layer_mode(const struct policy *p, const char *layer);
+const char *policy_mode_name(enum policy_mode m);
+
+/* Print the merged effective policy as INI, each key with its origin. */
+int policy_dump(const struct policy *p, FILE *out);
+
+#endif

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one printer.  Findings -> a json-c document -> text or JSON.  The
+ * document is also what the daemon sends over its socket, so the CLI
+ * renders a daemon's answer and a local check the same way.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "layer.h"
+#include "report.h"
+#include "util.h"
+
+#define REPORT_VERSION 1
+
+static int add_str(struct json_object *obj, const char *key, const char *value)
+{
+	struct json_object *s;
+
+	if (!value)
+		return 0;
+	s = json_object_new_string(value);
+	if (!s)
+		return -ENOMEM;
+	return json_object_object_add(obj, key, s) ? -ENOMEM : 0;
+}
+
+static int add_int(struct json_object *obj, const char *key, int64_t value)
+{
+	struct json_object *i = json_object_new_int64(value);
+
+	if (!i)
+		return -ENOMEM;
+	return json_object_object_add(obj, key, i) ? -ENOMEM : 0;
+}
+
+static const char *layer_state(const struct findings_count *c)
+{
+	if (c->error)
+		return "error";
+	if (c->drift)
+		return "drift";
+	if (c->compliant == 0 && c->unsupported)
+		return "unsupported";
+	return "compliant";
+}
+
+static int add_counts(struct json_object *obj, const struct findings_count *c)
+{
+	int err = add_int(obj, "compliant", (int64_t)c->compliant);
+
+	err = err ? err : add_int(obj, "drift", (int64_t)c->drift);
+	err = err ? err : add_int(obj, "error", (int64_t)c->error);
+	err = err ? err : add_int(obj, "unsupported", (int64_t)c->unsupported);
+	return err;
+}
+
+/* Layers in table order first, then any other layer name seen (e.g. "services"). */
+static int build_layers(const struct findings *fs, struct json_object *arr)
+{
+	struct strv names = { 0 };
+	int err = 0;
+
+	for (unsigned int i = 0; i < jefe_layers_count && !err; i++)
+		for (size_t j = 0; j < fs->n; j++)
+			if (strcmp(fs->v[j].layer, jefe_layers[i]->name) == 0) {
+				err = strv_push(&names, jefe_layers[i]->name);
+				break;
+			}
+	for (size_t j = 0; j < fs->n && !err; j++)
+		if (!strv_contains(&names, fs->v[j].layer))
+			err = strv_push(&names, fs->v[j].layer);
+
+	for (size_t i = 0; i < names.n && !err; i++) {
+		struct findings_count c = findings_count(fs, names.v[i]);
+		struct json_object *l = json_object_new_object();
+
+		if (!l) {
+			err = -ENOMEM;
+			break;
+		}
+		err = add_str(l, "name", names.v[i]);
+		err = err ? err : add_str(l, "state", layer_state(&c));
+		err = err ? err : add_counts(l, &c);
+		if (err || json_object_array_add(arr, l)) {
+			json_object_put(l);
+			err = err ? err : -ENOMEM;
+		}
+	}
+	strv_free(&names);
+	return err;
+}
+
+int report_build(const struct findings *fs, struct json_object **out)
+{
+	struct json_object *doc = json_object_new_object();
+	struct json_object *layers = json_object_new_array();
+	struct json_object *items = json_object_new_array();
+	struct json_object *summary = json_object_new_object();
+	struct findings_count total = findings_count(fs, NULL);
+	int err = 0;
+
+	if (!doc || !layers || !items || !summary) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = add_int(doc, "version", REPORT_VERSION);
+	if (!err && json_object_object_add(doc, "compliant",
+					   json_object_new_boolean(report_exit_code(fs) == 0)))
+		err = -ENOMEM;
+	err = err ? err : add_counts(summary, &total);
+	if (err)
+		goto fail;
+	json_object_object_add(doc, "summary", summary);
+	summary = NULL;
+	err = build_layers(fs, layers);
+	if (err)
+		goto fail;
+	json_object_object_add(doc, "layers", layers);
+	layers = NULL;
+
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct finding *f = &fs->v[i];
+		struct json_object *o = json_object_new_object();
+		char id[512];
+
+		if (!o) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		snprintf(id, sizeof(id), "%s:%s", f->layer, f->item);
+		err = add_str(o, "id", id);
+		err = err ? err : add_str(o, "layer", f->layer);
+		err = err ? err : add_str(o, "item", f->item);
+		err = err ? err : add_str(o, "state", finding_state_name(f->state));
+		err = err ? err : add_str(o, "action", finding_action_name(f->action));
+		err = err ? err : add_str(o, "expected", f->expected);
+		err = err ? err : add_str(o, "actual", f->actual);
+		err = err ? err : add_str(o, "ref", f->ref);
+		err = err ? err : add_str(o, "note", f->note);
+		if (err || json_object_array_add(items, o)) {
+			json_object_put(o);
+			err = err ? err : -ENOMEM;
+			goto fail;
+		}
+	}
+	json_object_object_add(doc, "findings", items);
+	*out = doc;
+	return 0;
+fail:
+	json_object_put(summary);
+	json_object_put(layers);
+	json_object_put(items);
+	json_object_put(doc);
+	return err;
+}
+
+int report_parse(const char *text, struct json_object **out)
+{
+	struct json_object *doc = json_tokener_parse(text);
+	struct json_object *v;
+
+	if (!doc)
+		return -EBADMSG;
+	if (!json_object_is_type(doc, json_type_object) ||
+	    !json_object_object_get_ex(doc, "version", &v) ||
+	    json_object_get_int(v) != REPORT_VERSION ||
+	    !json_object_object_get_ex(doc, "findings", &v) ||
+	    !json_object_is_type(v, json_type_array)) {
+		json_object_put(doc);
+		return -EBADMSG;
+	}
+	*out = doc;
+	return 0;
+}
+
+static const char *get_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+int report_to_findings(struct json_object *doc, struct findings *fs)
+{
+	struct json_object *items;
+
+	if (!json_object_object_get_ex(doc, "findings", &items))
+		return -EBADMSG;
+	for (size_t i = 0; i < json_object_array_length(items); i++) {
+		struct json_object *o = json_object_array_get_idx(items, i);
+		struct finding f = {
+			.layer = get_str(o, "layer"),
+			.item = get_str(o, "item"),
+			.expected = get_str(o, "expected"),
+			.actual = get_str(o, "actual"),
+			.ref = get_str(o, "ref"),
+			.note = get_str(o, "note"),
+		};
+		const char *state = get_str(o, "state"), *action = get_str(o, "action");
+		int err;
+
+		if (!f.layer || !f.item || !state || !action ||
+		    finding_state_parse(state, &f.state) ||
+		    finding_action_parse(action, &f.action))
+			return -EBADMSG;
+		err = findings_add(fs, &f);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int report_exit_code(const struct findings *fs)
+{
+	bool drift = false;
+
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct finding *f = &fs->v[i];
+
+		if (f->state == FINDING_ERROR || f->action == FINDING_ACTION_FAILED)
+			return 1;
+		if (f->state == FINDING_DRIFT && f->action != FINDING_ACTION_REPAIRED)
+			drift = true;
+	}
+	return drift ? 2 : 0;
+}
+
+/* ---- text rendering, from the document ---- */
+
+static int64_t get_int(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static void print_note(FILE *out, const char *note)
+{
+	const char *p = note;
+
+	/* Multi-line notes (a firewall diff) are indented under their item. */
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int)(nl - p) : (int)strlen(p);
+
+		fprintf(out, "      %.*s\n", len, p);
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+static void print_item(FILE *out, struct json_object *o, enum report_verb verb)
+{
+	const char *state = get_str(o, "state"), *action = get_str(o, "action");
+	const char *expected = get_str(o, "expected"), *actual = get_str(o, "actual");
+	const char *ref = get_str(o, "ref"), *note = get_str(o, "note");
+	const char *label = state;
+
+	if (verb == REPORT_DRY_RUN && strcmp(action, "would-repair") == 0)
+		label = "would fix";
+	else if (strcmp(action, "repaired") == 0)
+		label = "repaired";
+	else if (strcmp(action, "failed") == 0)
+		label = "FAILED";
+	else if (strcmp(action, "cannot-fix") == 0)
+		label = "cannot fix";
+
+	fprintf(out, "  %-11s %s", label, get_str(o, "id"));
+	if (expected || actual)
+		fprintf(out, ": %s -> %s", actual ? actual : "(absent)",
+			expected ? expected : "(absent)");
+	if (ref)
+		fprintf(out, "  [%s]", ref);
+	fputc('\n', out);
+	if (note)
+		print_note(out, note);
+}
+
+static int print_text(FILE *out, struct json_object *doc, enum report_verb verb)
+{
+	struct json_object *layers, *items, *summary;
+	size_t shown = 0;
+
+	if (!json_object_object_get_ex(doc, "layers", &layers) ||
+	    !json_object_object_get_ex(doc, "findings", &items) ||
+	    !json_object_object_get_ex(doc, "summary", &summary))
+		return -EBADMSG;
+
+	fprintf(out, "%-10s %-12s %6s %6s %6s %6s\n", "LAYER", "STATE", "OK", "DRIFT",
+		"ERROR", "N/A");
+	for (size_t i = 0; i < json_object_array_length(layers); i++) {
+		struct json_object *l = json_object_array_get_idx(layers, i);
+
+		fprintf(out, "%-10s %-12s %6lld %6lld %6lld %6lld\n", get_str(l, "name"),
+			get_str(l, "state"), (long long)get_int(l, "compliant"),
+			(long long)get_int(l, "drift"), (long long)get_int(l, "error"),
+			(long long)get_int(l, "unsupported"));
+	}
+
+	for (size_t i = 0; i < json_object_array_length(items); i++) {
+		struct json_object *o = json_object_array_get_idx(items, i);
+		const char *state = get_str(o, "state");
+
+		/* Compliant and unsupported items are in --json; the table shows what needs eyes. */
+		if (strcmp(state, "drift") != 0 && strcmp(state, "error") != 0)
+			continue;
+		if (shown++ == 0)
+			fputc('\n', out);
+		print_item(out, o, verb);
+	}
+
+	fputc('\n', out);
+	switch (verb) {
+	case REPORT_STATUS:
+		fprintf(out, "%s: %lld compliant, %lld drift, %lld error, %lld unsupported\n",
+			get_int(summary, "drift") || get_int(summary, "error") ? "NOT COMPLIANT" : "COMPLIANT",
+			(long long)get_int(summary, "compliant"), (long long)get_int(summary, "drift"),
+			(long long)get_int(summary, "error"), (long long)get_int(summary, "unsupported"));
+		break;
+	case REPORT_DRY_RUN:
+		fprintf(out, "dry run: %zu item(s) would change, nothing was changed\n", shown);
+		break;
+	case REPORT_ENFORCE:
+		fprintf(out, "enforce: %zu item(s) acted on\n", shown);
+		break;
+	}
+	return ferror(out) ? -EIO : 0;
+}
+
+int report_print(FILE *out, struct json_object *doc, enum report_format fmt,
+		 enum report_verb verb)
+{
+	if (fmt == REPORT_JSON) {
+		fprintf(out, "%s\n", json_object_to_json_string_ext(doc,
+			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		return ferror(out) ? -EIO : 0;
+	}
+	return print_text(out, doc, verb);
+}

@@ -1,0 +1,2 @@
+# Layer 1: kernel parameters.
+libjefe_a_SOURCES += agent/layer_sysctl.c

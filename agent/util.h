@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small helpers shared by the agent's modules: file access relative to a
+ * root directory (everything the agent touches goes through a root fd, so
+ * tests can point it at a temporary tree), and string lists.
+ */
+#ifndef JEFE_UTIL_H
+#define JEFE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Strip the leading '/' of an absolute path so it can be used with openat(root_fd, ...). */
+const char *root_rel(const char *path);
+
+/* Read a whole (small) file below root into buf, NUL-terminated, trailing
+ * newline kept.  Returns the length or -errno (-EFBIG if it does not fit). */
+ssize_t root_read_file(int root_fd, const char *path, char *buf, size_t size);
+
+/* Read a whole file of any size; *out is malloc'ed and NUL-terminated. */
+int root_read_file_alloc(int root_fd, const char *path, char **out, size_t *len);
+
+/* Write data to path below root atomically: a temporary file in the same
+ * directory, fsync, fchmod, rename.  Parent directories must exist. */
+int root_write_file_atomic(int root_fd, const char *path, const void *data,
+			   size_t len, mode_t mode);
+
+/* mkdir -p below root. */
+int root_mkdir_p(int root_fd, const char *path, mode_t mode);
+
+/* Join root and path for messages ("/tmp/t" + "/etc/x" -> "/tmp/t/etc/x"). */
+int root_join(char *buf, size_t size, const char *root, const char *path);
+
+/* Trim white space at both ends, in place; returns s. */
+char *str_trim(char *s);
+
+/* A growable list of owned strings. */
+struct strv {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+
+int strv_push(struct strv *sv, const char *s);
+bool strv_contains(const struct strv *sv, const char *s);
+void strv_free(struct strv *sv);
+/* Split s on any of the separators, skipping empty pieces, trimmed. */
+int strv_split(struct strv *sv, const char *s, const char *separators);
+
+/* Monotonic clock in milliseconds. */
+long long clock_ms(void);
+
+#endif

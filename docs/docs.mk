@@ -1,0 +1,3 @@
+# Man pages for every command and for the policy format.
+dist_man_MANS = docs/man/jefe.8 docs/man/jefe.conf.5
+EXTRA_DIST += docs/ARCHITECTURE.md docs/BENCHMARKS.md

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* Findings, the JSON document, the text rendering and exit codes. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "finding.h"
+#include "report.h"
+
+static void add(struct findings *fs, const char *layer, const char *item,
+		enum finding_state state, enum finding_action action)
+{
+	assert_int_equal(findings_add(fs, &(struct finding){
+		.layer = layer, .item = item, .state = state, .action = action,
+		.expected = "2", .actual = state == FINDING_COMPLIANT ? "2" : "0",
+		.ref = "CIS 1.5.1",
+	}), 0);
+}
+
+static char *render(struct json_object *doc, enum report_format fmt, enum report_verb verb)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&out, &len);
+
+	assert_int_equal(report_print(mem, doc, fmt, verb), 0);
+	fclose(mem);
+	return out;
+}
+
+static void test_exit_codes(void **state)
+{
+	struct findings fs = { 0 };
+
+	(void)state;
+	assert_int_equal(report_exit_code(&fs), 0);
+	add(&fs, "sysctl", "a", FINDING_COMPLIANT, FINDING_ACTION_NONE);
+	add(&fs, "sysctl", "u", FINDING_UNSUPPORTED, FINDING_ACTION_NONE);
+	assert_int_equal(report_exit_code(&fs), 0);
+	add(&fs, "sysctl", "b", FINDING_DRIFT, FINDING_ACTION_REPAIRED);
+	assert_int_equal(report_exit_code(&fs), 0);
+	add(&fs, "sysctl", "c", FINDING_DRIFT, FINDING_ACTION_WOULD_REPAIR);
+	assert_int_equal(report_exit_code(&fs), 2);
+	add(&fs, "sysctl", "d", FINDING_DRIFT, FINDING_ACTION_FAILED);
+	assert_int_equal(report_exit_code(&fs), 1);
+	findings_free(&fs);
+}
+
+static void test_json_round_trip(void **state)
+{
+	struct findings fs = { 0 }, back = { 0 };
+	struct json_object *doc = NULL, *parsed = NULL, *v;
+	char *text;
+
+	(void)state;
+	add(&fs, "sysctl", "kernel.kptr_restrict", FINDING_DRIFT, FINDING_ACTION_NONE);
+	add(&fs, "sysctl", "kernel.dmesg_restrict", FINDING_COMPLIANT, FINDING_ACTION_NONE);
+	add(&fs, "firewall", "table", FINDING_ERROR, FINDING_ACTION_NONE);
+	assert_int_equal(report_build(&fs, &doc), 0);
+
+	text = render(doc, REPORT_JSON, REPORT_STATUS);
+	assert_int_equal(report_parse(text, &parsed), 0);
+	assert_true(json_object_object_get_ex(parsed, "compliant", &v));
+	assert_false(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(parsed, "layers", &v));
+	assert_int_equal(json_object_array_length(v), 2);
+	assert_string_equal(json_object_get_string(json_object_object_get(
+		json_object_array_get_idx(v, 0), "name")), "sysctl");
+	assert_string_equal(json_object_get_string(json_object_object_get(
+		json_object_array_get_idx(v, 0), "state")), "drift");
+	assert_string_equal(json_object_get_string(json_object_object_get(
+		json_object_array_get_idx(v, 1), "state")), "error");
+
+	assert_int_equal(report_to_findings(parsed, &back), 0);
+	assert_int_equal(back.n, 3);
+	assert_string_equal(back.v[0].item, "kernel.kptr_restrict");
+	assert_int_equal(back.v[0].state, FINDING_DRIFT);
+	assert_string_equal(back.v[0].ref, "CIS 1.5.1");
+	assert_int_equal(report_exit_code(&back), report_exit_code(&fs));
+
+	free(text);
+	json_object_put(doc);
+	json_object_put(parsed);
+	findings_free(&fs);
+	findings_free(&back);
+}
+
+static void test_text_matches_json(void **state)
+{
+	struct findings fs = { 0 };
+	struct json_object *doc = NULL;
+	char *text;
+
+	(void)state;
+	add(&fs, "sysctl", "kernel.kptr_restrict", FINDING_DRIFT, FINDING_ACTION_NONE);
+	add(&fs, "sysctl", "kernel.dmesg_restrict", FINDING_COMPLIANT, FINDING_ACTION_NONE);
+	assert_int_equal(report_build(&fs, &doc), 0);
+	text = render(doc, REPORT_TEXT, REPORT_STATUS);
+	assert_non_null(strstr(text, "sysctl     drift             1      1      0      0\n"));
+	assert_non_null(strstr(text, "  drift       sysctl:kernel.kptr_restrict: 0 -> 2  [CIS 1.5.1]\n"));
+	/* Compliant items are not listed in the table. */
+	assert_null(strstr(text, "kernel.dmesg_restrict"));
+	assert_non_null(strstr(text, "NOT COMPLIANT: 1 compliant, 1 drift, 0 error, 0 unsupported\n"));
+	free(text);
+	json_object_put(doc);
+	findings_free(&fs);
+}
+
+static void test_parse_rejects_garbage(void **state)
+{
+	struct json_object *doc = NULL;
+
+	(void)state;
+	assert_int_equal(report_parse("{", &doc), -EBADMSG);
+	assert_int_equal(report_parse("[]", &doc), -EBADMSG);
+	assert_int_equal(report_parse("{\"version\":2,\"findings\":[]}", &doc), -EBADMSG);
+	assert_int_equal(report_parse("{\"version\":1,\"findings\":[]}", &doc), 0);
+	json_object_put(doc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exit_codes),
+		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_text_matches_json),
+		cmocka_unit_test(test_parse_rejects_garbage),
+	};
+
+	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
+}

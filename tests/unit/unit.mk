@@ -1,0 +1,20 @@
+# cmocka unit tests of the core.  Layers add their own in their fragments.
+noinst_LIBRARIES += libtestutil.a
+libtestutil_a_SOURCES = tests/unit/testutil.c tests/unit/testutil.h
+libtestutil_a_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/tests/unit
+UNIT_LDADD = libtestutil.a $(JEFE_LDADD) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_policy tests/unit/test_report tests/unit/test_sysctl
+TESTS += tests/unit/test_policy tests/unit/test_report tests/unit/test_sysctl
+
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
+tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_policy_LDADD = $(UNIT_LDADD)
+tests_unit_test_report_SOURCES = tests/unit/test_report.c
+tests_unit_test_report_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_report_LDADD = $(UNIT_LDADD)
+tests_unit_test_sysctl_SOURCES = tests/unit/test_sysctl.c
+tests_unit_test_sysctl_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_sysctl_LDADD = $(UNIT_LDADD)

@@ -76,15 +76,8 @@ static int cli_load(struct cli *cli, const struct jefe_env *env, struct policy *
 		    struct layer_set *set)
 {
 	struct policy_errors errs = { 0 };
-	int err = policy_load(policy, cli->root_fd, cli->root, cli->config, &errs);
+	int err = layer_policy_load(policy, set, env, cli->config, NULL, 0, &errs);
 
-	if (!err) {
-		err = layer_set_load(set, env, *policy, &errs);
-		if (err) {
-			policy_free(*policy);
-			*policy = NULL;
-		}
-	}
 	print_policy_errors(&errs);
 	if (err)
 		fprintf(stderr, "jefe: %s: %s\n", errs.n ? "policy refused" : "cannot load policy",
@@ -244,16 +237,11 @@ static int cmd_policy(struct cli *cli)
 	if (cli_open_root(cli))
 		return EXIT_ERROR;
 	env.root_fd = cli->root_fd;
-	if (cli->n_args > 1)
-		err = policy_load_files(&policy, cli->args + 1, (size_t)cli->n_args - 1, &errs);
-	else
-		err = policy_load(&policy, cli->root_fd, cli->root, cli->config, &errs);
 	/* Layers validate their own sections; loading them touches nothing. */
-	if (!err) {
-		err = layer_set_load(&set, &env, policy, &errs);
-		if (!err)
-			layer_set_free(&set);
-	}
+	err = layer_policy_load(&policy, &set, &env, cli->config, cli->args + 1,
+				(size_t)cli->n_args - 1, &errs);
+	if (!err)
+		layer_set_free(&set);
 	print_policy_errors(&errs);
 	if (err) {
 		fprintf(stderr, "jefe: policy refused: %zu error(s)\n", errs.n);

@@ -118,6 +118,33 @@ void layer_set_free(struct layer_set *set)
 	}
 }
 
+int layer_policy_load(struct policy **policy, struct layer_set *set,
+		      const struct jefe_env *env, const char *main_file,
+		      char *const *files, size_t n_files, struct policy_errors *errs)
+{
+	struct policy *p = NULL;
+	int err, layer_err;
+
+	memset(set, 0, sizeof(*set));
+	if (n_files > 0)
+		err = policy_load_files(&p, files, n_files, errs);
+	else
+		err = policy_load(&p, env->root_fd, env->root, main_file, errs);
+	if (!p)
+		return err;
+	layer_err = layer_set_load(set, env, p, errs);
+	if (!err)
+		err = layer_err;
+	if (err) {
+		if (!layer_err)
+			layer_set_free(set);
+		policy_free(p);
+		return err;
+	}
+	*policy = p;
+	return 0;
+}
+
 /* A layer that could not run at all still shows up, as one error item. */
 static int layer_add_failure(struct findings *out, const char *layer, const char *verb, int err)
 {

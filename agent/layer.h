@@ -99,6 +99,17 @@ int layer_set_load(struct layer_set *set, const struct jefe_env *env,
 void layer_set_free(struct layer_set *set);
 
 /*
+ * The one way to get a usable policy: parse it (the default files below
+ * env->root, main_file if not NULL, or exactly `files` when n_files > 0),
+ * then let every layer validate it, so all errors of the core and of every
+ * layer are reported together.  Returns 0 with *policy and *set ready, or
+ * -JEFE_EPOLICY with errs filled and nothing kept, or -errno.
+ */
+int layer_policy_load(struct policy **policy, struct layer_set *set,
+		      const struct jefe_env *env, const char *main_file,
+		      char *const *files, size_t n_files, struct policy_errors *errs);
+
+/*
  * Run check or apply on every layer (or only those selected by `only`).
  * A layer that fails adds an error finding and the others carry on; the
  * return value is 0 unless something fatal (-ENOMEM) happened.

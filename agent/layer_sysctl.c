@@ -355,7 +355,9 @@ static int sysctl_item_read(const struct sysctl_state *st, const struct sysctl_i
 static int sysctl_item_write(const struct sysctl_state *st, const struct sysctl_item *it,
 			     const char *value)
 {
-	int fd = openat(st->env->root_fd, root_rel(it->path), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_TRUNC as sysctl(8) does (fopen "w"); procfs ignores it, a test tree needs it. */
+	int fd = openat(st->env->root_fd, root_rel(it->path),
+			O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
 	size_t len = strlen(value);
 	ssize_t n;
 	int err = 0;

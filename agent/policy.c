@@ -487,12 +487,9 @@ static int policy_finish(struct policy *p, struct policy_errors *errs, size_t er
 		policy_free(p);
 		return err;
 	}
-	if (errs->n > errs_before) {
-		policy_free(p);
-		return -JEFE_EPOLICY;
-	}
 	*out = p;
-	return 0;
+	/* Still handed back, so the layers can report their errors too. */
+	return errs->n > errs_before ? -JEFE_EPOLICY : 0;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -545,6 +542,7 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 	DIR *d = NULL;
 	int fd, err;
 
+	*out = NULL;
 	p = policy_new();
 	if (!p)
 		return -ENOMEM;
@@ -614,6 +612,7 @@ int policy_load_files(struct policy **out, char *const *files, size_t n_files,
 	struct policy *p = policy_new();
 	int err;
 
+	*out = NULL;
 	if (!p)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_files; i++) {

@@ -64,13 +64,17 @@ void policy_errors_free(struct policy_errors *errs);
 
 /*
  * Load the default policy below root: POLICY_MAIN_FILE (or main_file when
- * not NULL, a path below root), then POLICY_DROPIN_DIR/\*.conf in name
- * order.  Returns 0, or -JEFE_EPOLICY with errs filled, or -errno.
+ * not NULL, a path below root), then the policy.d directory beside it,
+ * *.conf in name order.  Returns 0, or -errno with *out NULL, or
+ * -JEFE_EPOLICY with errs filled and *out holding what could be parsed:
+ * enough for the layers to report their own errors (layer_policy_load()
+ * does that), never to be applied.  The caller frees *out.
  */
 int policy_load(struct policy **out, int root_fd, const char *root,
 		const char *main_file, struct policy_errors *errs);
 
-/* Load exactly these files (host paths), in order: `jefe policy check FILE...`. */
+/* Load exactly these files (host paths), in order: `jefe policy check FILE...`.
+ * Returns as policy_load(). */
 int policy_load_files(struct policy **out, char *const *files, size_t n_files,
 		      struct policy_errors *errs);
 

@@ -40,13 +40,14 @@ unshare -n -m sh -eu -c '
 	expect_exit 0 "$JEFE" --root "$T" --direct status >/dev/null
 	pass "net.* keys enforced in the namespace and read back with sysctl -n"
 
-	# A value the kernel refuses (rp_filter takes 0..2): the whole apply is undone.
+	# A value the kernel refuses (a port range whose low end is above its
+	# high end gets EINVAL), written after tcp_syncookies: the whole apply is undone.
 	sysctl -qw net.ipv4.tcp_syncookies=0
-	printf "[sysctl]\nnet.ipv4.conf.default.rp_filter = 7\n" >"$T/etc/jefe/policy.d/20-bad.conf"
+	printf "[sysctl]\nnet.ipv4.ip_local_port_range = 60000 50000\n" >"$T/etc/jefe/policy.d/20-bad.conf"
 	expect_exit 1 "$JEFE" --root "$T" --direct enforce >"$T/enforce.out"
-	grep -q "FAILED *sysctl:net.ipv4.conf.default.rp_filter" "$T/enforce.out" || fail "no failure line"
+	grep -q "FAILED *sysctl:net.ipv4.ip_local_port_range" "$T/enforce.out" || fail "no failure line: $(cat "$T/enforce.out")"
 	[ "$(sysctl -n net.ipv4.tcp_syncookies)" = 0 ] || fail "a refused apply left tcp_syncookies changed"
-	[ "$(sysctl -n net.ipv4.conf.default.rp_filter)" = 1 ] || fail "rp_filter changed"
+	[ "$(sysctl -n net.ipv4.ip_local_port_range | tr -s "\t " " ")" = "40000 50000" ] || fail "port range changed"
 	pass "a value the kernel refuses rolls the whole apply back"
 
 	# The read-only bind really protects the host: kernel.* cannot be written from here.

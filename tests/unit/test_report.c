@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Findings, the JSON document, the text rendering and exit codes. */
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>

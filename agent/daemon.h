@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jefe-setup: the resident agent.  Applies the policy at start, then runs
+ * one epoll loop over signalfd (SIGHUP reload, SIGTERM/SIGINT stop), a
+ * timerfd backstop, a debounce timerfd, each layer's event sources and the
+ * IPC socket.  All state lives in one struct daemon that main() owns.
+ */
+#ifndef JEFE_DAEMON_H
+#define JEFE_DAEMON_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "layer.h"
+#include "log.h"
+#include "policy.h"
+#include "util.h"
+
+#define DAEMON_MAX_LAYERS	16	/* the size of struct layer_set's arrays */
+#define DAEMON_MAX_CLIENTS	16	/* connections waiting for their request */
+
+/* An accepted connection whose request has not arrived yet. */
+struct daemon_client {
+	int fd;			/* -1: free slot */
+	long long deadline;	/* clock_ms() after which it is dropped */
+};
+
+struct daemon {
+	/* Options. */
+	const char *root;
+	const char *config;		/* main policy file below root, or NULL */
+	const char *log_socket;		/* datagram socket instead of syslog */
+	char socket_path[PATH_MAX];
+	char pidfile[PATH_MAX];		/* "" with --foreground */
+	bool foreground;
+	int ready_fd;			/* -1: none */
+
+	struct logger log;
+	bool log_open;
+	struct jefe_env env;
+	struct policy *policy;
+	struct layer_set set;
+	bool set_loaded;
+	bool status_gid_valid;
+	gid_t status_gid;
+
+	int epfd;
+	int sigfd;
+	int timerfd;			/* backstop, every check_interval s */
+	int debouncefd;			/* one-shot after a layer event */
+	int listenfd;
+	unsigned int generation;	/* bumped when the layer set is swapped */
+
+	struct watch_set watches[DAEMON_MAX_LAYERS];
+	bool dirty[DAEMON_MAX_LAYERS];	/* an event asked for a recheck */
+	bool debounce_armed;
+	bool drifted[DAEMON_MAX_LAYERS];	/* drift left after the last pass */
+	/* Items whose non-repaired drift was logged already, per layer. */
+	struct strv noted[DAEMON_MAX_LAYERS];
+	struct daemon_client clients[DAEMON_MAX_CLIENTS];
+
+	bool socket_bound;
+	bool pidfile_written;
+	bool stop;
+};
+
+void daemon_init(struct daemon *d);
+int daemon_start(struct daemon *d);
+int daemon_run(struct daemon *d);
+void daemon_fini(struct daemon *d);
+
+#endif

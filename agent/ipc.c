@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The socket between `jefe` and `jefe-setup` (see ipc.h for the wire
+ * format).  As in chrony's cmdmon, a request is checked for its length
+ * first, then the magic, then the version, and only then is any other
+ * field looked at: a peer of another version gets -JEFE_EVERSION rather
+ * than a confusing "bad command".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "ipc.h"
+#include "layer.h"
+#include "util.h"
+
+/*
+ * How long `jefe` waits for each message of a reply.  An enforce of every
+ * layer (a firewall batch, audit rules) takes well under a second; a
+ * daemon that says nothing for this long is wedged and the CLI says so
+ * instead of hanging.
+ */
+#define IPC_CLIENT_TIMEOUT_MS	30000
+/*
+ * How long the daemon spends on sending one reply.  A client that does not
+ * read its reply must not stall the loop that repairs drift.
+ */
+#define IPC_SEND_TIMEOUT_MS	2000
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = v >> 8;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+	p[2] = (v >> 16) & 0xff;
+	p[3] = v >> 24;
+}
+
+static uint16_t get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static bool ipc_command_valid(uint16_t command)
+{
+	return command == IPC_CMD_STATUS || command == IPC_CMD_ENFORCE ||
+	       command == IPC_CMD_RELOAD;
+}
+
+/*
+ * The layer field: NUL-terminated, and empty (all layers) or the name of a
+ * known layer.  A comma-separated list of known names is accepted too,
+ * since `--layer sysctl,firewall` selects the same way (layer_selected).
+ */
+static bool ipc_layer_valid(const char *layer)
+{
+	char name[IPC_LAYER_MAX];
+	const char *p = layer;
+
+	if (memchr(layer, '\0', IPC_LAYER_MAX) == NULL)
+		return false;
+	if (*p == '\0')
+		return true;
+	for (;;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == 0)
+			return false;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (layer_find(name) == NULL)
+			return false;
+		if (p[n] == '\0')
+			return true;
+		p += n + 1;
+	}
+}
+
+int ipc_request_encode(const struct ipc_request *req, uint8_t *buf, size_t size)
+{
+	if (size < IPC_REQUEST_SIZE)
+		return -ENOBUFS;
+	/* Refuse to send what the daemon would refuse anyway. */
+	if (!ipc_command_valid(req->command) ||
+	    (req->flags & ~IPC_FLAG_DRY_RUN) != 0 ||
+	    memchr(req->layer, '\0', IPC_LAYER_MAX) == NULL)
+		return -EINVAL;
+
+	put_le32(buf, IPC_MAGIC);
+	put_le16(buf + 4, IPC_VERSION);
+	put_le16(buf + 6, req->command);
+	put_le32(buf + 8, req->flags);
+	/* Zero the whole field: no stack bytes after the name leak onto the wire. */
+	memset(buf + 12, 0, IPC_LAYER_MAX);
+	memcpy(buf + 12, req->layer, strlen(req->layer));
+	return IPC_REQUEST_SIZE;
+}
+
+int ipc_request_decode(const uint8_t *buf, size_t len, struct ipc_request *req)
+{
+	struct ipc_request r;
+
+	if (len != IPC_REQUEST_SIZE)
+		return -JEFE_EPROTO;
+	if (get_le32(buf) != IPC_MAGIC)
+		return -JEFE_EPROTO;
+	if (get_le16(buf + 4) != IPC_VERSION)
+		return -JEFE_EVERSION;
+
+	memset(&r, 0, sizeof(r));
+	r.command = get_le16(buf + 6);
+	r.flags = get_le32(buf + 8);
+	memcpy(r.layer, buf + 12, IPC_LAYER_MAX);
+	if (!ipc_command_valid(r.command))
+		return -JEFE_EPROTO;
+	if ((r.flags & ~IPC_FLAG_DRY_RUN) != 0)
+		return -JEFE_EPROTO;
+	if (!ipc_layer_valid(r.layer))
+		return -JEFE_EPROTO;
+	*req = r;
+	return 0;
+}
+
+int ipc_reply_header_encode(const struct ipc_reply_header *h, uint8_t *buf, size_t size)
+{
+	if (size < IPC_REPLY_HEADER_SIZE)
+		return -ENOBUFS;
+	if (h->length > IPC_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	put_le32(buf, IPC_MAGIC);
+	put_le16(buf + 4, IPC_VERSION);
+	put_le16(buf + 6, 0);
+	put_le32(buf + 8, (uint32_t)h->status);
+	put_le32(buf + 12, h->length);
+	return IPC_REPLY_HEADER_SIZE;
+}
+
+int ipc_reply_header_decode(const uint8_t *buf, size_t len, struct ipc_reply_header *h)
+{
+	struct ipc_reply_header r;
+
+	if (len != IPC_REPLY_HEADER_SIZE)
+		return -JEFE_EPROTO;
+	if (get_le32(buf) != IPC_MAGIC)
+		return -JEFE_EPROTO;
+	if (get_le16(buf + 4) != IPC_VERSION)
+		return -JEFE_EVERSION;
+	r.status = (int32_t)get_le32(buf + 8);
+	r.length = get_le32(buf + 12);
+	/* A status is 0 or a negative code; a positive one is garbage. */
+	if (r.status > 0 || r.length > IPC_MAX_PAYLOAD)
+		return -JEFE_EPROTO;
+	*h = r;
+	return 0;
+}
+
+static int ipc_sockaddr(const char *path, struct sockaddr_un *sun)
+{
+	size_t n = strlen(path);
+
+	if (n == 0)
+		return -EINVAL;
+	if (n >= sizeof(sun->sun_path))
+		return -ENAMETOOLONG;
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, n);
+	return 0;
+}
+
+static int ipc_set_timeout(int fd, int opt, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	if (setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)) < 0)
+		return -errno;
+	return 0;
+}
+
+int ipc_connect(const char *path, int *fd_out)
+{
+	struct sockaddr_un sun;
+	int fd, rc;
+
+	rc = ipc_sockaddr(path, &sun);
+	if (rc < 0)
+		return rc;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if ((rc = ipc_set_timeout(fd, SO_RCVTIMEO, IPC_CLIENT_TIMEOUT_MS)) < 0 ||
+	    (rc = ipc_set_timeout(fd, SO_SNDTIMEO, IPC_CLIENT_TIMEOUT_MS)) < 0) {
+		close(fd);
+		return rc;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+/*
+ * Receive one message of at most `size` bytes.  MSG_TRUNC makes recv
+ * return the real length of the message, so a message longer than
+ * expected is seen as such instead of being silently cut.
+ */
+static ssize_t ipc_recv_msg(int fd, void *buf, size_t size)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, buf, size, MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? -ETIMEDOUT : -errno;
+	if (n == 0)
+		return -ECONNRESET;	/* the daemon closed without a reply */
+	if ((size_t)n > size)
+		return -JEFE_EPROTO;
+	return n;
+}
+
+int ipc_call(int fd, const struct ipc_request *req, int32_t *status, char **payload,
+	     size_t *len)
+{
+	uint8_t msg[IPC_REQUEST_SIZE];
+	uint8_t hbuf[IPC_REPLY_HEADER_SIZE];
+	struct ipc_reply_header h;
+	size_t got = 0;
+	char *p;
+	ssize_t n;
+	int rc;
+
+	rc = ipc_request_encode(req, msg, sizeof(msg));
+	if (rc < 0)
+		return rc;
+	do
+		n = send(fd, msg, sizeof(msg), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? -ETIMEDOUT : -errno;
+	if ((size_t)n != sizeof(msg))
+		return -EIO;
+
+	n = ipc_recv_msg(fd, hbuf, sizeof(hbuf));
+	if (n < 0)
+		return (int)n;
+	rc = ipc_reply_header_decode(hbuf, (size_t)n, &h);
+	if (rc < 0)
+		return rc;
+
+	p = malloc((size_t)h.length + 1);
+	if (p == NULL)
+		return -ENOMEM;
+	while (got < h.length) {
+		size_t want = h.length - got;
+
+		if (want > IPC_CHUNK)
+			want = IPC_CHUNK;
+		n = ipc_recv_msg(fd, p + got, want);
+		if (n < 0) {
+			free(p);
+			return (int)n;
+		}
+		got += (size_t)n;
+	}
+	p[got] = '\0';
+	*status = h.status;
+	*payload = p;
+	if (len != NULL)
+		*len = got;
+	return 0;
+}
+
+/* mkdir -p of the directory part of path, host paths (the socket lives outside any root fd). */
+static int ipc_mkdir_parent(const char *path, mode_t mode)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	size_t n = strlen(path);
+
+	if (n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n + 1);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *s = dir + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+
+		*s = '\0';
+		if (mkdir(dir, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	return 0;
+}
+
+/*
+ * A socket file left by a daemon that died is removed; one that a live
+ * daemon answers on is not (two daemons would fight over the same host).
+ */
+static int ipc_remove_stale(const char *path, const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	if (rc == 0) {
+		close(fd);
+		return -EADDRINUSE;
+	}
+	rc = errno;
+	close(fd);
+	if (rc != ECONNREFUSED)
+		return -rc;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int ipc_listen(const char *path, unsigned int mode, int gid, int *fd_out)
+{
+	struct sockaddr_un sun;
+	int fd, rc;
+
+	rc = ipc_sockaddr(path, &sun);
+	if (rc < 0)
+		return rc;
+	rc = ipc_mkdir_parent(path, 0755);
+	if (rc < 0)
+		return rc;
+	rc = ipc_remove_stale(path, &sun);
+	if (rc < 0)
+		return rc;
+
+	/* Non-blocking: the daemon's epoll loop accepts, it never waits in accept(). */
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (chmod(path, mode) < 0 ||
+	    (gid != -1 && chown(path, (uid_t)-1, (gid_t)gid) < 0) ||
+	    listen(fd, 64) < 0) {
+		rc = -errno;
+		unlink(path);
+		goto fail;
+	}
+	*fd_out = fd;
+	return 0;
+fail:
+	close(fd);
+	return rc;
+}
+
+/*
+ * Send one message, waiting for room at most until deadline (monotonic
+ * ms).  Works on blocking and non-blocking sockets alike.
+ */
+static int ipc_send_msg(int fd, const void *buf, size_t len, long long deadline)
+{
+	for (;;) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		long long left;
+
+		if (n >= 0)
+			return (size_t)n == len ? 0 : -EIO;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		left = deadline - clock_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+int ipc_send_reply(int fd, int32_t status, const char *payload, size_t len)
+{
+	uint8_t hbuf[IPC_REPLY_HEADER_SIZE];
+	struct ipc_reply_header h = { .status = status, .length = (uint32_t)len };
+	long long deadline = clock_ms() + IPC_SEND_TIMEOUT_MS;
+	size_t off = 0;
+	int rc;
+
+	if (len > IPC_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	rc = ipc_reply_header_encode(&h, hbuf, sizeof(hbuf));
+	if (rc < 0)
+		return rc;
+	rc = ipc_send_msg(fd, hbuf, sizeof(hbuf), deadline);
+	while (rc == 0 && off < len) {
+		size_t n = len - off;
+
+		if (n > IPC_CHUNK)
+			n = IPC_CHUNK;
+		rc = ipc_send_msg(fd, payload + off, n, deadline);
+		off += n;
+	}
+	return rc;
+}

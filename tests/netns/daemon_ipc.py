@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""daemon_ipc.py SOCKET ROLE - talk to a running jefe-setup the hard way.
+
+Speaks the wire protocol of agent/ipc.h directly (not through ipc.c), so
+the daemon's checks are tested against an independent encoder.
+
+ROLE root:          good requests work; short, long, oversized, bad magic,
+                    wrong version, bad command/flags/layer each get the
+                    right error reply and the connection is closed; idle
+                    and vanishing clients do not block or crash the daemon.
+ROLE member:        a non-root peer whose primary group is the status group:
+                    status works, enforce and reload get -EPERM.
+ROLE supplementary: the status group only among the supplementary groups.
+ROLE outsider:      not in the group: the socket's mode refuses to connect.
+"""
+import json
+import socket
+import struct
+import sys
+import time
+
+MAGIC = 0x4A454645
+VERSION = 1
+STATUS, ENFORCE, RELOAD = 1, 2, 3
+DRY_RUN = 1
+EPERM = 1
+JEFE_EPROTO = 1025
+JEFE_EVERSION = 1026
+REQ = "<IHHI32s"
+HDR = "<IHHiI"
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def request(cmd, flags=0, layer=b"", magic=MAGIC, version=VERSION):
+    return struct.pack(REQ, magic, version, cmd, flags, layer)
+
+
+def call(path, raw, timeout=10.0):
+    """Send raw bytes as one message; return (status, payload, closed_after)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    # Blocking connect, as ipc_connect does: a full backlog waits, not EAGAIN.
+    s.connect(path)
+    s.settimeout(timeout)
+    try:
+        s.send(raw)
+        hdr = s.recv(65536)
+        if len(hdr) != struct.calcsize(HDR):
+            raise ValueError("reply header of %d bytes" % len(hdr))
+        magic, version, _, status, length = struct.unpack(HDR, hdr)
+        if magic != MAGIC or version != VERSION:
+            raise ValueError("bad reply header %r" % (hdr,))
+        payload = b""
+        while len(payload) < length:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise ValueError("reply cut at %d of %d bytes" % (len(payload), length))
+            payload += chunk
+        # One request per connection: the daemon closes after replying.
+        closed = s.recv(65536) == b""
+        return status, payload.decode(), closed
+    finally:
+        s.close()
+
+
+def good_status(path, what):
+    status, payload, closed = call(path, request(STATUS))
+    check(status == 0, "%s: status answers 0 (got %d)" % (what, status))
+    doc = json.loads(payload)
+    check("findings" in doc and isinstance(doc["findings"], list),
+          "%s: status payload is the report document" % what)
+    check(closed, "%s: connection closed after the reply" % what)
+
+
+def role_root(path):
+    good_status(path, "first")
+    good = request(STATUS)
+    bad = [
+        ("empty layer field unterminated", request(STATUS, layer=b"a" * 32), -JEFE_EPROTO),
+        ("short (10 bytes)", good[:10], -JEFE_EPROTO),
+        ("one byte short", good[:-1], -JEFE_EPROTO),
+        ("one byte long", good + b"\0", -JEFE_EPROTO),
+        ("oversized (100 kB)", good + b"\xff" * 100000, -JEFE_EPROTO),
+        ("bad magic", request(STATUS, magic=0x4A454646), -JEFE_EPROTO),
+        ("wrong version 2", request(STATUS, version=2), -JEFE_EVERSION),
+        ("wrong version 0", request(STATUS, version=0), -JEFE_EVERSION),
+        ("wrong version, bad command", request(99, version=7), -JEFE_EVERSION),
+        ("command 0", request(0), -JEFE_EPROTO),
+        ("command 99", request(99), -JEFE_EPROTO),
+        ("unknown flags", request(ENFORCE, flags=0x10), -JEFE_EPROTO),
+        ("unknown layer", request(STATUS, layer=b"nosuch"), -JEFE_EPROTO),
+        ("garbage", b"GET / HTTP/1.0\r\n\r\n", -JEFE_EPROTO),
+    ]
+    for what, raw, want in bad:
+        status, payload, closed = call(path, raw)
+        check(status == want, "%s: error %d (got %d, %r)" % (what, want, status, payload))
+        check(closed, "%s: connection closed" % what)
+
+    # Idle clients (more than the daemon parks) must not stall anyone.
+    idle = []
+    for _ in range(20):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect(path)
+        idle.append(s)
+    t0 = time.monotonic()
+    good_status(path, "with 20 idle clients")
+    check(time.monotonic() - t0 < 2.0, "idle clients do not delay a good request")
+    for s in idle:
+        s.settimeout(10)
+    closed = sum(1 for s in idle if s.recv(16) == b"")
+    check(closed == 20, "all 20 idle clients dropped by the daemon (%d)" % closed)
+    for s in idle:
+        s.close()
+
+    # A client that sends and vanishes before the reply: EPIPE, not SIGPIPE.
+    for _ in range(5):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect(path)
+        s.send(request(STATUS))
+        s.close()
+
+    status, payload, _ = call(path, request(ENFORCE, DRY_RUN, b"sysctl"))
+    check(status == 0, "root: enforce --dry-run --layer sysctl answers 0 (got %d)" % status)
+    status, payload, _ = call(path, request(STATUS, 0, b"sysctl"))
+    doc = json.loads(payload)
+    check(status == 0 and all(f.get("layer") == "sysctl" for f in doc["findings"]),
+          "root: status --layer sysctl")
+    status, payload, _ = call(path, request(RELOAD))
+    check(status == 0, "root: reload answers 0 (got %d %r)" % (status, payload))
+    good_status(path, "last")
+
+
+def role_member(path, what):
+    good_status(path, what)
+    for name, raw in [("enforce", request(ENFORCE)),
+                      ("enforce --dry-run", request(ENFORCE, DRY_RUN)),
+                      ("reload", request(RELOAD))]:
+        status, payload, closed = call(path, raw)
+        check(status == -EPERM, "%s: %s refused with -EPERM (got %d)" % (what, name, status))
+        check(closed, "%s: %s connection closed" % (what, name))
+
+
+def role_outsider(path):
+    try:
+        call(path, request(STATUS))
+        check(False, "outsider: connect should be refused by the socket's mode")
+    except PermissionError:
+        check(True, "outsider: connect refused (EACCES)")
+
+
+def main():
+    path, role = sys.argv[1], sys.argv[2]
+    if role == "root":
+        role_root(path)
+    elif role in ("member", "supplementary"):
+        role_member(path, role)
+    elif role == "outsider":
+        role_outsider(path)
+    else:
+        sys.stderr.write("unknown role %s\n" % role)
+        return 2
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The IPC codec and socket helpers: requests and reply headers built then
+ * parsed back, every malformed field refused with the right code and in
+ * the right order (length, magic, version, then the rest), and a real
+ * SOCK_SEQPACKET exchange with a multi-chunk reply.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "errors.h"
+#include "ipc.h"
+
+static void encode_ok(uint16_t command, uint32_t flags, const char *layer, uint8_t *buf)
+{
+	struct ipc_request req = { .command = command, .flags = flags };
+
+	snprintf(req.layer, sizeof(req.layer), "%s", layer);
+	assert_int_equal(ipc_request_encode(&req, buf, IPC_REQUEST_SIZE), IPC_REQUEST_SIZE);
+}
+
+static void test_request_round_trip(void **unused)
+{
+	static const struct {
+		uint16_t command;
+		uint32_t flags;
+		const char *layer;
+	} cases[] = {
+		{ IPC_CMD_STATUS, 0, "" },
+		{ IPC_CMD_STATUS, 0, "sysctl" },
+		{ IPC_CMD_ENFORCE, IPC_FLAG_DRY_RUN, "sysctl" },
+		{ IPC_CMD_ENFORCE, 0, "" },
+		{ IPC_CMD_RELOAD, 0, "" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t buf[IPC_REQUEST_SIZE];
+		struct ipc_request out;
+
+		encode_ok(cases[i].command, cases[i].flags, cases[i].layer, buf);
+		memset(&out, 0xa5, sizeof(out));
+		assert_int_equal(ipc_request_decode(buf, sizeof(buf), &out), 0);
+		assert_int_equal(out.command, cases[i].command);
+		assert_int_equal(out.flags, cases[i].flags);
+		assert_string_equal(out.layer, cases[i].layer);
+	}
+}
+
+/* The wire layout is little endian whatever the host is. */
+static void test_request_wire_bytes(void **unused)
+{
+	static const uint8_t want[12] = {
+		0x45, 0x46, 0x45, 0x4a,	/* magic 0x4a454645 */
+		0x01, 0x00,		/* version */
+		0x02, 0x00,		/* enforce */
+		0x01, 0x00, 0x00, 0x00,	/* dry run */
+	};
+	uint8_t buf[IPC_REQUEST_SIZE];
+
+	assert_int_equal(IPC_REQUEST_SIZE, 44);
+	memset(buf, 0xff, sizeof(buf));
+	encode_ok(IPC_CMD_ENFORCE, IPC_FLAG_DRY_RUN, "sysctl", buf);
+	assert_memory_equal(buf, want, sizeof(want));
+	assert_memory_equal(buf + 12, "sysctl", 6);
+	/* The rest of the layer field is zero, no stale bytes on the wire. */
+	for (size_t i = 12 + 6; i < IPC_REQUEST_SIZE; i++)
+		assert_int_equal(buf[i], 0);
+}
+
+static void test_request_encode_refuses(void **unused)
+{
+	struct ipc_request req = { .command = IPC_CMD_STATUS };
+	uint8_t buf[IPC_REQUEST_SIZE];
+
+	assert_int_equal(ipc_request_encode(&req, buf, IPC_REQUEST_SIZE - 1), -ENOBUFS);
+	req.command = 9;
+	assert_int_equal(ipc_request_encode(&req, buf, sizeof(buf)), -EINVAL);
+	req.command = IPC_CMD_STATUS;
+	req.flags = 0x8;
+	assert_int_equal(ipc_request_encode(&req, buf, sizeof(buf)), -EINVAL);
+	req.flags = 0;
+	memset(req.layer, 'x', sizeof(req.layer));
+	assert_int_equal(ipc_request_encode(&req, buf, sizeof(buf)), -EINVAL);
+}
+
+static int decode_with(void (*mutate)(uint8_t *buf), size_t len)
+{
+	uint8_t buf[IPC_REQUEST_SIZE * 2];
+	struct ipc_request out = { .command = 77 };
+	int rc;
+
+	memset(buf, 0, sizeof(buf));
+	encode_ok(IPC_CMD_STATUS, 0, "sysctl", buf);
+	if (mutate)
+		mutate(buf);
+	rc = ipc_request_decode(buf, len, &out);
+	/* A refused request leaves the output alone. */
+	if (rc != 0)
+		assert_int_equal(out.command, 77);
+	return rc;
+}
+
+static void bad_magic(uint8_t *b) { b[0] ^= 0x01; }
+static void bad_version(uint8_t *b) { b[4] = 2; }
+static void bad_version_high(uint8_t *b) { b[5] = 1; }
+static void bad_magic_and_version(uint8_t *b) { b[3] = 0; b[4] = 9; }
+static void bad_command_zero(uint8_t *b) { b[6] = 0; }
+static void bad_command_high(uint8_t *b) { b[6] = 4; }
+static void bad_command_msb(uint8_t *b) { b[7] = 1; }
+static void bad_version_and_command(uint8_t *b) { b[4] = 7; b[6] = 99; }
+static void bad_flags(uint8_t *b) { b[8] = 0x02; }
+static void bad_flags_msb(uint8_t *b) { b[11] = 0x80; }
+static void layer_unterminated(uint8_t *b) { memset(b + 12, 'a', IPC_LAYER_MAX); }
+static void layer_unknown(uint8_t *b) { memset(b + 12, 0, IPC_LAYER_MAX); memcpy(b + 12, "nosuch", 6); }
+static void layer_prefix(uint8_t *b) { memset(b + 12, 0, IPC_LAYER_MAX); memcpy(b + 12, "sysct", 5); }
+static void layer_trailing_comma(uint8_t *b) { memcpy(b + 12, "sysctl,", 7); }
+static void layer_leading_comma(uint8_t *b) { memset(b + 12, 0, IPC_LAYER_MAX); memcpy(b + 12, ",sysctl", 7); }
+static void layer_list(uint8_t *b) { memcpy(b + 12, "sysctl,sysctl", 13); }
+static void layer_empty(uint8_t *b) { memset(b + 12, 0, IPC_LAYER_MAX); }
+
+static void test_request_decode_errors(void **unused)
+{
+	const size_t n = IPC_REQUEST_SIZE;
+
+	assert_int_equal(decode_with(NULL, n), 0);
+	/* Length is checked first: nothing else is read from a short message. */
+	assert_int_equal(decode_with(NULL, 0), -JEFE_EPROTO);
+	assert_int_equal(decode_with(NULL, n - 1), -JEFE_EPROTO);
+	assert_int_equal(decode_with(NULL, n + 1), -JEFE_EPROTO);
+	assert_int_equal(decode_with(NULL, 2 * n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(bad_version, n - 1), -JEFE_EPROTO);
+	/* Then the magic, then the version. */
+	assert_int_equal(decode_with(bad_magic, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(bad_magic_and_version, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(bad_version, n), -JEFE_EVERSION);
+	assert_int_equal(decode_with(bad_version_high, n), -JEFE_EVERSION);
+	/* Another version's command numbers mean nothing to us. */
+	assert_int_equal(decode_with(bad_version_and_command, n), -JEFE_EVERSION);
+	/* Then command, flags and layer. */
+	assert_int_equal(decode_with(bad_command_zero, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(bad_command_high, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(bad_command_msb, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(bad_flags, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(bad_flags_msb, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(layer_unterminated, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(layer_unknown, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(layer_prefix, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(layer_trailing_comma, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(layer_leading_comma, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(layer_list, n), 0);
+	assert_int_equal(decode_with(layer_empty, n), 0);
+}
+
+static void test_reply_header_round_trip(void **unused)
+{
+	static const struct ipc_reply_header cases[] = {
+		{ 0, 0 },
+		{ 0, 1234567 },
+		{ 0, IPC_MAX_PAYLOAD },
+		{ -EPERM, 0 },
+		{ -JEFE_EPROTO, 12 },
+		{ -JEFE_EVERSION, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t buf[IPC_REPLY_HEADER_SIZE];
+		struct ipc_reply_header h;
+
+		assert_int_equal(ipc_reply_header_encode(&cases[i], buf, sizeof(buf)),
+				 IPC_REPLY_HEADER_SIZE);
+		assert_int_equal(ipc_reply_header_decode(buf, sizeof(buf), &h), 0);
+		assert_int_equal(h.status, cases[i].status);
+		assert_int_equal(h.length, cases[i].length);
+	}
+}
+
+static void test_reply_header_errors(void **unused)
+{
+	struct ipc_reply_header h = { .status = -EPERM, .length = 5 }, out;
+	uint8_t buf[IPC_REPLY_HEADER_SIZE + 4], b2[IPC_REPLY_HEADER_SIZE + 4];
+	static const uint8_t want[IPC_REPLY_HEADER_SIZE] = {
+		0x45, 0x46, 0x45, 0x4a, 0x01, 0x00, 0x00, 0x00,
+		0xff, 0xff, 0xff, 0xff,	/* -1: -EPERM */
+		0x05, 0x00, 0x00, 0x00,
+	};
+
+	assert_int_equal(ipc_reply_header_encode(&h, buf, IPC_REPLY_HEADER_SIZE - 1), -ENOBUFS);
+	assert_int_equal(ipc_reply_header_encode(&h, buf, sizeof(buf)), IPC_REPLY_HEADER_SIZE);
+	assert_memory_equal(buf, want, sizeof(want));
+	h.length = IPC_MAX_PAYLOAD + 1;
+	assert_int_equal(ipc_reply_header_encode(&h, b2, sizeof(b2)), -EMSGSIZE);
+
+	assert_int_equal(ipc_reply_header_decode(buf, IPC_REPLY_HEADER_SIZE - 1, &out), -JEFE_EPROTO);
+	assert_int_equal(ipc_reply_header_decode(buf, IPC_REPLY_HEADER_SIZE + 1, &out), -JEFE_EPROTO);
+	memcpy(b2, buf, sizeof(buf));
+	b2[1] = 0;
+	assert_int_equal(ipc_reply_header_decode(b2, IPC_REPLY_HEADER_SIZE, &out), -JEFE_EPROTO);
+	memcpy(b2, buf, sizeof(buf));
+	b2[4] = 2;
+	assert_int_equal(ipc_reply_header_decode(b2, IPC_REPLY_HEADER_SIZE, &out), -JEFE_EVERSION);
+	/* A payload longer than any reply may be. */
+	memcpy(b2, buf, sizeof(buf));
+	b2[15] = 0x10;
+	assert_int_equal(ipc_reply_header_decode(b2, IPC_REPLY_HEADER_SIZE, &out), -JEFE_EPROTO);
+	/* A positive status is not a status. */
+	memcpy(b2, buf, sizeof(buf));
+	b2[8] = 1; b2[9] = 0; b2[10] = 0; b2[11] = 0;
+	assert_int_equal(ipc_reply_header_decode(b2, IPC_REPLY_HEADER_SIZE, &out), -JEFE_EPROTO);
+}
+
+/* ---- sockets: listen, connect, a real exchange ---- */
+
+struct sockdir {
+	char dir[64];
+	char path[128];
+};
+
+static int sockdir_setup(void **state)
+{
+	struct sockdir *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	snprintf(s->dir, sizeof(s->dir), "/tmp/jefe-ipc-XXXXXX");
+	assert_non_null(mkdtemp(s->dir));
+	snprintf(s->path, sizeof(s->path), "%s/run/jefe/jefe.sock", s->dir);
+	*state = s;
+	return 0;
+}
+
+static int sockdir_teardown(void **state)
+{
+	struct sockdir *s = *state;
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(s);
+	return 0;
+}
+
+static void test_listen_stale_and_busy(void **state)
+{
+	struct sockdir *s = *state;
+	struct stat st;
+	char file[160];
+	int fd, fd2, cfd;
+
+	/* Parent directories are made; the socket gets the mode asked for. */
+	assert_int_equal(ipc_listen(s->path, 0600, -1, &fd), 0);
+	assert_int_equal(stat(s->path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+
+	/* A live daemon on the socket is never unlinked from under it. */
+	assert_int_equal(ipc_listen(s->path, 0600, -1, &fd2), -EADDRINUSE);
+	assert_int_equal(ipc_connect(s->path, &cfd), 0);
+	close(cfd);
+
+	/* A dead one's socket file is stale: connect is refused, listen takes it over. */
+	close(fd);
+	assert_int_equal(ipc_connect(s->path, &cfd), -ECONNREFUSED);
+	assert_int_equal(ipc_listen(s->path, 0660, -1, &fd), 0);
+	assert_int_equal(stat(s->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0660);
+	close(fd);
+	unlink(s->path);
+	assert_int_equal(ipc_connect(s->path, &cfd), -ENOENT);
+
+	/* Something that is not a socket is left alone. */
+	snprintf(file, sizeof(file), "%s/plain", s->dir);
+	fd = open(file, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(ipc_listen(file, 0600, -1, &fd2), -EEXIST);
+}
+
+/*
+ * A forked server answers one request: with a payload of `len` bytes, or
+ * (truncate) with a header announcing more than it sends.
+ */
+static pid_t serve_once(int lfd, size_t len, bool truncate)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		uint8_t buf[IPC_REQUEST_SIZE];
+		struct ipc_request req;
+		char *p = malloc(len + 1);
+		int fd, flags;
+		ssize_t n;
+
+		/* The listener is non-blocking; wait for the client plainly here. */
+		flags = fcntl(lfd, F_GETFL);
+		fcntl(lfd, F_SETFL, flags & ~O_NONBLOCK);
+		fd = accept(lfd, NULL, NULL);
+		if (fd < 0 || p == NULL)
+			_exit(10);
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n != IPC_REQUEST_SIZE || ipc_request_decode(buf, (size_t)n, &req) != 0)
+			_exit(11);
+		for (size_t i = 0; i < len; i++)
+			p[i] = (char)('a' + (i * 7 + req.command) % 26);
+		if (truncate) {
+			uint8_t h[IPC_REPLY_HEADER_SIZE];
+			struct ipc_reply_header rh = { 0, (uint32_t)len };
+
+			ipc_reply_header_encode(&rh, h, sizeof(h));
+			send(fd, h, sizeof(h), MSG_NOSIGNAL);
+			send(fd, p, len / 2, MSG_NOSIGNAL);
+			_exit(0);
+		}
+		_exit(ipc_send_reply(fd, 0, p, len) == 0 ? 0 : 12);
+	}
+	return pid;
+}
+
+static void test_call_multi_chunk(void **state)
+{
+	struct sockdir *s = *state;
+	/* Three full chunks and a partial one. */
+	const size_t len = 3 * IPC_CHUNK + 1000;
+	struct ipc_request req = { .command = IPC_CMD_ENFORCE };
+	int32_t status = 99;
+	char *payload = NULL;
+	size_t got = 0;
+	int lfd, fd, st;
+	pid_t pid;
+
+	assert_int_equal(ipc_listen(s->path, 0600, -1, &lfd), 0);
+	pid = serve_once(lfd, len, false);
+	assert_int_equal(ipc_connect(s->path, &fd), 0);
+	assert_int_equal(ipc_call(fd, &req, &status, &payload, &got), 0);
+	assert_int_equal(status, 0);
+	assert_int_equal(got, len);
+	assert_int_equal(strlen(payload), len);
+	for (size_t i = 0; i < len; i++)
+		if (payload[i] != (char)('a' + (i * 7 + IPC_CMD_ENFORCE) % 26))
+			fail_msg("payload byte %zu differs", i);
+	free(payload);
+	close(fd);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+	/* The server dies half-way: the client sees it, with no payload. */
+	pid = serve_once(lfd, 5000, true);
+	assert_int_equal(ipc_connect(s->path, &fd), 0);
+	payload = NULL;
+	assert_int_equal(ipc_call(fd, &req, &status, &payload, &got), -ECONNRESET);
+	assert_null(payload);
+	close(fd);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	close(lfd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_request_round_trip),
+		cmocka_unit_test(test_request_wire_bytes),
+		cmocka_unit_test(test_request_encode_refuses),
+		cmocka_unit_test(test_request_decode_errors),
+		cmocka_unit_test(test_reply_header_round_trip),
+		cmocka_unit_test(test_reply_header_errors),
+		cmocka_unit_test_setup_teardown(test_listen_stale_and_busy, sockdir_setup,
+						sockdir_teardown),
+		cmocka_unit_test_setup_teardown(test_call_multi_chunk, sockdir_setup,
+						sockdir_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

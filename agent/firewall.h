@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The firewall layer's internals, shared by its three files:
+ *
+ *   fw_compile.c   policy -> desired model -> libnftnl objects; the nft-syntax
+ *                  renderer; the structural comparison with a kernel dump
+ *   fw_netlink.c   the nfnetlink socket: dumps, one atomic batch with a
+ *                  sequence number per message and every ack read back,
+ *                  and the NFNLGRP_NFTABLES event socket
+ *   layer_firewall.c  the layer_ops glue (load/check/apply/watch/on_event)
+ *
+ * The agent owns exactly one table, inet jefe, and never touches another.
+ */
+#ifndef JEFE_FIREWALL_H
+#define JEFE_FIREWALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "finding.h"
+#include "policy.h"
+
+#define FW_TABLE		"jefe"
+#define FW_LAYER		"firewall"
+#define FW_NAME_MAX		32	/* chain, set and service names */
+#define FW_LOG_PREFIX_MAX	64
+#define FW_MAX_SERVICES		64
+
+/* A packet rate limit: rate packets per unit seconds, burst packets. */
+struct fw_rate {
+	uint64_t rate;
+	uint64_t unit;		/* 1, 60, 3600, 86400 */
+	uint32_t burst;
+};
+
+/*
+ * One rule of the desired state.  The matches are emitted in this order,
+ * the same order nft(8) emits for the equivalent text, so `nft list`
+ * shows exactly what fw_render prints: iif, nfproto, saddr lookup,
+ * l4proto, icmp type, dport, ct state, limit, log, verdict.
+ */
+struct fw_rule {
+	bool iif_lo;
+	uint8_t nfproto;		/* 0, NFPROTO_IPV4 or NFPROTO_IPV6 */
+	char saddr_set[FW_NAME_MAX];	/* "" or a set name (needs nfproto) */
+	uint8_t l4proto;		/* 0 or IPPROTO_* */
+	int icmp_type;			/* -1, or the type (l4proto icmp/icmpv6) */
+	uint16_t dport_lo, dport_hi;	/* 0: no port match */
+	uint32_t ct_state;		/* 0: none, else a NF_CT_STATE_* mask */
+	bool has_limit;
+	struct fw_rate limit;
+	bool log;
+	char log_prefix[FW_LOG_PREFIX_MAX];
+	int verdict;			/* NF_ACCEPT, NF_DROP or -1 (none) */
+};
+
+/* An inclusive address range of a set, in network byte order. */
+struct fw_range {
+	uint8_t lo[16];
+	uint8_t hi[16];
+};
+
+struct fw_set {
+	char name[FW_NAME_MAX];
+	uint8_t family;			/* NFPROTO_IPV4 or NFPROTO_IPV6 */
+	struct fw_range *ranges;	/* sorted, merged, disjoint */
+	size_t n_ranges;
+	size_t cap_ranges;
+};
+
+enum fw_chain_id {
+	FW_CHAIN_INPUT,
+	FW_CHAIN_FORWARD,
+	FW_CHAIN_OUTPUT,
+	FW_CHAIN_COUNT,
+};
+
+struct fw_chain {
+	const char *name;	/* "input", ... also the hook name */
+	uint32_t hooknum;
+	int32_t prio;
+	uint32_t policy;	/* NF_ACCEPT or NF_DROP */
+	struct fw_rule *rules;
+	size_t n_rules;
+	size_t cap_rules;
+};
+
+/* The desired state compiled from the policy. */
+struct fw_config {
+	struct fw_chain chains[FW_CHAIN_COUNT];
+	struct fw_set *sets;
+	size_t n_sets;
+	size_t cap_sets;
+};
+
+/* layer_firewall.c: the desired ruleset in nft syntax, for humans. */
+int firewall_render(void *state, FILE *out);
+
+/* fw_compile.c */
+int fw_config_load(struct fw_config *cfg, const struct policy *policy,
+		   struct policy_errors *errs);
+void fw_config_free(struct fw_config *cfg);
+/* nft syntax, as `nft list table inet jefe` prints it. */
+int fw_render(const struct fw_config *cfg, FILE *out);
+int fw_rule_render(const struct fw_rule *r, char *buf, size_t size);
+/* Sort and merge a set's ranges (the kernel refuses overlaps). */
+void fw_set_normalize(struct fw_set *s);
+int fw_range_render(const struct fw_range *r, uint8_t family, char *buf,
+		    size_t size);
+
+struct nftnl_table;
+struct nftnl_chain;
+struct nftnl_rule;
+struct nftnl_set;
+
+struct nftnl_table *fw_table_build(void);
+struct nftnl_chain *fw_chain_build(const struct fw_chain *c);
+struct nftnl_rule *fw_rule_build(const struct fw_chain *c, const struct fw_rule *r);
+/* The set without elements; fw_set_elems_build adds ranges [from, to). */
+struct nftnl_set *fw_set_build(const struct fw_set *s, uint32_t set_id);
+struct nftnl_set *fw_set_elems_build(const struct fw_set *s, size_t from,
+				     size_t to, bool leading_end);
+
+/* Structural comparison: true when the rules are the same expression by expression. */
+bool fw_rule_equal(const struct nftnl_rule *a, const struct nftnl_rule *b);
+/* A kernel rule in libnftnl's debug form, on one line. */
+int fw_nftnl_rule_render(const struct nftnl_rule *r, char *buf, size_t size);
+/* Kernel set elements -> sorted ranges.  Returns 0 or -errno. */
+int fw_set_ranges_from_elems(struct nftnl_set *s, uint8_t family,
+			     struct fw_range **out, size_t *n);
+
+/* What one dump of table inet jefe found. */
+struct fw_kernel {
+	bool table;
+	struct nftnl_chain *chains[16];
+	size_t n_chains;
+	struct nftnl_rule **rules;	/* in kernel order, all chains */
+	size_t n_rules;
+	size_t cap_rules;
+	struct nftnl_set *sets[FW_MAX_SERVICES * 2 + 4];
+	size_t n_sets;
+};
+
+void fw_kernel_free(struct fw_kernel *k);
+
+/*
+ * Compare the kernel with the desired state; one finding per item.
+ * Returns the number of drift findings (>= 0) or -errno.
+ */
+int fw_compare(const struct fw_config *cfg, const struct fw_kernel *k,
+	       struct findings *out);
+
+/* fw_netlink.c */
+struct fw_nl {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+};
+
+int fw_nl_open(struct fw_nl *nl);
+int fw_nl_fd(const struct fw_nl *nl);
+void fw_nl_close(struct fw_nl *nl);
+/* Probe nf_tables (NFT_MSG_GETGEN): 0, -EPERM, -EOPNOTSUPP... */
+int fw_nl_probe(struct fw_nl *nl);
+int fw_nl_dump(struct fw_nl *nl, struct fw_kernel *k);
+
+/*
+ * Send the batch that replaces table inet jefe with cfg.  commit false:
+ * no end marker, the kernel validates and discards.  On a kernel error,
+ * errmsg names the object that caused it.
+ */
+int fw_nl_replace(struct fw_nl *nl, const struct fw_config *cfg, bool commit,
+		  char *errmsg, size_t errsize);
+
+/* Event socket subscribed to NFNLGRP_NFTABLES. */
+int fw_nl_events_open(struct fw_nl *ev);
+/* Drain: *relevant when a change touched inet jefe from another portid. */
+int fw_nl_events_drain(struct fw_nl *ev, uint32_t own_portid, bool *relevant);
+
+#endif

@@ -1,0 +1,1588 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The firewall's desired state: policy -> model (fw_config), model ->
+ * libnftnl objects, model -> nft syntax, and the structural comparison of
+ * a kernel dump with the model.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+
+#include "errors.h"
+#include "firewall.h"
+#include "util.h"
+
+/* ct state bits as nf_conntrack_common.h defines them (NF_CT_STATE_BIT). */
+#define FW_CT_INVALID		0x01u
+#define FW_CT_ESTABLISHED	0x02u
+#define FW_CT_RELATED		0x04u
+#define FW_CT_NEW		0x08u
+#define FW_CT_UNTRACKED		0x40u
+
+/* nft's datatypes for set keys (src/datatype.h TYPE_IPADDR, TYPE_IP6ADDR). */
+#define FW_TYPE_IPADDR		7
+#define FW_TYPE_IP6ADDR		8
+
+/* The loopback device is ifindex 1 in every network namespace (LOOPBACK_IFINDEX). */
+#define FW_LO_IFINDEX		1
+
+struct fw_name {
+	const char *name;
+	int value;
+};
+
+static const struct fw_name fw_icmp_types[] = {
+	{ "echo-reply", 0 }, { "destination-unreachable", 3 },
+	{ "source-quench", 4 }, { "redirect", 5 }, { "echo-request", 8 },
+	{ "router-advertisement", 9 }, { "router-solicitation", 10 },
+	{ "time-exceeded", 11 }, { "parameter-problem", 12 },
+	{ "timestamp-request", 13 }, { "timestamp-reply", 14 },
+	{ "info-request", 15 }, { "info-reply", 16 },
+	{ "address-mask-request", 17 }, { "address-mask-reply", 18 },
+};
+
+static const struct fw_name fw_icmpv6_types[] = {
+	{ "destination-unreachable", 1 }, { "packet-too-big", 2 },
+	{ "time-exceeded", 3 }, { "parameter-problem", 4 },
+	{ "echo-request", 128 }, { "echo-reply", 129 },
+	{ "mld-listener-query", 130 }, { "mld-listener-report", 131 },
+	{ "mld-listener-done", 132 }, { "nd-router-solicit", 133 },
+	{ "nd-router-advert", 134 }, { "nd-neighbor-solicit", 135 },
+	{ "nd-neighbor-advert", 136 }, { "nd-redirect", 137 },
+	{ "router-renumbering", 138 }, { "ind-neighbor-solicit", 141 },
+	{ "ind-neighbor-advert", 142 }, { "mld2-listener-report", 143 },
+};
+
+static const struct fw_name fw_rate_units[] = {
+	{ "second", 1 }, { "minute", 60 }, { "hour", 3600 }, { "day", 86400 },
+};
+
+static const char *fw_name_of(const struct fw_name *t, size_t n, int value)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].value == value)
+			return t[i].name;
+	return NULL;
+}
+
+static int fw_value_of(const struct fw_name *t, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t[i].name, name) == 0)
+			return t[i].value;
+	return -1;
+}
+
+/* ---- the policy ---- */
+
+/* What [firewall] says; defaults in fw_opts_init(). */
+struct fw_opts {
+	uint32_t policy[FW_CHAIN_COUNT];
+	bool loopback;
+	bool ssh;
+	uint16_t ssh_port;
+	struct fw_rate ssh_rate;
+	bool echo;
+	struct fw_rate echo_rate;
+	bool accept_ra;
+	int icmp[32];
+	size_t n_icmp;
+	int icmpv6[32];
+	size_t n_icmpv6;
+	bool log;
+	struct fw_rate log_rate;
+	char log_prefix[FW_LOG_PREFIX_MAX];
+};
+
+struct fw_service {
+	char name[FW_NAME_MAX];
+	const struct policy_entry *where;
+	uint16_t ports[64][2];
+	size_t n_ports;
+	bool tcp, udp;
+	bool has_rate;
+	struct fw_rate rate;
+	struct fw_set v4, v6;
+};
+
+static int fw_parse_verdict(const struct policy_entry *e, uint32_t *out,
+			    struct policy_errors *errs)
+{
+	if (strcmp(e->value, "drop") == 0)
+		*out = NF_DROP;
+	else if (strcmp(e->value, "accept") == 0)
+		*out = NF_ACCEPT;
+	else
+		return policy_error_at(errs, e,
+				       "%s: \"%s\" is not a chain policy (accept or drop)",
+				       e->key, e->value) ?: -EINVAL;
+	return 0;
+}
+
+/* "3/minute" or "10/second burst 20". */
+static int fw_parse_rate(const struct policy_entry *e, struct fw_rate *out,
+			 struct policy_errors *errs)
+{
+	char unit[16], word[16];
+	unsigned long rate, burst = 0;
+	int n = 0, u;
+
+	if (sscanf(e->value, "%lu/%15[a-z] %n", &rate, unit, &n) < 2 || n == 0)
+		goto bad;
+	if (e->value[n] != '\0') {
+		int m = 0;
+
+		if (sscanf(e->value + n, "%15s %lu %n", word, &burst, &m) < 2 ||
+		    strcmp(word, "burst") != 0 || e->value[n + m] != '\0')
+			goto bad;
+		if (burst == 0 || burst > 1000000)
+			goto bad;
+	}
+	u = fw_value_of(fw_rate_units, ARRAY_SIZE(fw_rate_units), unit);
+	if (u < 0 || rate == 0 || rate > 1000000)
+		goto bad;
+	out->rate = rate;
+	out->unit = (uint64_t)u;
+	/* The default burst is the rate itself, so "3/minute" lets exactly
+	 * three new connections through in a minute and drops the fourth
+	 * (the kernel's own default burst, 5, would let five through). */
+	out->burst = burst ? (uint32_t)burst : (uint32_t)rate;
+	return 0;
+bad:
+	policy_error_at(errs, e,
+			"%s: bad rate \"%s\" (N/second|minute|hour|day [burst M], N and M 1..1000000)",
+			e->key, e->value);
+	return -EINVAL;
+}
+
+static int fw_parse_icmp_list(const struct policy_entry *e, bool v6, int *out,
+			      size_t max, size_t *n, struct policy_errors *errs)
+{
+	struct strv sv = { 0 };
+	int ret;
+
+	ret = strv_split(&sv, e->value, ", \t");
+	if (ret < 0)
+		return ret;
+	*n = 0;
+	for (size_t i = 0; i < sv.n; i++) {
+		int t = v6 ? fw_value_of(fw_icmpv6_types, ARRAY_SIZE(fw_icmpv6_types), sv.v[i]) :
+			     fw_value_of(fw_icmp_types, ARRAY_SIZE(fw_icmp_types), sv.v[i]);
+		if (t < 0) {
+			policy_error_at(errs, e, "%s: unknown %s type \"%s\"", e->key,
+					v6 ? "ICMPv6" : "ICMP", sv.v[i]);
+			ret = -EINVAL;
+			continue;
+		}
+		if (*n >= max) {
+			policy_error_at(errs, e, "%s: more than %zu types", e->key, max);
+			ret = -EINVAL;
+			break;
+		}
+		out[(*n)++] = t;
+	}
+	strv_free(&sv);
+	return ret < 0 ? ret : 0;
+}
+
+static int fw_parse_prefix(const struct policy_entry *e, char *out,
+			   struct policy_errors *errs)
+{
+	size_t len = strlen(e->value);
+
+	/* nft prints the prefix between double quotes: keep it printable. */
+	for (size_t i = 0; i < len; i++)
+		if (!isprint((unsigned char)e->value[i]) || e->value[i] == '"' ||
+		    e->value[i] == '\\')
+			goto bad;
+	if (len == 0 || len >= FW_LOG_PREFIX_MAX - 1)
+		goto bad;
+	memcpy(out, e->value, len + 1);
+	return 0;
+bad:
+	policy_error_at(errs, e,
+			"%s: the log prefix must be 1..%d printable characters without quotes or backslashes",
+			e->key, FW_LOG_PREFIX_MAX - 2);
+	return -EINVAL;
+}
+
+static int fw_parse_bool(const struct policy_entry *e, bool *out,
+			 struct policy_errors *errs)
+{
+	return policy_parse_bool(e, out, errs);
+}
+
+static int fw_parse_port(const struct policy_entry *e, const char *s,
+			 uint16_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end != '\0' || v < 1 || v > 65535)
+		return -EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int fw_parse_ports(const struct policy_entry *e, struct fw_service *svc,
+			  struct policy_errors *errs)
+{
+	struct strv sv = { 0 };
+	int ret;
+
+	ret = strv_split(&sv, e->value, ", \t");
+	if (ret < 0)
+		return ret;
+	svc->n_ports = 0;
+	if (sv.n == 0) {
+		policy_error_at(errs, e, "ports: empty list");
+		ret = -EINVAL;
+	}
+	for (size_t i = 0; i < sv.n; i++) {
+		char *dash = strchr(sv.v[i], '-');
+		uint16_t lo, hi;
+
+		if (dash)
+			*dash = '\0';
+		if (fw_parse_port(e, sv.v[i], &lo) < 0 ||
+		    fw_parse_port(e, dash ? dash + 1 : sv.v[i], &hi) < 0 ||
+		    hi < lo) {
+			if (dash)
+				*dash = '-';
+			policy_error_at(errs, e,
+					"ports: bad port \"%s\" (1..65535, or a range LOW-HIGH)",
+					sv.v[i]);
+			ret = -EINVAL;
+			continue;
+		}
+		if (svc->n_ports >= ARRAY_SIZE(svc->ports)) {
+			policy_error_at(errs, e, "ports: more than %zu ports or ranges",
+					ARRAY_SIZE(svc->ports));
+			ret = -EINVAL;
+			break;
+		}
+		svc->ports[svc->n_ports][0] = lo;
+		svc->ports[svc->n_ports][1] = hi;
+		svc->n_ports++;
+	}
+	strv_free(&sv);
+	return ret < 0 ? ret : 0;
+}
+
+static int fw_set_push(struct fw_set *s, const struct fw_range *r)
+{
+	if (s->n_ranges == s->cap_ranges) {
+		size_t cap = s->cap_ranges ? s->cap_ranges * 2 : 16;
+		struct fw_range *v = realloc(s->ranges, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->ranges = v;
+		s->cap_ranges = cap;
+	}
+	s->ranges[s->n_ranges++] = *r;
+	return 0;
+}
+
+static size_t fw_addr_len(uint8_t family)
+{
+	return family == NFPROTO_IPV4 ? 4 : 16;
+}
+
+static int fw_range_cmp_v4(const void *a, const void *b)
+{
+	return memcmp(((const struct fw_range *)a)->lo,
+		      ((const struct fw_range *)b)->lo, 4);
+}
+
+static int fw_range_cmp_v6(const void *a, const void *b)
+{
+	return memcmp(((const struct fw_range *)a)->lo,
+		      ((const struct fw_range *)b)->lo, 16);
+}
+
+/* a + 1 == b, for big-endian numbers of len bytes. */
+static bool fw_addr_next(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	uint8_t t[16];
+
+	memcpy(t, a, len);
+	for (size_t i = len; i-- > 0;)
+		if (++t[i] != 0)
+			break;
+	return memcmp(t, b, len) == 0 && memcmp(a, b, len) < 0;
+}
+
+/*
+ * Sort and merge overlapping and adjacent ranges: the kernel refuses
+ * overlapping intervals, and an adjacent pair would share a key between
+ * the end of one and the start of the next.
+ */
+void fw_set_normalize(struct fw_set *s)
+{
+	size_t len = fw_addr_len(s->family), w = 0;
+
+	if (s->n_ranges == 0)
+		return;
+	qsort(s->ranges, s->n_ranges, sizeof(*s->ranges),
+	      len == 4 ? fw_range_cmp_v4 : fw_range_cmp_v6);
+	for (size_t i = 1; i < s->n_ranges; i++) {
+		struct fw_range *cur = &s->ranges[w];
+		const struct fw_range *r = &s->ranges[i];
+
+		if (memcmp(r->lo, cur->hi, len) <= 0 ||
+		    fw_addr_next(cur->hi, r->lo, len)) {
+			if (memcmp(r->hi, cur->hi, len) > 0)
+				memcpy(cur->hi, r->hi, len);
+		} else {
+			s->ranges[++w] = *r;
+		}
+	}
+	s->n_ranges = w + 1;
+}
+
+/* "10.0.0.0/8", "2001:db8::/32" or a bare address. */
+static int fw_parse_cidr(const char *s, uint8_t *family, struct fw_range *r,
+			 const char **why)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned long plen;
+	size_t len;
+
+	if (strlen(s) >= sizeof(buf)) {
+		*why = "too long";
+		return -EINVAL;
+	}
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	memset(r, 0, sizeof(*r));
+	if (inet_pton(AF_INET, buf, r->lo) == 1) {
+		*family = NFPROTO_IPV4;
+	} else if (inet_pton(AF_INET6, buf, r->lo) == 1) {
+		*family = NFPROTO_IPV6;
+	} else {
+		*why = "not an IPv4 or IPv6 address";
+		return -EINVAL;
+	}
+	len = fw_addr_len(*family);
+	plen = len * 8;
+	if (slash) {
+		errno = 0;
+		plen = strtoul(slash + 1, &end, 10);
+		if (errno || !isdigit((unsigned char)slash[1]) || *end != '\0' ||
+		    plen > len * 8) {
+			*why = "bad prefix length";
+			return -EINVAL;
+		}
+	}
+	memcpy(r->hi, r->lo, len);
+	for (size_t bit = plen; bit < len * 8; bit++) {
+		uint8_t m = (uint8_t)(0x80u >> (bit % 8));
+
+		if (r->lo[bit / 8] & m) {
+			*why = "host bits set after the prefix";
+			return -EINVAL;
+		}
+		r->hi[bit / 8] |= m;
+	}
+	return 0;
+}
+
+static int fw_parse_sources(const struct policy_entry *e, struct fw_service *svc,
+			    struct policy_errors *errs)
+{
+	struct strv sv = { 0 };
+	int ret;
+
+	ret = strv_split(&sv, e->value, ", \t");
+	if (ret < 0)
+		return ret;
+	if (sv.n == 0) {
+		policy_error_at(errs, e, "sources: empty list");
+		ret = -EINVAL;
+	}
+	for (size_t i = 0; i < sv.n; i++) {
+		struct fw_range r;
+		uint8_t fam;
+		const char *why = NULL;
+		int err;
+
+		if (fw_parse_cidr(sv.v[i], &fam, &r, &why) < 0) {
+			policy_error_at(errs, e, "sources: bad CIDR \"%s\": %s",
+					sv.v[i], why);
+			ret = -EINVAL;
+			continue;
+		}
+		err = fw_set_push(fam == NFPROTO_IPV4 ? &svc->v4 : &svc->v6, &r);
+		if (err < 0) {
+			ret = err;
+			break;
+		}
+	}
+	strv_free(&sv);
+	return ret < 0 ? ret : 0;
+}
+
+static int fw_parse_proto(const struct policy_entry *e, struct fw_service *svc,
+			  struct policy_errors *errs)
+{
+	struct strv sv = { 0 };
+	int ret;
+
+	ret = strv_split(&sv, e->value, ", \t");
+	if (ret < 0)
+		return ret;
+	svc->tcp = svc->udp = false;
+	if (sv.n == 0)
+		ret = -EINVAL;
+	for (size_t i = 0; i < sv.n; i++) {
+		if (strcmp(sv.v[i], "tcp") == 0)
+			svc->tcp = true;
+		else if (strcmp(sv.v[i], "udp") == 0)
+			svc->udp = true;
+		else
+			ret = -EINVAL;
+	}
+	strv_free(&sv);
+	if (ret == -EINVAL)
+		policy_error_at(errs, e, "proto: \"%s\" is not tcp, udp or tcp,udp",
+				e->value);
+	return ret;
+}
+
+static void fw_opts_init(struct fw_opts *o)
+{
+	static const int icmp_default[] = { 3, 11, 12 };
+	/* What an IPv6 host needs: errors incl. packet-too-big (PMTU), and
+	 * neighbour discovery; router advertisements only with accept_ra. */
+	static const int icmpv6_default[] = { 1, 2, 3, 4, 135, 136 };
+
+	memset(o, 0, sizeof(*o));
+	o->policy[FW_CHAIN_INPUT] = NF_DROP;
+	o->policy[FW_CHAIN_FORWARD] = NF_DROP;
+	o->policy[FW_CHAIN_OUTPUT] = NF_ACCEPT;
+	o->loopback = true;
+	o->ssh = true;
+	o->ssh_port = 22;
+	o->ssh_rate = (struct fw_rate){ 3, 60, 3 };
+	o->echo = true;
+	o->echo_rate = (struct fw_rate){ 5, 1, 5 };
+	o->accept_ra = true;
+	memcpy(o->icmp, icmp_default, sizeof(icmp_default));
+	o->n_icmp = ARRAY_SIZE(icmp_default);
+	memcpy(o->icmpv6, icmpv6_default, sizeof(icmpv6_default));
+	o->n_icmpv6 = ARRAY_SIZE(icmpv6_default);
+	o->log = false;
+	o->log_rate = (struct fw_rate){ 5, 60, 5 };
+	strcpy(o->log_prefix, "jefe-drop: ");
+}
+
+/* The keys of [firewall]: one line per key (OpenSSH's keyword table). */
+enum fw_key_kind { FK_VERDICT, FK_BOOL, FK_PORT, FK_RATE, FK_ICMP, FK_ICMPV6, FK_PREFIX };
+
+struct fw_keyword {
+	const char *key;
+	enum fw_key_kind kind;
+	size_t off;		/* into struct fw_opts */
+	size_t off_n;		/* FK_ICMP*: the count */
+};
+
+#define OPT(f) offsetof(struct fw_opts, f)
+static const struct fw_keyword fw_keywords[] = {
+	{ "input_policy",   FK_VERDICT, OPT(policy[FW_CHAIN_INPUT]), 0 },
+	{ "forward_policy", FK_VERDICT, OPT(policy[FW_CHAIN_FORWARD]), 0 },
+	{ "output_policy",  FK_VERDICT, OPT(policy[FW_CHAIN_OUTPUT]), 0 },
+	{ "loopback",       FK_BOOL,    OPT(loopback), 0 },
+	{ "ssh",            FK_BOOL,    OPT(ssh), 0 },
+	{ "ssh_port",       FK_PORT,    OPT(ssh_port), 0 },
+	{ "ssh_rate",       FK_RATE,    OPT(ssh_rate), 0 },
+	{ "echo",           FK_BOOL,    OPT(echo), 0 },
+	{ "echo_rate",      FK_RATE,    OPT(echo_rate), 0 },
+	{ "accept_ra",      FK_BOOL,    OPT(accept_ra), 0 },
+	{ "icmp_types",     FK_ICMP,    OPT(icmp), OPT(n_icmp) },
+	{ "icmpv6_types",   FK_ICMPV6,  OPT(icmpv6), OPT(n_icmpv6) },
+	{ "log",            FK_BOOL,    OPT(log), 0 },
+	{ "log_rate",       FK_RATE,    OPT(log_rate), 0 },
+	{ "log_prefix",     FK_PREFIX,  OPT(log_prefix), 0 },
+};
+#undef OPT
+
+static int fw_opts_parse(struct fw_opts *o, const struct policy *p,
+			 struct policy_errors *errs)
+{
+	const struct policy_entry *e;
+	size_t it = 0;
+	int ret = 0;
+
+	while ((e = policy_next(p, FW_LAYER, &it))) {
+		const struct fw_keyword *kw = NULL;
+		char *base = (char *)o;
+		int err;
+
+		if (strcmp(e->key, "mode") == 0)	/* the core's */
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(fw_keywords); i++)
+			if (strcmp(fw_keywords[i].key, e->key) == 0)
+				kw = &fw_keywords[i];
+		if (!kw) {
+			policy_error_at(errs, e, "unknown key \"%s\" in [firewall]", e->key);
+			ret = -JEFE_EPOLICY;
+			continue;
+		}
+		switch (kw->kind) {
+		case FK_VERDICT:
+			err = fw_parse_verdict(e, (uint32_t *)(base + kw->off), errs);
+			break;
+		case FK_BOOL:
+			err = fw_parse_bool(e, (bool *)(base + kw->off), errs);
+			break;
+		case FK_PORT:
+			err = fw_parse_port(e, e->value, (uint16_t *)(base + kw->off));
+			if (err < 0)
+				policy_error_at(errs, e, "%s: bad port \"%s\" (1..65535)",
+						e->key, e->value);
+			break;
+		case FK_RATE:
+			err = fw_parse_rate(e, (struct fw_rate *)(base + kw->off), errs);
+			break;
+		case FK_ICMP:
+		case FK_ICMPV6:
+			err = fw_parse_icmp_list(e, kw->kind == FK_ICMPV6,
+						 (int *)(base + kw->off), 32,
+						 (size_t *)(base + kw->off_n), errs);
+			break;
+		case FK_PREFIX:
+			err = fw_parse_prefix(e, base + kw->off, errs);
+			break;
+		default:
+			err = -EINVAL;
+		}
+		if (err == -ENOMEM)
+			return err;
+		if (err < 0)
+			ret = -JEFE_EPOLICY;
+	}
+	return ret;
+}
+
+static bool fw_service_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	/* The set names are NAME_v4/NAME_v6: keep them short and plain. */
+	if (n == 0 || n > 20)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) &&
+		    s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+static int fw_service_parse(struct fw_service *svc, const struct policy *p,
+			    const char *section, struct policy_errors *errs)
+{
+	const struct policy_entry *e, *ports = NULL;
+	size_t it = 0;
+	int ret = 0, err;
+
+	svc->tcp = true;
+	svc->v4.family = NFPROTO_IPV4;
+	svc->v6.family = NFPROTO_IPV6;
+	while ((e = policy_next(p, section, &it))) {
+		if (!svc->where)
+			svc->where = e;
+		if (strcmp(e->key, "mode") == 0)
+			continue;
+		if (strcmp(e->key, "ports") == 0) {
+			ports = e;
+			err = fw_parse_ports(e, svc, errs);
+		} else if (strcmp(e->key, "proto") == 0) {
+			err = fw_parse_proto(e, svc, errs);
+		} else if (strcmp(e->key, "rate") == 0) {
+			svc->has_rate = true;
+			err = fw_parse_rate(e, &svc->rate, errs);
+		} else if (strcmp(e->key, "sources") == 0) {
+			err = fw_parse_sources(e, svc, errs);
+		} else {
+			policy_error_at(errs, e, "unknown key \"%s\" in [%s]", e->key, section);
+			err = -EINVAL;
+		}
+		if (err == -ENOMEM)
+			return err;
+		if (err < 0)
+			ret = -JEFE_EPOLICY;
+	}
+	if (!ports && svc->where) {
+		policy_error_at(errs, svc->where, "[%s] has no \"ports\" key", section);
+		ret = -JEFE_EPOLICY;
+	}
+	snprintf(svc->v4.name, sizeof(svc->v4.name), "%.24s_v4", svc->name);
+	snprintf(svc->v6.name, sizeof(svc->v6.name), "%.24s_v6", svc->name);
+	fw_set_normalize(&svc->v4);
+	fw_set_normalize(&svc->v6);
+	return ret;
+}
+
+static int fw_chain_push(struct fw_chain *c, const struct fw_rule *r)
+{
+	if (c->n_rules == c->cap_rules) {
+		size_t cap = c->cap_rules ? c->cap_rules * 2 : 16;
+		struct fw_rule *v = realloc(c->rules, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->rules = v;
+		c->cap_rules = cap;
+	}
+	c->rules[c->n_rules++] = *r;
+	return 0;
+}
+
+static struct fw_rule fw_rule_new(void)
+{
+	struct fw_rule r;
+
+	memset(&r, 0, sizeof(r));
+	r.icmp_type = -1;
+	r.verdict = -1;
+	return r;
+}
+
+static int fw_config_add_set(struct fw_config *cfg, struct fw_set *s)
+{
+	if (cfg->n_sets == cfg->cap_sets) {
+		size_t cap = cfg->cap_sets ? cfg->cap_sets * 2 : 8;
+		struct fw_set *v = realloc(cfg->sets, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		cfg->sets = v;
+		cfg->cap_sets = cap;
+	}
+	cfg->sets[cfg->n_sets++] = *s;
+	memset(s, 0, sizeof(*s));	/* ownership moved */
+	return 0;
+}
+
+/* The rules of one service: per protocol, per source family, per port. */
+static int fw_service_compile(struct fw_config *cfg, struct fw_service *svc)
+{
+	struct fw_chain *in = &cfg->chains[FW_CHAIN_INPUT];
+	const uint8_t protos[2] = { IPPROTO_TCP, IPPROTO_UDP };
+	const bool use[2] = { svc->tcp, svc->udp };
+	bool any_src = svc->v4.n_ranges || svc->v6.n_ranges;
+	int ret;
+
+	for (int pi = 0; pi < 2; pi++) {
+		if (!use[pi])
+			continue;
+		for (int fi = 0; fi < 3; fi++) {
+			const struct fw_set *set = fi == 1 ? &svc->v4 : fi == 2 ? &svc->v6 : NULL;
+
+			/* fi 0: no source restriction, only when no sources */
+			if ((fi == 0) == any_src)
+				continue;
+			if (set && set->n_ranges == 0)
+				continue;
+			for (size_t i = 0; i < svc->n_ports; i++) {
+				struct fw_rule r = fw_rule_new();
+
+				if (set) {
+					r.nfproto = set->family;
+					snprintf(r.saddr_set, sizeof(r.saddr_set), "%s", set->name);
+				}
+				r.l4proto = protos[pi];
+				r.dport_lo = svc->ports[i][0];
+				r.dport_hi = svc->ports[i][1];
+				r.ct_state = FW_CT_NEW;
+				r.has_limit = svc->has_rate;
+				r.limit = svc->rate;
+				r.verdict = NF_ACCEPT;
+				ret = fw_chain_push(in, &r);
+				if (ret < 0)
+					return ret;
+			}
+		}
+	}
+	if (svc->v4.n_ranges && (ret = fw_config_add_set(cfg, &svc->v4)) < 0)
+		return ret;
+	if (svc->v6.n_ranges && (ret = fw_config_add_set(cfg, &svc->v6)) < 0)
+		return ret;
+	return 0;
+}
+
+static int fw_config_compile(struct fw_config *cfg, const struct fw_opts *o)
+{
+	struct fw_chain *in = &cfg->chains[FW_CHAIN_INPUT];
+	struct fw_rule r;
+	int ret = 0;
+
+	r = fw_rule_new();
+	r.ct_state = FW_CT_ESTABLISHED | FW_CT_RELATED;
+	r.verdict = NF_ACCEPT;
+	ret |= fw_chain_push(in, &r);
+	r.ct_state = FW_CT_INVALID;
+	r.verdict = NF_DROP;
+	ret |= fw_chain_push(in, &r);
+	if (o->loopback) {
+		r = fw_rule_new();
+		r.iif_lo = true;
+		r.verdict = NF_ACCEPT;
+		ret |= fw_chain_push(in, &r);
+	}
+	/* ND and RA are untracked by conntrack (noct_valid_new), so they are
+	 * not caught by "ct state invalid drop" above. */
+	for (size_t i = 0; i < o->n_icmpv6; i++) {
+		r = fw_rule_new();
+		r.l4proto = IPPROTO_ICMPV6;
+		r.icmp_type = o->icmpv6[i];
+		r.verdict = NF_ACCEPT;
+		ret |= fw_chain_push(in, &r);
+	}
+	if (o->accept_ra) {
+		bool listed = false;
+
+		for (size_t i = 0; i < o->n_icmpv6; i++)
+			listed |= o->icmpv6[i] == 134;
+		if (!listed) {
+			r = fw_rule_new();
+			r.l4proto = IPPROTO_ICMPV6;
+			r.icmp_type = 134;
+			r.verdict = NF_ACCEPT;
+			ret |= fw_chain_push(in, &r);
+		}
+	}
+	for (size_t i = 0; i < o->n_icmp; i++) {
+		r = fw_rule_new();
+		r.nfproto = NFPROTO_IPV4;
+		r.l4proto = IPPROTO_ICMP;
+		r.icmp_type = o->icmp[i];
+		r.verdict = NF_ACCEPT;
+		ret |= fw_chain_push(in, &r);
+	}
+	if (o->echo) {
+		r = fw_rule_new();
+		r.nfproto = NFPROTO_IPV4;
+		r.l4proto = IPPROTO_ICMP;
+		r.icmp_type = 8;
+		r.has_limit = true;
+		r.limit = o->echo_rate;
+		r.verdict = NF_ACCEPT;
+		ret |= fw_chain_push(in, &r);
+		r.nfproto = 0;
+		r.l4proto = IPPROTO_ICMPV6;
+		r.icmp_type = 128;
+		ret |= fw_chain_push(in, &r);
+	}
+	if (o->ssh) {
+		r = fw_rule_new();
+		r.l4proto = IPPROTO_TCP;
+		r.dport_lo = r.dport_hi = o->ssh_port;
+		r.ct_state = FW_CT_NEW;
+		r.has_limit = true;
+		r.limit = o->ssh_rate;
+		r.verdict = NF_ACCEPT;
+		ret |= fw_chain_push(in, &r);
+	}
+	return ret < 0 ? -ENOMEM : 0;
+}
+
+static int fw_config_add_log(struct fw_config *cfg, const struct fw_opts *o)
+{
+	struct fw_rule r = fw_rule_new();
+	int ret = 0;
+
+	r.has_limit = true;
+	r.limit = o->log_rate;
+	r.log = true;
+	memcpy(r.log_prefix, o->log_prefix, sizeof(r.log_prefix));
+	/* Only where the chain drops: the rule sits just before the policy. */
+	for (int c = 0; c < FW_CHAIN_COUNT; c++)
+		if (cfg->chains[c].policy == NF_DROP)
+			ret |= fw_chain_push(&cfg->chains[c], &r);
+	return ret < 0 ? -ENOMEM : 0;
+}
+
+static int fw_service_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct fw_service *)a)->name,
+		      ((const struct fw_service *)b)->name);
+}
+
+int fw_config_load(struct fw_config *cfg, const struct policy *p,
+		   struct policy_errors *errs)
+{
+	static const char prefix[] = FW_LAYER ".service.";
+	struct fw_service *svcs;
+	struct fw_opts o;
+	size_t n_svcs = 0;
+	int ret, err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->chains[FW_CHAIN_INPUT] = (struct fw_chain){ .name = "input", .hooknum = NF_INET_LOCAL_IN };
+	cfg->chains[FW_CHAIN_FORWARD] = (struct fw_chain){ .name = "forward", .hooknum = NF_INET_FORWARD };
+	cfg->chains[FW_CHAIN_OUTPUT] = (struct fw_chain){ .name = "output", .hooknum = NF_INET_LOCAL_OUT };
+
+	fw_opts_init(&o);
+	ret = fw_opts_parse(&o, p, errs);
+	if (ret == -ENOMEM)
+		return ret;
+
+	svcs = calloc(FW_MAX_SERVICES, sizeof(*svcs));
+	if (!svcs)
+		return -ENOMEM;
+	/* Every section "firewall.*": only firewall.service.NAME exists. */
+	for (size_t i = 0; i < p->n_entries; i++) {
+		const struct policy_entry *e = &p->entries[i];
+		const char *name;
+		bool seen = false;
+
+		if (strncmp(e->section, FW_LAYER ".", strlen(FW_LAYER) + 1) != 0)
+			continue;
+		if (strncmp(e->section, prefix, strlen(prefix)) != 0) {
+			policy_error_at(errs, e, "unknown section [%s] (did you mean [%sNAME]?)",
+					e->section, prefix);
+			ret = -JEFE_EPOLICY;
+			continue;
+		}
+		name = e->section + strlen(prefix);
+		for (size_t j = 0; j < n_svcs; j++)
+			seen |= strcmp(svcs[j].name, name) == 0;
+		if (seen)
+			continue;
+		if (!fw_service_name_ok(name)) {
+			policy_error_at(errs, e,
+					"bad service name \"%s\" (1..20 of a-z 0-9 _ -)", name);
+			ret = -JEFE_EPOLICY;
+			/* remember it so its other keys do not repeat the error */
+		}
+		if (n_svcs == FW_MAX_SERVICES) {
+			policy_error_at(errs, e, "more than %d services", FW_MAX_SERVICES);
+			ret = -JEFE_EPOLICY;
+			break;
+		}
+		snprintf(svcs[n_svcs].name, sizeof(svcs[n_svcs].name), "%.*s",
+			 FW_NAME_MAX - 4, name);
+		err = fw_service_parse(&svcs[n_svcs], p, e->section, errs);
+		n_svcs++;
+		if (err == -ENOMEM) {
+			ret = err;
+			goto out;
+		}
+		if (err < 0)
+			ret = -JEFE_EPOLICY;
+	}
+	if (ret < 0)
+		goto out;
+
+	for (int c = 0; c < FW_CHAIN_COUNT; c++)
+		cfg->chains[c].policy = o.policy[c];
+	ret = fw_config_compile(cfg, &o);
+	/* Services in name order, so the ruleset does not depend on the
+	 * order of the policy files. */
+	qsort(svcs, n_svcs, sizeof(*svcs), fw_service_name_cmp);
+	for (size_t i = 0; ret == 0 && i < n_svcs; i++)
+		ret = fw_service_compile(cfg, &svcs[i]);
+	if (ret == 0 && o.log)
+		ret = fw_config_add_log(cfg, &o);
+out:
+	for (size_t i = 0; i < n_svcs; i++) {
+		free(svcs[i].v4.ranges);
+		free(svcs[i].v6.ranges);
+	}
+	free(svcs);
+	if (ret < 0)
+		fw_config_free(cfg);
+	return ret;
+}
+
+void fw_config_free(struct fw_config *cfg)
+{
+	for (int c = 0; c < FW_CHAIN_COUNT; c++) {
+		free(cfg->chains[c].rules);
+		cfg->chains[c].rules = NULL;
+		cfg->chains[c].n_rules = cfg->chains[c].cap_rules = 0;
+	}
+	for (size_t i = 0; i < cfg->n_sets; i++)
+		free(cfg->sets[i].ranges);
+	free(cfg->sets);
+	cfg->sets = NULL;
+	cfg->n_sets = cfg->cap_sets = 0;
+}
+
+/* ---- rendering in nft syntax ---- */
+
+static const char *fw_verdict_name(uint32_t v)
+{
+	return v == NF_ACCEPT ? "accept" : v == NF_DROP ? "drop" : "?";
+}
+
+static const char *fw_unit_name(uint64_t unit)
+{
+	const char *n = fw_name_of(fw_rate_units, ARRAY_SIZE(fw_rate_units), (int)unit);
+
+	return n ? n : "?";
+}
+
+struct fw_buf {
+	char *p;
+	size_t size, len;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void fw_buf_add(struct fw_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->len < b->size ? b->size - b->len : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		b->len += (size_t)n;
+}
+
+int fw_rule_render(const struct fw_rule *r, char *buf, size_t size)
+{
+	struct fw_buf b = { buf, size, 0 };
+	const char *l4 = r->l4proto == IPPROTO_TCP ? "tcp" :
+			 r->l4proto == IPPROTO_UDP ? "udp" : NULL;
+
+	if (size)
+		buf[0] = '\0';
+	if (r->iif_lo)
+		fw_buf_add(&b, "iif \"lo\" ");
+	if (r->saddr_set[0])
+		fw_buf_add(&b, "%s saddr @%s ",
+			   r->nfproto == NFPROTO_IPV4 ? "ip" : "ip6", r->saddr_set);
+	if (r->icmp_type >= 0) {
+		bool v6 = r->l4proto == IPPROTO_ICMPV6;
+		const char *t = v6 ?
+			fw_name_of(fw_icmpv6_types, ARRAY_SIZE(fw_icmpv6_types), r->icmp_type) :
+			fw_name_of(fw_icmp_types, ARRAY_SIZE(fw_icmp_types), r->icmp_type);
+
+		if (t)
+			fw_buf_add(&b, "%s type %s ", v6 ? "icmpv6" : "icmp", t);
+		else
+			fw_buf_add(&b, "%s type %d ", v6 ? "icmpv6" : "icmp", r->icmp_type);
+	} else if (r->dport_lo && l4) {
+		if (r->dport_lo == r->dport_hi)
+			fw_buf_add(&b, "%s dport %u ", l4, r->dport_lo);
+		else
+			fw_buf_add(&b, "%s dport %u-%u ", l4, r->dport_lo, r->dport_hi);
+	} else if (r->l4proto) {
+		fw_buf_add(&b, "meta l4proto %u ", r->l4proto);
+	}
+	if (r->ct_state) {
+		static const struct fw_name st[] = {
+			{ "invalid", FW_CT_INVALID }, { "established", FW_CT_ESTABLISHED },
+			{ "related", FW_CT_RELATED }, { "new", FW_CT_NEW },
+			{ "untracked", FW_CT_UNTRACKED },
+		};
+		const char *sep = "";
+
+		fw_buf_add(&b, "ct state ");
+		for (size_t i = 0; i < ARRAY_SIZE(st); i++)
+			if (r->ct_state & (uint32_t)st[i].value) {
+				fw_buf_add(&b, "%s%s", sep, st[i].name);
+				sep = ",";
+			}
+		fw_buf_add(&b, " ");
+	}
+	if (r->has_limit) {
+		fw_buf_add(&b, "limit rate %llu/%s ", (unsigned long long)r->limit.rate,
+			   fw_unit_name(r->limit.unit));
+		/* nft leaves out its default burst of 5 packets */
+		if (r->limit.burst != 5)
+			fw_buf_add(&b, "burst %u packets ", r->limit.burst);
+	}
+	if (r->log)
+		fw_buf_add(&b, "log prefix \"%s\" ", r->log_prefix);
+	if (r->verdict >= 0)
+		fw_buf_add(&b, "%s ", fw_verdict_name((uint32_t)r->verdict));
+	if (b.len && b.len <= size)
+		buf[b.len - 1] = '\0';
+	return b.len < size ? 0 : -ENOSPC;
+}
+
+/* As a prefix when it is one, else LOW-HIGH, the way nft prints intervals. */
+int fw_range_render(const struct fw_range *r, uint8_t family, char *buf, size_t size)
+{
+	size_t len = fw_addr_len(family);
+	int af = family == NFPROTO_IPV4 ? AF_INET : AF_INET6;
+	char lo[INET6_ADDRSTRLEN], hi[INET6_ADDRSTRLEN];
+	size_t plen = 0;
+	bool prefix = true;
+
+	/* count leading equal bits, then require lo all zeros and hi all ones */
+	while (plen < len * 8) {
+		uint8_t m = (uint8_t)(0x80u >> (plen % 8));
+
+		if ((r->lo[plen / 8] & m) != (r->hi[plen / 8] & m))
+			break;
+		plen++;
+	}
+	for (size_t bit = plen; bit < len * 8; bit++) {
+		uint8_t m = (uint8_t)(0x80u >> (bit % 8));
+
+		if ((r->lo[bit / 8] & m) || !(r->hi[bit / 8] & m))
+			prefix = false;
+	}
+	inet_ntop(af, r->lo, lo, sizeof(lo));
+	inet_ntop(af, r->hi, hi, sizeof(hi));
+	if (prefix && plen == len * 8)
+		snprintf(buf, size, "%s", lo);
+	else if (prefix)
+		snprintf(buf, size, "%s/%zu", lo, plen);
+	else
+		snprintf(buf, size, "%s-%s", lo, hi);
+	return 0;
+}
+
+int fw_render(const struct fw_config *cfg, FILE *out)
+{
+	char line[512];
+	bool first = true;
+
+	fprintf(out, "table inet %s {\n", FW_TABLE);
+	for (size_t i = 0; i < cfg->n_sets; i++) {
+		const struct fw_set *s = &cfg->sets[i];
+
+		if (!first)
+			fputc('\n', out);
+		first = false;
+		fprintf(out, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n", s->name,
+			s->family == NFPROTO_IPV4 ? "ipv4_addr" : "ipv6_addr");
+		fprintf(out, "\t\telements = { ");
+		for (size_t j = 0; j < s->n_ranges; j++) {
+			fw_range_render(&s->ranges[j], s->family, line, sizeof(line));
+			fprintf(out, "%s%s", j ? ", " : "", line);
+		}
+		fprintf(out, " }\n\t}\n");
+	}
+	for (int c = 0; c < FW_CHAIN_COUNT; c++) {
+		const struct fw_chain *ch = &cfg->chains[c];
+
+		if (!first)
+			fputc('\n', out);
+		first = false;
+		fprintf(out, "\tchain %s {\n\t\ttype filter hook %s priority filter; policy %s;\n",
+			ch->name, ch->name, fw_verdict_name(ch->policy));
+		for (size_t i = 0; i < ch->n_rules; i++) {
+			fw_rule_render(&ch->rules[i], line, sizeof(line));
+			fprintf(out, "\t\t%s\n", line);
+		}
+		fprintf(out, "\t}\n");
+	}
+	fprintf(out, "}\n");
+	return ferror(out) ? -EIO : 0;
+}
+
+/* ---- libnftnl objects ---- */
+
+struct nftnl_table *fw_table_build(void)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	if (!t)
+		return NULL;
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, FW_TABLE);
+	return t;
+}
+
+struct nftnl_chain *fw_chain_build(const struct fw_chain *c)
+{
+	struct nftnl_chain *ch = nftnl_chain_alloc();
+
+	if (!ch)
+		return NULL;
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TABLE, FW_TABLE);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_NAME, c->name);
+	nftnl_chain_set_str(ch, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_HOOKNUM, c->hooknum);
+	nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, c->prio);
+	nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, c->policy);
+	return ch;
+}
+
+static int fw_expr_add(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	if (!e)
+		return -ENOMEM;
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+static struct nftnl_expr *fw_expr_meta(uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	}
+	return e;
+}
+
+static struct nftnl_expr *fw_expr_cmp(uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	return e;
+}
+
+static struct nftnl_expr *fw_expr_payload(uint32_t base, uint32_t off, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	}
+	return e;
+}
+
+static int fw_rule_add_exprs(struct nftnl_rule *nr, const struct fw_rule *r)
+{
+	struct nftnl_expr *e;
+	int ret = 0;
+
+	if (r->iif_lo) {
+		uint32_t idx = FW_LO_IFINDEX;
+
+		ret |= fw_expr_add(nr, fw_expr_meta(NFT_META_IIF));
+		ret |= fw_expr_add(nr, fw_expr_cmp(NFT_CMP_EQ, &idx, sizeof(idx)));
+	}
+	if (r->nfproto) {
+		uint8_t v = r->nfproto;
+
+		ret |= fw_expr_add(nr, fw_expr_meta(NFT_META_NFPROTO));
+		ret |= fw_expr_add(nr, fw_expr_cmp(NFT_CMP_EQ, &v, 1));
+	}
+	if (r->saddr_set[0]) {
+		bool v4 = r->nfproto == NFPROTO_IPV4;
+
+		ret |= fw_expr_add(nr, fw_expr_payload(NFT_PAYLOAD_NETWORK_HEADER,
+						       v4 ? 12 : 8, v4 ? 4 : 16));
+		e = nftnl_expr_alloc("lookup");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+			nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, r->saddr_set);
+		}
+		ret |= fw_expr_add(nr, e);
+	}
+	if (r->l4proto) {
+		uint8_t v = r->l4proto;
+
+		ret |= fw_expr_add(nr, fw_expr_meta(NFT_META_L4PROTO));
+		ret |= fw_expr_add(nr, fw_expr_cmp(NFT_CMP_EQ, &v, 1));
+	}
+	if (r->icmp_type >= 0) {
+		uint8_t v = (uint8_t)r->icmp_type;
+
+		ret |= fw_expr_add(nr, fw_expr_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1));
+		ret |= fw_expr_add(nr, fw_expr_cmp(NFT_CMP_EQ, &v, 1));
+	}
+	if (r->dport_lo) {
+		uint16_t lo = htons(r->dport_lo), hi = htons(r->dport_hi);
+
+		ret |= fw_expr_add(nr, fw_expr_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2));
+		if (r->dport_lo == r->dport_hi) {
+			ret |= fw_expr_add(nr, fw_expr_cmp(NFT_CMP_EQ, &lo, 2));
+		} else {
+			/* cmp compares with memcmp: big-endian order is numeric order */
+			ret |= fw_expr_add(nr, fw_expr_cmp(NFT_CMP_GTE, &lo, 2));
+			ret |= fw_expr_add(nr, fw_expr_cmp(NFT_CMP_LTE, &hi, 2));
+		}
+	}
+	if (r->ct_state) {
+		uint32_t mask = r->ct_state, zero = 0;
+
+		e = nftnl_expr_alloc("ct");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+		}
+		ret |= fw_expr_add(nr, e);
+		e = nftnl_expr_alloc("bitwise");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
+			nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 4);
+			nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 4);
+		}
+		ret |= fw_expr_add(nr, e);
+		ret |= fw_expr_add(nr, fw_expr_cmp(NFT_CMP_NEQ, &zero, 4));
+	}
+	if (r->has_limit) {
+		e = nftnl_expr_alloc("limit");
+		if (e) {
+			nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, r->limit.rate);
+			nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, r->limit.unit);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, r->limit.burst);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+		}
+		ret |= fw_expr_add(nr, e);
+	}
+	if (r->log) {
+		e = nftnl_expr_alloc("log");
+		if (e) {
+			nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, r->log_prefix);
+			/* the kernel reports the level it uses, warn (4), even when
+			 * none was given: set it so the dump compares equal */
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_LEVEL, 4);
+		}
+		ret |= fw_expr_add(nr, e);
+	}
+	if (r->verdict >= 0) {
+		e = nftnl_expr_alloc("immediate");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)r->verdict);
+		}
+		ret |= fw_expr_add(nr, e);
+	}
+	return ret < 0 ? -ENOMEM : 0;
+}
+
+struct nftnl_rule *fw_rule_build(const struct fw_chain *c, const struct fw_rule *r)
+{
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+
+	if (!nr)
+		return NULL;
+	nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, FW_TABLE);
+	nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, c->name);
+	if (fw_rule_add_exprs(nr, r) < 0) {
+		nftnl_rule_free(nr);
+		return NULL;
+	}
+	return nr;
+}
+
+struct nftnl_set *fw_set_build(const struct fw_set *s, uint32_t set_id)
+{
+	struct nftnl_set *ns = nftnl_set_alloc();
+
+	if (!ns)
+		return NULL;
+	nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, FW_TABLE);
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, s->name);
+	nftnl_set_set_u32(ns, NFTNL_SET_ID, set_id);
+	nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, NFT_SET_INTERVAL);
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE,
+			  s->family == NFPROTO_IPV4 ? FW_TYPE_IPADDR : FW_TYPE_IP6ADDR);
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, (uint32_t)fw_addr_len(s->family));
+	return ns;
+}
+
+static int fw_elem_add(struct nftnl_set *ns, const uint8_t *key, size_t len, bool end)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	if (!e)
+		return -ENOMEM;
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+	if (end)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+	nftnl_set_elem_add(ns, e);
+	return 0;
+}
+
+/*
+ * An interval [lo, hi] is two elements: lo, and hi + 1 flagged as an
+ * interval end (none when hi is the last address).  nft also adds an end
+ * element at 0 before the first interval; do the same so `nft list` shows
+ * the set the way nft would have made it.
+ */
+struct nftnl_set *fw_set_elems_build(const struct fw_set *s, size_t from,
+				     size_t to, bool leading_end)
+{
+	size_t len = fw_addr_len(s->family);
+	struct nftnl_set *ns = nftnl_set_alloc();
+	static const uint8_t zero[16];
+	int ret = 0;
+
+	if (!ns)
+		return NULL;
+	nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, FW_TABLE);
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, s->name);
+	if (leading_end && s->n_ranges && memcmp(s->ranges[0].lo, zero, len) != 0)
+		ret |= fw_elem_add(ns, zero, len, true);
+	for (size_t i = from; i < to; i++) {
+		const struct fw_range *r = &s->ranges[i];
+		uint8_t end[16];
+		bool wrap = true;
+
+		ret |= fw_elem_add(ns, r->lo, len, false);
+		memcpy(end, r->hi, len);
+		for (size_t b = len; b-- > 0;)
+			if (++end[b] != 0) {
+				wrap = false;
+				break;
+			}
+		if (!wrap)
+			ret |= fw_elem_add(ns, end, len, true);
+	}
+	if (ret < 0) {
+		nftnl_set_free(ns);
+		return NULL;
+	}
+	return ns;
+}
+
+/* ---- structural comparison ---- */
+
+/* The attributes that make an expression's meaning, per type. */
+struct fw_expr_attrs {
+	const char *name;
+	uint16_t attrs[8];
+	size_t n;
+};
+
+static const struct fw_expr_attrs fw_expr_table[] = {
+	{ "meta", { NFTNL_EXPR_META_KEY, NFTNL_EXPR_META_DREG, NFTNL_EXPR_META_SREG }, 3 },
+	{ "cmp", { NFTNL_EXPR_CMP_SREG, NFTNL_EXPR_CMP_OP, NFTNL_EXPR_CMP_DATA }, 3 },
+	{ "payload", { NFTNL_EXPR_PAYLOAD_BASE, NFTNL_EXPR_PAYLOAD_OFFSET,
+		       NFTNL_EXPR_PAYLOAD_LEN, NFTNL_EXPR_PAYLOAD_DREG,
+		       NFTNL_EXPR_PAYLOAD_SREG }, 5 },
+	{ "bitwise", { NFTNL_EXPR_BITWISE_SREG, NFTNL_EXPR_BITWISE_DREG,
+		       NFTNL_EXPR_BITWISE_LEN, NFTNL_EXPR_BITWISE_MASK,
+		       NFTNL_EXPR_BITWISE_XOR, NFTNL_EXPR_BITWISE_OP }, 6 },
+	{ "ct", { NFTNL_EXPR_CT_KEY, NFTNL_EXPR_CT_DREG, NFTNL_EXPR_CT_DIR,
+		  NFTNL_EXPR_CT_SREG }, 4 },
+	{ "lookup", { NFTNL_EXPR_LOOKUP_SREG, NFTNL_EXPR_LOOKUP_DREG,
+		      NFTNL_EXPR_LOOKUP_SET, NFTNL_EXPR_LOOKUP_FLAGS }, 4 },
+	{ "limit", { NFTNL_EXPR_LIMIT_RATE, NFTNL_EXPR_LIMIT_UNIT,
+		     NFTNL_EXPR_LIMIT_BURST, NFTNL_EXPR_LIMIT_TYPE,
+		     NFTNL_EXPR_LIMIT_FLAGS }, 5 },
+	{ "immediate", { NFTNL_EXPR_IMM_DREG, NFTNL_EXPR_IMM_VERDICT,
+			 NFTNL_EXPR_IMM_CHAIN, NFTNL_EXPR_IMM_DATA }, 4 },
+	{ "log", { NFTNL_EXPR_LOG_PREFIX, NFTNL_EXPR_LOG_GROUP,
+		   NFTNL_EXPR_LOG_LEVEL, NFTNL_EXPR_LOG_FLAGS,
+		   NFTNL_EXPR_LOG_SNAPLEN, NFTNL_EXPR_LOG_QTHRESHOLD }, 6 },
+};
+
+static bool fw_all_zero(const void *p, uint32_t len)
+{
+	const uint8_t *b = p;
+
+	for (uint32_t i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* An attribute the kernel reports with its default (0) equals an unset one. */
+static bool fw_expr_equal(const struct nftnl_expr *a, const struct nftnl_expr *b)
+{
+	const char *name = nftnl_expr_get_str(a, NFTNL_EXPR_NAME);
+	const struct fw_expr_attrs *t = NULL;
+
+	if (strcmp(name, nftnl_expr_get_str(b, NFTNL_EXPR_NAME)) != 0)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(fw_expr_table); i++)
+		if (strcmp(fw_expr_table[i].name, name) == 0)
+			t = &fw_expr_table[i];
+	if (!t)
+		return false;	/* not one we make: never equal to ours */
+	for (size_t i = 0; i < t->n; i++) {
+		uint16_t at = t->attrs[i];
+		uint32_t la = 0, lb = 0;
+		const void *da = nftnl_expr_is_set(a, at) ? nftnl_expr_get(a, at, &la) : NULL;
+		const void *db = nftnl_expr_is_set(b, at) ? nftnl_expr_get(b, at, &lb) : NULL;
+
+		if (!da && !db)
+			continue;
+		if (!da || !db) {
+			if (!fw_all_zero(da ? da : db, da ? la : lb))
+				return false;
+			continue;
+		}
+		if (at == NFTNL_EXPR_LOG_PREFIX || at == NFTNL_EXPR_LOOKUP_SET ||
+		    (at == NFTNL_EXPR_IMM_CHAIN && strcmp(name, "immediate") == 0)) {
+			if (strcmp(da, db) != 0)
+				return false;
+			continue;
+		}
+		if (la != lb || memcmp(da, db, la) != 0)
+			return false;
+	}
+	return true;
+}
+
+bool fw_rule_equal(const struct nftnl_rule *a, const struct nftnl_rule *b)
+{
+	struct nftnl_expr_iter *ia, *ib;
+	struct nftnl_expr *ea, *eb;
+	bool eq = true;
+
+	ia = nftnl_expr_iter_create(a);
+	ib = nftnl_expr_iter_create(b);
+	if (!ia || !ib) {
+		eq = false;
+		goto out;
+	}
+	for (;;) {
+		ea = nftnl_expr_iter_next(ia);
+		eb = nftnl_expr_iter_next(ib);
+		if (!ea || !eb) {
+			eq = !ea && !eb;
+			break;
+		}
+		if (!fw_expr_equal(ea, eb)) {
+			eq = false;
+			break;
+		}
+	}
+out:
+	if (ia)
+		nftnl_expr_iter_destroy(ia);
+	if (ib)
+		nftnl_expr_iter_destroy(ib);
+	return eq;
+}
+
+int fw_nftnl_rule_render(const struct nftnl_rule *r, char *buf, size_t size)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	struct nftnl_expr *e;
+	struct fw_buf b = { buf, size, 0 };
+
+	if (size)
+		buf[0] = '\0';
+	if (!it)
+		return -ENOMEM;
+	while ((e = nftnl_expr_iter_next(it))) {
+		char tmp[256];
+
+		nftnl_expr_snprintf(tmp, sizeof(tmp), e, NFTNL_OUTPUT_DEFAULT, 0);
+		fw_buf_add(&b, "%s[ %s %s]", b.len ? " " : "",
+			   nftnl_expr_get_str(e, NFTNL_EXPR_NAME), tmp);
+	}
+	nftnl_expr_iter_destroy(it);
+	return 0;
+}
+
+struct fw_elem_acc {
+	struct fw_key { uint8_t k[16]; bool end; } *v;
+	size_t n, cap;
+	size_t len;
+	int err;
+};
+
+static int fw_elem_collect(struct nftnl_set_elem *e, void *data)
+{
+	struct fw_elem_acc *acc = data;
+	uint32_t klen = 0;
+	const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+
+	if (!key || klen != acc->len) {
+		acc->err = -JEFE_ENETLINK;
+		return -1;
+	}
+	if (acc->n == acc->cap) {
+		size_t cap = acc->cap ? acc->cap * 2 : 64;
+		void *v = realloc(acc->v, cap * sizeof(*acc->v));
+
+		if (!v) {
+			acc->err = -ENOMEM;
+			return -1;
+		}
+		acc->v = v;
+		acc->cap = cap;
+	}
+	memset(&acc->v[acc->n], 0, sizeof(acc->v[acc->n]));
+	memcpy(acc->v[acc->n].k, key, klen);
+	acc->v[acc->n].end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+		(nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
+	acc->n++;
+	return 0;
+}
+
+static int fw_key_cmp(const void *a, const void *b)
+{
+	const struct fw_key *x = a, *y = b;
+	int c = memcmp(x->k, y->k, 16);
+
+	/* an end sorts before a start on the same key */
+	return c ? c : (int)y->end - (int)x->end;
+}
+
+int fw_set_ranges_from_elems(struct nftnl_set *s, uint8_t family,
+			     struct fw_range **out, size_t *n)
+{
+	struct fw_elem_acc acc = { .len = fw_addr_len(family) };
+	struct fw_set tmp = { .family = family };
+
+	*out = NULL;
+	*n = 0;
+	nftnl_set_elem_foreach(s, fw_elem_collect, &acc);
+	if (acc.err) {
+		free(acc.v);
+		return acc.err;
+	}
+	qsort(acc.v, acc.n, sizeof(*acc.v), fw_key_cmp);
+	/* a start opens a range; the next end closes it at end - 1; a range
+	 * without an end runs to the last address; ends with no open range
+	 * (nft's leading end at 0) carry nothing */
+	for (size_t i = 0; i < acc.n; i++) {
+		struct fw_range r;
+
+		if (acc.v[i].end)
+			continue;
+		memset(&r, 0, sizeof(r));
+		memcpy(r.lo, acc.v[i].k, acc.len);
+		if (i + 1 < acc.n && acc.v[i + 1].end) {
+			memcpy(r.hi, acc.v[i + 1].k, acc.len);
+			for (size_t b = acc.len; b-- > 0;)
+				if (r.hi[b]-- != 0)
+					break;
+			i++;
+		} else {
+			memset(r.hi, 0xff, acc.len);
+		}
+		if (fw_set_push(&tmp, &r) < 0) {
+			free(acc.v);
+			free(tmp.ranges);
+			return -ENOMEM;
+		}
+	}
+	free(acc.v);
+	*out = tmp.ranges;
+	*n = tmp.n_ranges;
+	return 0;
+}

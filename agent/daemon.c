@@ -490,21 +490,7 @@ static void daemon_timer_drain(int fd)
 static int daemon_policy_load(struct daemon *d, struct policy **pout, struct layer_set *sout,
 			      struct policy_errors *errs)
 {
-	struct policy *p = NULL;
-	int rc;
-
-	rc = policy_load(&p, d->env.root_fd, d->root, d->config, errs);
-	if (rc < 0) {
-		policy_free(p);
-		return rc;
-	}
-	rc = layer_set_load(sout, &d->env, p, errs);
-	if (rc < 0) {
-		policy_free(p);
-		return rc;
-	}
-	*pout = p;
-	return 0;
+	return layer_policy_load(pout, sout, &d->env, d->config, NULL, 0, errs);
 }
 
 static void daemon_log_reopen(struct daemon *d, int facility)

@@ -22,6 +22,7 @@ Targets:
   check     install missing build/test packages (when root), configure,
             build with -Werror and run every test tier
   agent     build the agent and install it into --destdir
+  deps      only install the build/test packages (as root)
   iso       build the bootable hybrid BIOS/UEFI ISO into out/
 
 Options:
@@ -166,6 +167,7 @@ esac
 
 case "$target" in
 check) target_check ;;
+deps) install_deps ;;
 agent) target_agent ;;
 iso) target_iso ;;
 "") usage >&2; exit 64 ;;

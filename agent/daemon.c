@@ -886,6 +886,35 @@ static const char *daemon_layer_names(const struct daemon *d, char *buf, size_t 
 	return o ? buf : "none";
 }
 
+static void daemon_sigmask(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGINT);
+}
+
+/*
+ * After fork: a signalfd polled through epoll wakes the waiters of the
+ * process that registered it, so the parent's registration would never
+ * wake the child.  Make a new signalfd in the child and poll that.
+ */
+static int daemon_signals_reopen(struct daemon *d)
+{
+	sigset_t mask;
+	int fd, rc;
+
+	daemon_sigmask(&mask);
+	fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->sigfd, NULL);
+	close(d->sigfd);
+	d->sigfd = fd;
+	rc = daemon_epoll_add(d, fd, EPOLLIN, ev_pack(EV_SIGNAL, 0, 0, fd));
+	return rc;
+}
+
 /*
  * Everything up to the first pass: signals, log, policy, layers, socket,
  * timers.  Any failure here stops the start with a message.
@@ -898,10 +927,7 @@ int daemon_start(struct daemon *d)
 	int rc;
 
 	/* Only signalfd sees these; SIGPIPE from a vanished client is ignored. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
+	daemon_sigmask(&mask);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
@@ -1202,6 +1228,9 @@ static int daemon_detach(struct daemon *d, int *exit_code)
 	(void)dup2(fd, STDERR_FILENO);
 	if (fd > STDERR_FILENO)
 		close(fd);
+	rc = daemon_signals_reopen(d);
+	if (rc < 0)
+		goto fail;
 	c = '\n';
 	(void)write(pfd[1], &c, 1);
 	close(pfd[1]);

@@ -40,7 +40,7 @@ grep -qF "request refused uid=65534 command=enforce" "$LOG" ||
 
 # The CLI as a non-root member: status through the daemon works.
 n=$(log_lines)
-timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups "$JEFE" status --root "$T" > "$T/st.out" 2>&1 ||
+timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups "$JEFE" status --root "$T" --layer sysctl > "$T/st.out" 2>&1 ||
 	fail "jefe status as a status-group member: $(cat "$T/st.out")"
 wait_log "$n" "request uid=65534 command=status" 5 || fail "member's jefe status did not reach the daemon"
 

@@ -1,0 +1,1126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Layer 6: filesystem permissions and integrity.
+ *
+ * - Modes and owners of critical files ([files.perms]), enforced and
+ *   watched with inotify.  A mode in the policy is the most a file may
+ *   have (CIS: "0640 or more restrictive"), so a stricter file is left
+ *   alone and repair only takes bits away.
+ * - SUID/SGID files in the usual binary directories against an
+ *   allowlist: a bounded walk, not the whole disk.
+ * - World-writable files, and world-writable directories without the
+ *   sticky bit, in configured directories.
+ * - Mount options of /tmp, /dev/shm, /var/tmp, and a read-only root where
+ *   the image is immutable: report-only, they change with fstab/remount.
+ * - A SHA-256 baseline of chosen files (sha256sum format, so sha256sum -c
+ *   can check it without the agent), kept below the root in
+ *   /var/lib/jefe: an edit outside the agent is drift even when mode and
+ *   owner are intact.
+ *
+ * Every path is opened through rootfs_open() (RESOLVE_IN_ROOT) and
+ * changed through the fd it returned, never by name: a symlink swapped in
+ * between check and repair cannot redirect a chmod.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "layer.h"
+#include "layer_files.h"
+#include "layers.h"
+#include "rootfs.h"
+#include "util.h"
+
+#define FILES_LAYER	"files"
+#define FILES_MOUNTS	"/proc/self/mounts"
+
+struct files_perm {
+	char *path;		/* absolute; the last component may be a glob */
+	struct files_perm_spec spec;
+};
+
+struct files_state {
+	const struct jefe_env *env;
+	struct files_perm *perms;
+	size_t n_perms;
+	struct strv suid_allow;
+	struct strv suid_dirs;
+	bool suid_remove;
+	struct strv ww_dirs;
+	bool ww_remove;
+	struct strv tmp_mounts;
+	struct strv tmp_options;
+	bool readonly_root;
+	struct strv baseline;		/* edits are never accepted by apply */
+	struct strv baseline_managed;	/* written by the agent: re-recorded by apply */
+	int inotify_fd;
+};
+
+/* ---- the [files] keyword table: parsing and defaults ---- */
+
+enum files_key_kind { FILES_KEY_LIST, FILES_KEY_BOOL };
+
+struct files_key {
+	const char *key;
+	enum files_key_kind kind;
+	size_t offset;		/* of the struct strv or bool in files_state */
+	const char *default_value;
+};
+
+#define FK(k, kind, field, def) { k, kind, offsetof(struct files_state, field), def }
+static const struct files_key files_keys[] = {
+	FK("suid_allowlist", FILES_KEY_LIST, suid_allow,
+	   "/usr/bin/passwd /usr/bin/chsh /usr/bin/chfn /usr/bin/gpasswd /usr/bin/newgrp "
+	   "/usr/bin/su /bin/su /usr/bin/mount /usr/bin/umount /bin/mount /bin/umount "
+	   "/usr/bin/sudo /usr/bin/chage /usr/bin/expiry /usr/bin/crontab /usr/bin/wall "
+	   "/usr/sbin/unix_chkpwd /sbin/unix_chkpwd /usr/lib/openssh/ssh-keysign "
+	   "/usr/libexec/ssh-keysign /usr/lib/dbus-1.0/dbus-daemon-launch-helper "
+	   "/bin/bbsuid"),
+	FK("suid_dirs", FILES_KEY_LIST, suid_dirs,
+	   "/bin /sbin /usr/bin /usr/sbin /usr/local/bin /usr/local/sbin /usr/lib /usr/libexec"),
+	FK("suid_remove", FILES_KEY_BOOL, suid_remove, "no"),
+	FK("world_writable_dirs", FILES_KEY_LIST, ww_dirs,
+	   "/etc /bin /sbin /usr/bin /usr/sbin /usr/local /opt /boot"),
+	FK("world_writable_remove", FILES_KEY_BOOL, ww_remove, "yes"),
+	FK("tmp_mounts", FILES_KEY_LIST, tmp_mounts, "/tmp /dev/shm /var/tmp"),
+	FK("tmp_mount_options", FILES_KEY_LIST, tmp_options, "nodev nosuid noexec"),
+	FK("readonly_root", FILES_KEY_BOOL, readonly_root, "no"),
+	FK("baseline", FILES_KEY_LIST, baseline, ""),
+	FK("baseline_managed", FILES_KEY_LIST, baseline_managed, ""),
+};
+
+static const struct files_key *files_key_find(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(files_keys); i++)
+		if (strcmp(files_keys[i].key, key) == 0)
+			return &files_keys[i];
+	return NULL;
+}
+
+static bool files_bool_value(const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+/* ---- small parsers (exported for the unit tests) ---- */
+
+static bool files_id_valid(const char *s)
+{
+	if (!*s || strlen(s) >= 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
+int files_perm_parse(const char *value, struct files_perm_spec *out)
+{
+	struct strv w = { 0 };
+	char *end;
+	unsigned long mode;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = strv_split(&w, value, " \t");
+	if (err)
+		return err;
+	err = -EINVAL;
+	if (w.n < 1 || w.n > 3)
+		goto out;
+	errno = 0;
+	mode = strtoul(w.v[0], &end, 8);
+	if (errno || *end || end == w.v[0] || mode > 07777)
+		goto out;
+	out->max_mode = (mode_t)mode;
+	if (w.n > 1 && strcmp(w.v[1], "-") != 0) {
+		if (!files_id_valid(w.v[1]))
+			goto out;
+		strcpy(out->owner, w.v[1]);
+	}
+	if (w.n > 2 && strcmp(w.v[2], "-") != 0) {
+		if (!files_id_valid(w.v[2]))
+			goto out;
+		strcpy(out->group, w.v[2]);
+	}
+	err = 0;
+out:
+	strv_free(&w);
+	return err;
+}
+
+int files_id_lookup(int root_fd, const char *db, const char *name, unsigned int *id)
+{
+	size_t nlen = strlen(name);
+	char *text = NULL, *line, *save = NULL;
+	char *end;
+	unsigned long v;
+	int err;
+
+	/* A number is an id as it is, as chown(1) takes it. */
+	errno = 0;
+	v = strtoul(name, &end, 10);
+	if (!errno && *name && !*end && v < 0xffffffffUL) {
+		*id = (unsigned int)v;
+		return 0;
+	}
+	/* The root's own database, never the host's NSS: tests use a temporary tree. */
+	err = root_read_file_alloc(root_fd, db, &text, NULL);
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *p;
+
+		if (strncmp(line, name, nlen) != 0 || line[nlen] != ':')
+			continue;
+		/* name:password:ID:... */
+		p = strchr(line + nlen + 1, ':');
+		if (!p)
+			continue;
+		errno = 0;
+		v = strtoul(p + 1, &end, 10);
+		if (errno || end == p + 1 || *end != ':')
+			continue;
+		*id = (unsigned int)v;
+		err = 0;
+		break;
+	}
+	free(text);
+	return err;
+}
+
+bool files_suid_allowed(const struct strv *allow, const char *path)
+{
+	for (size_t i = 0; i < allow->n; i++)
+		if (strcmp(allow->v[i], path) == 0 ||
+		    fnmatch(allow->v[i], path, FNM_PATHNAME) == 0)
+			return true;
+	return false;
+}
+
+void files_baseline_free(struct files_baseline *b)
+{
+	strv_free(&b->paths);
+	strv_free(&b->hashes);
+}
+
+int files_baseline_parse(const char *text, struct files_baseline *out)
+{
+	const char *line = text;
+
+	memset(out, 0, sizeof(*out));
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[4200];
+		size_t i;
+		int err;
+
+		if (len > 0 && line[0] != '#') {
+			if (len >= sizeof(buf) || len < 67)
+				goto bad;
+			memcpy(buf, line, len);
+			buf[len] = '\0';
+			for (i = 0; i < 64; i++)
+				if (!isxdigit((unsigned char)buf[i]))
+					goto bad;
+			/* sha256sum writes two spaces (text mode) or " *" (binary). */
+			if (buf[64] != ' ' || (buf[65] != ' ' && buf[65] != '*') || buf[66] != '/')
+				goto bad;
+			buf[64] = '\0';
+			err = strv_push(&out->hashes, buf);
+			if (!err)
+				err = strv_push(&out->paths, buf + 66);
+			if (err) {
+				files_baseline_free(out);
+				return err;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return 0;
+bad:
+	files_baseline_free(out);
+	return -EINVAL;
+}
+
+const char *files_baseline_get(const struct files_baseline *b, const char *path)
+{
+	for (size_t i = b->paths.n; i > 0; i--)
+		if (strcmp(b->paths.v[i - 1], path) == 0)
+			return b->hashes.v[i - 1];
+	return NULL;
+}
+
+/* ---- load ---- */
+
+static void files_state_free(void *p)
+{
+	struct files_state *st = p;
+
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n_perms; i++)
+		free(st->perms[i].path);
+	free(st->perms);
+	for (size_t i = 0; i < ARRAY_SIZE(files_keys); i++)
+		if (files_keys[i].kind == FILES_KEY_LIST)
+			strv_free((struct strv *)((char *)st + files_keys[i].offset));
+	if (st->inotify_fd >= 0)
+		close(st->inotify_fd);
+	free(st);
+}
+
+/* An absolute path without "." or ".." components; a glob only in the last one. */
+static bool files_path_valid(const char *path, bool glob_ok)
+{
+	const char *last = strrchr(path, '/');
+
+	if (path[0] != '/' || strlen(path) >= 4096 || strstr(path, "//"))
+		return false;
+	if (strstr(path, "/./") || strstr(path, "/../") ||
+	    !strcmp(last, "/.") || !strcmp(last, "/.."))
+		return false;
+	if (strpbrk(path, "*?[") && (!glob_ok || strpbrk(path, "*?[") < last))
+		return false;
+	return true;
+}
+
+static int files_load_list(struct strv *sv, const struct policy_entry *e, bool paths,
+			   bool glob_ok, struct policy_errors *errs, int *bad)
+{
+	struct strv w = { 0 };
+	int err = strv_split(&w, e->value, " \t,");
+
+	strv_free(sv);
+	for (size_t i = 0; !err && i < w.n; i++) {
+		if (paths && !files_path_valid(w.v[i], glob_ok)) {
+			err = policy_error_at(errs, e, "'%s' is not an absolute path%s", w.v[i],
+					      glob_ok ? " (a pattern only in its last component)" : "");
+			(*bad)++;
+			continue;
+		}
+		err = strv_push(sv, w.v[i]);
+	}
+	strv_free(&w);
+	return err;
+}
+
+static int files_load_perm(struct files_state *st, const struct policy_entry *e,
+			   struct policy_errors *errs, int *bad)
+{
+	struct files_perm *v;
+
+	if (!files_path_valid(e->key, true)) {
+		(*bad)++;
+		return policy_error_at(errs, e,
+				       "'%s' is not an absolute path (a pattern only in its last component)",
+				       e->key);
+	}
+	/* "-" drops an entry a shipped file set: later files override keys. */
+	if (strcmp(e->value, "-") == 0)
+		return 0;
+	v = realloc(st->perms, (st->n_perms + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	st->perms = v;
+	if (files_perm_parse(e->value, &v[st->n_perms].spec) < 0) {
+		(*bad)++;
+		return policy_error_at(errs, e,
+				       "invalid value '%s' for %s: expected MODE [OWNER [GROUP]], MODE in octal (0640), '-' for any owner or group",
+				       e->value, e->key);
+	}
+	v[st->n_perms].path = strdup(e->key);
+	if (!v[st->n_perms].path)
+		return -ENOMEM;
+	st->n_perms++;
+	return 0;
+}
+
+static int files_load(void **state, const struct jefe_env *env,
+		      const struct policy *policy, struct policy_errors *errs)
+{
+	struct files_state *st = calloc(1, sizeof(*st));
+	const struct policy_entry *e;
+	size_t it = 0;
+	int err = 0, bad = 0;
+
+	if (!st)
+		return -ENOMEM;
+	st->env = env;
+	st->inotify_fd = -1;
+	/* Defaults first, from the same table the keys are parsed with. */
+	for (size_t i = 0; !err && i < ARRAY_SIZE(files_keys); i++) {
+		const struct files_key *k = &files_keys[i];
+		void *field = (char *)st + k->offset;
+
+		if (k->kind == FILES_KEY_LIST)
+			err = strv_split(field, k->default_value, " ");
+		else
+			files_bool_value(k->default_value, field);
+	}
+	while (!err && (e = policy_next(policy, FILES_LAYER, &it))) {
+		const struct files_key *k = files_key_find(e->key);
+		void *field;
+
+		if (strcmp(e->key, "mode") == 0)
+			continue;	/* the core's */
+		if (!k) {
+			err = policy_error_at(errs, e, "unknown key '%s' in [files]", e->key);
+			bad++;
+			continue;
+		}
+		field = (char *)st + k->offset;
+		if (k->kind == FILES_KEY_BOOL) {
+			if (policy_parse_bool(e, field, errs) < 0)
+				bad++;
+		} else {
+			bool paths = field != &st->tmp_options;
+			bool glob_ok = field == &st->suid_allow || field == &st->baseline ||
+				       field == &st->baseline_managed;
+
+			err = files_load_list(field, e, paths, glob_ok, errs, &bad);
+		}
+	}
+	for (size_t i = 0; !err && i < st->tmp_options.n; i++) {
+		const char *o = st->tmp_options.v[i];
+
+		if (strcmp(o, "nodev") && strcmp(o, "nosuid") && strcmp(o, "noexec") &&
+		    strcmp(o, "ro")) {
+			e = policy_get(policy, FILES_LAYER, "tmp_mount_options");
+			err = policy_error_at(errs, e, "unknown mount option '%s' (nodev, nosuid, noexec, ro)", o);
+			bad++;
+		}
+	}
+	for (size_t i = 0; !err && i < policy->n_entries; i++) {
+		e = &policy->entries[i];
+		if (strcmp(e->section, "files.perms") == 0) {
+			err = files_load_perm(st, e, errs, &bad);
+		} else if (strncmp(e->section, "files.", 6) == 0) {
+			err = policy_error_at(errs, e, "unknown section [%s] (the files layer has [files] and [files.perms])",
+					      e->section);
+			bad++;
+		}
+	}
+	if (err || bad) {
+		files_state_free(st);
+		return err ? err : -JEFE_EPOLICY;
+	}
+	*state = st;
+	return 0;
+}
+
+/* ---- findings ---- */
+
+struct files_run {
+	struct files_state *st;
+	bool apply;
+	bool dry_run;
+	struct findings *out;
+};
+
+static int files_add(struct files_run *r, const char *item, const char *expected,
+		     const char *actual, enum finding_state state, enum finding_action action,
+		     const char *ref, const char *note)
+{
+	return findings_add(r->out, &(struct finding){
+		.layer = FILES_LAYER,
+		.item = item,
+		.expected = expected,
+		.actual = actual,
+		.ref = ref,
+		.note = note,
+		.state = state,
+		.action = action,
+	});
+}
+
+/* The action for drift that apply may repair. */
+static enum finding_action files_fix_action(const struct files_run *r)
+{
+	if (!r->apply)
+		return FINDING_ACTION_NONE;
+	return r->dry_run ? FINDING_ACTION_WOULD_REPAIR : FINDING_ACTION_REPAIRED;
+}
+
+/* Expand a path whose last component may be a pattern, below root. */
+static int files_expand(int root_fd, const char *path, struct strv *out)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	DIR *d;
+	struct dirent *de;
+	int fd, err = 0;
+
+	if (!strpbrk(slash, "*?["))
+		return strv_push(out, path);
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	fd = rootfs_open(root_fd, dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY);
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return 0;
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	while (!err && (de = readdir(d))) {
+		char full[4096];
+
+		if (de->d_name[0] == '.' && slash[1] != '.')
+			continue;
+		if (fnmatch(slash + 1, de->d_name, FNM_PERIOD) != 0)
+			continue;
+		if (snprintf(full, sizeof(full), "%s/%s", dir, de->d_name) >= (int)sizeof(full))
+			continue;
+		err = strv_push(out, full);
+	}
+	closedir(d);
+	return err;
+}
+
+/* ---- modes and owners ---- */
+
+static void files_mode_str(char *buf, size_t size, mode_t mode, const char *owner,
+			   const char *group)
+{
+	snprintf(buf, size, "%04o %s:%s", (unsigned int)(mode & 07777), owner, group);
+}
+
+static int files_perm_one(struct files_run *r, const struct files_perm *p, const char *path)
+{
+	int root_fd = r->st->env->root_fd;
+	char item[4200], expected[200], actual[200], note[256];
+	char owner_s[32], group_s[32];
+	unsigned int uid = 0, gid = 0;
+	bool want_uid = p->spec.owner[0], want_gid = p->spec.group[0];
+	bool bad_mode, bad_uid, bad_gid;
+	struct stat sb;
+	mode_t new_mode;
+	int fd, err;
+
+	snprintf(item, sizeof(item), "perm:%s", path);
+	snprintf(expected, sizeof(expected), "at most %04o %s:%s", (unsigned int)p->spec.max_mode,
+		 want_uid ? p->spec.owner : "*", want_gid ? p->spec.group : "*");
+	if (want_uid) {
+		err = files_id_lookup(root_fd, "/etc/passwd", p->spec.owner, &uid);
+		if (err) {
+			snprintf(note, sizeof(note), "user '%s' not in /etc/passwd: %s",
+				 p->spec.owner, jefe_strerror(err));
+			return files_add(r, item, expected, NULL, FINDING_ERROR,
+					 FINDING_ACTION_NONE, NULL, note);
+		}
+	}
+	if (want_gid) {
+		err = files_id_lookup(root_fd, "/etc/group", p->spec.group, &gid);
+		if (err) {
+			snprintf(note, sizeof(note), "group '%s' not in /etc/group: %s",
+				 p->spec.group, jefe_strerror(err));
+			return files_add(r, item, expected, NULL, FINDING_ERROR,
+					 FINDING_ACTION_NONE, NULL, note);
+		}
+	}
+	/* O_PATH: works on any file type and opens nothing that could block. */
+	fd = rootfs_open(root_fd, path, O_PATH | O_NOFOLLOW);
+	if (fd == -ENOENT)
+		return files_add(r, item, expected, "absent", FINDING_UNSUPPORTED,
+				 FINDING_ACTION_NONE, NULL, "not on this system");
+	if (fd < 0)
+		return files_add(r, item, expected, NULL, FINDING_ERROR, FINDING_ACTION_NONE,
+				 NULL, jefe_strerror(fd));
+	if (fstat(fd, &sb) < 0) {
+		err = -errno;
+		close(fd);
+		return files_add(r, item, expected, NULL, FINDING_ERROR, FINDING_ACTION_NONE,
+				 NULL, jefe_strerror(err));
+	}
+	snprintf(owner_s, sizeof(owner_s), "%u", (unsigned int)sb.st_uid);
+	snprintf(group_s, sizeof(group_s), "%u", (unsigned int)sb.st_gid);
+	files_mode_str(actual, sizeof(actual), sb.st_mode, owner_s, group_s);
+	if (S_ISLNK(sb.st_mode)) {
+		close(fd);
+		return files_add(r, item, expected, "symlink", FINDING_DRIFT,
+				 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, NULL,
+				 "a symlink where a file is expected: not followed, replace it by hand");
+	}
+	bad_mode = (sb.st_mode & 07777 & ~p->spec.max_mode) != 0;
+	bad_uid = want_uid && sb.st_uid != uid;
+	bad_gid = want_gid && sb.st_gid != gid;
+	if (!bad_mode && !bad_uid && !bad_gid) {
+		close(fd);
+		return files_add(r, item, expected, actual, FINDING_COMPLIANT,
+				 FINDING_ACTION_NONE, NULL, NULL);
+	}
+	if (!r->apply || r->dry_run) {
+		close(fd);
+		return files_add(r, item, expected, actual, FINDING_DRIFT,
+				 files_fix_action(r), NULL, NULL);
+	}
+	/*
+	 * Through the O_PATH fd's /proc link: fchmod/fchown do not take O_PATH
+	 * fds, and reopening by name would follow a swapped-in symlink.
+	 * Owner first: chown clears the set-id bits, chmod then sets the mode.
+	 */
+	err = 0;
+	{
+		char link[64];
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		if ((bad_uid || bad_gid) &&
+		    fchownat(AT_FDCWD, link, bad_uid ? uid : (uid_t)-1,
+			     bad_gid ? gid : (gid_t)-1, 0) < 0)
+			err = -errno;
+		new_mode = sb.st_mode & 07777 & p->spec.max_mode;
+		if (!err && fchmodat(AT_FDCWD, link, new_mode, 0) < 0)
+			err = -errno;
+		/* Read back through the same fd: what the system has now. */
+		if (!err && fstat(fd, &sb) < 0)
+			err = -errno;
+		if (!err && ((sb.st_mode & 07777 & ~p->spec.max_mode) ||
+			     (want_uid && sb.st_uid != uid) || (want_gid && sb.st_gid != gid)))
+			err = -EIO;
+	}
+	close(fd);
+	if (!err) {
+		snprintf(owner_s, sizeof(owner_s), "%u", (unsigned int)sb.st_uid);
+		snprintf(group_s, sizeof(group_s), "%u", (unsigned int)sb.st_gid);
+		files_mode_str(note, sizeof(note), sb.st_mode, owner_s, group_s);
+		return files_add(r, item, expected, actual, FINDING_DRIFT,
+				 FINDING_ACTION_REPAIRED, NULL, note);
+	}
+	return files_add(r, item, expected, actual, FINDING_DRIFT, FINDING_ACTION_FAILED,
+			 NULL, jefe_strerror(err));
+}
+
+static int files_perms_run(struct files_run *r)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < r->st->n_perms; i++) {
+		const struct files_perm *p = &r->st->perms[i];
+		struct strv paths = { 0 };
+
+		err = files_expand(r->st->env->root_fd, p->path, &paths);
+		for (size_t j = 0; !err && j < paths.n; j++)
+			err = files_perm_one(r, p, paths.v[j]);
+		strv_free(&paths);
+	}
+	return err;
+}
+
+/* ---- bounded walks: set-id files, world-writable files ---- */
+
+enum files_walk_kind { FILES_WALK_SUID, FILES_WALK_WW };
+
+struct files_walk {
+	struct files_run *r;
+	enum files_walk_kind kind;
+	dev_t dev;
+	size_t seen;
+	size_t found;		/* set-id files seen / world-writable offenders */
+	size_t offenders;
+	bool truncated;
+};
+
+static int files_walk_hit(struct files_walk *w, int dirfd, const char *name,
+			  const char *path, const struct stat *sb)
+{
+	struct files_run *r = w->r;
+	char item[4200], actual[32], expected[32], note[160];
+	mode_t clear, mode = sb->st_mode & 07777;
+	bool sgid = (sb->st_mode & S_ISGID) && (sb->st_mode & S_IXGRP);
+	enum finding_action action;
+	int fd, err = 0;
+
+	if (w->kind == FILES_WALK_SUID) {
+		/* S_ISGID without group execute is mandatory locking, not set-gid. */
+		if (!(sb->st_mode & S_ISUID) && !sgid)
+			return 0;
+		w->found++;
+		if (files_suid_allowed(&r->st->suid_allow, path))
+			return 0;
+		snprintf(item, sizeof(item), "suid:%s", path);
+		snprintf(expected, sizeof(expected), "no set-id bits");
+		clear = S_ISUID | S_ISGID;
+		if (!r->st->suid_remove) {
+			w->offenders++;
+			return files_add(r, item, expected, (snprintf(actual, sizeof(actual), "%04o",
+					 (unsigned int)mode), actual), FINDING_DRIFT,
+					 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
+					 "CIS 6.1.13",
+					 "not in suid_allowlist; suid_remove = no: add it to the allowlist or remove the bits by hand");
+		}
+	} else {
+		if (!(sb->st_mode & S_IWOTH))
+			return 0;
+		if (S_ISDIR(sb->st_mode) && (sb->st_mode & S_ISVTX))
+			return 0;
+		snprintf(item, sizeof(item), "%s:%s", S_ISDIR(sb->st_mode) ?
+			 "world-writable-dir" : "world-writable", path);
+		snprintf(expected, sizeof(expected), S_ISDIR(sb->st_mode) ?
+			 "not o+w without sticky" : "not o+w");
+		clear = S_IWOTH;
+		if (!r->st->ww_remove) {
+			w->offenders++;
+			return files_add(r, item, expected, (snprintf(actual, sizeof(actual), "%04o",
+					 (unsigned int)mode), actual), FINDING_DRIFT,
+					 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
+					 "CIS 6.1.9",
+					 "world_writable_remove = no: fix it by hand");
+		}
+	}
+	w->offenders++;
+	snprintf(actual, sizeof(actual), "%04o", (unsigned int)mode);
+	action = files_fix_action(r);
+	if (r->apply && !r->dry_run) {
+		struct stat now;
+
+		fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			err = -errno;
+		} else {
+			char link[64];
+
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+			if (fstat(fd, &now) < 0 || now.st_ino != sb->st_ino)
+				err = -ESTALE;	/* replaced since we looked: next check */
+			else if (fchmodat(AT_FDCWD, link, (now.st_mode & 07777) & ~clear, 0) < 0)
+				err = -errno;
+			else if (fstat(fd, &now) < 0 || (now.st_mode & clear))
+				err = -EIO;
+			close(fd);
+		}
+		action = err ? FINDING_ACTION_FAILED : FINDING_ACTION_REPAIRED;
+		if (!err)
+			snprintf(note, sizeof(note), "now %04o", (unsigned int)(now.st_mode & 07777));
+	}
+	return files_add(r, item, expected, actual, FINDING_DRIFT, action,
+			 w->kind == FILES_WALK_SUID ? "CIS 6.1.13" : "CIS 6.1.9",
+			 err ? jefe_strerror(err) : (action == FINDING_ACTION_REPAIRED ? note : NULL));
+}
+
+static int files_walk_dir(struct files_walk *w, int dir_fd, const char *path, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	int err = 0;
+
+	d = fdopendir(dir_fd);
+	if (!d) {
+		err = -errno;
+		close(dir_fd);
+		return err;
+	}
+	while (!err && (de = readdir(d))) {
+		char child[4096];
+		struct stat sb;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (++w->seen > FILES_WALK_MAX) {
+			w->truncated = true;
+			break;
+		}
+		if (snprintf(child, sizeof(child), "%s/%s", strcmp(path, "/") ? path : "",
+			     de->d_name) >= (int)sizeof(child))
+			continue;
+		if (fstatat(dir_fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;	/* gone since readdir */
+		if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+			continue;
+		err = files_walk_hit(w, dir_fd, de->d_name, child, &sb);
+		/* Stay on one filesystem and within the depth bound. */
+		if (!err && S_ISDIR(sb.st_mode) && depth < FILES_WALK_DEPTH && sb.st_dev == w->dev) {
+			int fd = openat(dir_fd, de->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (fd >= 0)
+				err = files_walk_dir(w, fd, child, depth + 1);
+		}
+	}
+	closedir(d);
+	return err;
+}
+
+static int files_walk_run(struct files_run *r, enum files_walk_kind kind)
+{
+	const struct strv *dirs = kind == FILES_WALK_SUID ? &r->st->suid_dirs : &r->st->ww_dirs;
+	const char *summary = kind == FILES_WALK_SUID ? "suid" : "world-writable";
+	struct files_walk w = { .r = r, .kind = kind };
+	char actual[96], note[256];
+	int err = 0;
+
+	for (size_t i = 0; !err && i < dirs->n; i++) {
+		struct stat sb;
+		/* A symlinked /bin (merged /usr) is walked as its target, not twice. */
+		int fd = rootfs_open(r->st->env->root_fd, dirs->v[i],
+				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &sb) < 0) {
+			close(fd);
+			continue;
+		}
+		w.dev = sb.st_dev;
+		err = files_walk_dir(&w, fd, dirs->v[i], 1);
+	}
+	if (err)
+		return err;
+	if (w.truncated) {
+		snprintf(note, sizeof(note), "walk stopped after %d entries: narrow %s",
+			 FILES_WALK_MAX, kind == FILES_WALK_SUID ? "suid_dirs" : "world_writable_dirs");
+		return files_add(r, summary, NULL, NULL, FINDING_ERROR, FINDING_ACTION_NONE,
+				 NULL, note);
+	}
+	if (w.offenders)
+		return 0;	/* each one is its own finding */
+	if (kind == FILES_WALK_SUID)
+		snprintf(actual, sizeof(actual), "%zu set-id files, all allowlisted", w.found);
+	else
+		snprintf(actual, sizeof(actual), "none in %zu entries", w.seen);
+	return files_add(r, summary, kind == FILES_WALK_SUID ? "allowlisted only" : "none",
+			 actual, FINDING_COMPLIANT, FINDING_ACTION_NONE,
+			 kind == FILES_WALK_SUID ? "CIS 6.1.13" : "CIS 6.1.9", NULL);
+}
+
+/* ---- mounts (report-only) ---- */
+
+static int files_mounts_run(struct files_run *r)
+{
+	struct rootfs_mounts mounts;
+	enum finding_action cannot = FINDING_ACTION_CANNOT_FIX;
+	char *text = NULL;
+	int err;
+
+	if (r->st->tmp_mounts.n == 0 && !r->st->readonly_root)
+		return 0;
+	err = root_read_file_alloc(r->st->env->root_fd, FILES_MOUNTS, &text, NULL);
+	if (err)
+		return files_add(r, "mounts", NULL, NULL, FINDING_ERROR, FINDING_ACTION_NONE,
+				 NULL, jefe_strerror(err));
+	err = rootfs_mounts_parse(text, &mounts);
+	free(text);
+	if (err)
+		return err;
+	for (size_t i = 0; !err && i < r->st->tmp_mounts.n; i++) {
+		const char *target = r->st->tmp_mounts.v[i];
+		const struct rootfs_mount *m = rootfs_mounts_find(&mounts, target);
+		char item[4200], expected[128] = "", missing[128] = "", note[512];
+
+		snprintf(item, sizeof(item), "mount:%s", target);
+		for (size_t j = 0; j < r->st->tmp_options.n; j++) {
+			const char *o = r->st->tmp_options.v[j];
+			size_t el = strlen(expected), ml = strlen(missing);
+
+			snprintf(expected + el, sizeof(expected) - el, "%s%s", el ? "," : "", o);
+			if (m && !rootfs_option_has(m->options, o))
+				snprintf(missing + ml, sizeof(missing) - ml, "%s%s", ml ? "," : "", o);
+		}
+		if (!m) {
+			snprintf(note, sizeof(note),
+				 "not a separate filesystem: add a tmpfs line with %s for %s to /etc/fstab, then mount it",
+				 expected, target);
+			err = files_add(r, item, expected, "not a mount point", FINDING_DRIFT,
+					cannot, "CIS 1.1.2", note);
+		} else if (missing[0]) {
+			snprintf(note, sizeof(note),
+				 "add %s to the options of %s in /etc/fstab, then `mount -o remount %s`",
+				 missing, target, target);
+			err = files_add(r, item, expected, m->options, FINDING_DRIFT, cannot,
+					"CIS 1.1.2", note);
+		} else {
+			err = files_add(r, item, expected, m->options, FINDING_COMPLIANT,
+					FINDING_ACTION_NONE, "CIS 1.1.2", NULL);
+		}
+	}
+	if (!err && r->st->readonly_root) {
+		const struct rootfs_mount *m = rootfs_mounts_find(&mounts, "/");
+
+		if (m && rootfs_option_has(m->options, "ro"))
+			err = files_add(r, "mount:/", "ro", m->options, FINDING_COMPLIANT,
+					FINDING_ACTION_NONE, NULL, NULL);
+		else
+			err = files_add(r, "mount:/", "ro", m ? m->options : "not listed",
+					FINDING_DRIFT, cannot, NULL,
+					"the image is declared immutable (readonly_root = yes) but / is writable: boot the read-only image or mount / ro in /etc/fstab");
+	}
+	rootfs_mounts_free(&mounts);
+	return err;
+}
+
+/* ---- content baseline ---- */
+
+static int files_baseline_write(struct files_run *r, const struct strv *paths,
+				const struct strv *hashes)
+{
+	size_t cap = 128, len = 0;
+	char *buf;
+	int err;
+
+	for (size_t i = 0; i < paths->n; i++)
+		cap += strlen(paths->v[i]) + 68;
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	len = (size_t)snprintf(buf, cap,
+			       "# jefe files layer: SHA-256 baseline (sha256sum -c format)\n");
+	for (size_t i = 0; i < paths->n; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "%s  %s\n",
+					hashes->v[i], paths->v[i]);
+	err = root_mkdir_p(r->st->env->root_fd, "/var/lib/jefe", 0700);
+	if (!err)
+		err = root_write_file_atomic(r->st->env->root_fd, FILES_BASELINE_FILE,
+					     buf, len, 0600);
+	free(buf);
+	return err;
+}
+
+static int files_baseline_run(struct files_run *r)
+{
+	int root_fd = r->st->env->root_fd;
+	struct files_baseline old = { 0 };
+	struct strv new_paths = { 0 }, new_hashes = { 0 };
+	bool have_old = false, changed = false;
+	char *text = NULL;
+	size_t first = r->out->n;
+	int err;
+
+	if (r->st->baseline.n == 0 && r->st->baseline_managed.n == 0)
+		return 0;
+	err = root_read_file_alloc(root_fd, FILES_BASELINE_FILE, &text, NULL);
+	if (!err) {
+		err = files_baseline_parse(text, &old);
+		free(text);
+		if (err == -EINVAL)
+			return files_add(r, "baseline", "a valid baseline", "corrupt", FINDING_DRIFT,
+					 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, NULL,
+					 "not in sha256sum format: restore it, or remove it to record a new one");
+		if (err)
+			return err;
+		have_old = true;
+	} else if (err != -ENOENT) {
+		return files_add(r, "baseline", NULL, NULL, FINDING_ERROR, FINDING_ACTION_NONE,
+				 NULL, jefe_strerror(err));
+	}
+	err = 0;	/* no baseline yet: everything is new */
+
+	for (int pass = 0; !err && pass < 2; pass++) {
+		const struct strv *list = pass ? &r->st->baseline_managed : &r->st->baseline;
+
+		for (size_t i = 0; !err && i < list->n; i++) {
+			struct strv paths = { 0 };
+
+			err = files_expand(root_fd, list->v[i], &paths);
+			for (size_t j = 0; !err && j < paths.n; j++) {
+				const char *path = paths.v[j];
+				const char *rec = files_baseline_get(&old, path);
+				char hex[ROOTFS_SHA256_HEX], item[4200], note[256];
+				const char *keep;
+				int herr;
+
+				if (strv_contains(&new_paths, path))
+					continue;
+				snprintf(item, sizeof(item), "sha256:%s", path);
+				herr = rootfs_sha256(root_fd, path, hex);
+				if (herr == -ENOENT && !rec)
+					continue;	/* optional and absent: nothing to protect */
+				if (herr == -ENOENT) {
+					/* Recorded, now gone: keep the record as evidence. */
+					err = strv_push(&new_paths, path);
+					if (!err)
+						err = strv_push(&new_hashes, rec);
+					if (!err)
+						err = files_add(r, item, rec, "absent", FINDING_DRIFT,
+								r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
+								NULL, "deleted outside the agent");
+					continue;
+				}
+				if (herr) {
+					err = files_add(r, item, rec, NULL, FINDING_ERROR,
+							FINDING_ACTION_NONE, NULL, jefe_strerror(herr));
+					continue;
+				}
+				keep = hex;
+				if (rec && strcmp(rec, hex) == 0) {
+					err = files_add(r, item, rec, hex, FINDING_COMPLIANT,
+							FINDING_ACTION_NONE, NULL, NULL);
+				} else if (!rec || pass == 1) {
+					/*
+					 * New entries are recorded; files the agent writes itself
+					 * are re-recorded, since their layer ran before this one.
+					 */
+					changed = true;
+					err = files_add(r, item, rec ? rec : "recorded", hex, FINDING_DRIFT,
+							files_fix_action(r), NULL,
+							rec ? "rewritten by the agent: re-recorded"
+							    : "not in the baseline yet");
+				} else {
+					keep = rec;
+					snprintf(note, sizeof(note),
+						 "edited outside the agent: review it; to accept it, delete its line from %s and run `jefe enforce --layer files`",
+						 FILES_BASELINE_FILE);
+					err = files_add(r, item, rec, hex, FINDING_DRIFT,
+							r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
+							NULL, note);
+				}
+				if (!err)
+					err = strv_push(&new_paths, path);
+				if (!err)
+					err = strv_push(&new_hashes, keep);
+			}
+			strv_free(&paths);
+		}
+	}
+	if (!err && !have_old) {
+		changed = true;
+		err = files_add(r, "baseline", "recorded", "absent", FINDING_DRIFT,
+				files_fix_action(r), NULL, FILES_BASELINE_FILE);
+	}
+	if (!err && changed && r->apply && !r->dry_run) {
+		int werr = files_baseline_write(r, &new_paths, &new_hashes);
+
+		/* The findings said REPAIRED: make them say what really happened. */
+		for (size_t i = first; werr && i < r->out->n; i++)
+			if (r->out->v[i].action == FINDING_ACTION_REPAIRED)
+				r->out->v[i].action = FINDING_ACTION_FAILED;
+	}
+	files_baseline_free(&old);
+	strv_free(&new_paths);
+	strv_free(&new_hashes);
+	return err;
+}
+
+/* ---- the layer ---- */
+
+static int files_run_all(struct files_state *st, bool apply, bool dry_run, struct findings *out)
+{
+	struct files_run r = { .st = st, .apply = apply, .dry_run = dry_run, .out = out };
+	int err;
+
+	err = files_perms_run(&r);
+	if (!err)
+		err = files_walk_run(&r, FILES_WALK_SUID);
+	if (!err)
+		err = files_walk_run(&r, FILES_WALK_WW);
+	if (!err)
+		err = files_mounts_run(&r);
+	/* Last: after the perms repair, and after every other layer's apply. */
+	if (!err)
+		err = files_baseline_run(&r);
+	return err;
+}
+
+static int files_check(void *state, struct findings *out)
+{
+	return files_run_all(state, false, false, out);
+}
+
+static int files_apply(void *state, bool dry_run, struct findings *out)
+{
+	return files_run_all(state, true, dry_run, out);
+}
+
+#define FILES_WATCH_MASK (IN_ATTRIB | IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | \
+			  IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)
+
+/*
+ * Watch the directory of each managed path (and the path itself when it
+ * is a directory): a directory watch sees chmod/chown/writes of its
+ * entries and also the rename an editor does when it saves, which a watch
+ * on the file's old inode would miss.
+ */
+static int files_watch_path(struct files_state *st, struct strv *seen, const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+	int err = 0;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (!strv_contains(seen, dir)) {
+		err = strv_push(seen, dir);
+		if (!err && rootfs_watch_add(st->inotify_fd, st->env->root_fd, dir,
+					     FILES_WATCH_MASK) < 0)
+			err = 0;	/* absent directory: nothing to watch yet */
+	}
+	if (!err && !strpbrk(path, "*?[") && !strv_contains(seen, path) &&
+	    fstatat(st->env->root_fd, root_rel(path), &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(sb.st_mode)) {
+		err = strv_push(seen, path);
+		if (!err)
+			rootfs_watch_add(st->inotify_fd, st->env->root_fd, path, FILES_WATCH_MASK);
+	}
+	return err;
+}
+
+static int files_watch(void *state, struct watch_set *ws)
+{
+	struct files_state *st = state;
+	struct strv seen = { 0 };
+	int err = 0;
+
+	if (st->inotify_fd < 0) {
+		st->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (st->inotify_fd < 0)
+			return -errno;
+		for (size_t i = 0; !err && i < st->n_perms; i++)
+			err = files_watch_path(st, &seen, st->perms[i].path);
+		for (size_t i = 0; !err && i < st->baseline.n; i++)
+			err = files_watch_path(st, &seen, st->baseline.v[i]);
+		for (size_t i = 0; !err && i < st->baseline_managed.n; i++)
+			err = files_watch_path(st, &seen, st->baseline_managed.v[i]);
+		strv_free(&seen);
+		if (err) {
+			close(st->inotify_fd);
+			st->inotify_fd = -1;
+			return err;
+		}
+	}
+	return watch_set_add(ws, st->inotify_fd, EPOLLIN);
+}
+
+static int files_on_event(void *state, int fd, uint32_t events, bool *recheck)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		if (n == 0)
+			return 0;
+		*recheck = true;
+	}
+}
+
+const struct layer_ops layer_files_ops = {
+	.name = FILES_LAYER,
+	.title = "filesystem permissions and integrity",
+	.load = files_load,
+	.check = files_check,
+	.apply = files_apply,
+	.watch = files_watch,
+	.on_event = files_on_event,
+	.free = files_state_free,
+};

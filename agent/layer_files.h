@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* Layer 6, filesystem permissions and integrity: the pieces the unit tests reach. */
+#ifndef JEFE_LAYER_FILES_H
+#define JEFE_LAYER_FILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+#define FILES_BASELINE_FILE	"/var/lib/jefe/files.sha256"
+#define FILES_WALK_DEPTH	4	/* below each configured directory */
+#define FILES_WALK_MAX		200000	/* entries per walk, then stop and say so */
+
+/*
+ * A [files.perms] value: "MODE [OWNER [GROUP]]", MODE octal and the
+ * most a file may have, OWNER/GROUP a name or a number, "-" for any.
+ */
+struct files_perm_spec {
+	mode_t max_mode;
+	char owner[64];
+	char group[64];
+};
+int files_perm_parse(const char *value, struct files_perm_spec *out);
+
+/* Look up a user or group name in a passwd/group file below root. */
+int files_id_lookup(int root_fd, const char *db, const char *name, unsigned int *id);
+
+/* Is an SUID/SGID file allowed (exact path or fnmatch pattern)? */
+bool files_suid_allowed(const struct strv *allow, const char *path);
+
+/* A sha256sum(1)-format baseline: "HEX  PATH" per line. */
+struct files_baseline {
+	struct strv paths;
+	struct strv hashes;
+};
+int files_baseline_parse(const char *text, struct files_baseline *out);
+const char *files_baseline_get(const struct files_baseline *b, const char *path);
+void files_baseline_free(struct files_baseline *b);
+
+#endif

@@ -1,0 +1,671 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Layer 2: kernel modules and boot.
+ *
+ * - Modules a hardened server does not need are blocked through one
+ *   managed modprobe.d file: "install X /bin/false" stops explicit
+ *   modprobe and the kernel's on-demand loading (request_module), and
+ *   "blacklist X" stops alias matches (udev coldplug).
+ * - Those modules are verified not loaded (/proc/modules).  One that is
+ *   loaded already cannot be fixed safely by us (unloading a filesystem
+ *   in use fails or worse): it is reported with the fix.
+ * - kernel.modules_disabled=1, only when the policy asks: irreversible
+ *   until reboot, so it is the last thing done and only once the
+ *   firewall's nf_tables is in the kernel.
+ * - /proc/cmdline against required parameters: report-only, a command
+ *   line only changes at the next boot.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "layer.h"
+#include "layer_modules.h"
+#include "layers.h"
+#include "rootfs.h"
+#include "util.h"
+
+#define MODULES_NAME_MAX	56	/* MODULE_NAME_LEN - 1 in the kernel */
+#define MODULES_DISABLED_PATH	"/proc/sys/kernel/modules_disabled"
+#define MODULES_PROC_PATH	"/proc/modules"
+#define MODULES_CMDLINE_PATH	"/proc/cmdline"
+
+/* Uncommon filesystems and network protocols (CIS 1.1.1.x, 3.5.x). */
+static const char *const modules_default_block[] = {
+	"cramfs", "freevxfs", "hfs", "hfsplus", "jffs2", "udf",
+	"dccp", "sctp", "rds", "tipc",
+};
+
+/* What the live image cannot boot or run without. */
+static const struct {
+	const char *name;
+	const char *why;
+} modules_protected[] = {
+	{ "squashfs", "the live image's root filesystem is a squashfs" },
+	{ "isofs", "the live image is read from an ISO 9660 filesystem" },
+	{ "overlay", "the live image's writable root is an overlay" },
+	{ "loop", "the live image mounts its squashfs through a loop device" },
+	{ "sr_mod", "the live image boots from an optical drive" },
+	{ "cdrom", "the live image boots from an optical drive" },
+};
+
+struct modules_state {
+	const struct jefe_env *env;
+	struct strv block;		/* normalized names */
+	bool verify_unloaded;
+	bool modules_disabled;
+	struct strv cmdline;		/* required parameters */
+	int inotify_fd;
+};
+
+int modules_name_normalize(const char *name, char *out, size_t size)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > MODULES_NAME_MAX || len >= size)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (!isalnum(c) && c != '_' && c != '-')
+			return -EINVAL;
+		out[i] = c == '-' ? '_' : (char)c;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+const char *modules_name_protected(const char *normalized)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(modules_protected); i++)
+		if (strcmp(modules_protected[i].name, normalized) == 0)
+			return modules_protected[i].why;
+	return NULL;
+}
+
+int modules_blacklist_render(const struct strv *mods, char **out)
+{
+	static const char header[] =
+		"# Managed by jefe (layer modules): changes here are drift and are\n"
+		"# overwritten.  Change the [modules] policy in /etc/jefe/ instead.\n";
+	size_t cap = sizeof(header), len;
+	char *buf;
+
+	for (size_t i = 0; i < mods->n; i++)
+		cap += 2 * strlen(mods->v[i]) + 40;
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	len = (size_t)snprintf(buf, cap, "%s", header);
+	for (size_t i = 0; i < mods->n; i++)
+		len += (size_t)snprintf(buf + len, cap - len,
+					"install %s /bin/false\nblacklist %s\n",
+					mods->v[i], mods->v[i]);
+	*out = buf;
+	return 0;
+}
+
+int modules_loaded_parse(const char *text, struct strv *out)
+{
+	const char *line = text;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		size_t n = strcspn(line, " \t\n");
+		char name[MODULES_NAME_MAX + 1];
+
+		if (n > 0 && n <= MODULES_NAME_MAX) {
+			int err;
+
+			memcpy(name, line, n);
+			name[n] = '\0';
+			err = strv_push(out, name);
+			if (err)
+				return err;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+int modules_cmdline_split(const char *cmdline, struct strv *words)
+{
+	size_t len = strlen(cmdline);
+	char *word = malloc(len + 1);
+	const char *p = cmdline;
+	int err = 0;
+
+	if (!word)
+		return -ENOMEM;
+	while (*p && !err) {
+		bool quoted = false;
+		size_t n = 0;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		/* As the kernel's next_arg(): quotes group, and are dropped. */
+		for (; *p && (quoted || !isspace((unsigned char)*p)); p++) {
+			if (*p == '"')
+				quoted = !quoted;
+			else
+				word[n++] = *p;
+		}
+		word[n] = '\0';
+		err = strv_push(words, word);
+	}
+	free(word);
+	return err;
+}
+
+/* Compare parameter names, where the kernel takes '-' and '_' as one. */
+static bool cmdline_name_eq(const char *a, size_t alen, const char *b, size_t blen)
+{
+	if (alen != blen)
+		return false;
+	for (size_t i = 0; i < alen; i++) {
+		char ca = a[i] == '-' ? '_' : a[i];
+		char cb = b[i] == '-' ? '_' : b[i];
+
+		if (ca != cb)
+			return false;
+	}
+	return true;
+}
+
+bool modules_cmdline_satisfies(const struct strv *words, const char *required,
+			       const char **word)
+{
+	const char *req_eq = strchr(required, '=');
+	size_t req_name = req_eq ? (size_t)(req_eq - required) : strlen(required);
+	const char *last = NULL;
+
+	for (size_t i = 0; i < words->n; i++) {
+		const char *w = words->v[i];
+		const char *eq = strchr(w, '=');
+		size_t name = eq ? (size_t)(eq - w) : strlen(w);
+
+		if (cmdline_name_eq(w, name, required, req_name))
+			last = w;
+	}
+	*word = last;
+	if (!last)
+		return false;
+	if (!req_eq)
+		return true;
+	if (req_eq[1] == '\0') {
+		const char *eq = strchr(last, '=');
+
+		return eq && eq[1] != '\0';
+	}
+	return strcmp(strchr(last, '=') ? strchr(last, '=') + 1 : "", req_eq + 1) == 0;
+}
+
+/* ---- load ---- */
+
+static void modules_state_free(void *p)
+{
+	struct modules_state *st = p;
+
+	if (!st)
+		return;
+	strv_free(&st->block);
+	strv_free(&st->cmdline);
+	if (st->inotify_fd >= 0)
+		close(st->inotify_fd);
+	free(st);
+}
+
+static int modules_add_block(struct modules_state *st, const struct policy_entry *e,
+			     const char *name, struct policy_errors *errs)
+{
+	char norm[MODULES_NAME_MAX + 1];
+	const char *why;
+
+	if (modules_name_normalize(name, norm, sizeof(norm)) < 0)
+		return policy_error_at(errs, e, "'%s' is not a kernel module name", name) ?: 1;
+	why = modules_name_protected(norm);
+	if (why)
+		return policy_error_at(errs, e, "refusing to block module '%s': %s", name, why) ?: 1;
+	if (strv_contains(&st->block, norm))
+		return 0;
+	return strv_push(&st->block, norm);
+}
+
+static int modules_load_list(struct modules_state *st, const struct policy_entry *e,
+			     struct policy_errors *errs, int *bad)
+{
+	struct strv names = { 0 };
+	int err = strv_split(&names, e->value, " \t,");
+
+	for (size_t i = 0; !err && i < names.n; i++) {
+		err = modules_add_block(st, e, names.v[i], errs);
+		if (err == 1) {
+			(*bad)++;
+			err = 0;
+		}
+	}
+	strv_free(&names);
+	return err;
+}
+
+static int modules_load_cmdline(struct modules_state *st, const struct policy_entry *e,
+				struct policy_errors *errs, int *bad)
+{
+	struct strv words = { 0 };
+	int err = modules_cmdline_split(e->value, &words);
+
+	for (size_t i = 0; !err && i < words.n; i++) {
+		const char *w = words.v[i];
+
+		if (w[0] == '=' || strchr(w, '\'')) {
+			err = policy_error_at(errs, e, "'%s' is not a kernel parameter", w);
+			(*bad)++;
+			continue;
+		}
+		err = strv_push(&st->cmdline, w);
+	}
+	strv_free(&words);
+	return err;
+}
+
+static int modules_load(void **state, const struct jefe_env *env,
+			const struct policy *policy, struct policy_errors *errs)
+{
+	struct modules_state *st = calloc(1, sizeof(*st));
+	const struct policy_entry *e, *block = NULL;
+	bool usb_storage = false;
+	size_t it = 0;
+	int err = 0, bad = 0;
+
+	if (!st)
+		return -ENOMEM;
+	st->env = env;
+	st->inotify_fd = -1;
+	st->verify_unloaded = true;
+
+	while (!err && (e = policy_next(policy, "modules", &it))) {
+		if (strcmp(e->key, "mode") == 0)
+			continue;	/* the core's */
+		if (strcmp(e->key, "blacklist") == 0) {
+			block = e;
+			err = modules_load_list(st, e, errs, &bad);
+		} else if (strcmp(e->key, "block_usb_storage") == 0) {
+			if (policy_parse_bool(e, &usb_storage, errs) < 0)
+				bad++;
+		} else if (strcmp(e->key, "verify_unloaded") == 0) {
+			if (policy_parse_bool(e, &st->verify_unloaded, errs) < 0)
+				bad++;
+		} else if (strcmp(e->key, "modules_disabled") == 0) {
+			if (policy_parse_bool(e, &st->modules_disabled, errs) < 0)
+				bad++;
+		} else if (strcmp(e->key, "cmdline_required") == 0) {
+			err = modules_load_cmdline(st, e, errs, &bad);
+		} else {
+			err = policy_error_at(errs, e, "unknown key '%s' in [modules]", e->key);
+			bad++;
+		}
+	}
+	/* Sections like [modules.x] mean nothing to this layer. */
+	for (size_t i = 0; !err && i < policy->n_entries; i++) {
+		e = &policy->entries[i];
+		if (strncmp(e->section, "modules.", 8) == 0) {
+			err = policy_error_at(errs, e, "unknown section [%s]", e->section);
+			bad++;
+			break;
+		}
+	}
+	if (!err && !block)
+		for (size_t i = 0; !err && i < ARRAY_SIZE(modules_default_block); i++)
+			err = strv_push(&st->block, modules_default_block[i]);
+	if (!err && usb_storage && !strv_contains(&st->block, "usb_storage"))
+		err = strv_push(&st->block, "usb_storage");
+	if (err || bad) {
+		modules_state_free(st);
+		return err ? err : -JEFE_EPOLICY;
+	}
+	*state = st;
+	return 0;
+}
+
+/* ---- check and apply ---- */
+
+static int modules_add(struct findings *out, const char *item, const char *expected,
+		       const char *actual, enum finding_state state,
+		       enum finding_action action, const char *ref, const char *note)
+{
+	return findings_add(out, &(struct finding){
+		.layer = "modules",
+		.item = item,
+		.expected = expected,
+		.actual = actual,
+		.ref = ref,
+		.note = note,
+		.state = state,
+		.action = action,
+	});
+}
+
+/* The managed file: 0 equal, 1 different or absent, -errno unreadable. */
+static int modules_file_differs(struct modules_state *st, const char *want, const char **actual)
+{
+	char *have = NULL;
+	struct stat sb;
+	int err, fd;
+
+	fd = rootfs_open(st->env->root_fd, MODULES_BLACKLIST_FILE,
+			 O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+	if (fd == -ENOENT) {
+		*actual = "absent";
+		return 1;
+	}
+	if (fd < 0) {
+		*actual = "unreadable";
+		return fd;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		*actual = "not a regular file";
+		return 1;
+	}
+	close(fd);
+	err = root_read_file_alloc(st->env->root_fd, MODULES_BLACKLIST_FILE, &have, NULL);
+	if (err) {
+		*actual = "unreadable";
+		return err;
+	}
+	if (strcmp(have, want) != 0) {
+		*actual = "edited outside the agent";
+		err = 1;
+	} else if ((sb.st_mode & 07777) != 0644) {
+		*actual = "wrong mode";
+		err = 1;
+	} else {
+		*actual = "as managed";
+	}
+	free(have);
+	return err;
+}
+
+static int modules_file_run(struct modules_state *st, bool apply, bool dry_run,
+			    struct findings *out)
+{
+	char expected[96];
+	const char *actual;
+	char *want = NULL;
+	int err, diff;
+
+	err = modules_blacklist_render(&st->block, &want);
+	if (err)
+		return err;
+	snprintf(expected, sizeof(expected), "blocks %zu modules", st->block.n);
+	diff = modules_file_differs(st, want, &actual);
+	if (diff < 0 && diff != -EACCES) {
+		err = modules_add(out, MODULES_BLACKLIST_FILE, expected, actual,
+				  FINDING_ERROR, FINDING_ACTION_NONE, "CIS 1.1.1",
+				  jefe_strerror(diff));
+	} else if (diff == 0) {
+		err = modules_add(out, MODULES_BLACKLIST_FILE, expected, actual,
+				  FINDING_COMPLIANT, FINDING_ACTION_NONE, "CIS 1.1.1", NULL);
+	} else if (!apply || dry_run) {
+		err = modules_add(out, MODULES_BLACKLIST_FILE, expected, actual,
+				  FINDING_DRIFT, apply ? FINDING_ACTION_WOULD_REPAIR : FINDING_ACTION_NONE,
+				  "CIS 1.1.1", NULL);
+	} else {
+		const char *now = NULL;
+		int werr = root_mkdir_p(st->env->root_fd, "/etc/modprobe.d", 0755);
+
+		if (!werr)
+			werr = root_write_file_atomic(st->env->root_fd, MODULES_BLACKLIST_FILE,
+						      want, strlen(want), 0644);
+		/* Read back: the repair counts only if the file now is what we wrote. */
+		if (!werr && modules_file_differs(st, want, &now) != 0)
+			werr = -EIO;
+		err = modules_add(out, MODULES_BLACKLIST_FILE, expected, werr ? actual : now,
+				  FINDING_DRIFT,
+				  werr ? FINDING_ACTION_FAILED : FINDING_ACTION_REPAIRED,
+				  "CIS 1.1.1", werr ? jefe_strerror(werr) : NULL);
+	}
+	free(want);
+	return err;
+}
+
+static int modules_loaded_run(struct modules_state *st, bool apply, struct findings *out)
+{
+	struct strv loaded = { 0 };
+	char *text = NULL;
+	int err;
+
+	if (!st->verify_unloaded)
+		return 0;
+	err = root_read_file_alloc(st->env->root_fd, MODULES_PROC_PATH, &text, NULL);
+	if (err == -ENOENT) {
+		/* A kernel without CONFIG_MODULES: nothing can ever be loaded. */
+		return modules_add(out, "loaded", "none of the blocked modules", "none",
+				   FINDING_COMPLIANT, FINDING_ACTION_NONE, NULL,
+				   "no /proc/modules: kernel without loadable modules");
+	}
+	if (err)
+		return modules_add(out, "loaded", "none of the blocked modules", NULL,
+				   FINDING_ERROR, FINDING_ACTION_NONE, NULL, jefe_strerror(err));
+	err = modules_loaded_parse(text, &loaded);
+	free(text);
+	for (size_t i = 0; !err && i < st->block.n; i++) {
+		const char *m = st->block.v[i];
+		char item[80], note[160];
+
+		snprintf(item, sizeof(item), "module:%s", m);
+		if (!strv_contains(&loaded, m)) {
+			err = modules_add(out, item, "not loaded", "not loaded",
+					  FINDING_COMPLIANT, FINDING_ACTION_NONE, NULL, NULL);
+			continue;
+		}
+		/* Blocked from now on, but unloading one in use is not ours to risk. */
+		snprintf(note, sizeof(note),
+			 "loaded before it was blocked: run `modprobe -r %s` or reboot", m);
+		err = modules_add(out, item, "not loaded", "loaded", FINDING_DRIFT,
+				  apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
+				  NULL, note);
+	}
+	strv_free(&loaded);
+	return err;
+}
+
+static int modules_disabled_read(struct modules_state *st, char *buf, size_t size)
+{
+	ssize_t n = root_read_file(st->env->root_fd, MODULES_DISABLED_PATH, buf, size);
+
+	if (n < 0)
+		return (int)n;
+	str_trim(buf);
+	return 0;
+}
+
+static int modules_disabled_run(struct modules_state *st, bool apply, bool dry_run,
+				struct findings *out)
+{
+	static const char warn[] =
+		"irreversible: no module can be loaded until the next boot";
+	const char *item = "kernel.modules_disabled";
+	char value[16];
+	struct stat sb;
+	int err, fd;
+
+	if (!st->modules_disabled)
+		return 0;
+	err = modules_disabled_read(st, value, sizeof(value));
+	if (err == -ENOENT)
+		return modules_add(out, item, "1", NULL, FINDING_UNSUPPORTED,
+				   FINDING_ACTION_NONE, NULL, "kernel without loadable modules");
+	if (err)
+		return modules_add(out, item, "1", NULL, FINDING_ERROR, FINDING_ACTION_NONE,
+				   NULL, jefe_strerror(err));
+	if (strcmp(value, "1") == 0)
+		return modules_add(out, item, "1", value, FINDING_COMPLIANT,
+				   FINDING_ACTION_NONE, NULL, NULL);
+	if (!apply || dry_run)
+		return modules_add(out, item, "1", value, FINDING_DRIFT,
+				   apply ? FINDING_ACTION_WOULD_REPAIR : FINDING_ACTION_NONE,
+				   NULL, warn);
+	/*
+	 * The firewall layer applies after this one and needs nf_tables: set
+	 * the switch only once nf_tables is in the kernel (the boot service
+	 * has applied the firewall by the time the daemon runs), or the
+	 * firewall could never be loaded again until reboot.
+	 */
+	if (fstatat(st->env->root_fd, "sys/module/nf_tables", &sb, 0) < 0)
+		return modules_add(out, item, "1", value, FINDING_DRIFT,
+				   FINDING_ACTION_CANNOT_FIX, NULL,
+				   "deferred: nf_tables is not loaded yet; apply the firewall layer first");
+	fd = rootfs_open(st->env->root_fd, MODULES_DISABLED_PATH, O_WRONLY | O_NOFOLLOW);
+	if (fd < 0) {
+		err = fd;
+	} else {
+		if (write(fd, "1\n", 2) != 2)
+			err = -errno;
+		close(fd);
+	}
+	if (!err)
+		err = modules_disabled_read(st, value, sizeof(value));
+	if (!err && strcmp(value, "1") != 0)
+		err = -EIO;
+	return modules_add(out, item, "1", value, FINDING_DRIFT,
+			   err ? FINDING_ACTION_FAILED : FINDING_ACTION_REPAIRED,
+			   NULL, err ? jefe_strerror(err) : warn);
+}
+
+static int modules_cmdline_run(struct modules_state *st, bool apply, struct findings *out)
+{
+	struct strv words = { 0 };
+	char *text = NULL;
+	int err;
+
+	if (st->cmdline.n == 0)
+		return 0;
+	err = root_read_file_alloc(st->env->root_fd, MODULES_CMDLINE_PATH, &text, NULL);
+	if (err)
+		return modules_add(out, "cmdline", NULL, NULL, FINDING_ERROR,
+				   FINDING_ACTION_NONE, NULL, jefe_strerror(err));
+	err = modules_cmdline_split(text, &words);
+	free(text);
+	for (size_t i = 0; !err && i < st->cmdline.n; i++) {
+		const char *req = st->cmdline.v[i];
+		const char *word;
+		char item[128], note[256];
+		bool ok = modules_cmdline_satisfies(&words, req, &word);
+
+		snprintf(item, sizeof(item), "cmdline:%.*s", (int)strcspn(req, "="), req);
+		if (ok) {
+			err = modules_add(out, item, req, word, FINDING_COMPLIANT,
+					  FINDING_ACTION_NONE, NULL, NULL);
+			continue;
+		}
+		/* The command line is the boot loader's: name the fix, take effect at reboot. */
+		snprintf(note, sizeof(note),
+			 "add '%s%s' to GRUB_CMDLINE_LINUX in /etc/default/grub (or the ISO's boot entries), then reboot",
+			 req, req[strlen(req) - 1] == '=' ? "<value>" : "");
+		err = modules_add(out, item, req, word ? word : "absent", FINDING_DRIFT,
+				  FINDING_ACTION_CANNOT_FIX, NULL, note);
+	}
+	strv_free(&words);
+	return err;
+}
+
+static int modules_run(struct modules_state *st, bool apply, bool dry_run, struct findings *out)
+{
+	int err;
+
+	err = modules_file_run(st, apply, dry_run, out);
+	if (!err)
+		err = modules_loaded_run(st, apply, out);
+	if (!err)
+		err = modules_cmdline_run(st, apply, out);
+	/* Last: once set, nothing else in this layer could load anything. */
+	if (!err)
+		err = modules_disabled_run(st, apply, dry_run, out);
+	return err;
+}
+
+static int modules_check(void *state, struct findings *out)
+{
+	return modules_run(state, false, false, out);
+}
+
+static int modules_apply(void *state, bool dry_run, struct findings *out)
+{
+	return modules_run(state, true, dry_run, out);
+}
+
+static int modules_watch(void *state, struct watch_set *ws)
+{
+	struct modules_state *st = state;
+	int wd;
+
+	if (st->inotify_fd < 0) {
+		st->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (st->inotify_fd < 0)
+			return -errno;
+		wd = rootfs_watch_add(st->inotify_fd, st->env->root_fd, "/etc/modprobe.d",
+				      IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE |
+				      IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO |
+				      IN_DELETE_SELF | IN_MOVE_SELF);
+		/* No modprobe.d yet: watch /etc, where it would be created. */
+		if (wd == -ENOENT)
+			wd = rootfs_watch_add(st->inotify_fd, st->env->root_fd, "/etc",
+					      IN_CREATE | IN_MOVED_TO);
+		if (wd < 0) {
+			close(st->inotify_fd);
+			st->inotify_fd = -1;
+			return wd;
+		}
+	}
+	return watch_set_add(ws, st->inotify_fd, EPOLLIN);
+}
+
+static int modules_on_event(void *state, int fd, uint32_t events, bool *recheck)
+{
+	struct modules_state *st = state;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		if (n == 0)
+			return 0;
+		*recheck = true;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			/* modprobe.d appeared after we fell back to watching /etc. */
+			if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && ev->len &&
+			    strcmp(ev->name, "modprobe.d") == 0)
+				rootfs_watch_add(st->inotify_fd, st->env->root_fd,
+						 "/etc/modprobe.d",
+						 IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE |
+						 IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO);
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+}
+
+const struct layer_ops layer_modules_ops = {
+	.name = "modules",
+	.title = "kernel modules and boot",
+	.load = modules_load,
+	.check = modules_check,
+	.apply = modules_apply,
+	.watch = modules_watch,
+	.on_event = modules_on_event,
+	.free = modules_state_free,
+};

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "rootfs.h"
+#include "util.h"
+
+int rootfs_open(int root_fd, const char *path, int flags)
+{
+	const char *rel = root_rel(path);
+	int fd;
+
+#ifdef SYS_openat2
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	fd = (int)syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+	if (fd >= 0)
+		return fd;
+	/* Kernels before 5.6 (ENOSYS) and seccomp filters (EPERM) lack it. */
+	if (errno != ENOSYS && errno != EPERM)
+		return -errno;
+#endif
+	fd = openat(root_fd, rel, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int rootfs_watch_add(int inotify_fd, int root_fd, const char *path, unsigned int mask)
+{
+	char link[64];
+	int fd, wd;
+
+	fd = rootfs_open(root_fd, path, O_PATH);
+	if (fd < 0)
+		return fd;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	wd = inotify_add_watch(inotify_fd, link, mask);
+	if (wd < 0)
+		wd = -errno;
+	close(fd);
+	return wd;
+}
+
+int rootfs_sha256(int root_fd, const char *path, char hex[ROOTFS_SHA256_HEX])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	EVP_MD_CTX *ctx;
+	struct stat st;
+	int fd, err = 0;
+
+	fd = rootfs_open(root_fd, path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return fd;
+	/* A FIFO or a device planted at a managed path must not block us. */
+	if (fstat(fd, &st) < 0)
+		err = -errno;
+	else if (!S_ISREG(st.st_mode))
+		err = -EINVAL;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	ctx = EVP_MD_CTX_new();
+	if (!ctx) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		err = -EIO;
+	while (!err) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
+			err = -EIO;
+	}
+	if (!err && (EVP_DigestFinal_ex(ctx, md, &md_len) != 1 || md_len != 32))
+		err = -EIO;
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < md_len; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 0xf];
+	}
+	hex[2 * md_len] = '\0';
+	return 0;
+}
+
+/* Undo the kernel's octal escapes of space, tab, newline and backslash. */
+static char *mount_field_decode(const char *s, size_t len)
+{
+	char *out = malloc(len + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 3 < len &&
+		    s[i + 1] >= '0' && s[i + 1] <= '3' &&
+		    s[i + 2] >= '0' && s[i + 2] <= '7' &&
+		    s[i + 3] >= '0' && s[i + 3] <= '7') {
+			*o++ = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+			i += 3;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+void rootfs_mounts_free(struct rootfs_mounts *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i].source);
+		free(m->v[i].target);
+		free(m->v[i].fstype);
+		free(m->v[i].options);
+	}
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+}
+
+int rootfs_mounts_parse(const char *text, struct rootfs_mounts *out)
+{
+	size_t cap = 0;
+	const char *line = text;
+
+	memset(out, 0, sizeof(*out));
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		const char *f[4];
+		size_t flen[4];
+		const char *p = line;
+		unsigned int nf = 0;
+
+		if (!end)
+			end = line + strlen(line);
+		while (nf < 4 && p < end) {
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
+			if (p == end)
+				break;
+			f[nf] = p;
+			while (p < end && *p != ' ' && *p != '\t')
+				p++;
+			flen[nf] = (size_t)(p - f[nf]);
+			nf++;
+		}
+		/* Lines with fewer fields are not mounts (blank or garbage): skip. */
+		if (nf == 4) {
+			struct rootfs_mount *m;
+
+			if (out->n == cap) {
+				size_t ncap = cap ? cap * 2 : 32;
+				struct rootfs_mount *v = realloc(out->v, ncap * sizeof(*v));
+
+				if (!v)
+					goto nomem;
+				out->v = v;
+				cap = ncap;
+			}
+			m = &out->v[out->n];
+			m->source = mount_field_decode(f[0], flen[0]);
+			m->target = mount_field_decode(f[1], flen[1]);
+			m->fstype = mount_field_decode(f[2], flen[2]);
+			m->options = mount_field_decode(f[3], flen[3]);
+			out->n++;
+			if (!m->source || !m->target || !m->fstype || !m->options)
+				goto nomem;
+		}
+		line = *end ? end + 1 : NULL;
+	}
+	return 0;
+nomem:
+	rootfs_mounts_free(out);
+	return -ENOMEM;
+}
+
+const struct rootfs_mount *rootfs_mounts_find(const struct rootfs_mounts *m,
+					      const char *target)
+{
+	for (size_t i = m->n; i > 0; i--)
+		if (strcmp(m->v[i - 1].target, target) == 0)
+			return &m->v[i - 1];
+	return NULL;
+}
+
+bool rootfs_option_has(const char *options, const char *opt)
+{
+	size_t len = strlen(opt);
+	const char *p = options;
+
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (n == len && strncmp(p, opt, len) == 0)
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * File access below the root for the layers that look at many paths
+ * (modules, files): opening without ever leaving the root, content
+ * hashes, and the mount table.
+ */
+#ifndef JEFE_ROOTFS_H
+#define JEFE_ROOTFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ROOTFS_SHA256_HEX 65	/* 64 hex digits and the NUL */
+
+/*
+ * openat() below root_fd, resolving every component as if root_fd were
+ * "/" (openat2 RESOLVE_IN_ROOT): a symlink /etc -> /host/etc in a test
+ * tree, or an absolute symlink planted on a host, can never lead the
+ * agent outside the root it was given.  Returns an fd or -errno.
+ */
+int rootfs_open(int root_fd, const char *path, int flags);
+
+/*
+ * Add an inotify watch on a directory or file below root (resolved as by
+ * rootfs_open, then watched through its /proc/self/fd link, since
+ * inotify has no *at() call).  Returns the watch descriptor or -errno.
+ */
+int rootfs_watch_add(int inotify_fd, int root_fd, const char *path, unsigned int mask);
+
+/* SHA-256 of a regular file below root, as lower-case hex. */
+int rootfs_sha256(int root_fd, const char *path, char hex[ROOTFS_SHA256_HEX]);
+
+/* One line of /proc/self/mounts, with octal escapes (\040) decoded. */
+struct rootfs_mount {
+	char *source;
+	char *target;
+	char *fstype;
+	char *options;
+};
+
+struct rootfs_mounts {
+	struct rootfs_mount *v;
+	size_t n;
+};
+
+/* Parse a mounts table (the text of /proc/self/mounts). */
+int rootfs_mounts_parse(const char *text, struct rootfs_mounts *out);
+void rootfs_mounts_free(struct rootfs_mounts *m);
+/* The mount that is visible at target: the last one listed for it. */
+const struct rootfs_mount *rootfs_mounts_find(const struct rootfs_mounts *m,
+					      const char *target);
+/* True when the comma-separated options contain opt exactly. */
+bool rootfs_option_has(const char *options, const char *opt);
+
+#endif

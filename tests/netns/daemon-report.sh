@@ -1,0 +1,96 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# daemon-report.sh - jefe-setup in report mode and as a classic daemon.
+#
+# Report mode: drift is logged as action=reported and never repaired, and
+# logged once, not at every backstop tick; `jefe enforce` through the
+# daemon fixes it and the daemon then logs the layer compliant.
+# Daemonized (no --foreground): the parent exits 0 once the child runs, the
+# pidfile holds the child's pid, a second daemon is refused (socket and
+# pidfile), a stale pidfile is replaced, SIGTERM removes both files.
+set -eu
+. "${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/daemon-env.sh"
+env_enter_ns "$@"
+
+# check_interval = 1: many backstop passes during the test, to prove a
+# standing drift is not logged again at each one.
+env_setup_root "mode = report
+check_interval = 1" "net.ipv4.tcp_syncookies = 1
+net.ipv4.conf.all.rp_filter = 1"
+sysctl -qw net.ipv4.tcp_syncookies=0 net.ipv4.conf.all.rp_filter=1
+
+env_start_daemon
+LINE="drift layer=sysctl item=net.ipv4.tcp_syncookies expected=1 actual=0 action=reported"
+wait_log 0 "$LINE" 5 || fail "report mode: no '$LINE'"
+grep -qF "started version=" "$LOG" && grep -q "started .*mode=report" "$LOG" || fail "no 'started ... mode=report' line"
+sleep 3.5
+[ "$(sysctl -n net.ipv4.tcp_syncookies)" = 0 ] || fail "report mode changed tcp_syncookies"
+[ ! -e "$T/etc/sysctl.d/90-jefe.conf" ] || fail "report mode wrote the persistence file"
+count=$(grep -cF "$LINE" "$LOG" || :)
+[ "$count" = 1 ] || fail "a standing drift was logged $count times over 3 backstop passes, expected once"
+note "report mode: drift reported once over 3+ backstop passes, nothing changed"
+
+# jefe enforce through the daemon (root): repaired, then the daemon says compliant.
+n=$(log_lines)
+erc=0
+"$JEFE" enforce --root "$T" --layer sysctl > "$T/enforce.out" 2>&1 || erc=$?
+[ "$erc" = 0 ] || fail "jefe enforce via the daemon exited $erc: $(cat "$T/enforce.out")"
+wait_log "$n" "request uid=0 command=enforce layer=sysctl" 5 || fail "jefe enforce did not go through the daemon"
+[ "$(sysctl -n net.ipv4.tcp_syncookies)" = 1 ] || fail "jefe enforce did not set tcp_syncookies"
+wait_log "$n" "compliant layer=sysctl items=" 5 || fail "no 'compliant' line after jefe enforce"
+
+# A new drift is reported again (once), and still not repaired.
+n=$(log_lines)
+sysctl -qw net.ipv4.tcp_syncookies=0
+wait_log "$n" "$LINE" 5 || fail "new drift after compliance not reported"
+sleep 1.5
+[ "$(sysctl -n net.ipv4.tcp_syncookies)" = 0 ] || fail "report mode repaired"
+[ "$(tail -n +"$((n + 1))" "$LOG" | grep -cF "$LINE")" = 1 ] || fail "new drift reported more than once"
+note "report mode: jefe enforce via the daemon, compliant line, new drift reported again"
+stop_daemon
+
+# ---- daemonized --------------------------------------------------------
+PIDFILE=$T/run/jefe-setup.pid
+SOCK=$T/run/jefe/jefe.sock
+pid_gone() {
+	i=0
+	while [ -e "/proc/$1" ]; do
+		i=$((i + 1)); [ $i -le 1000 ] || return 1
+		sleep 0.01
+	done
+}
+echo 999999 > "$PIDFILE"	# stale: no such process
+rc=0
+timeout 30 "$JEFE_SETUP" --root "$T" --log-socket "$T/log.sock" 2>"$T/daemon.err" || rc=$?
+[ "$rc" = 0 ] || fail "daemonizing start exited $rc: $(cat "$T/daemon.err")"
+[ -s "$PIDFILE" ] || fail "no pidfile after the parent exited"
+DPID=$(cat "$PIDFILE")
+[ "$DPID" != 999999 ] || fail "stale pidfile not replaced"
+alive "$DPID" || fail "pid $DPID from the pidfile is not running"
+[ "$(cat "/proc/$DPID/comm")" = jefe-setup ] || fail "pid $DPID is not jefe-setup"
+[ "$(awk '{print $6}' "/proc/$DPID/stat")" = "$DPID" ] || fail "the daemon is not a session leader (no setsid)"
+[ "$(readlink "/proc/$DPID/cwd")" = / ] || fail "the daemon did not chdir /"
+[ -S "$SOCK" ] || fail "daemonized: no socket"
+note "daemonized: parent exit 0, pidfile $DPID, session leader, stale pidfile replaced"
+
+# A second daemon: the socket is taken.
+rc=0
+timeout 30 "$JEFE_SETUP" --root "$T" --log-socket "$T/log.sock" 2>"$T/second.err" || rc=$?
+[ "$rc" = 1 ] || fail "second daemon on the same socket exited $rc, expected 1"
+grep -q "another jefe-setup" "$T/second.err" || fail "second daemon: no clear message: $(cat "$T/second.err")"
+# Another socket, same pidfile: the pidfile of a live daemon is not stolen.
+rc=0
+timeout 30 "$JEFE_SETUP" --root "$T" --socket "$T/other.sock" --log-socket "$T/log.sock" 2>"$T/third.err" || rc=$?
+[ "$rc" = 1 ] || fail "second daemon with the same pidfile exited $rc, expected 1"
+[ "$(cat "$PIDFILE")" = "$DPID" ] || fail "the pidfile of the running daemon was changed"
+[ ! -e "$T/other.sock" ] || fail "the refused daemon left its socket behind"
+alive "$DPID" || fail "the first daemon died"
+note "second daemon refused (socket busy; pidfile of a live daemon)"
+
+kill -TERM "$DPID"
+pid_gone "$DPID" || fail "daemon still running 10 s after SIGTERM"
+[ ! -e "$PIDFILE" ] || fail "pidfile left behind"
+[ ! -e "$SOCK" ] || fail "socket left behind"
+note "daemonized: SIGTERM removed pidfile and socket"
+sed "s/^/# log: /" "$LOG"
+echo "PASS: daemon-report"

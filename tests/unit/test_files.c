@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The files layer against a temporary root: modes, owners, set-id and
+ * world-writable bits are real on disk, the mount table is a plain file
+ * at proc/self/mounts, and the baseline is written below the root.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "errors.h"
+#include "layer.h"
+#include "layer_files.h"
+#include "layers.h"
+#include "policy.h"
+#include "rootfs.h"
+
+#define HELLO_SHA256 "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+
+struct fixture {
+	char *root;
+	char *outside;		/* a directory beside the root: must never change */
+	struct jefe_env env;
+	struct policy_errors errs;
+	struct policy *policy;
+	void *layer;
+	struct findings out;
+};
+
+static void path_of(const struct fixture *f, const char *rel, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s", f->root, rel);
+}
+
+static void mode_set(const struct fixture *f, const char *rel, mode_t mode)
+{
+	char p[4096];
+
+	path_of(f, rel, p, sizeof(p));
+	assert_int_equal(chmod(p, mode), 0);
+}
+
+static mode_t mode_of(const struct fixture *f, const char *rel)
+{
+	char p[4096];
+	struct stat sb;
+
+	path_of(f, rel, p, sizeof(p));
+	assert_int_equal(lstat(p, &sb), 0);
+	return sb.st_mode & 07777;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char line[256];
+
+	f->root = tu_mkdtemp();
+	f->outside = tu_mkdtemp();
+	f->env.root = f->root;
+	f->env.root_fd = open(f->root, O_RDONLY | O_DIRECTORY);
+	/* Names resolve through the root's own databases; "tester" is us. */
+	snprintf(line, sizeof(line), "root:x:0:0:root:/root:/bin/sh\ntester:x:%u:%u::/:/bin/sh\n",
+		 (unsigned int)getuid(), (unsigned int)getgid());
+	tu_write(f->root, "etc/passwd", line);
+	snprintf(line, sizeof(line), "root:x:0:\nshadow:x:42:\ntesters:x:%u:\n",
+		 (unsigned int)getgid());
+	tu_write(f->root, "etc/group", line);
+	tu_write(f->root, "etc/shadow", "root:*:19000:0:99999:7:::\n");
+	mode_set(f, "etc/shadow", 0640);
+	tu_write(f->root, "proc/self/mounts",
+		 "/dev/sda1 / ext4 rw,relatime 0 0\n"
+		 "tmpfs /tmp tmpfs rw,nosuid,nodev 0 0\n"
+		 "tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec 0 0\n"
+		 "tmpfs /mnt/my\\040dir tmpfs rw 0 0\n");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f->layer)
+		layer_files_ops.free(f->layer);
+	findings_free(&f->out);
+	policy_free(f->policy);
+	policy_errors_free(&f->errs);
+	close(f->env.root_fd);
+	tu_rmtree(f->root);
+	tu_rmtree(f->outside);
+	free(f->root);
+	free(f->outside);
+	free(f);
+	return 0;
+}
+
+/* Walks and mounts off unless a test asks for them: each test looks at one thing. */
+static int load(struct fixture *f, const char *files, const char *perms)
+{
+	char content[8192];
+	int err;
+
+	snprintf(content, sizeof(content), "[files]\n%s%s%s%s\n[files.perms]\n%s",
+		 strstr(files, "suid_dirs =") ? "" : "suid_dirs =\n",
+		 strstr(files, "world_writable_dirs =") ? "" : "world_writable_dirs =\n",
+		 strstr(files, "tmp_mounts =") ? "" : "tmp_mounts =\n",
+		 files, perms);
+	tu_write(f->root, "etc/jefe/jefe.conf", content);
+	err = policy_load(&f->policy, f->env.root_fd, "/", NULL, &f->errs);
+	if (err)
+		return err;
+	return layer_files_ops.load(&f->layer, &f->env, f->policy, &f->errs);
+}
+
+static const struct finding *find(const struct fixture *f, const char *item)
+{
+	for (size_t i = 0; i < f->out.n; i++)
+		if (strcmp(f->out.v[i].item, item) == 0)
+			return &f->out.v[i];
+	for (size_t i = 0; i < f->out.n; i++)
+		print_message("  have: %s\n", f->out.v[i].item);
+	fail_msg("no finding for %s", item);
+	return NULL;
+}
+
+static bool found(const struct fixture *f, const char *item)
+{
+	for (size_t i = 0; i < f->out.n; i++)
+		if (strcmp(f->out.v[i].item, item) == 0)
+			return true;
+	return false;
+}
+
+static bool has_error(const struct fixture *f, const char *needle)
+{
+	for (size_t i = 0; i < f->errs.n; i++)
+		if (strstr(f->errs.msgs[i], needle))
+			return true;
+	for (size_t i = 0; i < f->errs.n; i++)
+		print_message("  got: %s\n", f->errs.msgs[i]);
+	return false;
+}
+
+static void check(struct fixture *f)
+{
+	findings_reset(&f->out);
+	assert_int_equal(layer_files_ops.check(f->layer, &f->out), 0);
+}
+
+static void apply(struct fixture *f, bool dry_run)
+{
+	findings_reset(&f->out);
+	assert_int_equal(layer_files_ops.apply(f->layer, dry_run, &f->out), 0);
+}
+
+static void test_perm_parse(void **state)
+{
+	struct files_perm_spec s;
+
+	(void)state;
+	assert_int_equal(files_perm_parse("0640 root shadow", &s), 0);
+	assert_int_equal(s.max_mode, 0640);
+	assert_string_equal(s.owner, "root");
+	assert_string_equal(s.group, "shadow");
+	assert_int_equal(files_perm_parse("600", &s), 0);
+	assert_int_equal(s.max_mode, 0600);
+	assert_string_equal(s.owner, "");
+	assert_int_equal(files_perm_parse("0730 root -", &s), 0);
+	assert_string_equal(s.group, "");
+	assert_int_equal(files_perm_parse("0999", &s), -EINVAL);
+	assert_int_equal(files_perm_parse("17777", &s), -EINVAL);
+	assert_int_equal(files_perm_parse("0640 ro/ot", &s), -EINVAL);
+	assert_int_equal(files_perm_parse("0640 a b c", &s), -EINVAL);
+	assert_int_equal(files_perm_parse("", &s), -EINVAL);
+}
+
+static void test_policy_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "colour = blue\nsuid_remove = perhaps\nbaseline = etc/passwd\n"
+				 "tmp_mount_options = nodev noatime\n",
+			      "/etc/shadow = 0649 root\n"
+			      "/etc/*/shadow = 0640\n"
+			      "relative = 0640\n"
+			      "/etc/ok = -\n"
+			      "[files.bogus]\nx = 1\n"), -JEFE_EPOLICY);
+	assert_null(f->layer);
+	assert_true(has_error(f, "line 5: unknown key 'colour' in [files]"));
+	assert_true(has_error(f, "line 6: invalid value 'perhaps' for suid_remove"));
+	assert_true(has_error(f, "line 7: 'etc/passwd' is not an absolute path"));
+	assert_true(has_error(f, "line 8: unknown mount option 'noatime'"));
+	assert_true(has_error(f, "line 11: invalid value '0649 root' for /etc/shadow"));
+	assert_true(has_error(f, "line 12: '/etc/*/shadow' is not an absolute path (a pattern only in its last component)"));
+	assert_true(has_error(f, "line 13: 'relative' is not an absolute path"));
+	assert_true(has_error(f, "line 16: unknown section [files.bogus]"));
+	assert_int_equal(f->errs.n, 8);
+}
+
+static void test_id_lookup(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int id = 99;
+
+	assert_int_equal(files_id_lookup(f->env.root_fd, "/etc/group", "shadow", &id), 0);
+	assert_int_equal(id, 42);
+	assert_int_equal(files_id_lookup(f->env.root_fd, "/etc/passwd", "tester", &id), 0);
+	assert_int_equal(id, getuid());
+	assert_int_equal(files_id_lookup(f->env.root_fd, "/etc/passwd", "1234", &id), 0);
+	assert_int_equal(id, 1234);
+	/* "roo" is a prefix of root, not a user. */
+	assert_int_equal(files_id_lookup(f->env.root_fd, "/etc/passwd", "roo", &id), -ENOENT);
+	assert_int_equal(files_id_lookup(f->env.root_fd, "/etc/passwd", "nobody", &id), -ENOENT);
+}
+
+static void test_mode_drift_and_repair(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	assert_int_equal(load(f, "", "/etc/shadow = 0640 tester testers\n/etc/absent = 0600\n"), 0);
+	check(f);
+	assert_int_equal(find(f, "perm:/etc/shadow")->state, FINDING_COMPLIANT);
+	assert_int_equal(find(f, "perm:/etc/absent")->state, FINDING_UNSUPPORTED);
+
+	/* The tamper of the issue: chmod 666 /etc/shadow. */
+	mode_set(f, "etc/shadow", 0666);
+	check(f);
+	x = find(f, "perm:/etc/shadow");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_non_null(strstr(x->actual, "0666"));
+	assert_non_null(strstr(x->expected, "at most 0640"));
+	assert_int_equal(mode_of(f, "etc/shadow"), 0666);	/* check is read-only */
+
+	apply(f, true);
+	assert_int_equal(find(f, "perm:/etc/shadow")->action, FINDING_ACTION_WOULD_REPAIR);
+	assert_int_equal(mode_of(f, "etc/shadow"), 0666);
+
+	apply(f, false);
+	assert_int_equal(find(f, "perm:/etc/shadow")->action, FINDING_ACTION_REPAIRED);
+	assert_int_equal(mode_of(f, "etc/shadow"), 0640);
+	check(f);
+	assert_int_equal(find(f, "perm:/etc/shadow")->state, FINDING_COMPLIANT);
+
+	/* Stricter than the policy is fine and left alone. */
+	mode_set(f, "etc/shadow", 0600);
+	apply(f, false);
+	assert_int_equal(find(f, "perm:/etc/shadow")->state, FINDING_COMPLIANT);
+	assert_int_equal(mode_of(f, "etc/shadow"), 0600);
+
+	/* A set-uid bit beyond the maximum is removed too. */
+	mode_set(f, "etc/shadow", 04640);
+	apply(f, false);
+	assert_int_equal(mode_of(f, "etc/shadow"), 0640);
+}
+
+static void test_owner_repair(void **state)
+{
+	struct fixture *f = *state;
+	char p[4096];
+	struct stat sb;
+
+	/* chown to another user needs root; CI runs the tests as root. */
+	assert_int_equal(getuid(), 0);
+	assert_int_equal(load(f, "", "/etc/shadow = 0640 root shadow\n"), 0);
+	path_of(f, "etc/shadow", p, sizeof(p));
+	assert_int_equal(chown(p, 1234, 1234), 0);
+	check(f);
+	assert_int_equal(find(f, "perm:/etc/shadow")->state, FINDING_DRIFT);
+	assert_non_null(strstr(find(f, "perm:/etc/shadow")->actual, "1234:1234"));
+	apply(f, false);
+	assert_int_equal(find(f, "perm:/etc/shadow")->action, FINDING_ACTION_REPAIRED);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_uid, 0);
+	assert_int_equal(sb.st_gid, 42);
+	assert_int_equal(sb.st_mode & 07777, 0640);
+}
+
+static void test_symlinks_never_followed(void **state)
+{
+	struct fixture *f = *state;
+	char target[4096], link[4096];
+	struct stat sb;
+
+	/* A decoy beside the root: following any link out of the root would chmod it. */
+	tu_write(f->outside, "ssh/sshd_config", "decoy\n");
+	tu_write(f->outside, "gshadow", "decoy\n");
+	snprintf(target, sizeof(target), "%s/ssh/sshd_config", f->outside);
+	assert_int_equal(chmod(target, 0666), 0);
+	snprintf(target, sizeof(target), "%s/gshadow", f->outside);
+	assert_int_equal(chmod(target, 0666), 0);
+
+	/* etc/ssh -> <outside>/ssh (a directory link), etc/gshadow -> <outside>/gshadow. */
+	snprintf(target, sizeof(target), "%s/ssh", f->outside);
+	path_of(f, "etc/ssh", link, sizeof(link));
+	assert_int_equal(symlink(target, link), 0);
+	snprintf(target, sizeof(target), "%s/gshadow", f->outside);
+	path_of(f, "etc/gshadow", link, sizeof(link));
+	assert_int_equal(symlink(target, link), 0);
+
+	assert_int_equal(load(f, "", "/etc/ssh/sshd_config = 0600\n/etc/gshadow = 0640\n"), 0);
+	apply(f, false);
+	/* Resolved inside the root, the directory link leads nowhere. */
+	assert_int_equal(find(f, "perm:/etc/ssh/sshd_config")->state, FINDING_UNSUPPORTED);
+	assert_int_equal(find(f, "perm:/etc/gshadow")->state, FINDING_DRIFT);
+	assert_string_equal(find(f, "perm:/etc/gshadow")->actual, "symlink");
+	assert_int_equal(find(f, "perm:/etc/gshadow")->action, FINDING_ACTION_CANNOT_FIX);
+
+	snprintf(target, sizeof(target), "%s/ssh/sshd_config", f->outside);
+	assert_int_equal(stat(target, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0666);
+	snprintf(target, sizeof(target), "%s/gshadow", f->outside);
+	assert_int_equal(stat(target, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0666);
+}
+
+static void test_glob_host_keys(void **state)
+{
+	struct fixture *f = *state;
+
+	tu_write(f->root, "etc/ssh/ssh_host_ed25519_key", "k\n");
+	tu_write(f->root, "etc/ssh/ssh_host_ed25519_key.pub", "p\n");
+	tu_write(f->root, "etc/ssh/ssh_host_rsa_key", "k\n");
+	mode_set(f, "etc/ssh/ssh_host_ed25519_key", 0644);
+	mode_set(f, "etc/ssh/ssh_host_rsa_key", 0600);
+	mode_set(f, "etc/ssh/ssh_host_ed25519_key.pub", 0666);
+	assert_int_equal(load(f, "", "/etc/ssh/ssh_host_*_key = 0600\n"
+				     "/etc/ssh/ssh_host_*_key.pub = 0644\n"), 0);
+	check(f);
+	assert_int_equal(find(f, "perm:/etc/ssh/ssh_host_ed25519_key")->state, FINDING_DRIFT);
+	assert_int_equal(find(f, "perm:/etc/ssh/ssh_host_rsa_key")->state, FINDING_COMPLIANT);
+	assert_int_equal(find(f, "perm:/etc/ssh/ssh_host_ed25519_key.pub")->state, FINDING_DRIFT);
+	apply(f, false);
+	assert_int_equal(mode_of(f, "etc/ssh/ssh_host_ed25519_key"), 0600);
+	assert_int_equal(mode_of(f, "etc/ssh/ssh_host_ed25519_key.pub"), 0644);
+}
+
+static void test_suid_allowlist(void **state)
+{
+	struct fixture *f = *state;
+	struct strv allow = { 0 };
+	const struct finding *x;
+
+	assert_int_equal(strv_split(&allow, "/usr/bin/passwd /usr/lib/*/ssh-keysign", " "), 0);
+	assert_true(files_suid_allowed(&allow, "/usr/bin/passwd"));
+	assert_true(files_suid_allowed(&allow, "/usr/lib/openssh/ssh-keysign"));
+	assert_false(files_suid_allowed(&allow, "/usr/lib/a/b/ssh-keysign"));
+	assert_false(files_suid_allowed(&allow, "/usr/bin/passwd2"));
+	strv_free(&allow);
+
+	tu_write(f->root, "usr/bin/passwd", "x");
+	tu_write(f->root, "usr/bin/evil", "x");
+	tu_write(f->root, "usr/bin/sub/dir/deep-sgid", "x");
+	tu_write(f->root, "usr/bin/locking", "x");
+	tu_write(f->root, "usr/bin/plain", "x");
+	mode_set(f, "usr/bin/passwd", 04755);
+	mode_set(f, "usr/bin/evil", 04755);
+	mode_set(f, "usr/bin/sub/dir/deep-sgid", 02755);
+	mode_set(f, "usr/bin/locking", 02644);	/* mandatory locking, not set-gid */
+	mode_set(f, "usr/bin/plain", 0755);
+
+	assert_int_equal(load(f, "suid_dirs = /usr/bin /usr/missing\nsuid_allowlist = /usr/bin/passwd\n", ""), 0);
+	check(f);
+	x = find(f, "suid:/usr/bin/evil");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_string_equal(x->actual, "4755");
+	assert_int_equal(find(f, "suid:/usr/bin/sub/dir/deep-sgid")->state, FINDING_DRIFT);
+	assert_false(found(f, "suid:/usr/bin/passwd"));
+	assert_false(found(f, "suid:/usr/bin/locking"));
+	assert_false(found(f, "suid:/usr/bin/plain"));
+	assert_false(found(f, "suid"));	/* the summary is only for a clean walk */
+
+	/* suid_remove = no: reported, never touched. */
+	apply(f, false);
+	assert_int_equal(find(f, "suid:/usr/bin/evil")->action, FINDING_ACTION_CANNOT_FIX);
+	assert_int_equal(mode_of(f, "usr/bin/evil"), 04755);
+	layer_files_ops.free(f->layer);
+	f->layer = NULL;
+	policy_free(f->policy);
+	f->policy = NULL;
+
+	assert_int_equal(load(f, "suid_dirs = /usr/bin\nsuid_allowlist = /usr/bin/passwd\nsuid_remove = yes\n", ""), 0);
+	apply(f, false);
+	assert_int_equal(find(f, "suid:/usr/bin/evil")->action, FINDING_ACTION_REPAIRED);
+	assert_int_equal(mode_of(f, "usr/bin/evil"), 0755);
+	assert_int_equal(mode_of(f, "usr/bin/sub/dir/deep-sgid"), 0755);
+	assert_int_equal(mode_of(f, "usr/bin/passwd"), 04755);
+	assert_int_equal(mode_of(f, "usr/bin/locking"), 02644);
+	check(f);
+	x = find(f, "suid");
+	assert_int_equal(x->state, FINDING_COMPLIANT);
+	assert_string_equal(x->actual, "1 set-id files, all allowlisted");
+}
+
+static void test_world_writable(void **state)
+{
+	struct fixture *f = *state;
+	char p[4096];
+
+	tu_write(f->root, "etc/app/conf", "x");
+	tu_write(f->root, "etc/app/ok", "x");
+	tu_write(f->root, "etc/sticky/file", "x");
+	mode_set(f, "etc/app/conf", 0666);
+	mode_set(f, "etc/app/ok", 0644);
+	mode_set(f, "etc/app", 0777);
+	mode_set(f, "etc/sticky", 01777);
+	mode_set(f, "etc/sticky/file", 0644);
+	/* A symlink is always 0777: never a finding. */
+	path_of(f, "etc/link", p, sizeof(p));
+	assert_int_equal(symlink("/etc/app/conf", p), 0);
+
+	assert_int_equal(load(f, "world_writable_dirs = /etc\n", ""), 0);
+	check(f);
+	assert_int_equal(find(f, "world-writable:/etc/app/conf")->state, FINDING_DRIFT);
+	assert_int_equal(find(f, "world-writable-dir:/etc/app")->state, FINDING_DRIFT);
+	assert_false(found(f, "world-writable-dir:/etc/sticky"));
+	assert_false(found(f, "world-writable:/etc/link"));
+	assert_false(found(f, "world-writable:/etc/app/ok"));
+
+	apply(f, false);
+	assert_int_equal(find(f, "world-writable:/etc/app/conf")->action, FINDING_ACTION_REPAIRED);
+	assert_int_equal(mode_of(f, "etc/app/conf"), 0664);
+	assert_int_equal(mode_of(f, "etc/app"), 0775);
+	assert_int_equal(mode_of(f, "etc/sticky"), 01777);
+	check(f);
+	assert_int_equal(find(f, "world-writable")->state, FINDING_COMPLIANT);
+}
+
+static void test_mounts(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	assert_int_equal(load(f, "tmp_mounts = /tmp /dev/shm /var/tmp\nreadonly_root = yes\n", ""), 0);
+	apply(f, false);
+	x = find(f, "mount:/tmp");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	assert_non_null(strstr(x->note, "add noexec to the options of /tmp"));
+	assert_int_equal(find(f, "mount:/dev/shm")->state, FINDING_COMPLIANT);
+	x = find(f, "mount:/var/tmp");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_string_equal(x->actual, "not a mount point");
+	x = find(f, "mount:/");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_string_equal(x->actual, "rw,relatime");
+	/* Report-only: the mount table is not "repaired". */
+	assert_non_null(strstr(tu_read(f->root, "proc/self/mounts"), "tmpfs /tmp tmpfs rw,nosuid,nodev 0 0"));
+
+	/* A later mount over / wins, as the kernel shows it. */
+	tu_write(f->root, "proc/self/mounts",
+		 "/dev/sda1 / ext4 rw 0 0\n/dev/loop0 / squashfs ro,relatime 0 0\n");
+	check(f);
+	assert_int_equal(find(f, "mount:/")->state, FINDING_COMPLIANT);
+}
+
+static void test_mounts_parse_escapes(void **state)
+{
+	struct rootfs_mounts m;
+	const struct rootfs_mount *x;
+
+	(void)state;
+	assert_int_equal(rootfs_mounts_parse("/dev/sda1 / ext4 rw 0 0\n"
+					     "garbage\n"
+					     "tmpfs /mnt/my\\040dir tmpfs rw,noexec 0 0\n"
+					     "tmpfs /tmp tmpfs rw 0 0\n"
+					     "tmpfs /tmp tmpfs rw,nodev,nosuid 0 0", &m), 0);
+	assert_int_equal(m.n, 4);
+	x = rootfs_mounts_find(&m, "/mnt/my dir");
+	assert_non_null(x);
+	assert_true(rootfs_option_has(x->options, "noexec"));
+	assert_false(rootfs_option_has(x->options, "exec"));
+	/* The last mount on a target is the one in effect. */
+	x = rootfs_mounts_find(&m, "/tmp");
+	assert_true(rootfs_option_has(x->options, "nosuid"));
+	assert_null(rootfs_mounts_find(&m, "/var/tmp"));
+	rootfs_mounts_free(&m);
+}
+
+static void test_baseline(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+	const char *text;
+
+	tu_write(f->root, "etc/hosts", "hello\n");
+	tu_write(f->root, "etc/modprobe.d/jefe-blacklist.conf", "install cramfs /bin/false\n");
+	assert_int_equal(load(f, "baseline = /etc/hosts /etc/not-there\n"
+				 "baseline_managed = /etc/modprobe.d/jefe-*.conf\n", ""), 0);
+	check(f);
+	x = find(f, "baseline");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_string_equal(x->actual, "absent");
+	assert_false(found(f, "sha256:/etc/not-there"));
+
+	apply(f, false);
+	assert_int_equal(find(f, "baseline")->action, FINDING_ACTION_REPAIRED);
+	text = tu_read(f->root, "var/lib/jefe/files.sha256");
+	assert_non_null(strstr(text, HELLO_SHA256 "  /etc/hosts\n"));
+	assert_non_null(strstr(text, "  /etc/modprobe.d/jefe-blacklist.conf\n"));
+	assert_int_equal(mode_of(f, "var/lib/jefe/files.sha256"), 0600);
+	check(f);
+	assert_int_equal(find(f, "sha256:/etc/hosts")->state, FINDING_COMPLIANT);
+	assert_false(found(f, "baseline"));
+
+	/* Same mode, same owner, other content: drift, and never accepted by apply. */
+	tu_write(f->root, "etc/hosts", "hellO\n");
+	mode_set(f, "etc/hosts", mode_of(f, "etc/hosts"));
+	check(f);
+	x = find(f, "sha256:/etc/hosts");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_string_equal(x->expected, HELLO_SHA256);
+	assert_non_null(strstr(x->note, "edited outside the agent"));
+	apply(f, false);
+	assert_int_equal(find(f, "sha256:/etc/hosts")->action, FINDING_ACTION_CANNOT_FIX);
+	assert_non_null(strstr(tu_read(f->root, "var/lib/jefe/files.sha256"), HELLO_SHA256 "  /etc/hosts\n"));
+	check(f);
+	assert_int_equal(find(f, "sha256:/etc/hosts")->state, FINDING_DRIFT);
+
+	/* A managed file: drift in check, re-recorded by apply (its layer rewrote it). */
+	tu_write(f->root, "etc/modprobe.d/jefe-blacklist.conf", "install hfs /bin/false\n");
+	check(f);
+	assert_int_equal(find(f, "sha256:/etc/modprobe.d/jefe-blacklist.conf")->state, FINDING_DRIFT);
+	apply(f, false);
+	assert_int_equal(find(f, "sha256:/etc/modprobe.d/jefe-blacklist.conf")->action,
+			 FINDING_ACTION_REPAIRED);
+	check(f);
+	assert_int_equal(find(f, "sha256:/etc/modprobe.d/jefe-blacklist.conf")->state,
+			 FINDING_COMPLIANT);
+
+	/* Deleted: drift, and the record stays as evidence. */
+	{
+		char p[4096];
+
+		path_of(f, "etc/hosts", p, sizeof(p));
+		assert_int_equal(unlink(p), 0);
+	}
+	apply(f, false);
+	assert_string_equal(find(f, "sha256:/etc/hosts")->actual, "absent");
+	assert_non_null(strstr(tu_read(f->root, "var/lib/jefe/files.sha256"), "  /etc/hosts\n"));
+
+	/* A corrupt baseline is reported, not silently replaced. */
+	tu_write(f->root, "var/lib/jefe/files.sha256", "garbage\n");
+	apply(f, false);
+	assert_string_equal(find(f, "baseline")->actual, "corrupt");
+	assert_string_equal(tu_read(f->root, "var/lib/jefe/files.sha256"), "garbage\n");
+}
+
+static void test_baseline_parse(void **state)
+{
+	struct files_baseline b;
+
+	(void)state;
+	assert_int_equal(files_baseline_parse("# c\n" HELLO_SHA256 "  /etc/a b\n"
+					      HELLO_SHA256 " */etc/c\n", &b), 0);
+	assert_int_equal(b.paths.n, 2);
+	assert_string_equal(files_baseline_get(&b, "/etc/a b"), HELLO_SHA256);
+	assert_non_null(files_baseline_get(&b, "/etc/c"));
+	assert_null(files_baseline_get(&b, "/etc/d"));
+	files_baseline_free(&b);
+	assert_int_equal(files_baseline_parse("abc  /etc/a\n", &b), -EINVAL);
+	assert_int_equal(files_baseline_parse(HELLO_SHA256 "  etc/a\n", &b), -EINVAL);
+}
+
+static void test_watch_sees_chmod(void **state)
+{
+	struct fixture *f = *state;
+	struct watch_set ws = { 0 };
+	bool recheck = false;
+
+	assert_int_equal(load(f, "", "/etc/shadow = 0640\n"), 0);
+	assert_int_equal(layer_files_ops.watch(f->layer, &ws), 0);
+	assert_int_equal(ws.n, 1);
+	assert_int_equal(layer_files_ops.on_event(f->layer, ws.fds[0], EPOLLIN, &recheck), 0);
+	assert_false(recheck);
+	mode_set(f, "etc/shadow", 0666);
+	assert_int_equal(layer_files_ops.on_event(f->layer, ws.fds[0], EPOLLIN, &recheck), 0);
+	assert_true(recheck);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_perm_parse),
+		cmocka_unit_test(test_baseline_parse),
+		cmocka_unit_test_setup_teardown(test_policy_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_id_lookup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mode_drift_and_repair, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_repair, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlinks_never_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_glob_host_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_suid_allowlist, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_world_writable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mounts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mounts_parse_escapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_baseline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_sees_chmod, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -63,6 +63,7 @@ struct files_state {
 	bool readonly_root;
 	struct strv baseline;		/* edits are never accepted by apply */
 	struct strv baseline_managed;	/* written by the agent: re-recorded by apply */
+	bool active;			/* the policy has a files section */
 	int inotify_fd;
 };
 
@@ -376,6 +377,18 @@ static int files_load(void **state, const struct jefe_env *env,
 		else
 			files_bool_value(k->default_value, field);
 	}
+	/*
+	 * No [files] or [files.perms] section: the layer has nothing to do,
+	 * rather than walk directories with defaults nobody asked for (the
+	 * shipped policy.d/60-files.conf is what turns it on).
+	 */
+	for (size_t i = 0; i < policy->n_entries; i++)
+		if (strcmp(policy->entries[i].section, FILES_LAYER) == 0 ||
+		    strncmp(policy->entries[i].section, "files.", 6) == 0)
+			st->active = true;
+	for (size_t i = 0; !err && !st->active && i < ARRAY_SIZE(files_keys); i++)
+		if (files_keys[i].kind == FILES_KEY_LIST)
+			strv_free((struct strv *)((char *)st + files_keys[i].offset));
 	while (!err && (e = policy_next(policy, FILES_LAYER, &it))) {
 		const struct files_key *k = files_key_find(e->key);
 		void *field;
@@ -769,6 +782,9 @@ static int files_walk_run(struct files_run *r, enum files_walk_kind kind)
 	char actual[96], note[256];
 	int err = 0;
 
+	if (dirs->n == 0)
+		return 0;
+
 	for (size_t i = 0; !err && i < dirs->n; i++) {
 		struct stat sb;
 		/* A symlinked /bin (merged /usr) is walked as its target, not twice. */
@@ -1079,6 +1095,8 @@ static int files_watch(void *state, struct watch_set *ws)
 	struct strv seen = { 0 };
 	int err = 0;
 
+	if (!st->active)
+		return 0;
 	if (st->inotify_fd < 0) {
 		st->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (st->inotify_fd < 0)

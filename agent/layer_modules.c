@@ -63,6 +63,7 @@ struct modules_state {
 	bool verify_unloaded;
 	bool modules_disabled;
 	struct strv cmdline;		/* required parameters */
+	bool active;			/* the policy has a [modules] section */
 	int inotify_fd;
 };
 
@@ -324,7 +325,15 @@ static int modules_load(void **state, const struct jefe_env *env,
 			break;
 		}
 	}
-	if (!err && !block)
+	/*
+	 * No [modules] section at all: the layer has nothing to do (the
+	 * shipped policy.d/20-modules.conf is what turns it on).
+	 */
+	it = 0;
+	st->active = policy_next(policy, "modules", &it) != NULL;
+	if (!st->active)
+		st->verify_unloaded = false;
+	if (!err && !block && st->active)
 		for (size_t i = 0; !err && i < ARRAY_SIZE(modules_default_block); i++)
 			err = strv_push(&st->block, modules_default_block[i]);
 	if (!err && usb_storage && !strv_contains(&st->block, "usb_storage"))
@@ -582,9 +591,10 @@ static int modules_cmdline_run(struct modules_state *st, bool apply, struct find
 
 static int modules_run(struct modules_state *st, bool apply, bool dry_run, struct findings *out)
 {
-	int err;
+	int err = 0;
 
-	err = modules_file_run(st, apply, dry_run, out);
+	if (st->active)
+		err = modules_file_run(st, apply, dry_run, out);
 	if (!err)
 		err = modules_loaded_run(st, apply, out);
 	if (!err)
@@ -610,6 +620,8 @@ static int modules_watch(void *state, struct watch_set *ws)
 	struct modules_state *st = state;
 	int wd;
 
+	if (!st->active)
+		return 0;
 	if (st->inotify_fd < 0) {
 		st->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (st->inotify_fd < 0)

@@ -585,6 +585,23 @@ static void test_watch_sees_chmod(void **state)
 	assert_true(recheck);
 }
 
+/* No files section: nothing is walked, nothing is written. */
+static void test_inactive_without_section(void **state)
+{
+	struct fixture *f = *state;
+
+	tu_write(f->root, "usr/bin/evil", "x");
+	mode_set(f, "usr/bin/evil", 04755);
+	mode_set(f, "etc/shadow", 0666);
+	tu_write(f->root, "etc/jefe/jefe.conf", "[agent]\nmode = enforce\n");
+	assert_int_equal(policy_load(&f->policy, f->env.root_fd, "/", NULL, &f->errs), 0);
+	assert_int_equal(layer_files_ops.load(&f->layer, &f->env, f->policy, &f->errs), 0);
+	apply(f, false);
+	assert_int_equal(f->out.n, 0);
+	assert_int_equal(mode_of(f, "usr/bin/evil"), 04755);
+	assert_string_equal(tu_read(f->root, "var/lib/jefe/files.sha256"), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +619,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mounts_parse_escapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_sees_chmod, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inactive_without_section, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -331,7 +331,7 @@ static void test_watch_sees_edit(void **state)
 	bool recheck = false;
 
 	tu_write(f->root, "etc/modprobe.d/other.conf", "\n");
-	assert_int_equal(load(f, ""), 0);
+	assert_int_equal(load(f, "verify_unloaded = yes\n"), 0);
 	assert_int_equal(layer_modules_ops.watch(f->layer, &ws), 0);
 	assert_int_equal(ws.n, 1);
 	assert_int_equal(layer_modules_ops.on_event(f->layer, ws.fds[0], EPOLLIN, &recheck), 0);
@@ -339,6 +339,22 @@ static void test_watch_sees_edit(void **state)
 	tu_write(f->root, "etc/modprobe.d/jefe-blacklist.conf", "# tampered\n");
 	assert_int_equal(layer_modules_ops.on_event(f->layer, ws.fds[0], EPOLLIN, &recheck), 0);
 	assert_true(recheck);
+}
+
+/* No [modules] section: the layer does nothing at all (the shipped 20-modules.conf turns it on). */
+static void test_inactive_without_section(void **state)
+{
+	struct fixture *f = *state;
+	struct watch_set ws = { 0 };
+
+	tu_write(f->root, "etc/jefe/jefe.conf", "[agent]\nmode = enforce\n");
+	assert_int_equal(policy_load(&f->policy, f->env.root_fd, "/", NULL, &f->errs), 0);
+	assert_int_equal(layer_modules_ops.load(&f->layer, &f->env, f->policy, &f->errs), 0);
+	assert_int_equal(layer_modules_ops.apply(f->layer, false, &f->out), 0);
+	assert_int_equal(f->out.n, 0);
+	assert_string_equal(tu_read(f->root, "etc/modprobe.d/jefe-blacklist.conf"), "");
+	assert_int_equal(layer_modules_ops.watch(f->layer, &ws), 0);
+	assert_int_equal(ws.n, 0);
 }
 
 int main(void)
@@ -354,6 +370,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cmdline_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modules_disabled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_sees_edit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inactive_without_section, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,801 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Layer 5: kernel audit rules and settings, over the audit netlink socket.
+ *
+ * The policy ([audit]) names a rules file in auditctl syntax; audit_rules.c
+ * turns it into the kernel's rule structures.  check() lists the kernel's
+ * rules (AUDIT_LIST_RULES) and compares them structurally, so a watch
+ * written as -w comes back as the path and perm fields the kernel holds and
+ * still matches.  apply() enables auditing, sets backlog, failure mode and
+ * rate limit, removes the rules that carry our owner key but are not in the
+ * policy (every foreign rule with `exclusive`), adds the missing ones, and
+ * locks the configuration (-e 2) when the policy asks.  A failed rule change
+ * undoes the rule changes of that apply.
+ *
+ * Once locked, the kernel refuses every change until reboot: drift is then
+ * reported once as cannot-fix and never retried in a loop (the daemon only
+ * re-checks on events, and a refused change makes none).
+ *
+ * Events: the read-only multicast group AUDIT_NLGRP_READLOG carries every
+ * record; a CONFIG_CHANGE record (auditctl -D, auditctl -e 0, another
+ * agent) means re-check.  We never register as the audit daemon
+ * (AUDIT_SET pid): auditd keeps its unicast socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libaudit.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit_rules.h"
+#include "errors.h"
+#include "layer.h"
+#include "layers.h"
+#include "util.h"
+
+#define AUDIT_LAYER		"audit"
+#define AUDIT_RULES_DEFAULT	"/etc/jefe/audit.rules"
+#define AUDIT_OWNER_DEFAULT	"jefe"
+#define AUDIT_REPLY_TIMEOUT_MS	2000
+#define AUDIT_EVENTS_PER_WAKEUP	256
+
+struct audit_state {
+	const struct jefe_env *env;
+	struct audit_ruleset rules;
+	char *rules_file;
+	char *owner_key;
+	bool enabled;		/* audit_enabled should be 1 (or 2 when locked) */
+	bool lock;		/* -e 2 after apply */
+	bool exclusive;		/* remove every rule not in the policy */
+	unsigned long backlog_limit;
+	unsigned long failure_mode;	/* 0 silent, 1 printk, 2 panic */
+	unsigned long rate_limit;
+	bool set_backlog, set_failure, set_rate;
+	int mcast_fd;		/* AUDIT_NLGRP_READLOG listener, or -1 */
+};
+
+/* The kernel's view: status and rule list. */
+struct audit_kernel {
+	struct audit_status status;
+	struct audit_rule_data **rules;
+	size_t n;
+};
+
+static void audit_kernel_free(struct audit_kernel *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->rules[i]);
+	free(k->rules);
+	k->rules = NULL;
+	k->n = 0;
+}
+
+/* ---- policy -------------------------------------------------------------------- */
+
+static const char *const failure_names[] = { "silent", "printk", "panic" };
+
+static int audit_parse_failure(const struct policy_entry *e, unsigned long *out,
+			       struct policy_errors *errs)
+{
+	for (unsigned long i = 0; i < ARRAY_SIZE(failure_names); i++) {
+		char num[4];
+
+		snprintf(num, sizeof(num), "%lu", i);
+		if (strcmp(e->value, failure_names[i]) == 0 || strcmp(e->value, num) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return policy_error_at(errs, e, "failure_mode must be silent, printk or panic (0-2), "
+			       "not '%s'", e->value);
+}
+
+static void audit_state_free(void *state)
+{
+	struct audit_state *st = state;
+
+	if (st == NULL)
+		return;
+	if (st->mcast_fd >= 0)
+		close(st->mcast_fd);
+	audit_ruleset_free(&st->rules);
+	free(st->rules_file);
+	free(st->owner_key);
+	free(st);
+}
+
+static int audit_load(void **state, const struct jefe_env *env, const struct policy *policy,
+		      struct policy_errors *errs)
+{
+	struct audit_state *st = calloc(1, sizeof(*st));
+	const struct policy_entry *e, *rules_entry = NULL;
+	size_t it = 0, errs_before = errs->n;
+	char *text = NULL, shown[4096];
+	size_t len;
+	int rc;
+
+	if (st == NULL)
+		return -ENOMEM;
+	st->env = env;
+	st->mcast_fd = -1;
+	st->enabled = true;
+	st->failure_mode = 1;
+	st->owner_key = strdup(AUDIT_OWNER_DEFAULT);
+	st->rules_file = strdup(AUDIT_RULES_DEFAULT);
+	if (st->owner_key == NULL || st->rules_file == NULL) {
+		audit_state_free(st);
+		return -ENOMEM;
+	}
+	/* libaudit reports to stderr by default; our findings say it better. */
+	set_aumessage_mode(MSG_QUIET, DBG_NO);
+
+	while ((e = policy_next(policy, AUDIT_LAYER, &it))) {
+		char **dst = NULL;
+
+		if (strcmp(e->key, "mode") == 0) {
+			continue;	/* the core reads it */
+		} else if (strcmp(e->key, "rules") == 0) {
+			if (e->value[0] != '/' || strstr(e->value, "..")) {
+				policy_error_at(errs, e, "rules must be an absolute path without '..'");
+				continue;
+			}
+			dst = &st->rules_file;
+			rules_entry = e;
+		} else if (strcmp(e->key, "owner_key") == 0) {
+			if (e->value[0] == '\0' || strpbrk(e->value, " \t\001") ||
+			    strlen(e->value) > 64) {
+				policy_error_at(errs, e, "owner_key must be one word (at most 64 "
+						"bytes)");
+				continue;
+			}
+			dst = &st->owner_key;
+		} else if (strcmp(e->key, "enabled") == 0) {
+			policy_parse_bool(e, &st->enabled, errs);
+		} else if (strcmp(e->key, "lock") == 0) {
+			policy_parse_bool(e, &st->lock, errs);
+		} else if (strcmp(e->key, "exclusive") == 0) {
+			policy_parse_bool(e, &st->exclusive, errs);
+		} else if (strcmp(e->key, "backlog_limit") == 0) {
+			if (policy_parse_uint(e, 0, 0x7fffffff, &st->backlog_limit, errs) == 0)
+				st->set_backlog = true;
+		} else if (strcmp(e->key, "rate_limit") == 0) {
+			if (policy_parse_uint(e, 0, 0x7fffffff, &st->rate_limit, errs) == 0)
+				st->set_rate = true;
+		} else if (strcmp(e->key, "failure_mode") == 0) {
+			if (audit_parse_failure(e, &st->failure_mode, errs) == 0)
+				st->set_failure = true;
+		} else {
+			policy_error_at(errs, e, "unknown key '%s' in [audit] (rules, enabled, "
+					"lock, exclusive, backlog_limit, failure_mode, "
+					"rate_limit, owner_key, mode)", e->key);
+		}
+		if (dst != NULL) {
+			char *v = strdup(e->value);
+
+			if (v == NULL) {
+				audit_state_free(st);
+				return -ENOMEM;
+			}
+			free(*dst);
+			*dst = v;
+		}
+	}
+	if (st->lock && !st->enabled) {
+		e = policy_get(policy, AUDIT_LAYER, "lock");
+		policy_error_at(errs, e, "lock = yes needs enabled = yes");
+	}
+
+	root_join(shown, sizeof(shown), env->root, st->rules_file);
+	rc = root_read_file_alloc(env->root_fd, st->rules_file, &text, &len);
+	if (rc < 0) {
+		if (rules_entry)
+			policy_error_at(errs, rules_entry, "cannot read rules file %s: %s", shown,
+					jefe_strerror(rc));
+		else
+			policy_errors_add(errs, shown, 0, "cannot read the default rules file: %s",
+					  jefe_strerror(rc));
+	} else if (strlen(text) != len) {
+		policy_errors_add(errs, shown, 0, "the rules file contains a NUL byte");
+	} else {
+		rc = audit_rules_parse(&st->rules, shown, text, st->owner_key, env->root_fd,
+				       errs);
+		if (rc == -ENOMEM) {
+			free(text);
+			audit_state_free(st);
+			return rc;
+		}
+	}
+	free(text);
+	if (errs->n > errs_before) {
+		audit_state_free(st);
+		return -JEFE_EPOLICY;
+	}
+	*state = st;
+	return 0;
+}
+
+/* ---- the kernel ---------------------------------------------------------------- */
+
+/* Wait for the next reply; -ETIMEDOUT rather than block forever. */
+static int audit_reply_next(int fd, struct audit_reply *rep)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int rc;
+
+	for (;;) {
+		rc = poll(&pfd, 1, AUDIT_REPLY_TIMEOUT_MS);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			return -errno;
+		if (rc == 0)
+			return -ETIMEDOUT;
+		rc = audit_get_reply(fd, rep, GET_REPLY_NONBLOCKING, 0);
+		if (rc > 0)
+			return 0;
+		if (rc == -EAGAIN || rc == 0)
+			continue;
+		return rc < 0 ? rc : -JEFE_ENETLINK;
+	}
+}
+
+static int audit_kernel_read(int fd, struct audit_kernel *k)
+{
+	struct audit_reply rep;
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	rc = audit_request_status(fd);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		rc = audit_reply_next(fd, &rep);
+		if (rc < 0)
+			return rc;
+		if (rep.type == AUDIT_GET && rep.status != NULL) {
+			memcpy(&k->status, rep.status, sizeof(k->status));
+			break;
+		}
+		if (rep.type == NLMSG_ERROR && rep.error->error != 0)
+			return rep.error->error;
+	}
+	rc = audit_request_rules_list_data(fd);
+	if (rc < 0)
+		return rc;
+	for (;;) {
+		rc = audit_reply_next(fd, &rep);
+		if (rc < 0)
+			goto fail;
+		if (rep.type == NLMSG_DONE)
+			return 0;
+		if (rep.type == NLMSG_ERROR) {
+			if (rep.error->error != 0) {
+				rc = rep.error->error;
+				goto fail;
+			}
+			continue;
+		}
+		if (rep.type != AUDIT_LIST_RULES || rep.ruledata == NULL)
+			continue;
+		if ((size_t)rep.len < sizeof(struct audit_rule_data) ||
+		    (size_t)rep.len < audit_rule_size(rep.ruledata)) {
+			rc = -JEFE_ENETLINK;
+			goto fail;
+		}
+		{
+			struct audit_rule_data **v = realloc(k->rules, (k->n + 1) * sizeof(*v));
+
+			if (v == NULL) {
+				rc = -ENOMEM;
+				goto fail;
+			}
+			k->rules = v;
+			k->rules[k->n] = audit_rule_dup(rep.ruledata);
+			if (k->rules[k->n] == NULL) {
+				rc = -ENOMEM;
+				goto fail;
+			}
+			k->n++;
+		}
+	}
+fail:
+	audit_kernel_free(k);
+	return rc;
+}
+
+/* ---- diff ---------------------------------------------------------------------- */
+
+struct audit_diff {
+	bool *present;		/* per policy rule */
+	bool *extra;		/* per kernel rule: to be removed */
+	bool *counted;		/* per kernel rule: matched a policy rule */
+};
+
+static void audit_diff_free(struct audit_diff *d)
+{
+	free(d->present);
+	free(d->extra);
+	free(d->counted);
+}
+
+static int audit_diff_make(const struct audit_state *st, const struct audit_kernel *k,
+			   struct audit_diff *d)
+{
+	d->present = calloc(st->rules.n + 1, sizeof(bool));
+	d->extra = calloc(k->n + 1, sizeof(bool));
+	d->counted = calloc(k->n + 1, sizeof(bool));
+	if (!d->present || !d->extra || !d->counted) {
+		audit_diff_free(d);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < st->rules.n; i++)
+		for (size_t j = 0; j < k->n; j++)
+			if (!d->counted[j] && audit_rule_equal(st->rules.v[i].data, k->rules[j])) {
+				d->present[i] = true;
+				d->counted[j] = true;
+				break;
+			}
+	for (size_t j = 0; j < k->n; j++)
+		d->extra[j] = !d->counted[j] &&
+			(st->exclusive || audit_rule_has_key(k->rules[j], st->owner_key));
+	return 0;
+}
+
+/* ---- findings ------------------------------------------------------------------ */
+
+static int add_finding(struct findings *out, const char *item, const char *expected,
+		       const char *actual, const char *ref, const char *note,
+		       enum finding_state state, enum finding_action action)
+{
+	return findings_add(out, &(struct finding){
+		.layer = AUDIT_LAYER, .item = item, .expected = expected, .actual = actual,
+		.ref = ref, .note = note, .state = state, .action = action,
+	});
+}
+
+struct audit_setting {
+	const char *item;
+	const char *ref;
+	bool wanted;
+	uint32_t want, have;
+};
+
+/* The settings the policy asks for, with the kernel's values. */
+static size_t audit_settings(const struct audit_state *st, const struct audit_status *s,
+			     struct audit_setting *v)
+{
+	size_t n = 0;
+
+	v[n++] = (struct audit_setting){ "enabled", "CIS 4.1.1.1", st->enabled,
+		st->lock ? 2 : 1, s->enabled };
+	v[n++] = (struct audit_setting){ "backlog_limit", "CIS 4.1.1.4", st->set_backlog,
+		(uint32_t)st->backlog_limit, s->backlog_limit };
+	v[n++] = (struct audit_setting){ "failure_mode", "CIS 4.1.2.3", st->set_failure,
+		(uint32_t)st->failure_mode, s->failure };
+	v[n++] = (struct audit_setting){ "rate_limit", NULL, st->set_rate,
+		(uint32_t)st->rate_limit, s->rate_limit };
+	return n;
+}
+
+static bool audit_setting_ok(const struct audit_setting *s)
+{
+	if (!s->wanted)
+		return true;
+	/* Locked is stronger than enabled: compliant with enabled = yes. */
+	if (strcmp(s->item, "enabled") == 0 && s->want == 1)
+		return s->have >= 1;
+	return s->want == s->have;
+}
+
+static void audit_setting_text(const struct audit_setting *s, uint32_t v, char *buf,
+			       size_t size)
+{
+	if (strcmp(s->item, "failure_mode") == 0 && v < ARRAY_SIZE(failure_names))
+		snprintf(buf, size, "%s", failure_names[v]);
+	else
+		snprintf(buf, size, "%u", v);
+}
+
+#define LOCKED_NOTE "audit configuration is locked (-e 2) until reboot"
+
+/*
+ * The check findings from a kernel view.  want_apply: what apply would do
+ * with each drift item (NONE for a plain check).
+ */
+static int audit_report(const struct audit_state *st, const struct audit_kernel *k,
+			const struct audit_diff *d, struct findings *out)
+{
+	struct audit_setting set[4];
+	size_t n = audit_settings(st, &k->status, set);
+	bool locked = k->status.enabled == 2;
+	char want[64], have[64], text[4096], item[64];
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		bool ok = audit_setting_ok(&set[i]);
+
+		if (!set[i].wanted)
+			continue;
+		audit_setting_text(&set[i], set[i].want, want, sizeof(want));
+		audit_setting_text(&set[i], set[i].have, have, sizeof(have));
+		rc = add_finding(out, set[i].item, want, have, set[i].ref,
+				 !ok && locked ? LOCKED_NOTE : NULL,
+				 ok ? FINDING_COMPLIANT : FINDING_DRIFT, FINDING_ACTION_NONE);
+	}
+	for (size_t i = 0; i < st->rules.n && rc == 0; i++) {
+		const struct audit_rule_spec *r = &st->rules.v[i];
+
+		rc = add_finding(out, r->item, r->text, d->present[i] ? r->text : "missing",
+				 r->ref, !d->present[i] && locked ? LOCKED_NOTE : NULL,
+				 d->present[i] ? FINDING_COMPLIANT : FINDING_DRIFT,
+				 FINDING_ACTION_NONE);
+	}
+	for (size_t j = 0, x = 0; j < k->n && rc == 0; j++) {
+		if (!d->extra[j])
+			continue;
+		if (audit_rule_format(k->rules[j], text, sizeof(text)) < 0)
+			snprintf(text, sizeof(text), "(unprintable rule)");
+		snprintf(item, sizeof(item), "extra/%zu", ++x);
+		rc = add_finding(out, item, "absent", text, NULL,
+				 locked ? LOCKED_NOTE : st->exclusive ?
+				 "not in the policy (exclusive)" :
+				 "carries the owner key but is not in the policy",
+				 FINDING_DRIFT, FINDING_ACTION_NONE);
+	}
+	return rc;
+}
+
+static int audit_check(void *state, struct findings *out)
+{
+	struct audit_state *st = state;
+	struct audit_kernel k;
+	struct audit_diff d = { 0 };
+	int fd, rc;
+
+	fd = audit_open();
+	if (fd < 0)
+		return add_finding(out, "netlink", NULL, NULL, NULL,
+				   "cannot open the audit netlink socket (kernel without "
+				   "CONFIG_AUDIT?)", FINDING_UNSUPPORTED, FINDING_ACTION_NONE);
+	rc = audit_kernel_read(fd, &k);
+	audit_close(fd);
+	if (rc < 0) {
+		char note[160];
+
+		snprintf(note, sizeof(note), "cannot read the kernel's audit state: %s",
+			 jefe_strerror(rc));
+		return add_finding(out, "netlink", NULL, NULL, NULL, note, FINDING_ERROR,
+				   FINDING_ACTION_NONE);
+	}
+	rc = audit_diff_make(st, &k, &d);
+	if (rc == 0)
+		rc = audit_report(st, &k, &d, out);
+	audit_diff_free(&d);
+	audit_kernel_free(&k);
+	return rc;
+}
+
+/* ---- apply --------------------------------------------------------------------- */
+
+/* Set a finding's outcome by item (apply reports the check's list, updated). */
+static void set_action(struct findings *fs, const char *item, enum finding_action a,
+		       enum finding_state s, const char *note)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		if (strcmp(fs->v[i].item, item) != 0)
+			continue;
+		fs->v[i].action = a;
+		fs->v[i].state = s;
+		if (note != NULL) {
+			char *n = strdup(note);
+
+			if (n != NULL) {
+				free((char *)fs->v[i].note);
+				fs->v[i].note = n;
+			}
+		}
+		return;
+	}
+}
+
+static int audit_set_value(int fd, const char *item, uint32_t v)
+{
+	if (strcmp(item, "enabled") == 0)
+		return audit_set_enabled(fd, v);
+	if (strcmp(item, "backlog_limit") == 0)
+		return audit_set_backlog_limit(fd, v);
+	if (strcmp(item, "failure_mode") == 0)
+		return audit_set_failure(fd, v);
+	if (strcmp(item, "rate_limit") == 0)
+		return audit_set_rate_limit(fd, v);
+	return -EINVAL;
+}
+
+static int audit_rule_send(int fd, struct audit_rule_data *r, bool add)
+{
+	struct audit_rule_data *c = audit_rule_dup(r);
+	int rc;
+
+	if (c == NULL)
+		return -ENOMEM;
+	rc = add ? audit_add_rule_data(fd, c, (int)c->flags, (int)c->action) :
+		audit_delete_rule_data(fd, c, (int)c->flags, (int)c->action);
+	free(c);
+	return rc < 0 ? rc : 0;
+}
+
+/* Watches need their parent directory: -ENOENT for /etc/apparmor.d/x without /etc/apparmor.d. */
+static bool audit_rule_parent_missing(const struct audit_state *st,
+				      const struct audit_rule_data *r)
+{
+	size_t off = 0;
+
+	for (uint32_t i = 0; i < r->field_count && i < AUDIT_MAX_FIELDS; i++) {
+		uint32_t f = r->fields[i];
+
+		if (f == AUDIT_WATCH || f == AUDIT_DIR) {
+			char path[4096], *slash;
+			struct stat sb;
+
+			if (r->values[i] >= sizeof(path) || off + r->values[i] > r->buflen)
+				return false;
+			memcpy(path, r->buf + off, r->values[i]);
+			path[r->values[i]] = '\0';
+			slash = strrchr(path, '/');
+			if (slash == NULL || slash == path)
+				return false;
+			*slash = '\0';
+			return fstatat(st->env->root_fd, root_rel(path), &sb, 0) < 0;
+		}
+		if (f == AUDIT_SUBJ_USER || f == AUDIT_SUBJ_ROLE || f == AUDIT_SUBJ_TYPE ||
+		    f == AUDIT_SUBJ_SEN || f == AUDIT_SUBJ_CLR || f == AUDIT_OBJ_USER ||
+		    f == AUDIT_OBJ_ROLE || f == AUDIT_OBJ_TYPE || f == AUDIT_OBJ_LEV_LOW ||
+		    f == AUDIT_OBJ_LEV_HIGH || f == AUDIT_FILTERKEY || f == AUDIT_EXE)
+			off += r->values[i];
+	}
+	return false;
+}
+
+static int audit_apply(void *state, bool dry_run, struct findings *out)
+{
+	struct audit_state *st = state;
+	struct audit_kernel k, after;
+	struct audit_diff d = { 0 }, d2 = { 0 };
+	struct findings local = { 0 };
+	struct audit_setting set[4];
+	size_t nset;
+	bool locked, rollback = false;
+	size_t *added = NULL, n_added = 0, *removed = NULL, n_removed = 0;
+	char note[256];
+	int fd, rc;
+
+	fd = audit_open();
+	if (fd < 0)
+		return add_finding(out, "netlink", NULL, NULL, NULL,
+				   "cannot open the audit netlink socket (kernel without "
+				   "CONFIG_AUDIT?)", FINDING_UNSUPPORTED, FINDING_ACTION_NONE);
+	rc = audit_kernel_read(fd, &k);
+	if (rc < 0) {
+		audit_close(fd);
+		snprintf(note, sizeof(note), "cannot read the kernel's audit state: %s",
+			 jefe_strerror(rc));
+		return add_finding(out, "netlink", NULL, NULL, NULL, note, FINDING_ERROR,
+				   FINDING_ACTION_NONE);
+	}
+	rc = audit_diff_make(st, &k, &d);
+	if (rc == 0)
+		rc = audit_report(st, &k, &d, &local);
+	if (rc < 0)
+		goto out;
+	locked = k.status.enabled == 2;
+	nset = audit_settings(st, &k.status, set);
+
+	/* Mark what we will do; then do it. */
+	for (size_t i = 0; i < local.n; i++) {
+		if (local.v[i].state != FINDING_DRIFT)
+			continue;
+		local.v[i].action = dry_run ? FINDING_ACTION_WOULD_REPAIR :
+			locked ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE;
+	}
+	if (dry_run || locked)
+		goto out;
+
+	/* Settings: failure, backlog and rate first, enabling last (-e 2 locks). */
+	for (size_t i = 0; i < nset; i++) {
+		if (audit_setting_ok(&set[i]) || strcmp(set[i].item, "enabled") == 0)
+			continue;
+		rc = audit_set_value(fd, set[i].item, set[i].want);
+		snprintf(note, sizeof(note), "kernel refused: %s", jefe_strerror(rc));
+		set_action(&local, set[i].item, rc < 0 ? FINDING_ACTION_FAILED :
+			   FINDING_ACTION_REPAIRED, rc < 0 ? FINDING_DRIFT : FINDING_COMPLIANT,
+			   rc < 0 ? note : NULL);
+	}
+	removed = calloc(k.n + 1, sizeof(*removed));
+	added = calloc(st->rules.n + 1, sizeof(*added));
+	if (removed == NULL || added == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Remove first: a stale rule may collide with the policy's version of it. */
+	for (size_t j = 0, x = 0; j < k.n && !rollback; j++) {
+		char item[64];
+
+		if (!d.extra[j])
+			continue;
+		snprintf(item, sizeof(item), "extra/%zu", ++x);
+		rc = audit_rule_send(fd, k.rules[j], false);
+		if (rc == -ENOMEM)
+			goto out;
+		if (rc < 0) {
+			snprintf(note, sizeof(note), "kernel refused the removal: %s",
+				 jefe_strerror(rc));
+			set_action(&local, item, FINDING_ACTION_FAILED, FINDING_DRIFT, note);
+			rollback = true;
+		} else {
+			removed[n_removed++] = j;
+			set_action(&local, item, FINDING_ACTION_REPAIRED, FINDING_COMPLIANT, NULL);
+		}
+	}
+	for (size_t i = 0; i < st->rules.n && !rollback; i++) {
+		const struct audit_rule_spec *r = &st->rules.v[i];
+
+		if (d.present[i])
+			continue;
+		rc = audit_rule_send(fd, r->data, true);
+		if (rc == -ENOMEM)
+			goto out;
+		if (rc == -ENOENT && audit_rule_parent_missing(st, r->data)) {
+			/* Nothing to watch on this system (no AppArmor, no sudo): not drift. */
+			set_action(&local, r->item, FINDING_ACTION_NONE, FINDING_UNSUPPORTED,
+				   "the watched path's directory does not exist");
+			continue;
+		}
+		if (rc < 0) {
+			snprintf(note, sizeof(note), "kernel refused the rule (%s line %d): %s",
+				 r->file, r->line, jefe_strerror(rc));
+			set_action(&local, r->item, FINDING_ACTION_FAILED, FINDING_DRIFT, note);
+			rollback = true;
+		} else {
+			added[n_added++] = i;
+			set_action(&local, r->item, FINDING_ACTION_REPAIRED, FINDING_COMPLIANT,
+				   NULL);
+		}
+	}
+	if (rollback) {
+		/* All or nothing for the rules: undo this apply's rule changes. */
+		for (size_t a = 0; a < n_added; a++) {
+			(void)audit_rule_send(fd, st->rules.v[added[a]].data, false);
+			set_action(&local, st->rules.v[added[a]].item, FINDING_ACTION_FAILED,
+				   FINDING_DRIFT, "rolled back: another rule of this apply failed");
+		}
+		for (size_t r = 0; r < n_removed; r++)
+			(void)audit_rule_send(fd, k.rules[removed[r]], true);
+		for (size_t i = 0; i < local.n; i++)
+			if (strncmp(local.v[i].item, "extra/", 6) == 0 &&
+			    local.v[i].action == FINDING_ACTION_REPAIRED)
+				set_action(&local, local.v[i].item, FINDING_ACTION_FAILED,
+					   FINDING_DRIFT,
+					   "rolled back: another rule of this apply failed");
+	}
+
+	/* Enable (or lock) last: once locked nothing else can change. */
+	if (set[0].wanted && (!audit_setting_ok(&set[0]) || (st->lock && !rollback &&
+							     set[0].have != 2))) {
+		uint32_t want = st->lock && !rollback ? 2 : 1;
+
+		rc = audit_set_enabled(fd, want);
+		snprintf(note, sizeof(note), "kernel refused: %s", jefe_strerror(rc));
+		set_action(&local, "enabled", rc < 0 ? FINDING_ACTION_FAILED :
+			   FINDING_ACTION_REPAIRED, rc < 0 ? FINDING_DRIFT : FINDING_COMPLIANT,
+			   rc < 0 ? note : NULL);
+	}
+
+	/* Read back: what we reported repaired must now be what the kernel holds. */
+	rc = audit_kernel_read(fd, &after);
+	if (rc < 0) {
+		snprintf(note, sizeof(note), "cannot read back: %s", jefe_strerror(rc));
+		rc = add_finding(&local, "netlink", NULL, NULL, NULL, note, FINDING_ERROR,
+				 FINDING_ACTION_NONE);
+		goto out;
+	}
+	rc = audit_diff_make(st, &after, &d2);
+	if (rc == 0) {
+		for (size_t a = 0; a < n_added && !rollback; a++)
+			if (!d2.present[added[a]])
+				set_action(&local, st->rules.v[added[a]].item,
+					   FINDING_ACTION_FAILED, FINDING_DRIFT,
+					   "added, but the kernel does not list it");
+	}
+	audit_diff_free(&d2);
+	audit_kernel_free(&after);
+out:
+	audit_close(fd);
+	free(added);
+	free(removed);
+	audit_diff_free(&d);
+	audit_kernel_free(&k);
+	if (rc >= 0 || rc != -ENOMEM)
+		rc = findings_append(out, &local);
+	findings_free(&local);
+	return rc;
+}
+
+/* ---- events -------------------------------------------------------------------- */
+
+static int audit_watch(void *state, struct watch_set *ws)
+{
+	struct audit_state *st = state;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+				  .nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1) };
+	int fd;
+
+	if (st->mcast_fd < 0) {
+		/* Read-only multicast: needs CAP_AUDIT_READ, never displaces auditd. */
+		fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_AUDIT);
+		if (fd < 0)
+			return -errno;
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		st->mcast_fd = fd;
+	}
+	return watch_set_add(ws, st->mcast_fd, EPOLLIN);
+}
+
+static int audit_on_event(void *state, int fd, uint32_t events, bool *recheck)
+{
+	struct audit_state *st = state;
+	char buf[MAX_AUDIT_MESSAGE_LENGTH + NLMSG_HDRLEN];
+
+	if (fd != st->mcast_fd)
+		return 0;
+	/*
+	 * With an execve rule every command is a record here: drain a bounded
+	 * number per wake-up (the rest wakes us again) and only a
+	 * CONFIG_CHANGE asks for a check.
+	 */
+	for (int i = 0; i < AUDIT_EVENTS_PER_WAKEUP; i++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				/* Overrun: we may have missed a change. */
+				*recheck = true;
+				continue;
+			}
+			return -errno;
+		}
+		int len = (int)n;
+
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len))
+			if (h->nlmsg_type == AUDIT_CONFIG_CHANGE)
+				*recheck = true;
+	}
+	return 0;
+}
+
+const struct layer_ops layer_audit_ops = {
+	.name = AUDIT_LAYER,
+	.title = "audit rules",
+	.load = audit_load,
+	.check = audit_check,
+	.apply = audit_apply,
+	.watch = audit_watch,
+	.on_event = audit_on_event,
+	.free = audit_state_free,
+};

@@ -80,7 +80,8 @@ env_start_daemon() {
 		sleep 0.01
 	done
 	mkfifo "$T/ready"
-	"$JEFE_SETUP" --root "$T" --foreground --log-socket "$T/log.sock" --ready-fd 3 \
+	# JEFE_SETUP_WRAP: e.g. "valgrind --error-exitcode=99" for a memory check by hand.
+	${JEFE_SETUP_WRAP:-} "$JEFE_SETUP" --root "$T" --foreground --log-socket "$T/log.sock" --ready-fd 3 \
 		"$@" 3>"$T/ready" 2>"$T/daemon.err" &
 	DAEMON_PID=$!
 	t0=$(now_ms)

@@ -82,6 +82,12 @@ mode = sometimes
 [no-such-layer]
 key = value
 POL
+# jefe reload (IPC) is refused with the errors, file and line, in its output.
+rrc=0
+"$JEFE" reload --root "$T" > "$T/reload.out" 2>&1 || rrc=$?
+[ "$rrc" != 0 ] || fail "jefe reload of a broken policy exited 0"
+grep -q "50-broken.conf line 2" "$T/reload.out" ||
+	fail "jefe reload does not show the error with file and line: $(cat "$T/reload.out")"
 n=$(log_lines)
 kill -HUP "$DAEMON_PID"
 wait_log "$n" "policy error file=" 5 || fail "no 'policy error' line after SIGHUP with a broken file"
@@ -98,13 +104,19 @@ wait_log "$n" "drift layer=sysctl item=net.ipv4.conf.all.rp_filter expected=1 ac
 wait_sysctl net.ipv4.conf.all.rp_filter 1 5 || fail "rp_filter not repaired after a refused reload"
 note "SIGHUP with a broken policy: errors logged, old policy still enforced"
 
-# 5. A good reload takes a new key, and events still work on the new watches.
+# 5. A good reload (jefe reload, then SIGHUP) takes a new key, and events
+# still work on the new watches.
 rm "$T/etc/jefe/policy.d/50-broken.conf"
 echo "net.ipv4.conf.all.secure_redirects = 0" >> "$T/etc/jefe/policy.d/10-sysctl.conf"
 sysctl -qw net.ipv4.conf.all.secure_redirects=1
 n=$(log_lines)
+rrc=0
+"$JEFE" reload --root "$T" > "$T/reload.out" 2>&1 || rrc=$?
+[ "$rrc" = 0 ] || fail "jefe reload exited $rrc: $(cat "$T/reload.out")"
+wait_log "$n" "reloaded policy files=2" 5 || fail "no 'reloaded policy files=2' line after jefe reload"
+n=$(log_lines)
 kill -HUP "$DAEMON_PID"
-wait_log "$n" "reloaded policy files=2" 5 || fail "no 'reloaded policy files=2' line"
+wait_log "$n" "reloaded policy files=2" 5 || fail "no 'reloaded policy files=2' line after SIGHUP"
 wait_sysctl net.ipv4.conf.all.secure_redirects 0 5 || fail "the reloaded policy was not enforced"
 n=$(log_lines)
 sysctl -qw net.ipv4.conf.all.secure_redirects=1

@@ -12,6 +12,7 @@ const struct layer_ops *const jefe_layers[] = {
 	&layer_sysctl_ops,	/* 1: kernel parameters and lockdown */
 	&layer_modules_ops,	/* 2: kernel modules and boot */
 	&layer_firewall_ops,	/* 3: nftables firewall (table inet jefe) */
+	&layer_sshd_ops,	/* 4: sshd configuration */
 	&layer_audit_ops,	/* 5: kernel audit rules */
 	&layer_files_ops,	/* 6: filesystem permissions and integrity */
 };

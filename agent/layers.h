@@ -10,6 +10,7 @@
 extern const struct layer_ops layer_sysctl_ops;
 extern const struct layer_ops layer_modules_ops;
 extern const struct layer_ops layer_firewall_ops;
+extern const struct layer_ops layer_sshd_ops;
 extern const struct layer_ops layer_audit_ops;
 extern const struct layer_ops layer_files_ops;
 

@@ -105,6 +105,9 @@ void fw_config_free(struct fw_config *cfg);
 /* nft syntax, as `nft list table inet jefe` prints it. */
 int fw_render(const struct fw_config *cfg, FILE *out);
 int fw_rule_render(const struct fw_rule *r, char *buf, size_t size);
+/* "10.0.0.0/8", "2001:db8::/32" or an address; *why says what is wrong. */
+int fw_cidr_parse(const char *s, uint8_t *family, struct fw_range *r,
+		  const char **why);
 /* Sort and merge a set's ranges (the kernel refuses overlaps). */
 void fw_set_normalize(struct fw_set *s);
 int fw_range_render(const struct fw_range *r, uint8_t family, char *buf,

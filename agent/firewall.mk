@@ -3,3 +3,13 @@ libjefe_a_SOURCES += agent/layer_firewall.c agent/firewall.h \
 	agent/fw_compile.c agent/fw_compare.c agent/fw_netlink.c
 # after policies/policies.mk, which defines jefepolicydir
 dist_jefepolicy_DATA += policies/policy.d/30-firewall.conf
+
+check_PROGRAMS += tests/unit/test_firewall
+TESTS += tests/unit/test_firewall
+tests_unit_test_firewall_SOURCES = tests/unit/test_firewall.c
+tests_unit_test_firewall_CFLAGS = $(UNIT_CFLAGS) \
+	-DFW_GOLDEN_DIR='"$(abs_top_srcdir)/tests/unit/golden"'
+tests_unit_test_firewall_LDADD = $(UNIT_LDADD)
+EXTRA_DIST += tests/unit/golden/firewall-default.nft \
+	tests/unit/golden/firewall-services.nft
+

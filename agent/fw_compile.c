@@ -358,7 +358,7 @@ void fw_set_normalize(struct fw_set *s)
 }
 
 /* "10.0.0.0/8", "2001:db8::/32" or a bare address. */
-static int fw_parse_cidr(const char *s, uint8_t *family, struct fw_range *r,
+int fw_cidr_parse(const char *s, uint8_t *family, struct fw_range *r,
 			 const char **why)
 {
 	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
@@ -425,7 +425,7 @@ static int fw_parse_sources(const struct policy_entry *e, struct fw_service *svc
 		const char *why = NULL;
 		int err;
 
-		if (fw_parse_cidr(sv.v[i], &fam, &r, &why) < 0) {
+		if (fw_cidr_parse(sv.v[i], &fam, &r, &why) < 0) {
 			policy_error_at(errs, e, "sources: bad CIDR \"%s\": %s",
 					sv.v[i], why);
 			ret = -EINVAL;

@@ -13,3 +13,9 @@ tests_unit_test_firewall_LDADD = $(UNIT_LDADD)
 EXTRA_DIST += tests/unit/golden/firewall-default.nft \
 	tests/unit/golden/firewall-services.nft
 
+# Real kernel, private network namespaces (root); nft(8) is the witness.
+FIREWALL_NETNS_TESTS = tests/netns/firewall-enforce.sh
+TESTS += $(FIREWALL_NETNS_TESTS)
+EXTRA_DIST += $(FIREWALL_NETNS_TESTS) tests/netns/firewall-lib.sh \
+	tests/netns/golden/firewall-default.json \
+	tests/netns/golden/firewall-services.json

@@ -15,7 +15,7 @@ EXTRA_DIST += tests/unit/golden/firewall-default.nft \
 
 # Real kernel, private network namespaces (root); nft(8) is the witness.
 FIREWALL_NETNS_TESTS = tests/netns/firewall-enforce.sh tests/netns/firewall-traffic.sh \
-	tests/netns/firewall-daemon.sh
+	tests/netns/firewall-daemon.sh tests/netns/firewall-nocap.sh
 TESTS += $(FIREWALL_NETNS_TESTS)
 EXTRA_DIST += $(FIREWALL_NETNS_TESTS) tests/netns/firewall-lib.sh \
 	tests/netns/golden/firewall-default.json \

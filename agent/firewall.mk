@@ -20,3 +20,4 @@ TESTS += $(FIREWALL_NETNS_TESTS)
 EXTRA_DIST += $(FIREWALL_NETNS_TESTS) tests/netns/firewall-lib.sh \
 	tests/netns/golden/firewall-default.json \
 	tests/netns/golden/firewall-services.json
+EXTRA_DIST += bench/firewall.sh

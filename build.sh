@@ -41,22 +41,22 @@ die() { echo "build.sh: $*" >&2; exit 1; }
 debian_packages() {
 	cat <<PKGS
 build-essential autoconf automake pkg-config
-libnftnl-dev libmnl-dev libaudit-dev libinih-dev librc-dev libjson-c-dev
+libnftnl-dev libmnl-dev libaudit-dev libinih-dev librc-dev libjson-c-dev libssl-dev
 libcmocka-dev
 procps iproute2 python3
 hyperfine
-nftables iputils-ping util-linux
+nftables iputils-ping util-linux kmod
 PKGS
 }
 
 alpine_packages() {
 	cat <<PKGS
 build-base autoconf automake pkgconf linux-headers
-libnftnl-dev libmnl-dev audit-dev inih-dev openrc-dev json-c-dev
+libnftnl-dev libmnl-dev audit-dev inih-dev openrc-dev json-c-dev openssl-dev
 cmocka-dev
 procps iproute2 python3
 hyperfine
-nftables iputils util-linux-misc
+nftables iputils util-linux-misc kmod
 PKGS
 }
 

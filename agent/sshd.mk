@@ -1,3 +1,18 @@
 # Layer 4: sshd configuration.
 libjefe_a_SOURCES += agent/layer_sshd.c agent/sshd_conf.c agent/sshd_conf.h
+# after policies/policy.d/policies.mk, which defines jefepolicydir
 dist_jefepolicy_DATA += policies/policy.d/40-sshd.conf
+
+# Unit tests: sshd -T parsing, comparison rules, config reading, drop-in
+# and sshd_config edits, Match connections (no sshd run, no privileges).
+check_PROGRAMS += tests/unit/test_sshd
+TESTS += tests/unit/test_sshd
+tests_unit_test_sshd_SOURCES = tests/unit/test_sshd.c
+tests_unit_test_sshd_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_sshd_LDADD = $(UNIT_LDADD)
+
+# The real OpenSSH in a private mount+network namespace (root; never skips):
+# CLI enforce/status, logins over 127.0.0.1, tampers, the daemon's repairs.
+TESTS += tests/sshd/sshd-real.sh tests/sshd/sshd-daemon.sh
+EXTRA_DIST += tests/sshd/sshd-env.sh tests/sshd/sshd-real.sh tests/sshd/sshd-daemon.sh \
+	docs/policy-sshd.md

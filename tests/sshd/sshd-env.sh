@@ -85,6 +85,9 @@ sshd_setup() {
 	# The policy: [agent] and the shipped sshd file, as installed.
 	printf '[agent]\nmode = enforce\ncheck_interval = 120\n' > "$T/etc/jefe/jefe.conf"
 	cp "$srcdir/policies/policy.d/40-sshd.conf" "$T/etc/jefe/policy.d/40-sshd.conf"
+	# Files other layers load from the installed tree (the audit layer's
+	# rules); only the sshd layer is applied here.
+	[ ! -f "$srcdir/policies/audit.rules" ] || cp "$srcdir/policies/audit.rules" "$T/etc/jefe/"
 }
 
 sshd_cleanup() {

@@ -404,6 +404,10 @@ static void audit_setting_text(const struct audit_setting *s, uint32_t v, char *
 }
 
 #define LOCKED_NOTE "audit configuration is locked (-e 2) until reboot"
+#define NOPARENT_NOTE "the watched path's directory does not exist on this system"
+
+static bool audit_rule_parent_missing(const struct audit_state *st,
+				      const struct audit_rule_data *r);
 
 /*
  * The check findings from a kernel view.  want_apply: what apply would do
@@ -432,6 +436,16 @@ static int audit_report(const struct audit_state *st, const struct audit_kernel 
 	for (size_t i = 0; i < st->rules.n && rc == 0; i++) {
 		const struct audit_rule_spec *r = &st->rules.v[i];
 
+		/*
+		 * The kernel refuses a watch whose directory is missing (no
+		 * /etc/ssh without openssh): nothing to audit there, and
+		 * nothing apply could do, so not drift.
+		 */
+		if (!d->present[i] && audit_rule_parent_missing(st, r->data)) {
+			rc = add_finding(out, r->item, r->text, "missing", r->ref, NOPARENT_NOTE,
+					 FINDING_UNSUPPORTED, FINDING_ACTION_NONE);
+			continue;
+		}
 		rc = add_finding(out, r->item, r->text, d->present[i] ? r->text : "missing",
 				 r->ref, !d->present[i] && locked ? LOCKED_NOTE : NULL,
 				 d->present[i] ? FINDING_COMPLIANT : FINDING_DRIFT,
@@ -646,17 +660,11 @@ static int audit_apply(void *state, bool dry_run, struct findings *out)
 	for (size_t i = 0; i < st->rules.n && !rollback; i++) {
 		const struct audit_rule_spec *r = &st->rules.v[i];
 
-		if (d.present[i])
-			continue;
+		if (d.present[i] || audit_rule_parent_missing(st, r->data))
+			continue;	/* reported unsupported by audit_report */
 		rc = audit_rule_send(fd, r->data, true);
 		if (rc == -ENOMEM)
 			goto out;
-		if (rc == -ENOENT && audit_rule_parent_missing(st, r->data)) {
-			/* Nothing to watch on this system (no AppArmor, no sudo): not drift. */
-			set_action(&local, r->item, FINDING_ACTION_NONE, FINDING_UNSUPPORTED,
-				   "the watched path's directory does not exist");
-			continue;
-		}
 		if (rc < 0) {
 			snprintf(note, sizeof(note), "kernel refused the rule (%s line %d): %s",
 				 r->file, r->line, jefe_strerror(rc));

@@ -121,6 +121,12 @@ trap 'exit 1' INT TERM HUP
 kernel_fetch() {
 	kver=$(apt-cache depends linux-image-amd64 2>/dev/null |
 		sed -n 's/^ *Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -n1)
+	if [ -z "$kver" ] && [ "$(id -u)" = 0 ]; then
+		# A fresh machine may have no package lists at all.
+		apt-get update -q >&2 || true
+		kver=$(apt-cache depends linux-image-amd64 2>/dev/null |
+			sed -n 's/^ *Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -n1)
+	fi
 	if [ -z "$kver" ]; then
 		# No apt lists (apt-get update never ran): use what is cached.
 		kver=$(ls "$cache" 2>/dev/null | sed -n 's/^kernel-\(.*\)$/\1/p' | sort -V | tail -n1)
@@ -352,9 +358,18 @@ build_root() {
 		cp -a "$src" "$root$dst"
 	done
 
-	echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
-	echo 'root:x:0:' >"$root/etc/group"
-	[ -e "$root/etc/shadow" ] || { echo 'root:*:19000:0:99999:7:::' >"$root/etc/shadow"; chmod 600 "$root/etc/shadow"; }
+	# A minimal but ordinary /etc: the files layer checks that shadow
+	# files belong to group shadow, as on Debian and Alpine.
+	[ -e "$root/etc/passwd" ] || echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+	[ -e "$root/etc/group" ] || printf 'root:x:0:\nshadow:x:42:\n' >"$root/etc/group"
+	for f in shadow gshadow; do
+		[ -e "$root/etc/$f" ] && continue
+		case $f in
+		shadow) echo 'root:*:19000:0:99999:7:::' ;;
+		gshadow) printf 'root:*::\nshadow:*::\n' ;;
+		esac >"$root/etc/$f"
+		chmod 640 "$root/etc/$f"
+	done
 
 	cp "$here/vm-lib.sh" "$root/vm-lib.sh"
 	cp "$script" "$root/test/run.sh"

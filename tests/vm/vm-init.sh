@@ -8,10 +8,17 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t securityfs securityfs /sys/kernel/security
-mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs tmpfs /tmp
-mkdir -p /dev/pts /dev/shm
+mount -t tmpfs -o mode=0755,nodev,nosuid tmpfs /run
+# The mount options a hardened fstab gives these (CIS 1.1.2.x): the files
+# layer checks them.
+mount -t tmpfs -o mode=1777,nodev,nosuid,noexec tmpfs /tmp
+mkdir -p /dev/pts /dev/shm /var/tmp
 mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=1777,nodev,nosuid,noexec tmpfs /dev/shm
+mount -t tmpfs -o mode=1777,nodev,nosuid,noexec tmpfs /var/tmp
+# /etc/shadow and gshadow: root:shadow (gid 42 in /etc/group); cpio -R 0:0
+# made every file root's.
+chgrp 42 /etc/shadow /etc/gshadow 2>/dev/null
 mkdir -p /run/jefe
 hostname jefe-vm
 

@@ -46,6 +46,8 @@ libcmocka-dev
 procps iproute2 python3
 hyperfine
 nftables iputils-ping util-linux kmod
+# VM tests (tests/vm): qemu, initramfs tools, the witnesses auditctl and nft
+qemu-system-x86 busybox-static cpio xz-utils binutils auditd
 PKGS
 }
 
@@ -64,7 +66,7 @@ install_deps() {
 	[ "$(id -u)" = 0 ] || { echo "build.sh: not root, not installing packages"; return 0; }
 	if command -v apt-get >/dev/null 2>&1; then
 		# shellcheck disable=SC2046
-		pkgs=$(debian_packages | tr '\n' ' ')
+		pkgs=$(debian_packages | sed 's/#.*//' | tr '\n' ' ')
 		missing=
 		for p in $pkgs; do
 			dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -48,6 +48,8 @@ hyperfine
 nftables iputils-ping util-linux kmod
 # VM tests (tests/vm): qemu, initramfs tools, the witnesses auditctl and nft
 qemu-system-x86 busybox-static cpio xz-utils binutils auditd
+# sshd layer tests (tests/sshd, test_sshd): the real sshd, ssh, ssh-keygen
+openssh-server openssh-client
 PKGS
 }
 
@@ -59,6 +61,7 @@ cmocka-dev
 procps iproute2 python3
 hyperfine
 nftables iputils util-linux-misc kmod
+openssh-server openssh-client
 PKGS
 }
 

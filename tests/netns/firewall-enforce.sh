@@ -135,4 +135,24 @@ echo "$OUT" | grep -q "50-broken.conf.*line 3.*10.0.0.1/8" ||
 	fail "the error does not name the file, line and value: $OUT"
 fw_json jefe | diff -u "$T/before.json" - >&2 || fail "a refused policy changed the ruleset"
 note "broken policy: refused with file:line, ruleset unchanged"
+rm "$T/etc/jefe/policy.d/50-broken.conf"
+
+# 6. A policy the kernel refuses (a limit whose token bucket overflows:
+#    1/day with a burst of a million): the batch fails as a whole, the
+#    error names the rule that caused it, the old ruleset stays.
+cat > "$T/etc/jefe/policy.d/60-overflow.conf" <<'POL'
+[firewall.service.over]
+ports = 9999
+rate = 1/day burst 1000000
+POL
+run_jefe 1 enforce --dry-run --layer firewall
+echo "$OUT" | grep -q "firewall:batch" || fail "dry run: no batch error: $OUT"
+echo "$OUT" | grep -qF "tcp dport 9999 ct state new limit rate 1/day burst 1000000 packets accept)" ||
+	fail "dry run: the kernel's refusal does not name the rule: $OUT"
+run_jefe 1 enforce --layer firewall
+echo "$OUT" | grep -q "chain input rule [0-9]* (tcp dport 9999 .*): Value too large" ||
+	fail "enforce: the kernel's refusal does not name the rule and the reason: $OUT"
+fw_json jefe | diff -u "$T/before.json" - >&2 || fail "a refused batch changed the ruleset"
+others_same "refused batch"
+note "kernel-refused batch: error names the rule, old ruleset kept"
 echo "PASS: firewall-enforce"

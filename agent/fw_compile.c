@@ -224,8 +224,7 @@ static int fw_parse_bool(const struct policy_entry *e, bool *out,
 	return policy_parse_bool(e, out, errs);
 }
 
-static int fw_parse_port(const struct policy_entry *e, const char *s,
-			 uint16_t *out)
+static int fw_parse_port(const char *s, uint16_t *out)
 {
 	char *end;
 	unsigned long v;
@@ -260,8 +259,8 @@ static int fw_parse_ports(const struct policy_entry *e, struct fw_service *svc,
 
 		if (dash)
 			*dash = '\0';
-		if (fw_parse_port(e, sv.v[i], &lo) < 0 ||
-		    fw_parse_port(e, dash ? dash + 1 : sv.v[i], &hi) < 0 ||
+		if (fw_parse_port(sv.v[i], &lo) < 0 ||
+		    fw_parse_port(dash ? dash + 1 : sv.v[i], &hi) < 0 ||
 		    hi < lo) {
 			if (dash)
 				*dash = '-';
@@ -555,7 +554,7 @@ static int fw_opts_parse(struct fw_opts *o, const struct policy *p,
 			err = fw_parse_bool(e, (bool *)(base + kw->off), errs);
 			break;
 		case FK_PORT:
-			err = fw_parse_port(e, e->value, (uint16_t *)(base + kw->off));
+			err = fw_parse_port(e->value, (uint16_t *)(base + kw->off));
 			if (err < 0)
 				policy_error_at(errs, e, "%s: bad port \"%s\" (1..65535)",
 						e->key, e->value);

@@ -251,7 +251,8 @@ static int fw_dump_elem_cb(const struct nlmsghdr *nlh, void *data)
 static int fw_nl_get(struct fw_nl *nl, uint16_t cmd, uint16_t flags,
 		     const char *set, mnl_cb_t cb, struct fw_dump *d)
 {
-	char buf[1024];
+	/* zeroed: libmnl 1.0.4 leaves attribute padding as it finds it */
+	char buf[1024] = { 0 };
 	struct nlmsghdr *nlh;
 	int ret;
 
@@ -296,7 +297,7 @@ static int fw_gen_cb(const struct nlmsghdr *nlh, void *data)
 
 int fw_nl_probe(struct fw_nl *nl)
 {
-	char buf[256];
+	char buf[256] = { 0 };
 	struct nlmsghdr *nlh;
 
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, nl->seq++);
@@ -592,8 +593,9 @@ int fw_nl_replace(struct fw_nl *nl, const struct fw_config *cfg, bool commit,
 
 	errmsg[0] = '\0';
 	fb.size = fw_batch_estimate(cfg);
-	/* mnl wants room for one message past the limit */
-	fb.buf = malloc(fb.size * 2);
+	/* mnl wants room for one message past the limit; zeroed because
+	 * libmnl 1.0.4 leaves attribute padding as it finds it */
+	fb.buf = calloc(2, fb.size);
 	rbuf = malloc(FW_NL_RCV_SIZE);
 	if (!fb.buf || !rbuf) {
 		ret = -ENOMEM;
@@ -674,6 +676,8 @@ int fw_nl_replace(struct fw_nl *nl, const struct fw_config *cfg, bool commit,
 		}
 	}
 out:
+	if (fb.b)
+		mnl_nlmsg_batch_stop(fb.b);
 	free(fb.refs);
 	free(fb.buf);
 	free(rbuf);

@@ -25,7 +25,7 @@ run() {
 
 run pass 0 300
 run fail 1 300
-run hang 1 40
+run hang 1 25
 run panic 1 300
 run silent 1 300
 

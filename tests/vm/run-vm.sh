@@ -137,7 +137,7 @@ kernel_fetch() {
 	rm -rf "$kdir" "$cache/deb.tmp"
 	mkdir -p "$cache/deb.tmp"
 	echo "run-vm.sh: downloading linux-image-$kver" >&2
-	(cd "$cache/deb.tmp" && apt-get download -q "linux-image-$kver" >&2) ||
+	(cd "$cache/deb.tmp" && apt-get -o APT::Sandbox::User=root download -q "linux-image-$kver" >&2) ||
 		die "apt-get download linux-image-$kver failed"
 	mkdir -p "$kdir.tmp"
 	dpkg-deb -x "$cache"/deb.tmp/linux-image-"$kver"_*.deb "$kdir.tmp" ||
@@ -271,7 +271,7 @@ build_root() {
 		deb=$(ls "$cache"/debs/"$pkg"_*.deb 2>/dev/null | head -n1)
 		if [ -z "$deb" ]; then
 			mkdir -p "$cache/debs"
-			(cd "$cache/debs" && apt-get download -q "$pkg" >&2) ||
+			(cd "$cache/debs" && apt-get -o APT::Sandbox::User=root download -q "$pkg" >&2) ||
 				die "apt-get download $pkg failed"
 			deb=$(ls "$cache"/debs/"$pkg"_*.deb | head -n1)
 		fi

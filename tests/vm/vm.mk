@@ -14,3 +14,4 @@ distclean-local: distclean-local-vm
 distclean-local-vm:
 	-rm -rf $(DISTCLEANFILES_VM)
 .PHONY: distclean-local-vm
+EXTRA_DIST += docs/testing-vm.md

@@ -44,6 +44,7 @@ struct cli {
 	bool json;
 	bool dry_run;
 	char layers[IPC_LAYER_MAX];	/* comma-separated, "" = all */
+	char policy_dir[PATH_MAX];	/* below root; see layer_policy_path() */
 	char **args;		/* after the command */
 	int n_args;
 	int root_fd;
@@ -163,7 +164,7 @@ static int cli_via_daemon(struct cli *cli, uint16_t command, enum report_verb ve
 static int cli_check_or_apply(struct cli *cli, bool apply)
 {
 	enum report_verb verb = !apply ? REPORT_STATUS : cli->dry_run ? REPORT_DRY_RUN : REPORT_ENFORCE;
-	struct jefe_env env = { .root = cli->root };
+	struct jefe_env env = { .root = cli->root, .policy_dir = cli->policy_dir };
 	struct policy *policy = NULL;
 	struct layer_set set;
 	struct findings fs = { 0 };
@@ -220,7 +221,7 @@ static int cmd_policy(struct cli *cli)
 {
 	struct policy_errors errs = { 0 };
 	struct policy *policy = NULL;
-	struct jefe_env env = { .root = cli->root };
+	struct jefe_env env = { .root = cli->root, .policy_dir = cli->policy_dir };
 	struct layer_set set;
 	bool show;
 	int err;
@@ -237,6 +238,11 @@ static int cmd_policy(struct cli *cli)
 	if (cli_open_root(cli))
 		return EXIT_ERROR;
 	env.root_fd = cli->root_fd;
+	/* Explicit files carry their companions (audit.rules) beside the first one. */
+	if (cli->n_args > 1 && policy_dir_of(cli->args[1], cli->policy_dir, sizeof(cli->policy_dir))) {
+		fprintf(stderr, "jefe: path too long: %s\n", cli->args[1]);
+		return EXIT_ERROR;
+	}
 	/* Layers validate their own sections; loading them touches nothing. */
 	err = layer_policy_load(&policy, &set, &env, cli->config, cli->args + 1,
 				(size_t)cli->n_args - 1, &errs);
@@ -387,6 +393,11 @@ int main(int argc, char **argv)
 	}
 	if (cli.dry_run && cmd->run != cmd_enforce) {
 		fprintf(stderr, "jefe %s: --dry-run only goes with enforce\n", cmd->name);
+		return EXIT_USAGE;
+	}
+	if (policy_dir_of(cli.config ? cli.config : POLICY_MAIN_FILE, cli.policy_dir,
+			  sizeof(cli.policy_dir))) {
+		fprintf(stderr, "jefe: --config path too long\n");
 		return EXIT_USAGE;
 	}
 	cli.args = argv + optind + 1;

@@ -944,6 +944,11 @@ int daemon_start(struct daemon *d)
 	d->log_open = true;
 
 	d->env.root = d->root;
+	rc = policy_dir_of(d->config ? d->config : POLICY_MAIN_FILE, d->policy_dir,
+			   sizeof(d->policy_dir));
+	if (rc < 0)
+		return rc;
+	d->env.policy_dir = d->policy_dir;
 	d->env.root_fd = open(d->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->env.root_fd < 0) {
 		rc = -errno;

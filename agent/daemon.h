@@ -33,6 +33,7 @@ struct daemon {
 	const char *log_socket;		/* datagram socket instead of syslog */
 	char socket_path[PATH_MAX];
 	char pidfile[PATH_MAX];		/* "" with --foreground */
+	char policy_dir[PATH_MAX];	/* directory of the main policy file */
 	bool foreground;
 	int ready_fd;			/* -1: none */
 

@@ -94,8 +94,12 @@ int layer_set_load(struct layer_set *set, const struct jefe_env *env,
 	/* Every layer gets to report its errors, not just the first one. */
 	for (unsigned int i = 0; i < jefe_layers_count; i++) {
 		const struct layer_ops *ops = jefe_layers[i];
-		int err = ops->load(&set->state[i], env, policy, errs);
+		int err;
 
+		/* A layer the policy does not mention stays off (state NULL). */
+		if (!policy_has_layer(policy, ops->name))
+			continue;
+		err = ops->load(&set->state[i], env, policy, errs);
 		set->mode[i] = policy_layer_mode(policy, ops->name);
 		if (err && !first_err)
 			first_err = err;
@@ -116,6 +120,19 @@ void layer_set_free(struct layer_set *set)
 			jefe_layers[i]->free(set->state[i]);
 		set->state[i] = NULL;
 	}
+}
+
+int layer_policy_path(const struct jefe_env *env, const char *value, char **out)
+{
+	const char *dir = env->policy_dir ? env->policy_dir : POLICY_DIR;
+
+	if (!*value || strstr(value, ".."))
+		return -EINVAL;
+	if (value[0] == '/')
+		*out = strdup(value);
+	else if (asprintf(out, "%s/%s", strcmp(dir, "/") ? dir : "", value) < 0)
+		*out = NULL;
+	return *out ? 0 : -ENOMEM;
 }
 
 int layer_policy_load(struct policy **policy, struct layer_set *set,

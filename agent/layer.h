@@ -23,7 +23,18 @@
 struct jefe_env {
 	const char *root;	/* "/" on a host, a temporary tree in tests */
 	int root_fd;		/* O_DIRECTORY fd of root */
+	/* Directory of the main policy file, below root: relative paths in
+	 * the policy point there (layer_policy_path).  NULL: POLICY_DIR. */
+	const char *policy_dir;
 };
+
+/*
+ * A path given in the policy, as a path below root: absolute paths stay,
+ * relative ones ("audit.rules") are taken from env->policy_dir, so a
+ * policy and its companion files move together (an installed copy under
+ * another --root, or the source tree's policies/).  -EINVAL for "" or "..".
+ */
+int layer_policy_path(const struct jefe_env *env, const char *value, char **out);
 
 /* Event sources a layer hands the daemon's epoll loop. */
 #define WATCH_MAX_FDS 16

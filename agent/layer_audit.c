@@ -41,7 +41,7 @@
 #include "util.h"
 
 #define AUDIT_LAYER		"audit"
-#define AUDIT_RULES_DEFAULT	"/etc/jefe/audit.rules"
+#define AUDIT_RULES_DEFAULT	"audit.rules"	/* beside the policy */
 #define AUDIT_OWNER_DEFAULT	"jefe"
 #define AUDIT_REPLY_TIMEOUT_MS	2000
 #define AUDIT_EVENTS_PER_WAKEUP	256
@@ -128,7 +128,8 @@ static int audit_load(void **state, const struct jefe_env *env, const struct pol
 	st->enabled = true;
 	st->failure_mode = 1;
 	st->owner_key = strdup(AUDIT_OWNER_DEFAULT);
-	st->rules_file = strdup(AUDIT_RULES_DEFAULT);
+	if (layer_policy_path(env, AUDIT_RULES_DEFAULT, &st->rules_file))
+		st->rules_file = NULL;
 	if (st->owner_key == NULL || st->rules_file == NULL) {
 		audit_state_free(st);
 		return -ENOMEM;
@@ -142,11 +143,20 @@ static int audit_load(void **state, const struct jefe_env *env, const struct pol
 		if (strcmp(e->key, "mode") == 0) {
 			continue;	/* the core reads it */
 		} else if (strcmp(e->key, "rules") == 0) {
-			if (e->value[0] != '/' || strstr(e->value, "..")) {
-				policy_error_at(errs, e, "rules must be an absolute path without '..'");
+			char *path = NULL;
+			int perr = layer_policy_path(env, e->value, &path);
+
+			if (perr == -ENOMEM) {
+				audit_state_free(st);
+				return perr;
+			}
+			if (perr) {
+				policy_error_at(errs, e, "rules must be a path without '..' "
+						"(relative paths are taken from the policy directory)");
 				continue;
 			}
-			dst = &st->rules_file;
+			free(st->rules_file);
+			st->rules_file = path;
 			rules_entry = e;
 		} else if (strcmp(e->key, "owner_key") == 0) {
 			if (e->value[0] == '\0' || strpbrk(e->value, " \t\001") ||

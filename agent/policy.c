@@ -257,6 +257,12 @@ struct parse_ctx {
 	bool after_key;		/* the previous content line was key = value */
 	bool section_ok;	/* the current section is known */
 	int err;		/* -ENOMEM and the like: stop */
+	/* The value being continued, with its length and allocation, so a
+	 * value of thousands of lines (10,000 firewall sources) is joined
+	 * in linear time, not one copy of the whole value per line. */
+	struct policy_entry *cont_entry;
+	size_t cont_len;
+	size_t cont_cap;
 };
 
 /*
@@ -310,6 +316,9 @@ static char *policy_reader(char *str, int num, void *stream)
 		if (!ctx->section_ok)
 			policy_errors_add(ctx->errs, ctx->file, ctx->line,
 					  "unknown section [%s]", name);
+		else if (!strv_contains(&ctx->policy->sections, name) &&
+			 strv_push(&ctx->policy->sections, name))
+			ctx->err = -ENOMEM;
 		return str;
 	}
 	if (!ctx->continuation)
@@ -325,6 +334,8 @@ static int policy_handler(void *user, const char *section, const char *key,
 
 	if (ctx->err)
 		return 0;
+	if (!ctx->continuation)
+		ctx->cont_entry = NULL;	/* entries may move when the array grows */
 	if (!ctx->section_ok) {
 		if (section[0] == '\0')
 			policy_errors_add(ctx->errs, ctx->file, ctx->line,
@@ -334,14 +345,27 @@ static int policy_handler(void *user, const char *section, const char *key,
 	e = entry_find(ctx->policy, section, key);
 	if (ctx->continuation && e && e->file == ctx->file) {
 		/* An indented line continues the value: join with a space. */
-		char *joined = NULL;
+		size_t add = strlen(value);
 
-		if (asprintf(&joined, "%s %s", e->value, value) < 0) {
-			ctx->err = -ENOMEM;
-			return 0;
+		if (ctx->cont_entry != e) {
+			ctx->cont_entry = e;
+			ctx->cont_len = strlen(e->value);
+			ctx->cont_cap = ctx->cont_len + 1;
 		}
-		free(e->value);
-		e->value = joined;
+		if (ctx->cont_len + add + 2 > ctx->cont_cap) {
+			size_t cap = (ctx->cont_len + add + 2) * 2;
+			char *v = realloc(e->value, cap);
+
+			if (!v) {
+				ctx->err = -ENOMEM;
+				return 0;
+			}
+			e->value = v;
+			ctx->cont_cap = cap;
+		}
+		e->value[ctx->cont_len++] = ' ';
+		memcpy(e->value + ctx->cont_len, value, add + 1);
+		ctx->cont_len += add;
 		return 1;
 	}
 	if (e && e->file == ctx->file) {
@@ -436,6 +460,7 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->n_files; i++)
 		free(p->files[i]);
 	free(p->files);
+	strv_free(&p->sections);
 	free(p->status_group);
 	free(p);
 }
@@ -497,17 +522,31 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The drop-in directory: "policy.d" beside the main file. */
-static int dropin_dir_of(const char *main_file, char *buf, size_t size)
+int policy_dir_of(const char *file, char *buf, size_t size)
 {
-	const char *slash = strrchr(main_file, '/');
+	const char *slash = strrchr(file, '/');
 	int n;
 
 	if (!slash)
-		n = snprintf(buf, size, "policy.d");
+		n = snprintf(buf, size, ".");
+	else if (slash == file)
+		n = snprintf(buf, size, "/");
 	else
-		n = snprintf(buf, size, "%.*s/policy.d", (int)(slash - main_file), main_file);
+		n = snprintf(buf, size, "%.*s", (int)(slash - file), file);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* The drop-in directory: "policy.d" beside the main file. */
+static int dropin_dir_of(const char *main_file, char *buf, size_t size)
+{
+	char dir[PATH_MAX];
+	int err = policy_dir_of(main_file, dir, sizeof(dir));
+
+	if (err)
+		return err;
+	if (snprintf(buf, size, "%s/policy.d", strcmp(dir, "/") ? dir : "") >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 static int policy_parse_root_file(struct policy *p, int root_fd, const char *root,
@@ -667,6 +706,19 @@ int policy_parse_uint(const struct policy_entry *e, unsigned long min, unsigned 
 	}
 	*out = v;
 	return 0;
+}
+
+bool policy_has_layer(const struct policy *p, const char *layer)
+{
+	size_t len = strlen(layer);
+
+	for (size_t i = 0; i < p->sections.n; i++) {
+		const char *s = p->sections.v[i];
+
+		if (strncmp(s, layer, len) == 0 && (s[len] == '\0' || s[len] == '.'))
+			return true;
+	}
+	return false;
 }
 
 enum policy_mode policy_layer_mode(const struct policy *p, const char *layer)

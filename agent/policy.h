@@ -15,8 +15,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define POLICY_MAIN_FILE	"/etc/jefe/jefe.conf"
-#define POLICY_DROPIN_DIR	"/etc/jefe/policy.d"
+#include "util.h"
+
+#define POLICY_DIR		"/etc/jefe"
+#define POLICY_MAIN_FILE	POLICY_DIR "/jefe.conf"
+#define POLICY_DROPIN_DIR	POLICY_DIR "/policy.d"
 
 enum policy_mode {
 	POLICY_MODE_INHERIT = 0,	/* per layer: take [agent] mode */
@@ -38,6 +41,7 @@ struct policy {
 	size_t cap_entries;
 	char **files;			/* files read, in order */
 	size_t n_files;
+	struct strv sections;		/* every [section] header seen */
 
 	/* [agent], validated by the core */
 	enum policy_mode mode;
@@ -88,12 +92,22 @@ const struct policy_entry *policy_get(const struct policy *p,
 const struct policy_entry *policy_next(const struct policy *p,
 				       const char *section, size_t *it);
 
+/* The directory of a policy file ("/etc/jefe/jefe.conf" -> "/etc/jefe", "x.conf" -> "."). */
+int policy_dir_of(const char *file, char *buf, size_t size);
+
 /* Parse helpers for layers: they report the error themselves. */
 int policy_parse_bool(const struct policy_entry *e, bool *out,
 		      struct policy_errors *errs);
 int policy_parse_uint(const struct policy_entry *e, unsigned long min,
 		      unsigned long max, unsigned long *out,
 		      struct policy_errors *errs);
+
+/*
+ * Does the policy configure this layer at all: a [layer] or [layer.*]
+ * header in any file, even with no keys under it?  A layer the policy does
+ * not mention is not loaded, so removing a layer's policy file turns it off.
+ */
+bool policy_has_layer(const struct policy *p, const char *layer);
 
 /* The mode a layer runs in: its own `mode` key, else [agent] mode. */
 enum policy_mode policy_layer_mode(const struct policy *p, const char *layer);

@@ -252,7 +252,7 @@ static void test_shipped_policy(void **state)
 	const struct layer_ops *ops = layer_find("audit");
 	struct policy_errors errs = { 0 };
 	struct policy *policy = NULL;
-	struct jefe_env env;
+	struct jefe_env env = { 0 };
 	struct audit_ruleset rs = { 0 };
 	struct strv refs = { 0 };
 	void *st = NULL;
@@ -322,7 +322,7 @@ static void test_policy_key_errors(void **state)
 	const struct layer_ops *ops = layer_find("audit");
 	struct policy_errors errs = { 0 };
 	struct policy *policy = NULL;
-	struct jefe_env env;
+	struct jefe_env env = { 0 };
 	void *st = NULL;
 	bool bad_line = false, bad_key = false, bad_fail = false;
 

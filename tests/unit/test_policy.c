@@ -225,6 +225,18 @@ static void test_load_files_and_dump(void **state)
 	free(out);
 }
 
+static void test_layer_configured_by_its_sections(void **state)
+{
+	struct fixture *f = *state;
+
+	/* A header alone configures the layer; no header leaves it off. */
+	tu_write(f->root, "etc/jefe/jefe.conf", "[agent]\nmode = enforce\n[sysctl.extra]\n");
+	assert_int_equal(load(f), 0);
+	assert_true(policy_has_layer(f->policy, "sysctl"));
+	assert_false(policy_has_layer(f->policy, "sys"));
+	assert_false(policy_has_layer(f->policy, "firewall"));
+}
+
 static void test_section_ownership(void **state)
 {
 	(void)state;
@@ -248,6 +260,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_continuation_and_long_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_layer_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_files_and_dump, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_layer_configured_by_its_sections, setup, teardown),
 		cmocka_unit_test(test_section_ownership),
 	};
 

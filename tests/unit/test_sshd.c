@@ -439,7 +439,7 @@ static void test_spec_validate(void **state)
 static void test_layer_load(void **state)
 {
 	struct tree *t = *state;
-	struct jefe_env env = { t->root, t->fd };
+	struct jefe_env env = { .root = t->root, .root_fd = t->fd };
 	struct policy_errors errs = { 0 };
 	struct policy *p = NULL;
 	char path[4096], *files[1];
@@ -502,7 +502,7 @@ static void test_layer_load(void **state)
 static void test_layer_algorithms(void **state)
 {
 	struct tree *t = *state;
-	struct jefe_env env = { t->root, t->fd };
+	struct jefe_env env = { .root = t->root, .root_fd = t->fd };
 	struct policy_errors errs = { 0 };
 	struct policy *p = NULL;
 	char path[4096], *files[1];

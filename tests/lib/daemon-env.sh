@@ -32,8 +32,19 @@ env_enter_ns() {
 	fi
 }
 
+# The kernel's audit settings and rules are not per network namespace: a
+# daemon started here would change the host's.  Tests therefore run with
+# [agent] mode = report (every layer only checks) and enforce [sysctl]
+# alone; this witness makes sure the host's audit state is unchanged.
+host_audit_state() {
+	command -v auditctl >/dev/null 2>&1 || return 0
+	auditctl -s 2>&1 | grep -E '^(enabled|failure|rate_limit|backlog_limit) ' || :
+	auditctl -l 2>&1 || :
+}
+
 # Make T with the mounts and the policy.  $1: [agent] lines, $2: [sysctl] lines.
 env_setup_root() {
+	AUDIT_BEFORE=$(host_audit_state)
 	T=$(mktemp -d /tmp/jefe-daemon.XXXXXX)
 	chmod 0755 "$T"
 	trap env_cleanup EXIT
@@ -45,6 +56,9 @@ env_setup_root() {
 	if ( echo 2 > "$T/proc/sys/kernel/kptr_restrict" ) 2>/dev/null; then
 		fail "$T/proc/sys is writable outside net.*: refusing to run"
 	fi
+	# What a real install ships besides the policy: the audit layer's
+	# rules file (empty: the audit layer only checks here, see above).
+	echo "# no rules: the audit layer runs in report mode in this test" > "$T/etc/jefe/audit.rules"
 	printf '[agent]\n%s\n' "$1" > "$T/etc/jefe/jefe.conf"
 	printf '[sysctl]\n%s\n' "$2" > "$T/etc/jefe/policy.d/10-sysctl.conf"
 	LOG=$T/log.txt
@@ -53,6 +67,8 @@ env_setup_root() {
 
 env_cleanup() {
 	rc=$?
+	# Clean up whatever state we fail in: no errexit here.
+	set +e
 	[ -n "${DAEMON_PID:-}" ] && kill "$DAEMON_PID" 2>/dev/null
 	[ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null
 	if [ "$rc" != 0 ] && [ -n "${T:-}" ]; then
@@ -60,6 +76,12 @@ env_cleanup() {
 		cat "$LOG" >&2 2>/dev/null
 		echo "--- daemon stderr" >&2
 		cat "$T/daemon.err" >&2 2>/dev/null
+	fi
+	if [ -n "${AUDIT_BEFORE+set}" ] && [ "$(host_audit_state)" != "$AUDIT_BEFORE" ]; then
+		echo "FAIL: the host's audit state changed during the test:" >&2
+		echo "before: $AUDIT_BEFORE" >&2
+		echo "after:  $(host_audit_state)" >&2
+		rc=1
 	fi
 	if [ -n "${T:-}" ]; then
 		umount "$T/proc/sys/net" 2>/dev/null
@@ -72,7 +94,8 @@ env_cleanup() {
 
 # Start the log listener and the daemon; wait (bounded) for readiness.
 env_start_daemon() {
-	"$PYTHON" "$srcdir/tests/lib/logsink.py" "$T/log.sock" "$LOG" &
+	# Its own stdio: a leftover listener must never hold the test's output open.
+	"$PYTHON" "$srcdir/tests/lib/logsink.py" "$T/log.sock" "$LOG" </dev/null >/dev/null 2>&1 &
 	SINK_PID=$!
 	i=0
 	while [ ! -S "$T/log.sock" ]; do
@@ -82,7 +105,7 @@ env_start_daemon() {
 	mkfifo "$T/ready"
 	# JEFE_SETUP_WRAP: e.g. "valgrind --error-exitcode=99" for a memory check by hand.
 	${JEFE_SETUP_WRAP:-} "$JEFE_SETUP" --root "$T" --foreground --log-socket "$T/log.sock" --ready-fd 3 \
-		"$@" 3>"$T/ready" 2>"$T/daemon.err" &
+		"$@" 3>"$T/ready" </dev/null >"$T/daemon.out" 2>"$T/daemon.err" &
 	DAEMON_PID=$!
 	t0=$(now_ms)
 	# EOF without a newline (the daemon died) fails the read.

@@ -10,9 +10,10 @@ env_enter_ns "$@"
 
 # 65534 is nobody/nogroup on Debian and Alpine; given as a number, it also
 # tests numeric status_group.
-env_setup_root "mode = enforce
+env_setup_root "mode = report
 check_interval = 120
-status_group = 65534" "net.ipv4.tcp_syncookies = 1
+status_group = 65534" "mode = enforce
+net.ipv4.tcp_syncookies = 1
 net.ipv4.conf.all.rp_filter = 1"
 env_start_daemon
 

@@ -23,8 +23,10 @@ net.ipv4.conf.all.log_martians=1"
 
 # A check interval far above the wait below: a repair within it proves
 # event-driven detection, not the backstop timer.
-env_setup_root "mode = enforce
-check_interval = 120" "$(echo "$KEYS" | sed 's/=/ = /')"
+# Only [sysctl] enforces: every other layer only checks (see daemon-env.sh).
+env_setup_root "mode = report
+check_interval = 120" "mode = enforce
+$(echo "$KEYS" | sed 's/=/ = /')"
 
 sysctl -qw net.ipv4.tcp_syncookies=0 net.ipv4.conf.all.rp_filter=0 \
 	net.ipv4.conf.all.accept_redirects=1

@@ -94,7 +94,7 @@ def role_root(path):
         ("wrong version, bad command", request(99, version=7), -JEFE_EVERSION),
         ("command 0", request(0), -JEFE_EPROTO),
         ("command 99", request(99), -JEFE_EPROTO),
-        ("unknown flags", request(ENFORCE, flags=0x10), -JEFE_EPROTO),
+        ("unknown flags", request(ENFORCE, flags=0x10, layer=b"sysctl"), -JEFE_EPROTO),
         ("unknown layer", request(STATUS, layer=b"nosuch"), -JEFE_EPROTO),
         ("garbage", b"GET / HTTP/1.0\r\n\r\n", -JEFE_EPROTO),
     ]
@@ -139,8 +139,10 @@ def role_root(path):
 
 def role_member(path, what):
     good_status(path, what)
-    for name, raw in [("enforce", request(ENFORCE)),
-                      ("enforce --dry-run", request(ENFORCE, DRY_RUN)),
+    # --layer sysctl: even if authorization were broken, nothing beyond
+    # the private network namespace could be touched.
+    for name, raw in [("enforce", request(ENFORCE, 0, b"sysctl")),
+                      ("enforce --dry-run", request(ENFORCE, DRY_RUN, b"sysctl")),
                       ("reload", request(RELOAD))]:
         status, payload, closed = call(path, raw)
         check(status == -EPERM, "%s: %s refused with -EPERM (got %d)" % (what, name, status))

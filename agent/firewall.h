@@ -128,6 +128,8 @@ struct nftnl_set *fw_set_elems_build(const struct fw_set *s, size_t from,
 
 /* Structural comparison: true when the rules are the same expression by expression. */
 bool fw_rule_equal(const struct nftnl_rule *a, const struct nftnl_rule *b);
+/* A kernel rule back into the model when it only uses our patterns; -EINVAL else. */
+int fw_rule_decompile(const struct nftnl_rule *nr, struct fw_rule *r);
 /* A kernel rule in libnftnl's debug form, on one line. */
 int fw_nftnl_rule_render(const struct nftnl_rule *r, char *buf, size_t size);
 /* Kernel set elements -> sorted ranges.  Returns 0 or -errno. */

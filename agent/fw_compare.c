@@ -85,6 +85,7 @@ static void fw_compare_rules(struct fw_cmp *c, const struct fw_chain *ch,
 	bool *dmatch = calloc(n + 1, sizeof(*dmatch));
 	bool *kmatch = calloc(m + 1, sizeof(*kmatch));
 	char item[96], text[1024];
+	struct fw_rule dec;
 
 	if (!dr || !lcs || !dmatch || !kmatch) {
 		c->err = -ENOMEM;
@@ -128,7 +129,10 @@ static void fw_compare_rules(struct fw_cmp *c, const struct fw_chain *ch,
 			continue;
 		snprintf(item, sizeof(item), "chain %s unexpected rule handle %llu",
 			 ch->name, (unsigned long long)nftnl_rule_get_u64(kr[j], NFTNL_RULE_HANDLE));
-		fw_nftnl_rule_render(kr[j], text, sizeof(text));
+		if (fw_rule_decompile(kr[j], &dec) == 0)
+			fw_rule_render(&dec, text, sizeof(text));
+		else
+			fw_nftnl_rule_render(kr[j], text, sizeof(text));
 		fw_cmp_add(c, item, "absent", text, FINDING_DRIFT);
 	}
 out:

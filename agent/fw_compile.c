@@ -1475,6 +1475,178 @@ out:
 	return eq;
 }
 
+/*
+ * The way back: a kernel rule into the model, when it is made of the
+ * patterns fw_rule_build emits (any rule we made, and simple ones like
+ * `nft add rule inet jefe input tcp dport 8080 accept`), so a drift item
+ * can show it in nft syntax.  -EINVAL for anything else.
+ */
+struct fw_dec {
+	struct nftnl_expr *e[32];
+	size_t n, i;
+};
+
+static bool fw_dec_is(struct fw_dec *d, const char *name)
+{
+	return d->i < d->n &&
+	       strcmp(nftnl_expr_get_str(d->e[d->i], NFTNL_EXPR_NAME), name) == 0;
+}
+
+static bool fw_dec_meta(struct fw_dec *d, uint32_t key)
+{
+	return fw_dec_is(d, "meta") &&
+	       nftnl_expr_get_u32(d->e[d->i], NFTNL_EXPR_META_KEY) == key;
+}
+
+/* the next expression is cmp OP with len bytes of data: copy them out */
+static bool fw_dec_cmp(struct fw_dec *d, uint32_t op, void *out, uint32_t len)
+{
+	const void *data;
+	uint32_t dlen = 0;
+
+	if (!fw_dec_is(d, "cmp") || nftnl_expr_get_u32(d->e[d->i], NFTNL_EXPR_CMP_OP) != op)
+		return false;
+	data = nftnl_expr_get(d->e[d->i], NFTNL_EXPR_CMP_DATA, &dlen);
+	if (!data || dlen != len)
+		return false;
+	memcpy(out, data, len);
+	d->i++;
+	return true;
+}
+
+static bool fw_dec_payload(struct fw_dec *d, uint32_t base, uint32_t off, uint32_t len)
+{
+	if (!fw_dec_is(d, "payload") ||
+	    nftnl_expr_get_u32(d->e[d->i], NFTNL_EXPR_PAYLOAD_BASE) != base ||
+	    nftnl_expr_get_u32(d->e[d->i], NFTNL_EXPR_PAYLOAD_OFFSET) != off ||
+	    nftnl_expr_get_u32(d->e[d->i], NFTNL_EXPR_PAYLOAD_LEN) != len)
+		return false;
+	d->i++;
+	return true;
+}
+
+static int fw_dec_collect(struct nftnl_expr *e, void *data)
+{
+	struct fw_dec *d = data;
+
+	if (d->n == ARRAY_SIZE(d->e))
+		return -1;
+	d->e[d->n++] = e;
+	return 0;
+}
+
+int fw_rule_decompile(const struct nftnl_rule *nr, struct fw_rule *r)
+{
+	struct fw_dec d = { .n = 0 };
+	uint32_t u32;
+	uint16_t u16;
+	uint8_t u8;
+
+	*r = fw_rule_new();
+	if (nftnl_expr_foreach((struct nftnl_rule *)nr, fw_dec_collect, &d) < 0)
+		return -EINVAL;
+	if (fw_dec_meta(&d, NFT_META_IIF)) {
+		d.i++;
+		if (!fw_dec_cmp(&d, NFT_CMP_EQ, &u32, 4) || u32 != FW_LO_IFINDEX)
+			return -EINVAL;
+		r->iif_lo = true;
+	}
+	if (fw_dec_meta(&d, NFT_META_NFPROTO)) {
+		d.i++;
+		if (!fw_dec_cmp(&d, NFT_CMP_EQ, &u8, 1) ||
+		    (u8 != NFPROTO_IPV4 && u8 != NFPROTO_IPV6))
+			return -EINVAL;
+		r->nfproto = u8;
+	}
+	if (r->nfproto && fw_dec_payload(&d, NFT_PAYLOAD_NETWORK_HEADER,
+					 r->nfproto == NFPROTO_IPV4 ? 12 : 8,
+					 r->nfproto == NFPROTO_IPV4 ? 4 : 16)) {
+		const char *set;
+
+		if (!fw_dec_is(&d, "lookup") ||
+		    !(set = nftnl_expr_get_str(d.e[d.i], NFTNL_EXPR_LOOKUP_SET)) ||
+		    (nftnl_expr_is_set(d.e[d.i], NFTNL_EXPR_LOOKUP_FLAGS) &&
+		     nftnl_expr_get_u32(d.e[d.i], NFTNL_EXPR_LOOKUP_FLAGS) != 0))
+			return -EINVAL;
+		snprintf(r->saddr_set, sizeof(r->saddr_set), "%s", set);
+		d.i++;
+	}
+	if (fw_dec_meta(&d, NFT_META_L4PROTO)) {
+		d.i++;
+		if (!fw_dec_cmp(&d, NFT_CMP_EQ, &u8, 1))
+			return -EINVAL;
+		r->l4proto = u8;
+	}
+	if ((r->l4proto == IPPROTO_ICMP || r->l4proto == IPPROTO_ICMPV6) &&
+	    fw_dec_payload(&d, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1)) {
+		if (!fw_dec_cmp(&d, NFT_CMP_EQ, &u8, 1))
+			return -EINVAL;
+		r->icmp_type = u8;
+	}
+	if ((r->l4proto == IPPROTO_TCP || r->l4proto == IPPROTO_UDP) &&
+	    fw_dec_payload(&d, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2)) {
+		if (fw_dec_cmp(&d, NFT_CMP_EQ, &u16, 2)) {
+			r->dport_lo = r->dport_hi = ntohs(u16);
+		} else if (fw_dec_cmp(&d, NFT_CMP_GTE, &u16, 2)) {
+			r->dport_lo = ntohs(u16);
+			if (!fw_dec_cmp(&d, NFT_CMP_LTE, &u16, 2))
+				return -EINVAL;
+			r->dport_hi = ntohs(u16);
+		} else {
+			return -EINVAL;
+		}
+		if (r->dport_lo == 0 || r->dport_hi < r->dport_lo)
+			return -EINVAL;
+	}
+	if (fw_dec_is(&d, "ct") && nftnl_expr_get_u32(d.e[d.i], NFTNL_EXPR_CT_KEY) == NFT_CT_STATE) {
+		const void *mask;
+		uint32_t len = 0, zero = 0;
+
+		d.i++;
+		if (!fw_dec_is(&d, "bitwise") ||
+		    !(mask = nftnl_expr_get(d.e[d.i], NFTNL_EXPR_BITWISE_MASK, &len)) || len != 4)
+			return -EINVAL;
+		memcpy(&r->ct_state, mask, 4);
+		d.i++;
+		if (!fw_dec_cmp(&d, NFT_CMP_NEQ, &u32, 4) || u32 != zero || r->ct_state == 0)
+			return -EINVAL;
+	}
+	if (fw_dec_is(&d, "limit")) {
+		const struct nftnl_expr *e = d.e[d.i++];
+
+		if (nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_TYPE) != NFT_LIMIT_PKTS ||
+		    nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_FLAGS) != 0)
+			return -EINVAL;
+		r->has_limit = true;
+		r->limit.rate = nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_RATE);
+		r->limit.unit = nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_UNIT);
+		r->limit.burst = nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_BURST);
+		if (!fw_name_of(fw_rate_units, ARRAY_SIZE(fw_rate_units), (int)r->limit.unit))
+			return -EINVAL;
+	}
+	if (fw_dec_is(&d, "log")) {
+		const char *prefix = nftnl_expr_is_set(d.e[d.i], NFTNL_EXPR_LOG_PREFIX) ?
+				     nftnl_expr_get_str(d.e[d.i], NFTNL_EXPR_LOG_PREFIX) : NULL;
+
+		if (!prefix || strlen(prefix) >= sizeof(r->log_prefix))
+			return -EINVAL;
+		r->log = true;
+		strcpy(r->log_prefix, prefix);
+		d.i++;
+	}
+	if (fw_dec_is(&d, "immediate") &&
+	    nftnl_expr_get_u32(d.e[d.i], NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
+		int v = (int)nftnl_expr_get_u32(d.e[d.i], NFTNL_EXPR_IMM_VERDICT);
+
+		if (v != NF_ACCEPT && v != NF_DROP)
+			return -EINVAL;
+		r->verdict = v;
+		d.i++;
+	}
+	/* something left over (or a rule of nothing): not one of ours */
+	return d.i == d.n && d.n > 0 ? 0 : -EINVAL;
+}
+
 int fw_nftnl_rule_render(const struct nftnl_rule *r, char *buf, size_t size)
 {
 	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);

@@ -271,6 +271,16 @@ static void test_netlink_roundtrip(void **state)
 		assert_string_equal(nftnl_rule_get_str(back, NFTNL_RULE_CHAIN), "input");
 		assert_string_equal(nftnl_rule_get_str(back, NFTNL_RULE_TABLE), FW_TABLE);
 		assert_true(fw_rule_equal(r, back));
+		/* and back into the model: the same rule in nft syntax */
+		{
+			struct fw_rule dec;
+			char t1[512], t2[512];
+
+			assert_int_equal(fw_rule_decompile(back, &dec), 0);
+			fw_rule_render(&in->rules[i], t1, sizeof(t1));
+			fw_rule_render(&dec, t2, sizeof(t2));
+			assert_string_equal(t1, t2);
+		}
 		/* and one changed field is a different rule */
 		changed.verdict = changed.verdict == NF_ACCEPT ? NF_DROP : NF_ACCEPT;
 		other = fw_rule_build(in, &changed);
@@ -442,6 +452,7 @@ static void test_compare(void **state)
 	/* only that rule: the ones after it still match */
 	assert_int_equal(find(&f->out, "chain input rule 4")->state, FINDING_COMPLIANT);
 	assert_int_equal(find(&f->out, "chain input unexpected rule handle 99")->state, FINDING_DRIFT);
+	assert_string_equal(find(&f->out, "chain input unexpected rule handle 99")->actual, "accept");
 	assert_int_equal(find(&f->out, "chain output policy")->state, FINDING_DRIFT);
 	assert_string_equal(find(&f->out, "chain output policy")->actual, "drop");
 	assert_int_equal(find(&f->out, "set web_v4 element 203.0.113.7")->state, FINDING_DRIFT);

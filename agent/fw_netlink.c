@@ -6,6 +6,7 @@
  * ack read back and mapped to the object that caused it.  Every wait is
  * bounded by a poll() timeout.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -288,23 +289,39 @@ static int fw_nl_get(struct fw_nl *nl, uint16_t cmd, uint16_t flags,
 	return ret < 0 ? ret : 0;
 }
 
-static int fw_gen_cb(const struct nlmsghdr *nlh, void *data)
+static int fw_gen_attr_cb(const struct nlattr *attr, void *data)
 {
-	(void)nlh;
-	(void)data;
+	if (mnl_attr_get_type(attr) == NFTA_GEN_ID &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+		*(uint32_t *)data = ntohl(mnl_attr_get_u32(attr));
 	return MNL_CB_OK;
 }
 
-int fw_nl_probe(struct fw_nl *nl)
+static int fw_gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (data)
+		mnl_attr_parse(nlh, sizeof(struct nfgenmsg), fw_gen_attr_cb, data);
+	return MNL_CB_OK;
+}
+
+/* The ruleset's generation: it changes with every committed transaction. */
+static int fw_nl_genid(struct fw_nl *nl, uint32_t *genid)
 {
 	char buf[256] = { 0 };
 	struct nlmsghdr *nlh;
 
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, nl->seq++);
-	return fw_nl_talk(nl, nlh, fw_gen_cb, NULL);
+	return fw_nl_talk(nl, nlh, fw_gen_cb, genid);
 }
 
-int fw_nl_dump(struct fw_nl *nl, struct fw_kernel *k)
+int fw_nl_probe(struct fw_nl *nl)
+{
+	uint32_t genid;
+
+	return fw_nl_genid(nl, &genid);
+}
+
+static int fw_nl_dump_once(struct fw_nl *nl, struct fw_kernel *k)
 {
 	struct fw_dump d = { .k = k };
 	int ret;
@@ -336,6 +353,32 @@ int fw_nl_dump(struct fw_nl *nl, struct fw_kernel *k)
 fail:
 	fw_kernel_free(k);
 	return ret;
+}
+
+/*
+ * The dump takes several requests; a transaction committed in between
+ * would give a picture that never existed (and a false drift report).
+ * The generation id before and after tells: retry a few times.
+ */
+int fw_nl_dump(struct fw_nl *nl, struct fw_kernel *k)
+{
+	uint32_t g0 = 0, g1 = 0;
+	int ret;
+
+	for (int tries = 0; tries < 5; tries++) {
+		if ((ret = fw_nl_genid(nl, &g0)) < 0)
+			return ret;
+		if ((ret = fw_nl_dump_once(nl, k)) < 0)
+			return ret;
+		if ((ret = fw_nl_genid(nl, &g1)) < 0) {
+			fw_kernel_free(k);
+			return ret;
+		}
+		if (g0 == g1)
+			return 0;
+		fw_kernel_free(k);
+	}
+	return -EAGAIN;
 }
 
 /* ---- the batch ---- */

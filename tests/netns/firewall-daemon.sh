@@ -56,7 +56,7 @@ tamper() {
 	lines=$(tail -n +"$((n + 1))" "$LOG" | grep -c 'drift layer=firewall' || :)
 	[ "$lines" = 1 ] || fail "'$*' gave $lines drift lines, expected 1 (own transaction not ignored?):
 $(tail -n +"$((n + 1))" "$LOG")"
-	note "'$*': reported in $((t2 - t1)) ms, repaired (seen by nft) in $((t3 - t1)) ms"
+	note "'$*': drift line (logged after the repair was read back) in $((t2 - t1)) ms; nft(8) confirmed the repair by $((t3 - t1)) ms (includes its own polling)"
 	SUMMARY="$SUMMARY $((t2 - t1))"
 	[ $((t2 - t1)) -lt 2000 ] || fail "'$*': reported only after $((t2 - t1)) ms"
 }

@@ -725,8 +725,9 @@ static int sshd_evaluate(const struct sshd_state *st, struct sshd_eval *ev)
 		have_dump = true;
 	} else {
 		first_line(res.err, msg, sizeof(msg));
+		/* Also a missing privilege separation directory, or no host key. */
 		r = add_finding(&ev->f, "sshd_config", "accepted by sshd -T", msg, NULL,
-				"sshd rejects its current configuration", FINDING_ERROR);
+				"sshd -T fails on the current configuration", FINDING_ERROR);
 		if (r)
 			goto out;
 	}

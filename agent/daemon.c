@@ -453,7 +453,7 @@ static void daemon_watches_remove(struct daemon *d)
 		struct watch_set *ws = &d->watches[i];
 
 		for (unsigned int k = 0; k < ws->n; k++)
-			if (ws->fds[k] >= 0)
+			if (ws->fds[k] >= 0 && d->epfd >= 0)
 				(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, ws->fds[k], NULL);
 		memset(ws, 0, sizeof(*ws));
 	}
@@ -1390,7 +1390,14 @@ int main(int argc, char **argv)
 	if (rc == 0 && !d.foreground) {
 		rc = daemon_detach(&d, &exit_code);
 		if (rc == 1) {
-			/* The parent: the child carries on with everything. */
+			/*
+			 * The parent: the child carries on with everything.
+			 * The epoll instance is shared with the child, so
+			 * close it before daemon_fini() could take the
+			 * child's registrations out of it.
+			 */
+			close(d.epfd);
+			d.epfd = -1;
 			d.pidfile_written = false;
 			daemon_fini(&d);
 			return exit_code;

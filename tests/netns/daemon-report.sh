@@ -59,19 +59,30 @@ pid_gone() {
 		sleep 0.01
 	done
 }
+# Enforce now, with a backstop far away: a repair within seconds proves the
+# daemonized child still gets its layer events.
+printf '[agent]\nmode = report\ncheck_interval = 120\n' > "$T/etc/jefe/jefe.conf"
+printf 'mode = enforce\n' >> "$T/etc/jefe/policy.d/10-sysctl.conf"
 echo 999999 > "$PIDFILE"	# stale: no such process
 rc=0
 timeout 30 "$JEFE_SETUP" --root "$T" --log-socket "$T/log.sock" 2>"$T/daemon.err" || rc=$?
 [ "$rc" = 0 ] || fail "daemonizing start exited $rc: $(cat "$T/daemon.err")"
 [ -s "$PIDFILE" ] || fail "no pidfile after the parent exited"
 DPID=$(cat "$PIDFILE")
+# Not our child: env_cleanup stops it through DAEMON_PID if we fail below.
+DAEMON_PID=$DPID
 [ "$DPID" != 999999 ] || fail "stale pidfile not replaced"
 alive "$DPID" || fail "pid $DPID from the pidfile is not running"
 [ "$(cat "/proc/$DPID/comm")" = jefe-setup ] || fail "pid $DPID is not jefe-setup"
 [ "$(awk '{print $6}' "/proc/$DPID/stat")" = "$DPID" ] || fail "the daemon is not a session leader (no setsid)"
 [ "$(readlink "/proc/$DPID/cwd")" = / ] || fail "the daemon did not chdir /"
 [ -S "$SOCK" ] || fail "daemonized: no socket"
-note "daemonized: parent exit 0, pidfile $DPID, session leader, stale pidfile replaced"
+n=$(log_lines)
+sysctl -qw net.ipv4.tcp_syncookies=0
+wait_log "$n" "drift layer=sysctl item=net.ipv4.tcp_syncookies expected=1 actual=0 action=repaired" 10 ||
+	fail "daemonized: no event-driven repair"
+wait_sysctl net.ipv4.tcp_syncookies 1 5 || fail "daemonized: tcp_syncookies not repaired"
+note "daemonized: parent exit 0, pidfile $DPID, session leader, stale pidfile replaced, events work"
 
 # A second daemon: the socket is taken.
 rc=0
@@ -89,6 +100,7 @@ note "second daemon refused (socket busy; pidfile of a live daemon)"
 
 kill -TERM "$DPID"
 pid_gone "$DPID" || fail "daemon still running 10 s after SIGTERM"
+DAEMON_PID=
 [ ! -e "$PIDFILE" ] || fail "pidfile left behind"
 [ ! -e "$SOCK" ] || fail "socket left behind"
 note "daemonized: SIGTERM removed pidfile and socket"

@@ -46,7 +46,7 @@ def echo(c):
         if not d:
             return
         c.sendall(d)
-for p in (22, 8080):
+for p in (22, 8080, 8081):
     threading.Thread(target=serve, args=(p,), daemon=True).start()
 open(sys.argv[1], "w").close()
 threading.Event().wait(120)
@@ -115,6 +115,29 @@ inb ip -6 neigh show dev "jfb$$" | grep -q "fd00:99::1 .*lladdr" ||
 	fail "no neighbour entry for fd00:99::1: neighbour discovery did not complete"
 inb ping -c 2 -W 2 10.99.0.1 >/dev/null || fail "ping (IPv4 echo) to the firewalled host failed"
 note "ping6 with neighbour discovery, and ping, work"
+
+# A service open to one source network (kept in a set), another to a
+# network the client is not in.
+cat > "$T/etc/jefe/policy.d/40-services.conf" <<'POL'
+[firewall.service.web]
+ports = 8080
+sources = 10.99.0.0/24
+[firewall.service.admin]
+ports = 8081
+sources = 192.0.2.0/24, fd00:1::/64
+POL
+( cd / && ina timeout 30 "$JEFE" --root "$T" --direct enforce --layer firewall >/dev/null ) ||
+	fail "jefe enforce of the services failed in $A"
+got=$(inb "$PYTHON" "$T/client.py" 10.99.0.1 8080)
+[ "$got" = "ok echo" ] || fail "service web from 10.99.0.2 (in @web_v4): $got"
+got=$(inb "$PYTHON" "$T/client.py" fd00:99::1 8080)
+[ "$got" = "timeout" ] || fail "service web over IPv6 (no IPv6 sources): expected dropped, got: $got"
+got=$(inb "$PYTHON" "$T/client.py" 10.99.0.1 8081)
+[ "$got" = "timeout" ] || fail "service admin from 10.99.0.2 (not in @admin_v4): expected dropped, got: $got"
+ina nft add element inet jefe admin_v4 '{ 10.99.0.2 }'
+got=$(inb "$PYTHON" "$T/client.py" 10.99.0.1 8081)
+[ "$got" = "ok echo" ] || fail "service admin once 10.99.0.2 is in its set: $got"
+note "services: allowed sources pass, others dropped; the set decides (an added element opens it)"
 
 # Counter-proof: without the ND rules the same ping6 fails, so the rules
 # above are what let it through.

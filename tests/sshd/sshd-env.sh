@@ -101,12 +101,25 @@ sshd_cleanup() {
 		done
 	fi
 	if [ -n "${T:-}" ]; then
-		for m in /root /home /var/log /run /etc/ssh /etc/shadow /etc/group /etc/passwd; do
-			umount "$m" 2>/dev/null || :
+		# Stacked mounts (sshd_root_overlay): unmount each path until bare.
+		for m in /root /home /var/log /run /etc/ssh /etc/shadow /etc/group /etc/passwd \
+			 /etc /etc/ssh /etc/shadow /etc/group /etc/passwd; do
+			while umount "$m" 2>/dev/null; do :; done
 		done
 		rm -rf --one-file-system "$T"
 	fi
 	exit "$rc"
+}
+
+# For --root /: an overlay over /etc (upper layer in T) so /etc/jefe can
+# exist in this namespace, then the same bind mounts again on top of it.
+sshd_root_overlay() {
+	mkdir -p "$T/ovl/upper" "$T/ovl/work"
+	mount -t overlay overlay -o "lowerdir=/etc,upperdir=$T/ovl/upper,workdir=$T/ovl/work" /etc
+	for f in passwd group shadow; do mount --bind "$T/etc/$f" "/etc/$f"; done
+	mount --bind "$T/etc/ssh" /etc/ssh
+	mkdir -p /etc/jefe
+	mount --bind "$T/etc/jefe" /etc/jefe
 }
 
 # jefe against T, only this layer, never through a daemon.

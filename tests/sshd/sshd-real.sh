@@ -81,8 +81,12 @@ methods=$(echo "$out" | tr -d '\r' | sed -n 's/.*Authentications that can contin
 echo "# password: not offered (server offers: $methods)"
 out=$(ssh_try -o BatchMode=yes -c aes128-ctr "$TUSER@127.0.0.1" true 2>&1) &&
 	fail "cipher aes128-ctr was negotiated"
-grep -q "no matching cipher found. Their offer: aes128-ctr" "$T/sshd.log" ||
-	fail "aes128-ctr refused for another reason: $out"
+# sshd's witness line may land a moment after the client gave up.
+i=0
+until grep -q "no matching cipher found. Their offer: aes128-ctr" "$T/sshd.log"; do
+	i=$((i + 1)); [ $i -le 100 ] || fail "aes128-ctr refused for another reason: $out"
+	sleep 0.05
+done
 out=$(ssh_try -o BatchMode=yes -c aes256-gcm@openssh.com "$TUSER@127.0.0.1" echo ok 2>&1) ||
 	fail "the allowed cipher aes256-gcm@openssh.com failed: $out"
 echo "# cipher aes128-ctr: no matching cipher; aes256-gcm: ok"
@@ -203,4 +207,28 @@ expect 0 jefe_sshd status --json
 grep -q '"not installed"' "$T/out" || fail "9: no 'not installed' note"
 rm "$T/etc/jefe/policy.d/90-local.conf"
 echo "# no sshd: unsupported, 'not installed', exit 0"
+# 10. --root /: the production path, real paths (an overlay gives this
+# namespace its own /etc/jefe).  No OpenRC runs here: after a change the
+# agent reports that it did not reload sshd, and fails nothing.
+sshd_root_overlay
+sshd_start
+printf "[sshd]\nMaxSessions = 7\n" > /etc/jefe/policy.d/90-local.conf
+set +e
+"$JEFE" --root / --direct enforce --layer sshd --json > "$T/out" 2>&1
+rc=$?
+set -e
+[ "$rc" = 2 ] || { cat "$T/out"; fail "10: enforce --root / exited $rc, expected 2 (reload pending)"; }
+[ "$(item_state MaxSessions)" = "drift repaired" ] || fail "10: MaxSessions '$(item_state MaxSessions)'"
+[ "$(item_state reload)" = "drift cannot-fix" ] || fail "10: reload '$(item_state reload)'"
+grep -q "reload not done: OpenRC is not running on this host" "$T/out" || fail "10: no OpenRC note"
+[ "$(sshd_T maxsessions)" = 7 ] || fail "10: sshd -T maxsessions $(sshd_T maxsessions)"
+kill -HUP "$SSHD_PID"
+i=0
+until "$JEFE" --root / --direct status --layer sshd > "$T/out" 2>&1; do
+	i=$((i + 1)); [ $i -le 100 ] || { cat "$T/out"; fail "10: not compliant 5 s after SIGHUP"; }
+	sleep 0.05
+done
+rm /etc/jefe/policy.d/90-local.conf
+sshd_stop
+echo "# --root /: enforced; 'reload not done: OpenRC is not running', exit 2 until sshd reloaded"
 echo "PASS: sshd-real"

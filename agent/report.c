@@ -283,7 +283,7 @@ static void print_item(FILE *out, struct json_object *o, enum report_verb verb)
 static int print_text(FILE *out, struct json_object *doc, enum report_verb verb)
 {
 	struct json_object *layers, *items, *summary;
-	size_t shown = 0;
+	size_t shown = 0, changes = 0;
 
 	if (!json_object_object_get_ex(doc, "layers", &layers) ||
 	    !json_object_object_get_ex(doc, "findings", &items) ||
@@ -304,12 +304,20 @@ static int print_text(FILE *out, struct json_object *doc, enum report_verb verb)
 	for (size_t i = 0; i < json_object_array_length(items); i++) {
 		struct json_object *o = json_object_array_get_idx(items, i);
 		const char *state = get_str(o, "state");
+		bool needs_eyes = strcmp(state, "drift") == 0 || strcmp(state, "error") == 0;
 
-		/* Compliant and unsupported items are in --json; the table shows what needs eyes. */
-		if (strcmp(state, "drift") != 0 && strcmp(state, "error") != 0)
+		/*
+		 * Compliant and unsupported items are in --json; the table shows
+		 * what needs eyes.  A dry run also shows compliant items that
+		 * explain themselves (the firewall's rendered ruleset), since
+		 * seeing what would be applied is the point of a dry run.
+		 */
+		if (!needs_eyes && !(verb == REPORT_DRY_RUN && get_str(o, "note")))
 			continue;
 		if (shown++ == 0)
 			fputc('\n', out);
+		if (needs_eyes)
+			changes++;
 		print_item(out, o, verb);
 	}
 
@@ -322,10 +330,10 @@ static int print_text(FILE *out, struct json_object *doc, enum report_verb verb)
 			(long long)get_int(summary, "error"), (long long)get_int(summary, "unsupported"));
 		break;
 	case REPORT_DRY_RUN:
-		fprintf(out, "dry run: %zu item(s) would change, nothing was changed\n", shown);
+		fprintf(out, "dry run: %zu item(s) would change, nothing was changed\n", changes);
 		break;
 	case REPORT_ENFORCE:
-		fprintf(out, "enforce: %zu item(s) acted on\n", shown);
+		fprintf(out, "enforce: %zu item(s) acted on\n", changes);
 		break;
 	}
 	return ferror(out) ? -EIO : 0;

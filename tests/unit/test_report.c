@@ -109,6 +109,31 @@ static void test_text_matches_json(void **state)
 	findings_free(&fs);
 }
 
+static void test_dry_run_shows_explained_items(void **state)
+{
+	struct findings fs = { 0 };
+	struct json_object *doc = NULL;
+	char *text;
+
+	(void)state;
+	assert_int_equal(findings_add(&fs, &(struct finding){
+		.layer = "firewall", .item = "ruleset", .state = FINDING_COMPLIANT,
+		.note = "table inet jefe {\n}" }), 0);
+	add(&fs, "sysctl", "kernel.kptr_restrict", FINDING_DRIFT, FINDING_ACTION_WOULD_REPAIR);
+	assert_int_equal(report_build(&fs, &doc), 0);
+	text = render(doc, REPORT_TEXT, REPORT_DRY_RUN);
+	assert_non_null(strstr(text, "      table inet jefe {\n      }\n"));
+	assert_non_null(strstr(text, "  would fix   sysctl:kernel.kptr_restrict: 0 -> 2"));
+	assert_non_null(strstr(text, "dry run: 1 item(s) would change, nothing was changed\n"));
+	free(text);
+	/* A status does not list compliant items, notes or not. */
+	text = render(doc, REPORT_TEXT, REPORT_STATUS);
+	assert_null(strstr(text, "table inet jefe"));
+	free(text);
+	json_object_put(doc);
+	findings_free(&fs);
+}
+
 static void test_parse_rejects_garbage(void **state)
 {
 	struct json_object *doc = NULL;
@@ -127,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_text_matches_json),
+		cmocka_unit_test(test_dry_run_shows_explained_items),
 		cmocka_unit_test(test_parse_rejects_garbage),
 	};
 

@@ -36,6 +36,8 @@
 #                       printed on stdout either way)
 #   --keep              keep the work directory (initramfs, staging tree)
 #   --mem MB            guest memory (default 512)
+#   --slow-boot         boot the bzImage and a gzip'd initramfs, as a plain
+#                       qemu -kernel would (bench/vm-boot.sh's baseline)
 #
 # Environment: abs_top_builddir (the built tree: `make install
 # DESTDIR=...` of it goes into the VM) and abs_top_srcdir, as `make check`
@@ -64,6 +66,7 @@ custom_init=
 append=
 with_agent=1
 keep=0
+slow_boot=0
 log=
 script=
 
@@ -82,6 +85,7 @@ while [ $# -gt 0 ]; do
 	--log) log=${2:?}; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--mem) mem=${2:?}; shift 2 ;;
+	--slow-boot) slow_boot=1; shift ;;
 	-h|--help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown option $1" ;;
 	*) [ -z "$script" ] || die "one SCRIPT only"; script=$1; shift ;;
@@ -388,12 +392,16 @@ kernel_fetch
 kmods=$kdir/lib/modules/$kver
 vmlinuz=$kdir/boot/vmlinuz-$kver
 [ -f "$vmlinuz" ] || die "no vmlinuz in linux-image-$kver"
-[ -f "$kdir/vmlinux" ] && vmlinuz=$kdir/vmlinux
+[ -f "$kdir/vmlinux" ] && [ "$slow_boot" = 0 ] && vmlinuz=$kdir/vmlinux
 build_root
 exec 9>&-
 # Not compressed: inflating ~10 MB under TCG costs the guest more than
 # qemu spends copying the plain archive into its memory.
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$work/initrd.cpio"
+if [ "$slow_boot" = 1 ]; then
+	gzip -9 <"$work/initrd.cpio" >"$work/initrd.cpio.gz"
+	mv "$work/initrd.cpio.gz" "$work/initrd.cpio"
+fi
 t1=$(date +%s.%N)
 echo "run-vm.sh: initramfs $(du -k "$work/initrd.cpio" | cut -f1) KiB, built in $(echo "$t1 $t0" | awk '{ printf "%.1f", $1 - $2 }') s; kernel $kver" >&2
 

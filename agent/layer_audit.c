@@ -233,6 +233,25 @@ static int audit_load(void **state, const struct jefe_env *env, const struct pol
 
 /* ---- the kernel ---------------------------------------------------------------- */
 
+/*
+ * Audit rules are kernel-wide, not below a root: with --root pointing at a
+ * temporary tree (tests) or an image being built, applying them would
+ * change the build host's kernel.  So the layer talks to the kernel only
+ * when the root is the running system's "/" (same device and inode), and
+ * otherwise reports itself unsupported.  Tests of the real thing run in
+ * tests/vm.
+ */
+static bool audit_env_is_host(const struct jefe_env *env)
+{
+	struct stat r, h;
+
+	if (fstat(env->root_fd, &r) < 0 || stat("/", &h) < 0)
+		return false;
+	return r.st_dev == h.st_dev && r.st_ino == h.st_ino;
+}
+
+#define NOTHOST_NOTE "audit rules are kernel-wide: checked and applied only with --root /"
+
 /* Wait for the next reply; -ETIMEDOUT rather than block forever. */
 static int audit_reply_next(int fd, struct audit_reply *rep)
 {
@@ -483,6 +502,9 @@ static int audit_check(void *state, struct findings *out)
 	struct audit_diff d = { 0 };
 	int fd, rc;
 
+	if (!audit_env_is_host(st->env))
+		return add_finding(out, "kernel", NULL, NULL, NULL, NOTHOST_NOTE,
+				   FINDING_UNSUPPORTED, FINDING_ACTION_NONE);
 	fd = audit_open();
 	if (fd < 0)
 		return add_finding(out, "netlink", NULL, NULL, NULL,
@@ -600,6 +622,9 @@ static int audit_apply(void *state, bool dry_run, struct findings *out)
 	char note[256];
 	int fd, rc;
 
+	if (!audit_env_is_host(st->env))
+		return add_finding(out, "kernel", NULL, NULL, NULL, NOTHOST_NOTE,
+				   FINDING_UNSUPPORTED, FINDING_ACTION_NONE);
 	fd = audit_open();
 	if (fd < 0)
 		return add_finding(out, "netlink", NULL, NULL, NULL,
@@ -754,6 +779,8 @@ static int audit_watch(void *state, struct watch_set *ws)
 				  .nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1) };
 	int fd;
 
+	if (!audit_env_is_host(st->env))
+		return 0;	/* nothing of ours to watch: see audit_env_is_host */
 	if (st->mcast_fd < 0) {
 		/* Read-only multicast: needs CAP_AUDIT_READ, never displaces auditd. */
 		fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_AUDIT);

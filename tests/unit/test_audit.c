@@ -290,6 +290,27 @@ static void test_shipped_policy(void **state)
 	assert_int_equal(policy_load(&policy, env.root_fd, root, NULL, &errs), 0);
 	if (ops->load(&st, &env, policy, &errs) != 0)
 		fail_msg("shipped audit policy refused: %s", errs.n ? errs.msgs[0] : "?");
+	/*
+	 * With a temporary root the layer must not touch the (host's)
+	 * kernel: check reports it unsupported, watch adds no fd.  apply
+	 * has the same guard (audit_env_is_host) but is deliberately not
+	 * called here: if the guard ever broke, this test would change the
+	 * host's audit rules.  Only check, which merely reads, is.
+	 */
+	{
+		struct findings out = { 0 };
+		struct watch_set ws = { 0 };
+
+		assert_int_equal(ops->check(st, &out), 0);
+		assert_int_equal(out.n, 1);
+		assert_string_equal(out.v[0].item, "kernel");
+		assert_non_null(strstr(out.v[0].note, "--root /"));
+		assert_int_equal(out.n, 1);
+		assert_int_equal(out.v[0].state, FINDING_UNSUPPORTED);
+		findings_free(&out);
+		assert_int_equal(ops->watch(st, &ws), 0);
+		assert_int_equal(ws.n, 0);
+	}
 	ops->free(st);
 
 	assert_int_equal(audit_rules_parse(&rs, "audit.rules", text, "jefe", -1, &errs), 0);

@@ -15,3 +15,4 @@ distclean-local-vm:
 	-rm -rf $(DISTCLEANFILES_VM)
 .PHONY: distclean-local-vm
 EXTRA_DIST += docs/testing-vm.md
+EXTRA_DIST += bench/vm-boot.sh bench/vm-audit.sh bench/vm/audit.sh

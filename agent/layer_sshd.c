@@ -1292,7 +1292,7 @@ static int sshd_apply(void *state, bool dry_run, struct findings *out)
 		r = findings_add(out, &(struct finding){
 			.layer = "sshd", .item = "reload", .expected = "sshd reloaded",
 			.actual = e ? "not reloaded" : "reloaded", .note = note,
-			.state = e == -ENOTSUP ? FINDING_DRIFT : e ? FINDING_ERROR : FINDING_COMPLIANT,
+			.state = e && e != -ENOTSUP ? FINDING_ERROR : FINDING_DRIFT,
 			.action = e == -ENOTSUP ? FINDING_ACTION_CANNOT_FIX :
 				  e ? FINDING_ACTION_FAILED : FINDING_ACTION_REPAIRED,
 		});

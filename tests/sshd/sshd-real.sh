@@ -228,7 +228,37 @@ until "$JEFE" --root / --direct status --layer sshd > "$T/out" 2>&1; do
 	i=$((i + 1)); [ $i -le 100 ] || { cat "$T/out"; fail "10: not compliant 5 s after SIGHUP"; }
 	sleep 0.05
 done
+echo "# --root /: enforced; 'reload not done: OpenRC is not running', exit 2 until sshd reloaded"
+
+# 11. Reload through librc.  This namespace's /run is T/run, so an OpenRC
+# state directory there is what librc reads (RC_SVCDIR=/run/openrc); the
+# init script (in the /etc overlay) is a stand-in that records its calls
+# and does what OpenRC's sshd script does on reload: SIGHUP the pidfile.
+mkdir -p /run/openrc/started /etc/init.d
+echo default > /run/openrc/softlevel
+cat > /etc/init.d/jefe-test-sshd <<'SCRIPT'
+#!/bin/sh
+echo "$1" >> /run/jefe-test-sshd.calls
+[ "$1" = reload ] || exit 1
+kill -HUP "$(cat /run/sshd.pid)"
+SCRIPT
+chmod 0755 /etc/init.d/jefe-test-sshd
+: > /run/jefe-test-sshd.calls
+# 11a. Known to OpenRC but not started: not reloaded, never started.
+printf "[sshd]\nMaxSessions = 6\nservice = jefe-test-sshd\n" > /etc/jefe/policy.d/90-local.conf
+expect 2 "$JEFE" --root / --direct enforce --layer sshd --json
+[ "$(item_state reload)" = "drift cannot-fix" ] || fail "11a: reload '$(item_state reload)'"
+grep -q "reload not done: service jefe-test-sshd is not started" "$T/out" || fail "11a: no 'not started' note"
+[ ! -s /run/jefe-test-sshd.calls ] || fail "11a: the init script was run: $(cat /run/jefe-test-sshd.calls)"
+# 11b. Started: the agent reloads it and reads back that sshd has its config.
+ln -s /etc/init.d/jefe-test-sshd /run/openrc/started/jefe-test-sshd
+printf "[sshd]\nMaxSessions = 8\nservice = jefe-test-sshd\n" > /etc/jefe/policy.d/90-local.conf
+expect 0 "$JEFE" --root / --direct enforce --layer sshd --json
+[ "$(item_state reload)" = "drift repaired" ] || fail "11b: reload '$(item_state reload)'"
+[ "$(cat /run/jefe-test-sshd.calls)" = reload ] || fail "11b: init script calls: $(cat /run/jefe-test-sshd.calls)"
+expect 0 "$JEFE" --root / --direct status --layer sshd
+out=$(ssh_try -o BatchMode=yes "$TUSER@127.0.0.1" echo after-reload 2>&1) || fail "11b: login after reload: $out"
+echo "# librc: not-started service left alone; started service reloaded (script ran 'reload' once), read back compliant"
 rm /etc/jefe/policy.d/90-local.conf
 sshd_stop
-echo "# --root /: enforced; 'reload not done: OpenRC is not running', exit 2 until sshd reloaded"
 echo "PASS: sshd-real"

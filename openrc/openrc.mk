@@ -26,3 +26,4 @@ TESTS += tests/unit/test_services
 tests_unit_test_services_SOURCES = tests/unit/test_services.c
 tests_unit_test_services_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_services_LDADD = $(UNIT_LDADD)
+EXTRA_DIST += docs/openrc.md

@@ -5,3 +5,4 @@ TESTS += tests/netns/daemon-sysctl.sh tests/netns/daemon-ipc.sh tests/netns/daem
 EXTRA_DIST += tests/netns/daemon-sysctl.sh tests/netns/daemon-ipc.sh tests/netns/daemon-report.sh \
 	tests/netns/daemon_ipc.py tests/lib/daemon-env.sh tests/lib/logsink.py
 dist_man8_MANS = docs/man/jefe-setup.8
+EXTRA_DIST += bench/daemon-latency.sh bench/daemon_latency.py

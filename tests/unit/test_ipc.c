@@ -23,6 +23,7 @@
 
 #include "errors.h"
 #include "ipc.h"
+#include "util.h"
 
 static void encode_ok(uint16_t command, uint32_t flags, const char *layer, uint8_t *buf)
 {
@@ -367,6 +368,28 @@ static void test_call_multi_chunk(void **state)
 	close(lfd);
 }
 
+/*
+ * A client that never reads its reply must not hold the daemon: the reply
+ * gives up after about 2 s with -ETIMEDOUT, on a blocking socket too.
+ */
+static void test_send_reply_gives_up(void **unused)
+{
+	const size_t len = 4u << 20;
+	char *p = calloc(1, len);
+	int sv[2];
+	long long t0, dt;
+
+	assert_non_null(p);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	t0 = clock_ms();
+	assert_int_equal(ipc_send_reply(sv[0], 0, p, len), -ETIMEDOUT);
+	dt = clock_ms() - t0;
+	assert_true(dt >= 1500 && dt < 5000);
+	close(sv[0]);
+	close(sv[1]);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +403,7 @@ int main(void)
 						sockdir_teardown),
 		cmocka_unit_test_setup_teardown(test_call_multi_chunk, sockdir_setup,
 						sockdir_teardown),
+		cmocka_unit_test(test_send_reply_gives_up),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,6 +42,9 @@ sshd_setup() {
 	T=$(mktemp -d /tmp/jefe-sshd.XXXXXX)
 	chmod 0755 "$T"
 	trap sshd_cleanup EXIT
+	# dash runs the EXIT trap on exit only: turn a timeout's TERM into one.
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
 	mkdir -p "$T/etc/ssh/sshd_config.d" "$T/etc/jefe/policy.d" "$T/run" "$T/log" \
 		"$T/home/$TUSER/.ssh" "$T/root/.ssh" "$T/client"
 	# Debian's stock sshd_config, fresh host keys: nothing of the host's.

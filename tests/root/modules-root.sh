@@ -11,8 +11,6 @@ make_root
 MP=/etc/modprobe.d/jefe-blacklist.conf
 mkdir -p "$T/etc/jefe/policy.d" "$T/proc/sys/kernel"
 printf '[agent]\nmode = enforce\n' >"$T/etc/jefe/jefe.conf"
-# The audit layer loads its rules file even when only another layer runs.
-: >"$T/etc/jefe/audit.rules"
 cp "$abs_top_srcdir/policies/policy.d/20-modules.conf" "$T/etc/jefe/policy.d/"
 printf 'sctp 434176 2 - Live 0x0\nnf_tables 344064 0 - Live 0x0\n' >"$T/proc/modules"
 printf 'BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro lockdown=integrity slab_nomerge init_on_alloc=1\n' >"$T/proc/cmdline"

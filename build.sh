@@ -41,7 +41,7 @@ die() { echo "build.sh: $*" >&2; exit 1; }
 debian_packages() {
 	cat <<PKGS
 build-essential autoconf automake pkg-config
-libnftnl-dev libmnl-dev libaudit-dev libinih-dev librc-dev libjson-c-dev libssl-dev
+libnftnl-dev libmnl-dev libaudit-dev libinih-dev librc-dev libjson-c-dev libmd-dev
 libcmocka-dev
 procps iproute2 python3
 hyperfine
@@ -60,7 +60,7 @@ PKGS
 alpine_packages() {
 	cat <<PKGS
 build-base autoconf automake pkgconf linux-headers
-libnftnl-dev libmnl-dev audit-dev inih-dev openrc-dev json-c-dev openssl-dev
+libnftnl-dev libmnl-dev audit-dev inih-dev openrc-dev json-c-dev libmd-dev
 cmocka-dev
 procps iproute2 python3
 hyperfine

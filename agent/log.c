@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -58,6 +59,19 @@ int log_open(struct logger *lg, const char *ident, int facility,
 			close(fd);
 			return err;
 		}
+		/*
+		 * Blocking sends, as syslog(3) does on /dev/log: the first pass
+		 * logs a burst of lines, more than a datagram queue holds (10 by
+		 * default), and none may be lost.  The timeout keeps a listener
+		 * that stopped reading from wedging the daemon.
+		 */
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO,
+			       &(struct timeval){ .tv_sec = 2 }, sizeof(struct timeval)) < 0) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
 		lg->sock_fd = fd;
 	} else {
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
@@ -92,9 +106,9 @@ void log_msg(struct logger *lg, int priority, const char *fmt, ...)
 				 (long)getpid(), msg);
 
 		if (n > 0)
-			/* A test listener that went away must not stop the daemon. */
+			/* A listener that went away must not stop the daemon: errors are dropped. */
 			(void)send(lg->sock_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
-				   MSG_DONTWAIT | MSG_NOSIGNAL);
+				   MSG_NOSIGNAL);
 	} else {
 		syslog(priority, "%s", msg);
 	}

@@ -10,7 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include <sha2.h>
 
 #include "rootfs.h"
 #include "util.h"
@@ -56,9 +56,8 @@ int rootfs_watch_add(int inotify_fd, int root_fd, const char *path, unsigned int
 int rootfs_sha256(int root_fd, const char *path, char hex[ROOTFS_SHA256_HEX])
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-	EVP_MD_CTX *ctx;
+	unsigned char buf[65536], md[SHA256_DIGEST_LENGTH];
+	SHA2_CTX ctx;
 	struct stat st;
 	int fd, err = 0;
 
@@ -74,13 +73,7 @@ int rootfs_sha256(int root_fd, const char *path, char hex[ROOTFS_SHA256_HEX])
 		close(fd);
 		return err;
 	}
-	ctx = EVP_MD_CTX_new();
-	if (!ctx) {
-		close(fd);
-		return -ENOMEM;
-	}
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		err = -EIO;
+	SHA256Init(&ctx);
 	while (!err) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 
@@ -92,20 +85,17 @@ int rootfs_sha256(int root_fd, const char *path, char hex[ROOTFS_SHA256_HEX])
 		}
 		if (n == 0)
 			break;
-		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
-			err = -EIO;
+		SHA256Update(&ctx, buf, (size_t)n);
 	}
-	if (!err && (EVP_DigestFinal_ex(ctx, md, &md_len) != 1 || md_len != 32))
-		err = -EIO;
-	EVP_MD_CTX_free(ctx);
+	SHA256Final(md, &ctx);
 	close(fd);
 	if (err)
 		return err;
-	for (unsigned int i = 0; i < md_len; i++) {
+	for (unsigned int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 0xf];
 	}
-	hex[2 * md_len] = '\0';
+	hex[2 * SHA256_DIGEST_LENGTH] = '\0';
 	return 0;
 }
 

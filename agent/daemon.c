@@ -257,6 +257,35 @@ static const char *daemon_action_word(enum finding_action a)
  * appears or changes, not at every backstop tick: `seen` collects this
  * pass's keys, `old` holds the previous pass's.
  */
+static void daemon_drift_key(char *key, size_t size, const struct finding *f, const char *action)
+{
+	snprintf(key, size, "%s\x1f%s\x1f%s\x1f%s\x1f%d", f->item,
+		 f->expected ? f->expected : "", f->actual ? f->actual : "",
+		 action, (int)f->state);
+}
+
+/*
+ * True when every drifted item of this check is one the last pass already
+ * found impossible to fix (a lockdown level that only a reboot lowers):
+ * applying again would be futile, and must not turn into a loop.
+ */
+static bool daemon_drift_all_cannot_fix(const struct daemon *d, unsigned int i,
+					const struct findings *chk)
+{
+	char key[2048];
+	size_t drift = 0;
+
+	for (size_t k = 0; k < chk->n; k++) {
+		if (chk->v[k].state != FINDING_DRIFT)
+			continue;
+		drift++;
+		daemon_drift_key(key, sizeof(key), &chk->v[k], "cannot-fix");
+		if (!strv_contains(&d->noted[i], key))
+			return false;
+	}
+	return drift > 0;
+}
+
 static void daemon_log_drift(struct daemon *d, unsigned int i, const struct finding *f,
 			     const char *action, const struct strv *old, struct strv *seen)
 {
@@ -264,9 +293,7 @@ static void daemon_log_drift(struct daemon *d, unsigned int i, const struct find
 	bool repaired = strcmp(action, "repaired") == 0;
 
 	if (!repaired) {
-		snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%s\x1f%d", f->item,
-			 f->expected ? f->expected : "", f->actual ? f->actual : "",
-			 action, (int)f->state);
+		daemon_drift_key(key, sizeof(key), f, action);
 		(void)strv_push(seen, key);
 		if (strv_contains(old, key))
 			return;
@@ -298,6 +325,7 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 	struct findings chk = { 0 }, app = { 0 };
 	struct strv seen = { 0 };
 	bool enforce = daemon_layer_mode(d, i) == POLICY_MODE_ENFORCE;
+	bool futile = false;
 	size_t drift = 0, bad = 0, repaired = 0;
 	int rc;
 
@@ -309,7 +337,9 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 	for (size_t k = 0; k < chk.n; k++)
 		if (chk.v[k].state == FINDING_DRIFT)
 			drift++;
-	if (enforce && (drift > 0 || force_apply)) {
+	if (enforce && !force_apply)
+		futile = daemon_drift_all_cannot_fix(d, i, &chk);
+	if (enforce && !futile && (drift > 0 || force_apply)) {
 		rc = layer_set_apply(&d->set, ops->name, false, true, &app);
 		if (rc < 0)
 			goto out;
@@ -317,7 +347,8 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 
 	for (size_t k = 0; k < chk.n; k++) {
 		const struct finding *f = &chk.v[k];
-		const struct finding *a;
+		const struct finding *a = NULL;
+		struct finding shown;
 		const char *action;
 
 		if (f->state == FINDING_ERROR) {
@@ -329,6 +360,8 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 			continue;
 		if (!enforce) {
 			action = "reported";
+		} else if (futile) {
+			action = "cannot-fix";
 		} else {
 			a = findings_lookup(&app, f->item);
 			if (a == NULL)
@@ -343,7 +376,11 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 			repaired++;
 		else
 			bad++;
-		daemon_log_drift(d, i, f, action, &d->noted[i], &seen);
+		/* The value found by the check, the reason given by apply. */
+		shown = *f;
+		if (shown.note == NULL && a != NULL)
+			shown.note = a->note;
+		daemon_log_drift(d, i, &shown, action, &d->noted[i], &seen);
 	}
 	/* Whatever apply did that the check had not flagged (persistence files). */
 	for (size_t k = 0; k < app.n; k++) {

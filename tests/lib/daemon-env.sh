@@ -84,6 +84,7 @@ env_cleanup() {
 		rc=1
 	fi
 	if [ -n "${T:-}" ]; then
+		umount "$T/sys/kernel/security/lockdown" 2>/dev/null
 		umount "$T/proc/sys/net" 2>/dev/null
 		umount "$T/proc/sys" 2>/dev/null
 		# Never descend into a mount that is still there.
@@ -95,13 +96,16 @@ env_cleanup() {
 # Start the log listener and the daemon; wait (bounded) for readiness.
 env_start_daemon() {
 	# Its own stdio: a leftover listener must never hold the test's output open.
-	"$PYTHON" "$srcdir/tests/lib/logsink.py" "$T/log.sock" "$LOG" </dev/null >/dev/null 2>&1 &
-	SINK_PID=$!
-	i=0
-	while [ ! -S "$T/log.sock" ]; do
-		i=$((i + 1)); [ $i -le 500 ] || fail "log listener did not start"
-		sleep 0.01
-	done
+	if [ -z "${SINK_PID:-}" ]; then
+		"$PYTHON" "$srcdir/tests/lib/logsink.py" "$T/log.sock" "$LOG" </dev/null >/dev/null 2>&1 &
+		SINK_PID=$!
+		i=0
+		while [ ! -S "$T/log.sock" ]; do
+			i=$((i + 1)); [ $i -le 500 ] || fail "log listener did not start"
+			sleep 0.01
+		done
+	fi
+	rm -f "$T/ready"
 	mkfifo "$T/ready"
 	# JEFE_SETUP_WRAP: e.g. "valgrind --error-exitcode=99" for a memory check by hand.
 	${JEFE_SETUP_WRAP:-} "$JEFE_SETUP" --root "$T" --foreground --log-socket "$T/log.sock" --ready-fd 3 \

@@ -49,6 +49,38 @@ sleep 1.5
 note "report mode: jefe enforce via the daemon, compliant line, new drift reported again"
 stop_daemon
 
+# ---- enforce, with an item that cannot be fixed ------------------------
+# A stand-in for securityfs' lockdown file below T, on a read-only bind:
+# raising it fails, as on a kernel that refuses.  The cannot-fix drift is
+# logged once (not at every 1 s backstop pass), the layer is not called
+# compliant while it stays, and other drift in the same layer is still
+# repaired at once.
+mkdir -p "$T/sys/kernel/security"
+echo "[none] integrity confidentiality" > "$T/sys/kernel/security/lockdown"
+mount --bind "$T/sys/kernel/security/lockdown" "$T/sys/kernel/security/lockdown"
+mount -o remount,bind,ro "$T/sys/kernel/security/lockdown"
+cp "$T/etc/jefe/policy.d/10-sysctl.conf" "$T/sysctl.conf.saved"
+printf 'mode = enforce\nkernel.lockdown = confidentiality\n' >> "$T/etc/jefe/policy.d/10-sysctl.conf"
+n=$(log_lines)
+env_start_daemon
+CF="drift layer=sysctl item=kernel.lockdown expected=confidentiality actual=none action=cannot-fix"
+wait_log "$n" "$CF" 5 || fail "no cannot-fix line for the lockdown stand-in"
+sleep 3.5
+[ "$(tail -n +"$((n + 1))" "$LOG" | grep -cF "$CF")" = 1 ] || fail "cannot-fix drift logged more than once"
+m=$(log_lines)
+sysctl -qw net.ipv4.tcp_syncookies=0
+wait_log "$m" "drift layer=sysctl item=net.ipv4.tcp_syncookies expected=1 actual=0 action=repaired" 5 ||
+	fail "other drift not repaired while a cannot-fix item stays"
+wait_sysctl net.ipv4.tcp_syncookies 1 5 || fail "tcp_syncookies not repaired"
+sleep 1.5
+! tail -n +"$((n + 1))" "$LOG" | grep -q "compliant layer=sysctl" ||
+	fail "layer called compliant while lockdown cannot be fixed"
+[ "$(tail -n +"$((n + 1))" "$LOG" | grep -cF "$CF")" = 1 ] || fail "cannot-fix drift logged again after a repair"
+stop_daemon
+umount "$T/sys/kernel/security/lockdown"
+cp "$T/sysctl.conf.saved" "$T/etc/jefe/policy.d/10-sysctl.conf"
+note "cannot-fix: logged once over 3+ backstop passes, no false 'compliant', other drift repaired"
+
 # ---- daemonized --------------------------------------------------------
 PIDFILE=$T/run/jefe-setup.pid
 SOCK=$T/run/jefe/jefe.sock

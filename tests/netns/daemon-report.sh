@@ -60,7 +60,8 @@ echo "[none] integrity confidentiality" > "$T/sys/kernel/security/lockdown"
 mount --bind "$T/sys/kernel/security/lockdown" "$T/sys/kernel/security/lockdown"
 mount -o remount,bind,ro "$T/sys/kernel/security/lockdown"
 cp "$T/etc/jefe/policy.d/10-sysctl.conf" "$T/sysctl.conf.saved"
-printf 'mode = enforce\nkernel.lockdown = confidentiality\n' >> "$T/etc/jefe/policy.d/10-sysctl.conf"
+printf 'mode = enforce\nkernel.lockdown = confidentiality\nnet.ipv4.conf.all.forwarding = 0\n' \
+	>> "$T/etc/jefe/policy.d/10-sysctl.conf"
 n=$(log_lines)
 env_start_daemon
 CF="drift layer=sysctl item=kernel.lockdown expected=confidentiality actual=none action=cannot-fix"
@@ -72,6 +73,15 @@ sysctl -qw net.ipv4.tcp_syncookies=0
 wait_log "$m" "drift layer=sysctl item=net.ipv4.tcp_syncookies expected=1 actual=0 action=repaired" 5 ||
 	fail "other drift not repaired while a cannot-fix item stays"
 wait_sysctl net.ipv4.tcp_syncookies 1 5 || fail "tcp_syncookies not repaired"
+# A change made inside the kernel raises no inotify event: writing
+# ip_forward sets conf.all.forwarding behind the watched file's back.
+# Only the backstop timer (1 s here) can see it.
+m=$(log_lines)
+sysctl -qw net.ipv4.ip_forward=1
+[ "$(sysctl -n net.ipv4.conf.all.forwarding)" = 1 ] || fail "ip_forward=1 did not set conf.all.forwarding"
+wait_log "$m" "drift layer=sysctl item=net.ipv4.conf.all.forwarding expected=0 actual=1 action=repaired" 5 ||
+	fail "the backstop timer did not repair a change made inside the kernel"
+wait_sysctl net.ipv4.conf.all.forwarding 0 5 || fail "conf.all.forwarding not repaired"
 sleep 1.5
 ! tail -n +"$((n + 1))" "$LOG" | grep -q "compliant layer=sysctl" ||
 	fail "layer called compliant while lockdown cannot be fixed"
@@ -80,6 +90,7 @@ stop_daemon
 umount "$T/sys/kernel/security/lockdown"
 cp "$T/sysctl.conf.saved" "$T/etc/jefe/policy.d/10-sysctl.conf"
 note "cannot-fix: logged once over 3+ backstop passes, no false 'compliant', other drift repaired"
+note "backstop: a change made inside the kernel (no event) repaired by the timer"
 
 # ---- daemonized --------------------------------------------------------
 PIDFILE=$T/run/jefe-setup.pid

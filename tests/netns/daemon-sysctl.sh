@@ -136,5 +136,34 @@ src=0
 "$JEFE" status --root "$T" --layer sysctl > "$T/status2.out" 2>&1 || src=$?
 [ "$src" = 0 ] || fail "jefe status without a daemon exited $src: $(cat "$T/status2.out")"
 note "SIGTERM: exit 0, socket removed"
+
+# 7. Start on an invalid policy: exit 1, every error printed, nothing applied.
+cat > "$T/etc/jefe/policy.d/50-broken.conf" <<'POL'
+[agent]
+check_interval = 0
+[no-such-layer]
+key = value
+POL
+sysctl -qw net.ipv4.conf.all.rp_filter=0
+src=0
+timeout 30 "$JEFE_SETUP" --root "$T" --foreground --log-socket "$T/log.sock" \
+	>"$T/bad.out" 2>&1 || src=$?
+[ "$src" = 1 ] || fail "start on an invalid policy exited $src, expected 1: $(cat "$T/bad.out")"
+grep -q "policy error file=.*50-broken.conf line=3 " "$T/bad.out" ||
+	fail "the unknown section error (line 3) is not printed: $(cat "$T/bad.out")"
+grep -q "policy error file=.*50-broken.conf line=2 " "$T/bad.out" ||
+	fail "the check_interval error (line 2) is not printed: $(cat "$T/bad.out")"
+[ "$(sysctl -n net.ipv4.conf.all.rp_filter)" = 0 ] || fail "a refused start changed rp_filter"
+[ ! -e "$T/run/jefe/jefe.sock" ] || fail "a refused start left a socket"
+rm "$T/etc/jefe/policy.d/50-broken.conf"
+note "start on an invalid policy: exit 1, all errors printed, nothing changed"
+
+# 8. Usage: bad options exit 2, --version and --help exit 0.
+src=0; "$JEFE_SETUP" --no-such-option >/dev/null 2>&1 || src=$?
+[ "$src" = 2 ] || fail "unknown option exited $src, expected 2"
+src=0; "$JEFE_SETUP" --ready-fd 987 --foreground >/dev/null 2>&1 || src=$?
+[ "$src" = 2 ] || fail "--ready-fd of a closed fd exited $src, expected 2"
+"$JEFE_SETUP" --version | grep -q "^jefe-setup [0-9]" || fail "--version"
+"$JEFE_SETUP" --help | grep -q -- "--log-socket" || fail "--help"
 sed "s/^/# log: /" "$LOG"
 echo "PASS: daemon-sysctl"

@@ -903,10 +903,10 @@ static int files_baseline_write(struct files_run *r, const struct strv *paths,
 	for (size_t i = 0; i < paths->n; i++)
 		len += (size_t)snprintf(buf + len, cap - len, "%s  %s\n",
 					hashes->v[i], paths->v[i]);
-	err = root_mkdir_p(r->st->env->root_fd, "/var/lib/jefe", 0700);
+	err = rootfs_mkdir_p(r->st->env->root_fd, "/var/lib/jefe", 0700);
 	if (!err)
-		err = root_write_file_atomic(r->st->env->root_fd, FILES_BASELINE_FILE,
-					     buf, len, 0600);
+		err = rootfs_write_atomic(r->st->env->root_fd, FILES_BASELINE_FILE,
+					  buf, len, 0600);
 	free(buf);
 	return err;
 }

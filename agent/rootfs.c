@@ -53,6 +53,89 @@ int rootfs_watch_add(int inotify_fd, int root_fd, const char *path, unsigned int
 	return wd;
 }
 
+int rootfs_mkdir_p(int root_fd, const char *path, unsigned int mode)
+{
+	char buf[4096];
+	char *p;
+
+	if (snprintf(buf, sizeof(buf), "/%s", root_rel(path)) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p, *slash;
+			int dfd;
+
+			*p = '\0';
+			/* The parent, resolved inside the root; then one mkdirat in it. */
+			slash = strrchr(buf, '/');
+			*slash = '\0';
+			dfd = rootfs_open(root_fd, slash == buf ? "/" : buf, O_RDONLY | O_DIRECTORY);
+			*slash = '/';
+			if (dfd < 0)
+				return dfd;
+			if (mkdirat(dfd, slash + 1, (mode_t)mode) < 0 && errno != EEXIST) {
+				int err = -errno;
+
+				close(dfd);
+				return err;
+			}
+			close(dfd);
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+int rootfs_write_atomic(int root_fd, const char *path, const void *data, size_t len,
+			unsigned int mode)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	const char *p = data;
+	char dir[4096], tmp[300];
+	int dfd, fd, err = 0;
+
+	if (!slash || !*name || strlen(name) > 200)
+		return -EINVAL;
+	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	dfd = rootfs_open(root_fd, dir, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return dfd;
+	snprintf(tmp, sizeof(tmp), ".%s.jefe-tmp.%ld", name, (long)getpid());
+	unlinkat(dfd, tmp, 0);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		close(dfd);
+		return err;
+	}
+	while (!err && len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno != EINTR)
+				err = -errno;
+			continue;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (!err && fchmod(fd, (mode_t)mode) < 0)
+		err = -errno;
+	if (!err && fsync(fd) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && renameat(dfd, tmp, dfd, name) < 0)
+		err = -errno;
+	if (err)
+		unlinkat(dfd, tmp, 0);
+	close(dfd);
+	return err;
+}
+
 int rootfs_sha256(int root_fd, const char *path, char hex[ROOTFS_SHA256_HEX])
 {
 	static const char digits[] = "0123456789abcdef";

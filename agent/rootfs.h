@@ -27,6 +27,18 @@ int rootfs_open(int root_fd, const char *path, int flags);
  */
 int rootfs_watch_add(int inotify_fd, int root_fd, const char *path, unsigned int mask);
 
+/* mkdir -p below root, each parent resolved as by rootfs_open. */
+int rootfs_mkdir_p(int root_fd, const char *path, unsigned int mode);
+
+/*
+ * Write path below root atomically (a temporary file beside it, fsync,
+ * fchmod, rename), with its directory opened as by rootfs_open: a
+ * symlinked parent directory can never send the write outside the root,
+ * and a symlink at path itself is replaced, not written through.
+ */
+int rootfs_write_atomic(int root_fd, const char *path, const void *data, size_t len,
+			unsigned int mode);
+
 /* SHA-256 of a regular file below root, as lower-case hex. */
 int rootfs_sha256(int root_fd, const char *path, char hex[ROOTFS_SHA256_HEX]);
 

@@ -341,6 +341,66 @@ static void test_watch_sees_edit(void **state)
 	assert_true(recheck);
 }
 
+/* A symlink planted at the managed path is replaced, never written through. */
+static void test_symlink_replaced(void **state)
+{
+	struct fixture *f = *state;
+	char link[4096];
+	struct stat sb;
+
+	tu_write(f->root, "etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+	tu_write(f->root, "etc/modprobe.d/other.conf", "\n");
+	snprintf(link, sizeof(link), "%s/etc/modprobe.d/jefe-blacklist.conf", f->root);
+	assert_int_equal(symlink("/etc/passwd", link), 0);
+	assert_int_equal(load(f, "blacklist = cramfs\nverify_unloaded = no\n"), 0);
+	assert_int_equal(layer_modules_ops.check(f->layer, &f->out), 0);
+	assert_string_equal(find(f, MODULES_BLACKLIST_FILE)->actual, "a symlink");
+	findings_reset(&f->out);
+	assert_int_equal(layer_modules_ops.apply(f->layer, false, &f->out), 0);
+	assert_int_equal(find(f, MODULES_BLACKLIST_FILE)->action, FINDING_ACTION_REPAIRED);
+	assert_int_equal(lstat(link, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_string_equal(tu_read(f->root, "etc/passwd"), "root:x:0:0::/root:/bin/sh\n");
+}
+
+/* /etc/modprobe.d a symlink out of the tree: the write stays inside the root. */
+static void test_symlinked_dir_stays_in_root(void **state)
+{
+	struct fixture *f = *state;
+	char *outside = tu_mkdtemp();
+	char link[4096];
+
+	snprintf(link, sizeof(link), "%s/etc", f->root);
+	mkdir(link, 0755);
+	snprintf(link, sizeof(link), "%s/etc/modprobe.d", f->root);
+	assert_int_equal(symlink(outside, link), 0);
+	assert_int_equal(load(f, "blacklist = cramfs\nverify_unloaded = no\n"), 0);
+	assert_int_equal(layer_modules_ops.apply(f->layer, false, &f->out), 0);
+	/* Nothing may appear in the directory outside the root. */
+	assert_string_equal(tu_read(outside, "jefe-blacklist.conf"), "");
+	/* The same with /etc itself a link out: no directory is made there either. */
+	{
+		char p[4096];
+		struct stat sb;
+
+		snprintf(p, sizeof(p), "%s/etc/modprobe.d", f->root);
+		assert_int_equal(unlink(p), 0);
+		snprintf(p, sizeof(p), "%s/etc", f->root);
+		snprintf(link, sizeof(link), "%s/etc.real", f->root);
+		assert_int_equal(rename(p, link), 0);	/* the policy is loaded already */
+		assert_int_equal(symlink(outside, p), 0);
+		findings_reset(&f->out);
+		assert_int_equal(layer_modules_ops.apply(f->layer, false, &f->out), 0);
+		snprintf(p, sizeof(p), "%s/modprobe.d", outside);
+		assert_int_equal(stat(p, &sb), -1);
+		/* Resolved inside the root, the link names <root><outside>, which is
+		 * not there: the repair fails, and says so. */
+		assert_int_equal(find(f, MODULES_BLACKLIST_FILE)->action, FINDING_ACTION_FAILED);
+	}
+	tu_rmtree(outside);
+	free(outside);
+}
+
 /* No [modules] section: the layer does nothing at all (the shipped 20-modules.conf turns it on). */
 static void test_inactive_without_section(void **state)
 {
@@ -371,6 +431,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_modules_disabled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_sees_edit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inactive_without_section, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlink_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlinked_dir_stays_in_root, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

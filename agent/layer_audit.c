@@ -252,6 +252,21 @@ static bool audit_env_is_host(const struct jefe_env *env)
 
 #define NOTHOST_NOTE "audit rules are kernel-wide: checked and applied only with --root /"
 
+/*
+ * libaudit's audit_send() reads the ack by peeking at the next message:
+ * a message left over from an earlier request (on kernels that queue a
+ * status reply before its ack) would be taken for this request's ack, and
+ * every later error would be blamed on the wrong rule.  Acks are queued
+ * while sendto() runs, so draining before each request is enough.
+ */
+static void audit_drain(int fd)
+{
+	struct audit_reply rep;
+
+	while (audit_get_reply(fd, &rep, GET_REPLY_NONBLOCKING, 0) > 0)
+		;
+}
+
 /* Wait for the next reply; -ETIMEDOUT rather than block forever. */
 static int audit_reply_next(int fd, struct audit_reply *rep)
 {
@@ -281,6 +296,7 @@ static int audit_kernel_read(int fd, struct audit_kernel *k)
 	int rc;
 
 	memset(k, 0, sizeof(*k));
+	audit_drain(fd);
 	rc = audit_request_status(fd);
 	if (rc < 0)
 		return rc;
@@ -295,6 +311,7 @@ static int audit_kernel_read(int fd, struct audit_kernel *k)
 		if (rep.type == NLMSG_ERROR && rep.error->error != 0)
 			return rep.error->error;
 	}
+	audit_drain(fd);
 	rc = audit_request_rules_list_data(fd);
 	if (rc < 0)
 		return rc;
@@ -553,6 +570,7 @@ static void set_action(struct findings *fs, const char *item, enum finding_actio
 
 static int audit_set_value(int fd, const char *item, uint32_t v)
 {
+	audit_drain(fd);
 	if (strcmp(item, "enabled") == 0)
 		return audit_set_enabled(fd, v);
 	if (strcmp(item, "backlog_limit") == 0)
@@ -571,6 +589,7 @@ static int audit_rule_send(int fd, struct audit_rule_data *r, bool add)
 
 	if (c == NULL)
 		return -ENOMEM;
+	audit_drain(fd);
 	rc = add ? audit_add_rule_data(fd, c, (int)c->flags, (int)c->action) :
 		audit_delete_rule_data(fd, c, (int)c->flags, (int)c->action);
 	free(c);
@@ -733,7 +752,7 @@ static int audit_apply(void *state, bool dry_run, struct findings *out)
 							     set[0].have != 2))) {
 		uint32_t want = st->lock && !rollback ? 2 : 1;
 
-		rc = audit_set_enabled(fd, want);
+		rc = audit_set_value(fd, "enabled", want);
 		snprintf(note, sizeof(note), "kernel refused: %s", jefe_strerror(rc));
 		set_action(&local, "enabled", rc < 0 ? FINDING_ACTION_FAILED :
 			   FINDING_ACTION_REPAIRED, rc < 0 ? FINDING_DRIFT : FINDING_COMPLIANT,

@@ -182,6 +182,26 @@ kill "$dpid"
 wait "$dpid" 2>/dev/null
 vm_note "jefe-setup log: $(grep -c 'action=repaired' "$LOG") repair lines"
 
+# --- a rule the kernel refuses: nothing half-way --------------------------
+# The tree watch's directory does not exist (its parent does, so the
+# agent cannot know in advance): the kernel answers ENOENT.
+auditctl -D >/dev/null 2>&1
+cp /etc/jefe/audit.rules /run/audit.rules.good
+echo '-a always,exit -F dir=/etc/no-such-dir -F perm=wa -k refused_by_kernel' >>/etc/jefe/audit.rules
+badline=$(grep -c '' /etc/jefe/audit.rules)
+jefe enforce --layer audit >/run/refused.txt 2>&1
+rc=$?
+[ "$rc" != 0 ] && vm_pass "enforce with a refused rule fails (exit $rc)" ||
+	vm_fail "enforce with a refused rule exited 0"
+vm_check "the failure names the rules file and line" \
+	grep -q "audit.rules line $badline" /run/refused.txt
+vm_expect_eq "rules loaded after the refused apply (rolled back)" "No rules" "$(auditctl -l 2>&1)"
+[ "$rc" = 0 ] || sed 's/^/    /' /run/refused.txt | grep -i 'refused\|rolled' | head -n 3
+cp /run/audit.rules.good /etc/jefe/audit.rules
+jefe enforce --layer audit >/dev/null 2>&1
+vm_expect_eq "enforce after fixing the file" 0 "$?"
+vm_expect_eq "every rule back" "$nloaded" "$(auditctl -l | grep -c ' -k jefe$\| -F key=jefe$')"
+
 # --- lock: -e 2, then drift is reported as cannot-fix, once, no loop -------
 printf '[audit]\nlock = yes\n' >"$POLICY/98-vm-lock.conf"
 jefe enforce --layer audit >/run/lock.txt 2>&1

@@ -115,3 +115,19 @@ else
 	vm_fail "no 'reloaded policy' line after rc-service jefe reload"
 fi
 vm_expect_eq "jefe reload over the daemon's socket" "policy reloaded" "$(jefe reload 2>&1)"
+
+# 7. A broken policy: start refuses with the file and line, and nothing
+#    half-starts; fixed, it starts again.
+rc-service jefe stop >/dev/null 2>&1
+printf '[modules]\nblacklist = squashfs\n' >/etc/jefe/policy.d/90-bad.conf
+if rc-service jefe start >/tmp/bad.out 2>&1; then
+	vm_fail "rc-service jefe start succeeded with a broken policy"
+else
+	vm_pass "rc-service jefe start refuses a broken policy"
+fi
+vm_check "the refusal names the file and line" \
+	grep -q "90-bad.conf line 2: refusing to block module 'squashfs'" /tmp/bad.out
+vm_check "no jefe-setup after the refused start" no_pid
+vm_expect_eq "rc-status after the refused start: jefe" stopped "$(svc_state default jefe)"
+rm -f /etc/jefe/policy.d/90-bad.conf
+vm_check "starts again once the policy is fixed" rc-service jefe start

@@ -131,3 +131,25 @@ vm_check "no jefe-setup after the refused start" no_pid
 vm_expect_eq "rc-status after the refused start: jefe" stopped "$(svc_state default jefe)"
 rm -f /etc/jefe/policy.d/90-bad.conf
 vm_check "starts again once the policy is fixed" rc-service jefe start
+
+# 8. Layer 2 on the real kernel (last: modules_disabled cannot be undone).
+#    sctp was loaded at boot (--module sctp): blocked now, but loaded.
+jefe status --layer modules >/tmp/mod.out 2>&1
+vm_check "jefe status reports the loaded, blocked sctp" grep -q 'modules:module:sctp: loaded' /tmp/mod.out
+vm_check_fails "cramfs (not loaded) is not reported" grep -q 'modules:module:cramfs' /tmp/mod.out
+vm_check "sctp is in /proc/modules (the witness)" grep -q '^sctp ' /proc/modules
+ko=$(sed -n '1p' /etc/modules.load)
+before=$(insmod "$ko" 2>&1)
+vm_note "insmod of a loaded module before modules_disabled: $before"
+printf '[modules]\nmodules_disabled = yes\n' >/etc/jefe/policy.d/90-lock.conf
+jefe reload >/dev/null 2>&1
+jefe enforce --layer modules >/tmp/lock.out 2>&1
+vm_expect_eq "sysctl kernel.modules_disabled after enforce" 1 "$(sysctl -n kernel.modules_disabled)"
+after=$(insmod "$ko" 2>&1)
+case "$before" in
+*"not permitted"*) vm_fail "insmod was refused before modules_disabled: $before" ;;
+esac
+case "$after" in
+*"not permitted"*) vm_pass "the kernel now refuses every module load: $after" ;;
+*) vm_fail "insmod after modules_disabled: '$after' (expected Operation not permitted)" ;;
+esac

@@ -9,4 +9,3 @@ TESTS += tests/unit/test_audit
 tests_unit_test_audit_SOURCES = tests/unit/test_audit.c
 tests_unit_test_audit_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_audit_LDADD = $(UNIT_LDADD)
-EXTRA_DIST += docs/policy-audit.md

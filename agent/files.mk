@@ -15,4 +15,4 @@ TESTS += tests/unit/test_files
 tests_unit_test_files_SOURCES = tests/unit/test_files.c
 tests_unit_test_files_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_files_LDADD = $(UNIT_LDADD)
-EXTRA_DIST += bench/files-check.sh docs/policy-files.md
+EXTRA_DIST += bench/files-check.sh

@@ -8,4 +8,3 @@ TESTS += tests/unit/test_modules
 tests_unit_test_modules_SOURCES = tests/unit/test_modules.c
 tests_unit_test_modules_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_modules_LDADD = $(UNIT_LDADD)
-EXTRA_DIST += docs/policy-modules.md

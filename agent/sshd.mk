@@ -15,4 +15,4 @@ tests_unit_test_sshd_LDADD = $(UNIT_LDADD)
 # CLI enforce/status, logins over 127.0.0.1, tampers, the daemon's repairs.
 TESTS += tests/sshd/sshd-real.sh tests/sshd/sshd-daemon.sh
 EXTRA_DIST += tests/sshd/sshd-env.sh tests/sshd/sshd-real.sh tests/sshd/sshd-daemon.sh \
-	docs/policy-sshd.md bench/sshd.sh
+	bench/sshd.sh

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libaudit.h>
+#include <limits.h>
 #include <linux/netlink.h>
 #include <poll.h>
 #include <stdio.h>
@@ -582,18 +583,92 @@ static int audit_set_value(int fd, const char *item, uint32_t v)
 	return -EINVAL;
 }
 
-static int audit_rule_send(int fd, struct audit_rule_data *r, bool add)
-{
-	struct audit_rule_data *c = audit_rule_dup(r);
-	int rc;
+#define AUDIT_BATCH_MAX 32
 
-	if (c == NULL)
+/*
+ * Send rule additions or deletions as batches of netlink messages, one
+ * sendto() per batch, each message with its own sequence number and
+ * NLM_F_ACK, and map every ack back to its rule by that number (as
+ * nftables' mnl.c does).  The kernel's audit_receive() handles each
+ * message of a batch in turn and acks each, failures included.  One rule
+ * at a time through libaudit would cost a round trip per rule (63 of them
+ * after `auditctl -D`), and its ack handling only peeks at "the next"
+ * message.  results[i] gets 0 or -errno; the return value is 0 or -errno
+ * for the socket itself.
+ */
+static int audit_batch(int fd, uint32_t *seq, uint16_t type,
+		       struct audit_rule_data *const *rules, size_t n, int *results)
+{
+	static const size_t cap = AUDIT_BATCH_MAX * NLMSG_SPACE(sizeof(struct audit_rule_data) +
+								 PATH_MAX + AUDIT_MAX_KEY_LEN);
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	char *buf = malloc(cap);
+	char rbuf[16384];
+	int rc = 0;
+
+	if (buf == NULL)
 		return -ENOMEM;
 	audit_drain(fd);
-	rc = add ? audit_add_rule_data(fd, c, (int)c->flags, (int)c->action) :
-		audit_delete_rule_data(fd, c, (int)c->flags, (int)c->action);
-	free(c);
-	return rc < 0 ? rc : 0;
+	for (size_t base = 0; base < n && rc == 0; base += AUDIT_BATCH_MAX) {
+		size_t m = n - base < AUDIT_BATCH_MAX ? n - base : AUDIT_BATCH_MAX;
+		size_t len = 0, pending = m;
+		uint32_t first = *seq;
+
+		for (size_t i = 0; i < m; i++) {
+			size_t size = audit_rule_size(rules[base + i]);
+			struct nlmsghdr *h = (struct nlmsghdr *)(buf + len);
+
+			if (len + NLMSG_SPACE(size) > cap) {
+				rc = -E2BIG;
+				break;
+			}
+			memset(h, 0, NLMSG_SPACE(size));
+			h->nlmsg_len = NLMSG_LENGTH(size);
+			h->nlmsg_type = type;
+			h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+			h->nlmsg_seq = (*seq)++;
+			memcpy(NLMSG_DATA(h), rules[base + i], size);
+			len += NLMSG_SPACE(size);
+			results[base + i] = -ETIMEDOUT;
+		}
+		if (rc < 0)
+			break;
+		if (sendto(fd, buf, len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+			rc = -errno;
+			break;
+		}
+		/* The acks were queued while sendto() ran; poll only guards against surprises. */
+		while (pending > 0) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			ssize_t got;
+			int left;
+
+			if (poll(&pfd, 1, AUDIT_REPLY_TIMEOUT_MS) <= 0)
+				break;
+			got = recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+			if (got < 0) {
+				if (errno == EINTR || errno == EAGAIN)
+					continue;
+				rc = -errno;
+				break;
+			}
+			left = (int)got;
+			for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, left);
+			     h = NLMSG_NEXT(h, left)) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+				uint32_t i = h->nlmsg_seq - first;
+
+				if (h->nlmsg_type != NLMSG_ERROR ||
+				    h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)) || i >= m ||
+				    results[base + i] != -ETIMEDOUT)
+					continue;
+				results[base + i] = e->error;
+				pending--;
+			}
+		}
+	}
+	free(buf);
+	return rc;
 }
 
 /* Watches need their parent directory: -ENOENT for /etc/apparmor.d/x without /etc/apparmor.d. */
@@ -638,6 +713,10 @@ static int audit_apply(void *state, bool dry_run, struct findings *out)
 	size_t nset;
 	bool locked, rollback = false;
 	size_t *added = NULL, n_added = 0, *removed = NULL, n_removed = 0;
+	struct audit_rule_data **dels = NULL, **adds = NULL;
+	size_t n_dels = 0, n_adds = 0, nmax;
+	int *res_del = NULL, *res_add = NULL;
+	uint32_t seq = 1;	/* a fresh socket per apply: its own numbering */
 	char note[256];
 	int fd, rc;
 
@@ -685,43 +764,66 @@ static int audit_apply(void *state, bool dry_run, struct findings *out)
 			   FINDING_ACTION_REPAIRED, rc < 0 ? FINDING_DRIFT : FINDING_COMPLIANT,
 			   rc < 0 ? note : NULL);
 	}
+	/* Remove first: a stale rule may collide with the policy's version of it. */
 	removed = calloc(k.n + 1, sizeof(*removed));
 	added = calloc(st->rules.n + 1, sizeof(*added));
-	if (removed == NULL || added == NULL) {
+	/* Sized for both directions: a rollback sends the adds as deletions and back. */
+	nmax = (k.n > st->rules.n ? k.n : st->rules.n) + 1;
+	dels = calloc(nmax, sizeof(*dels));
+	adds = calloc(nmax, sizeof(*adds));
+	res_del = calloc(nmax, sizeof(*res_del));
+	res_add = calloc(nmax, sizeof(*res_add));
+	if (!removed || !added || !dels || !adds || !res_del || !res_add) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	/* Remove first: a stale rule may collide with the policy's version of it. */
-	for (size_t j = 0, x = 0; j < k.n && !rollback; j++) {
+	for (size_t j = 0; j < k.n; j++)
+		if (d.extra[j])
+			dels[n_dels++] = k.rules[j];
+	for (size_t i = 0; i < st->rules.n; i++)
+		if (!d.present[i] && !audit_rule_parent_missing(st, st->rules.v[i].data))
+			adds[n_adds++] = st->rules.v[i].data;	/* else: unsupported */
+
+	rc = audit_batch(fd, &seq, AUDIT_DEL_RULE, dels, n_dels, res_del);
+	if (rc == 0)
+		rc = audit_batch(fd, &seq, AUDIT_ADD_RULE, adds, n_adds, res_add);
+	if (rc == -ENOMEM)
+		goto out;
+	if (rc < 0) {
+		/* The socket failed: nothing is known; the read-back below tells. */
+		snprintf(note, sizeof(note), "audit netlink: %s", jefe_strerror(rc));
+		for (size_t i = 0; i < local.n; i++)
+			if (local.v[i].state == FINDING_DRIFT &&
+			    local.v[i].action == FINDING_ACTION_NONE)
+				set_action(&local, local.v[i].item, FINDING_ACTION_FAILED,
+					   FINDING_DRIFT, note);
+		rollback = true;
+	}
+	for (size_t j = 0, x = 0, di = 0; j < k.n && rc == 0; j++) {
 		char item[64];
 
 		if (!d.extra[j])
 			continue;
 		snprintf(item, sizeof(item), "extra/%zu", ++x);
-		rc = audit_rule_send(fd, k.rules[j], false);
-		if (rc == -ENOMEM)
-			goto out;
-		if (rc < 0) {
+		if (res_del[di] < 0) {
 			snprintf(note, sizeof(note), "kernel refused the removal: %s",
-				 jefe_strerror(rc));
+				 jefe_strerror(res_del[di]));
 			set_action(&local, item, FINDING_ACTION_FAILED, FINDING_DRIFT, note);
 			rollback = true;
 		} else {
 			removed[n_removed++] = j;
 			set_action(&local, item, FINDING_ACTION_REPAIRED, FINDING_COMPLIANT, NULL);
 		}
+		di++;
 	}
-	for (size_t i = 0; i < st->rules.n && !rollback; i++) {
+	for (size_t i = 0, ai = 0; i < st->rules.n && rc == 0; i++) {
 		const struct audit_rule_spec *r = &st->rules.v[i];
 
-		if (d.present[i] || audit_rule_parent_missing(st, r->data))
-			continue;	/* reported unsupported by audit_report */
-		rc = audit_rule_send(fd, r->data, true);
-		if (rc == -ENOMEM)
-			goto out;
-		if (rc < 0) {
+		if (ai >= n_adds || adds[ai] != r->data)
+			continue;
+		if (res_add[ai] < 0) {
 			snprintf(note, sizeof(note), "kernel refused the rule (%s line %d): %s",
-				 r->file, r->line, jefe_strerror(rc));
+				 r->file, r->line, jefe_strerror(res_add[ai]));
 			set_action(&local, r->item, FINDING_ACTION_FAILED, FINDING_DRIFT, note);
 			rollback = true;
 		} else {
@@ -729,22 +831,27 @@ static int audit_apply(void *state, bool dry_run, struct findings *out)
 			set_action(&local, r->item, FINDING_ACTION_REPAIRED, FINDING_COMPLIANT,
 				   NULL);
 		}
+		ai++;
 	}
 	if (rollback) {
 		/* All or nothing for the rules: undo this apply's rule changes. */
+		n_dels = n_adds = 0;
 		for (size_t a = 0; a < n_added; a++) {
-			(void)audit_rule_send(fd, st->rules.v[added[a]].data, false);
+			dels[n_dels++] = st->rules.v[added[a]].data;
 			set_action(&local, st->rules.v[added[a]].item, FINDING_ACTION_FAILED,
 				   FINDING_DRIFT, "rolled back: another rule of this apply failed");
 		}
 		for (size_t r = 0; r < n_removed; r++)
-			(void)audit_rule_send(fd, k.rules[removed[r]], true);
+			adds[n_adds++] = k.rules[removed[r]];
+		(void)audit_batch(fd, &seq, AUDIT_DEL_RULE, dels, n_dels, res_del);
+		(void)audit_batch(fd, &seq, AUDIT_ADD_RULE, adds, n_adds, res_add);
 		for (size_t i = 0; i < local.n; i++)
 			if (strncmp(local.v[i].item, "extra/", 6) == 0 &&
 			    local.v[i].action == FINDING_ACTION_REPAIRED)
 				set_action(&local, local.v[i].item, FINDING_ACTION_FAILED,
 					   FINDING_DRIFT,
 					   "rolled back: another rule of this apply failed");
+		n_added = 0;
 	}
 
 	/* Enable (or lock) last: once locked nothing else can change. */
@@ -781,6 +888,10 @@ out:
 	audit_close(fd);
 	free(added);
 	free(removed);
+	free(dels);
+	free(adds);
+	free(res_del);
+	free(res_add);
 	audit_diff_free(&d);
 	audit_kernel_free(&k);
 	if (rc >= 0 || rc != -ENOMEM)

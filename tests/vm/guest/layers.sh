@@ -120,6 +120,7 @@ tamper() {
 	lines=$(wc -l <"$LOG")
 	t0=$(vm_ms)
 	"$@" >/dev/null 2>&1 || vm_fail "$name: the tampering command failed: $*"
+	t1=$(vm_ms)
 	end=$((t0 + 30000))
 	found=
 	while [ "$(vm_ms)" -lt "$end" ]; do
@@ -130,9 +131,12 @@ tamper() {
 		usleep 20000
 	done
 	if [ -n "$found" ]; then
-		vm_pass "$name: drift seen and repaired in $(( $(vm_ms) - t0 )) ms"
+		t2=$(vm_ms)
+		vm_pass "$name: drift seen and repaired in $((t2 - t0)) ms"
 		echo "    $found"
-		vm_note "latency $name $(( $(vm_ms) - t0 )) ms"
+		# auditctl -D deletes rule by rule while the daemon already repairs:
+		# say how long the command itself ran.
+		vm_note "latency $name $((t2 - t0)) ms (the command ran $((t1 - t0)) ms, repair line $((t2 - t1)) ms after it returned)"
 	else
 		vm_fail "$name: no 'drift layer=$layer item=$item ... action=repaired' within 30 s"
 		tail -n +"$((lines + 1))" "$LOG" | sed 's/^/    /'
@@ -191,8 +195,10 @@ echo '-a always,exit -F dir=/etc/no-such-dir -F perm=wa -k refused_by_kernel' >>
 badline=$(grep -c '' /etc/jefe/audit.rules)
 jefe enforce --layer audit >/run/refused.txt 2>&1
 rc=$?
-[ "$rc" != 0 ] && vm_pass "enforce with a refused rule fails (exit $rc)" ||
-	vm_fail "enforce with a refused rule exited 0"
+case "$rc" in
+1|2) vm_pass "enforce with a refused rule fails cleanly (exit $rc)" ;;
+*) vm_fail "enforce with a refused rule: exit $rc (want 1 or 2, not 0 or a crash)" ;;
+esac
 vm_check "the failure names the rules file and line" \
 	grep -q "audit.rules line $badline" /run/refused.txt
 vm_expect_eq "rules loaded after the refused apply (rolled back)" "No rules" "$(auditctl -l 2>&1)"

@@ -45,6 +45,13 @@ if ! grep -q -- '--notify' /lib/rc/sh/supervise-daemon.sh; then
 	vm_check "the readiness line reached /run/jefe/ready" test -s /run/jefe/ready
 fi
 
+# services_status() (what `jefe status` shows about services), via librc.
+jefe-services-status >/tmp/svc.out 2>&1
+sed 's/^/    /' /tmp/svc.out
+vm_check "services: jefe-boot in boot, started" grep -qx 'jefe-boot compliant in boot, started|' /tmp/svc.out
+vm_check "services: jefe in default, started" grep -qx 'jefe compliant in default, started|' /tmp/svc.out
+vm_check "services: no sshd in this VM, reported unsupported" grep -q '^sshd unsupported not installed|' /tmp/svc.out
+
 # 3. chmod 666 /etc/shadow: reported (syslog) and repaired (stat).
 t0=$(vm_ms)
 chmod 666 /etc/shadow
@@ -96,6 +103,8 @@ if wait_until 10 no_pid; then vm_pass "no jefe-setup left"; else vm_fail "jefe-s
 vm_check_fails "no supervise-daemon left for jefe" sh -c 'ps | grep -v grep | grep -q "supervise-daemon jefe"'
 vm_check_fails "the control socket is gone (jefe-setup shut down cleanly)" test -e /run/jefe/jefe.sock
 vm_expect_eq "rc-status after stop: jefe" stopped "$(svc_state default jefe)"
+vm_check "services: jefe stopped is drift, with the fix" \
+	sh -c 'jefe-services-status | grep -qx "jefe drift in default, stopped|rc-service jefe start"'
 vm_check "no 'crashed' state" sh -c '! rc-service jefe status 2>&1 | grep -q crashed'
 
 # 6. And it starts again, waiting for readiness.

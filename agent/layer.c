@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "layer.h"
+#include "services.h"
 #include "util.h"
 
 int watch_set_add(struct watch_set *ws, int fd, uint32_t events)
@@ -193,6 +194,13 @@ int layer_set_check(struct layer_set *set, const char *only, struct findings *ou
 				return err;
 		}
 	}
+	/*
+	 * A full status also says whether the services around the agent run
+	 * (OpenRC's state, through librc).  That state belongs to the running
+	 * system, so only for the real root, never for a tree under --root.
+	 */
+	if ((!only || !*only) && set->env && strcmp(set->env->root, "/") == 0)
+		return services_status(out);
 	return 0;
 }
 

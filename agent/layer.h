@@ -122,6 +122,8 @@ int layer_policy_load(struct policy **policy, struct layer_set *set,
 
 /*
  * Run check or apply on every layer (or only those selected by `only`).
+ * A check of all layers on the real root also reports the OpenRC
+ * services around the agent (services.h, layer "services").
  * A layer that fails adds an error finding and the others carry on; the
  * return value is 0 unless something fatal (-ENOMEM) happened.
  * enforce_only: apply only the layers whose mode is enforce (the daemon);

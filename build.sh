@@ -85,9 +85,22 @@ install_deps() {
 		[ -z "$missing" ] && return 0
 		echo "build.sh: installing$missing"
 		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -q
+		# Packages such as auditd and openssh-server start their daemons
+		# when installed; build dependencies must not change the host's
+		# audit rules or sshd.  policy-rc.d (invoke-rc.d's hook) says no
+		# for the duration, unless the host already has one of its own.
+		guard=
+		if [ ! -e /usr/sbin/policy-rc.d ]; then
+			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+			chmod 755 /usr/sbin/policy-rc.d
+			guard=/usr/sbin/policy-rc.d
+		fi
+		rc=0
+		apt-get update -q || rc=$?
 		# shellcheck disable=SC2086
-		apt-get install -y -q --no-install-recommends $missing
+		[ "$rc" != 0 ] || apt-get install -y -q --no-install-recommends $missing || rc=$?
+		[ -z "$guard" ] || rm -f "$guard"
+		[ "$rc" = 0 ] || die "package installation failed"
 	elif command -v apk >/dev/null 2>&1; then
 		# shellcheck disable=SC2046
 		apk add --no-cache $(alpine_packages | tr '\n' ' ')

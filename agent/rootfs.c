@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,60 @@
 
 #include "rootfs.h"
 #include "util.h"
+
+/* Is root_fd the process's own "/"?  Then no path can lead above it. */
+static bool rootfs_is_slash(int root_fd)
+{
+	struct stat a, b;
+
+	return fstat(root_fd, &a) == 0 && stat("/", &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/*
+ * Without openat2 (kernels before 5.6, seccomp, valgrind): on the real
+ * root a plain openat is already confined.  Below any other root, walk
+ * the path one component at a time and refuse every symlink and "..":
+ * stricter than RESOLVE_IN_ROOT, never outside the root.
+ */
+static int rootfs_open_fallback(int root_fd, const char *rel, int flags)
+{
+	char buf[4096];
+	char *comp, *next;
+	int dfd, fd;
+
+	if (rootfs_is_slash(root_fd)) {
+		fd = openat(root_fd, rel, flags | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	if (snprintf(buf, sizeof(buf), "%s", rel) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	dfd = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
+	if (dfd < 0)
+		return -errno;
+	for (comp = buf;; comp = next) {
+		next = strchr(comp, '/');
+		if (next)
+			*next++ = '\0';
+		if (strcmp(comp, "..") == 0) {
+			close(dfd);
+			return -EXDEV;
+		}
+		if (!next || !*next) {
+			fd = openat(dfd, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+			fd = fd < 0 ? -errno : fd;
+			close(dfd);
+			return fd;
+		}
+		if (*comp == '\0' || strcmp(comp, ".") == 0)
+			continue;
+		fd = openat(dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(dfd);
+		if (fd < 0)
+			return errno == ENOTDIR ? -ELOOP : -errno;
+		dfd = fd;
+	}
+}
 
 int rootfs_open(int root_fd, const char *path, int flags)
 {
@@ -33,8 +88,7 @@ int rootfs_open(int root_fd, const char *path, int flags)
 	if (errno != ENOSYS && errno != EPERM)
 		return -errno;
 #endif
-	fd = openat(root_fd, rel, flags | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	return rootfs_open_fallback(root_fd, rel, flags);
 }
 
 int rootfs_watch_add(int inotify_fd, int root_fd, const char *path, unsigned int mask)

@@ -307,8 +307,10 @@ static void test_symlinks_never_followed(void **state)
 
 	assert_int_equal(load(f, "", "/etc/ssh/sshd_config = 0600\n/etc/gshadow = 0640\n"), 0);
 	apply(f, false);
-	/* Resolved inside the root, the directory link leads nowhere. */
-	assert_int_equal(find(f, "perm:/etc/ssh/sshd_config")->state, FINDING_UNSUPPORTED);
+	/* Resolved inside the root, the directory link leads nowhere (openat2),
+	 * or is refused (the component-wise fallback without openat2). */
+	assert_true(find(f, "perm:/etc/ssh/sshd_config")->state == FINDING_UNSUPPORTED ||
+		    find(f, "perm:/etc/ssh/sshd_config")->state == FINDING_ERROR);
 	assert_int_equal(find(f, "perm:/etc/gshadow")->state, FINDING_DRIFT);
 	assert_string_equal(find(f, "perm:/etc/gshadow")->actual, "symlink");
 	assert_int_equal(find(f, "perm:/etc/gshadow")->action, FINDING_ACTION_CANNOT_FIX);

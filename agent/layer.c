@@ -38,8 +38,11 @@ bool layer_owns_section(const char *section)
 		const char *name = jefe_layers[i]->name;
 		size_t len = strlen(name);
 
-		if (strncmp(section, name, len) == 0 &&
-		    (section[len] == '\0' || (section[len] == '.' && section[len + 1] != '\0')))
+		if (strncmp(section, name, len) != 0)
+			continue;
+		if (section[len] == '\0')
+			return true;
+		if (section[len] == '.' && section[len + 1] != '\0' && jefe_layers[i]->subsections)
 			return true;
 	}
 	return false;

@@ -48,6 +48,7 @@ int watch_set_add(struct watch_set *ws, int fd, uint32_t events);
 struct layer_ops {
 	const char *name;	/* "sysctl"; also its policy section */
 	const char *title;	/* "kernel parameters", for humans */
+	bool subsections;	/* also takes [name.*] sections ([firewall.service.web]) */
 
 	/*
 	 * Build the desired state from the policy: validate the layer's
@@ -93,7 +94,7 @@ const struct layer_ops *layer_find(const char *name);
  */
 bool layer_selected(const char *only, const char *name);
 int layer_list_check(const char *only, const char **bad);
-/* True when section is "name" or "name.<something>" for a known layer, or "agent". */
+/* True for "agent", a layer's "name", and "name.<something>" of a layer with subsections. */
 bool layer_owns_section(const char *section);
 
 /* A loaded set: one state per layer in the table. */

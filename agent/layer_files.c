@@ -1134,6 +1134,7 @@ static int files_on_event(void *state, int fd, uint32_t events, bool *recheck)
 
 const struct layer_ops layer_files_ops = {
 	.name = FILES_LAYER,
+	.subsections = true,	/* [files.perms] */
 	.title = "filesystem permissions and integrity",
 	.load = files_load,
 	.check = files_check,

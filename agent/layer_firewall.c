@@ -313,6 +313,7 @@ static void fw_layer_free(void *state)
 
 const struct layer_ops layer_firewall_ops = {
 	.name = FW_LAYER,
+	.subsections = true,	/* [firewall.service.NAME] */
 	.title = "nftables firewall",
 	.load = fw_layer_load,
 	.check = fw_layer_check,

@@ -230,11 +230,11 @@ static void test_layer_configured_by_its_sections(void **state)
 	struct fixture *f = *state;
 
 	/* A header alone configures the layer; no header leaves it off. */
-	tu_write(f->root, "etc/jefe/jefe.conf", "[agent]\nmode = enforce\n[sysctl.extra]\n");
+	tu_write(f->root, "etc/jefe/jefe.conf", "[agent]\nmode = enforce\n[firewall.service.web]\n");
 	assert_int_equal(load(f), 0);
-	assert_true(policy_has_layer(f->policy, "sysctl"));
-	assert_false(policy_has_layer(f->policy, "sys"));
-	assert_false(policy_has_layer(f->policy, "firewall"));
+	assert_true(policy_has_layer(f->policy, "firewall"));
+	assert_false(policy_has_layer(f->policy, "fire"));
+	assert_false(policy_has_layer(f->policy, "sysctl"));
 }
 
 static void test_section_ownership(void **state)
@@ -242,8 +242,10 @@ static void test_section_ownership(void **state)
 	(void)state;
 	assert_true(layer_owns_section("agent"));
 	assert_true(layer_owns_section("sysctl"));
-	assert_true(layer_owns_section("sysctl.extra"));
-	assert_false(layer_owns_section("sysctl."));
+	/* Only layers that take subsections own "name.*". */
+	assert_false(layer_owns_section("sysctl.extra"));
+	assert_true(layer_owns_section("firewall.service.web"));
+	assert_false(layer_owns_section("firewall."));
 	assert_false(layer_owns_section("sysctlx"));
 	assert_false(layer_owns_section(""));
 }

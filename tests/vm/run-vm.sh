@@ -313,18 +313,26 @@ build_root() {
 			*) mkdir -p "$(dirname "$root$f")"; cp -a "$stage$f" "$root$f" ;;
 			esac
 		done
-		# A --prefix=/usr/local build keeps its policy in /usr/local/etc,
-		# but the agent reads /etc/jefe (policy.h): make both work.
-		if [ ! -e "$root/etc/jefe" ] && [ -d "$root/usr/local/etc/jefe" ]; then
-			cp -a "$root/usr/local/etc/jefe" "$root/etc/jefe"
-		fi
-		for d in /usr/local/sbin /usr/local/bin; do
-			[ -d "$root$d" ] || continue
-			for f in "$root$d"/*; do
-				[ -e "$f" ] && ln -sf "$d/$(basename "$f")" "$root/usr/sbin/$(basename "$f")"
+		# Any --prefix works (CI: /usr; default: /usr/local; distcheck:
+		# a directory of its own): the agent reads its policy from
+		# /etc/jefe (policy.h), and tests call jefe from PATH.
+		sbin=$(cd "$stage" && find . -type f -path '*bin/jefe' -perm -u+x | head -n1)
+		[ -n "$sbin" ] || die "make install did not install jefe"
+		sbin=$(dirname "${sbin#.}")
+		if [ "$sbin" != /usr/sbin ]; then
+			# Copies, not links: the prefix may be under /tmp, which
+			# the VM mounts a tmpfs over.
+			for f in "$stage$sbin"/*; do
+				cp -a "$f" "$root/usr/sbin/"
 			done
-		done
-		[ -x "$root/usr/sbin/jefe" ] || die "make install did not install jefe"
+		fi
+		# The whole sysconfdir (policy, init.d, conf.d) goes to /etc.
+		etc=$(cd "$stage" && find . -type d -path '*/etc/jefe' | head -n1)
+		etc=$(dirname "${etc#.}")
+		if [ "$etc" != /etc ] && [ "$etc" != . ]; then
+			cp -a "$stage$etc/." "$root/etc/"
+		fi
+		[ -x "$root$sbin/jefe" ] || die "make install did not install jefe"
 	fi
 
 	# Shared-library lookup inside the VM: a real ld.so.cache for the tree.

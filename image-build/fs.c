@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/* Files and trees: reading lists, hashing inputs, copying results. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ib.h"
+
+int fs_path_join(char *buf, size_t size, const char *a, const char *b)
+{
+	int n;
+
+	while (b[0] == '/')
+		b++;
+	n = snprintf(buf, size, "%s/%s", a, b);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int fs_rm_at(int dirfd, const char *name)
+{
+	const char *base = strrchr(name, '/');
+	struct dirent *de;
+	DIR *d;
+	int fd, err = 0;
+
+	base = base ? base + 1 : name;
+	if (!strcmp(base, ".") || !strcmp(base, ".."))
+		return -EINVAL;
+
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while (!err && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		err = fs_rm_at(fd, de->d_name);
+	}
+	closedir(d);
+	if (!err && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
+int fs_rm_rf(const char *path)
+{
+	return fs_rm_at(AT_FDCWD, path);
+}
+
+int fs_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int fs_copy_tree(struct ib_stage_ctx *ctx, const char *from, const char *to)
+{
+	char src[PATH_MAX + 2];
+	char *argv[] = { "cp", "-a", src, (char *)to, NULL };
+
+	/* "from/." copies the contents, whether or not "to" exists. */
+	if (snprintf(src, sizeof(src), "%s/.", from) >= (int)sizeof(src))
+		return -ENAMETOOLONG;
+	return run_cmd(ctx, NULL, argv);
+}
+
+int fs_write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	const char *p = data;
+	int fd, err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.ib-tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (!err && fchmod(fd, mode) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	/* rename, never rewrite in place: the target may be a hard link */
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+int fs_read_file(const char *path, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -errno;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*out = buf;
+	if (len)
+		*len = got;
+	return 0;
+}
+
+int fs_copy_file(const char *from, const char *to, mode_t mode)
+{
+	char *data;
+	size_t len;
+	int err;
+
+	err = fs_read_file(from, &data, &len);
+	if (err < 0)
+		return err;
+	err = fs_write_file(to, data, len, mode);
+	free(data);
+	return err;
+}
+
+int fs_file_hash(const char *path, struct sha256 *h)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		sha256_update(h, buf, (size_t)n);
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static int fs_tree_hash_rel(const char *top, const char *rel, struct sha256 *h)
+{
+	struct dirent **names;
+	char path[PATH_MAX], sub[PATH_MAX], target[PATH_MAX];
+	int i, n, err = 0;
+
+	if (snprintf(path, sizeof(path), "%s%s%s", top, *rel ? "/" : "", rel) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	n = scandir(path, &names, NULL, alphasort);
+	if (n < 0)
+		return -errno;
+	for (i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		struct stat st;
+		char mode[16];
+
+		if (err || !strcmp(name, ".") || !strcmp(name, ".."))
+			goto next;
+		if (snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", name) >=
+		    (int)sizeof(sub) ||
+		    snprintf(path, sizeof(path), "%s/%s", top, sub) >= (int)sizeof(path)) {
+			err = -ENAMETOOLONG;
+			goto next;
+		}
+		if (lstat(path, &st) < 0) {
+			err = -errno;
+			goto next;
+		}
+		sha256_update_str(h, sub);
+		snprintf(mode, sizeof(mode), "%o", (unsigned)st.st_mode);
+		sha256_update_str(h, mode);
+		if (S_ISDIR(st.st_mode)) {
+			err = fs_tree_hash_rel(top, sub, h);
+		} else if (S_ISLNK(st.st_mode)) {
+			ssize_t len = readlink(path, target, sizeof(target) - 1);
+
+			if (len < 0) {
+				err = -errno;
+				goto next;
+			}
+			target[len] = '\0';
+			sha256_update_str(h, target);
+		} else if (S_ISREG(st.st_mode)) {
+			err = fs_file_hash(path, h);
+		}
+next:
+		free(names[i]);
+	}
+	free(names);
+	return err;
+}
+
+int fs_tree_hash(const char *path, struct sha256 *h)
+{
+	return fs_tree_hash_rel(path, "", h);
+}
+
+void fs_list_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int fs_list_read(const char *path, char ***out, size_t *n)
+{
+	char *data, *line, *save = NULL;
+	char **v = NULL;
+	size_t count = 0;
+	int err;
+
+	err = fs_read_file(path, &data, NULL);
+	if (err < 0)
+		return err;
+	for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *hash = strchr(line, '#');
+		char *end, *word;
+		char **nv;
+
+		if (hash)
+			*hash = '\0';
+		word = line + strspn(line, " \t");
+		end = word + strlen(word);
+		while (end > word && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+			*--end = '\0';
+		if (!*word)
+			continue;
+		if (strpbrk(word, " \t")) {
+			fprintf(stderr, "%s: '%s': one package a line\n", path, word);
+			err = -IB_EINPUT;
+			break;
+		}
+		nv = realloc(v, (count + 1) * sizeof(*v));
+		if (!nv || !(nv[count] = strdup(word))) {
+			v = nv ? nv : v;
+			err = -ENOMEM;
+			break;
+		}
+		v = nv;
+		count++;
+	}
+	free(data);
+	if (err < 0) {
+		fs_list_free(v, count);
+		return err;
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jefe-image-build: the five-stage pipeline that turns this source tree
+ * into a bootable hybrid BIOS/UEFI ISO.
+ *
+ *   1 Bootstrap     a minimal root from a base (debian: mmdebstrap, alpine: apk)
+ *   2 Packages      the profile's packages; package manager and docs removed
+ *   3 Security      the agent, policies, services, SUID allowlist, accounts
+ *   4 Overlay       image-build/overlay and --overlay DIRs, fixed owners/modes
+ *   5 ISO Creation  squashfs, initramfs, GRUB (BIOS + UEFI), xorriso
+ *
+ * Each stage reads the previous stage's cached result and writes its own
+ * into a temporary directory that is renamed into the cache only when the
+ * stage succeeded, so an interrupted build never leaves a half entry.
+ */
+#ifndef IB_H
+#define IB_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sha256.h"
+
+#define IB_STAGES 5
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define IB_MAX_OVERLAYS 8
+
+/* Private error codes, above errno and above the agent's (1024..). */
+enum ib_error {
+	IB_ECOMMAND = 2048,	/* an external command failed (details in the stage) */
+	IB_ENOTOOL,		/* a host tool is missing (named with its package) */
+	IB_EINPUT,		/* bad input: option, package list, overlay */
+	IB_ENOCACHE,		/* --from-stage N needs cached results of stages < N */
+};
+
+const char *ib_strerror(int err);
+
+struct ib_config {
+	const char *srcdir;		/* source tree: image-build/ lives here */
+	const char *workdir;		/* cache and scratch space */
+	const char *outdir;		/* ISO, .sha256, manifest */
+	const char *base;		/* "debian" or "alpine" */
+	const char *arch;		/* "x86_64" */
+	const char *suite;		/* debian suite / alpine branch */
+	const char *mirror;		/* debian: main archive URL; alpine: mirror */
+	const char *security_mirror;	/* debian only */
+	const char *agent_destdir;	/* agent installed here (build.sh --target agent) */
+	const char *agent_revision;	/* written to the manifest */
+	const char *authorized_keys;	/* admin's SSH keys */
+	const char *apk_keys;		/* alpine: directory of the repositories' keys */
+	const char *overlays[IB_MAX_OVERLAYS];
+	size_t n_overlays;
+	const char *version;		/* product version, "0.1.0" */
+	const char *label;		/* ISO volume label, found by the initramfs */
+	long long source_date_epoch;
+	int from_stage;			/* 1: use the cache for everything unchanged */
+	bool no_cache;
+	uint8_t self_hash[SHA256_LEN];	/* the tool's own binary: a new tool, a new key */
+};
+
+/* What one stage run sees. */
+struct ib_stage_ctx {
+	const struct ib_config *cfg;
+	int index;			/* 1..IB_STAGES */
+	const char *name;
+	const char *prev;		/* previous stage's result directory, NULL for 1 */
+	const char *out;		/* this stage's (temporary) result directory */
+	char key[2 * SHA256_LEN + 1];	/* the stage's cache key, hex */
+	char log_path[PATH_MAX];	/* output of every command of this stage */
+	char failed[1024];		/* the command that failed, for the report */
+	sigset_t *sigs;			/* blocked signals that mean "interrupted" */
+};
+
+/* A stage: its own inputs for the cache key, and its work. */
+struct ib_stage {
+	const char *name;
+	int (*key)(const struct ib_config *cfg, struct sha256 *h);
+	int (*run)(struct ib_stage_ctx *ctx);
+};
+
+extern const struct ib_stage ib_stage_table[IB_STAGES];
+
+int stage_bootstrap_key(const struct ib_config *cfg, struct sha256 *h);
+int stage_bootstrap_run(struct ib_stage_ctx *ctx);
+int stage_packages_key(const struct ib_config *cfg, struct sha256 *h);
+int stage_packages_run(struct ib_stage_ctx *ctx);
+int stage_security_key(const struct ib_config *cfg, struct sha256 *h);
+int stage_security_run(struct ib_stage_ctx *ctx);
+int stage_overlay_key(const struct ib_config *cfg, struct sha256 *h);
+int stage_overlay_run(struct ib_stage_ctx *ctx);
+int stage_iso_key(const struct ib_config *cfg, struct sha256 *h);
+int stage_iso_run(struct ib_stage_ctx *ctx);
+
+/* stage_packages.c helpers shared with later stages */
+int packages_glob_remove(const char *root, const char *const *globs);
+int packages_kernel_version(const char *root, char *out, size_t size);
+
+/* A base distribution: how to bootstrap it, install into it, list it. */
+struct ib_base {
+	const char *name;
+	int (*bootstrap)(struct ib_stage_ctx *ctx, const char *root,
+			 char *const *pkgs, size_t n);
+	int (*install)(struct ib_stage_ctx *ctx, const char *root,
+		       char *const *pkgs, size_t n);
+	/* "name version" lines, sorted, into path */
+	int (*manifest)(struct ib_stage_ctx *ctx, const char *root, const char *path);
+	/* the package manager's own files, removed from the final image */
+	const char *const *pm_paths;
+};
+
+extern const struct ib_base base_debian;
+int debian_mirror_detect(const char *suite, char *main_url, size_t main_size,
+			 char *sec_url, size_t sec_size);
+extern const struct ib_base base_alpine;
+const struct ib_base *base_find(const char *name);
+
+/* --- run.c: external commands, fork/execvp with explicit argv --- */
+
+struct ib_run_opts {
+	const char *chroot;	/* run inside this root, in a private mount namespace */
+	const char *stdin_path;	/* default /dev/null */
+	const char *stdout_path;/* default: the stage log */
+	char *const *env;	/* extra NAME=VALUE entries, NULL-terminated */
+	bool no_log;		/* don't append the command line to the log */
+};
+
+/* Runs argv[0] (PATH lookup); 0, -IB_ECOMMAND (ctx->failed says which),
+ * -EINTR when a blocked signal arrived (the command was killed). */
+int run_cmd(struct ib_stage_ctx *ctx, const struct ib_run_opts *o,
+	    char *const argv[]);
+
+struct ib_tool {
+	const char *name;	/* program on PATH, or an absolute path */
+	const char *package;	/* the Debian package that provides it */
+};
+
+/* 0 or -IB_ENOTOOL after printing every missing tool with its package. */
+int run_tools_check(const struct ib_tool *tools, size_t n);
+
+/* --- fs.c: files and trees --- */
+
+int fs_rm_rf(const char *path);
+int fs_mkdir_p(const char *path, mode_t mode);
+/* cp -a: a full copy, so a stage never writes into a cached entry */
+int fs_copy_tree(struct ib_stage_ctx *ctx, const char *from, const char *to);
+int fs_copy_file(const char *from, const char *to, mode_t mode);
+int fs_write_file(const char *path, const void *data, size_t len, mode_t mode);
+int fs_read_file(const char *path, char **out, size_t *len);
+/* Content, names, types and modes of a tree, in sorted order. */
+int fs_tree_hash(const char *path, struct sha256 *h);
+int fs_file_hash(const char *path, struct sha256 *h);
+/* Lines of a list file, '#' comments and blanks dropped; *out malloc'ed. */
+int fs_list_read(const char *path, char ***out, size_t *n);
+void fs_list_free(char **v, size_t n);
+int fs_path_join(char *buf, size_t size, const char *a, const char *b);
+
+#define IB_PATH(buf, a, b) fs_path_join((buf), sizeof(buf), (a), (b))
+
+/* Directory of the stage's root filesystem within a result directory. */
+#define IB_ROOTFS "rootfs"
+#define IB_PACKAGES "packages.txt"
+#define IB_ISO "image.iso"
+
+#endif

@@ -1,0 +1,25 @@
+# jefe-image-build: the ISO pipeline (issue 7).  A build tool, never
+# installed: `make install` fills the agent's DESTDIR that goes into the
+# image, and the image must not carry its own builder.
+noinst_PROGRAMS = jefe-image-build
+jefe_image_build_SOURCES = \
+	image-build/ib.h \
+	image-build/main.c \
+	image-build/pipeline.c image-build/pipeline.h \
+	image-build/run.c \
+	image-build/fs.c \
+	image-build/sha256.c image-build/sha256.h \
+	image-build/base_debian.c \
+	image-build/base_alpine.c \
+	image-build/stage_bootstrap.c \
+	image-build/stage_packages.c \
+	image-build/stage_security.c \
+	image-build/stage_overlay.c \
+	image-build/stage_iso.c
+jefe_image_build_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/image-build
+
+EXTRA_DIST += \
+	image-build/profiles \
+	image-build/overlay \
+	image-build/initramfs \
+	image-build/grub

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stage 4, Overlay: image-build/overlay/ then each --overlay DIR, copied
+ * over the root with deterministic owners and modes: everything root:root,
+ * directories and executables 0755, other files 0644, whatever the modes
+ * and owners were in the checkout (git keeps only the x bit anyway).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ib.h"
+
+/* Where the initramfs moves the live medium, the squashfs and the tmpfs. */
+static const char *const overlay_live_dirs[] = {
+	"live", "live/medium", "live/ro", "live/rw",
+};
+
+static int overlay_dir_path(const struct ib_config *cfg, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/image-build/overlay", cfg->srcdir);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int stage_overlay_key(const struct ib_config *cfg, struct sha256 *h)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int err;
+
+	err = overlay_dir_path(cfg, path, sizeof(path));
+	if (!err)
+		err = fs_tree_hash(path, h);
+	for (i = 0; !err && i < cfg->n_overlays; i++) {
+		sha256_update_str(h, "overlay");
+		err = fs_tree_hash(cfg->overlays[i], h);
+		if (err < 0)
+			fprintf(stderr, "jefe-image-build: --overlay %s: %s\n",
+				cfg->overlays[i], strerror(-err));
+	}
+	return err;
+}
+
+/* A symlink in the image ("/etc/foo -> /usr/x") must not make us write
+ * outside the root: check where the parent directory really is. */
+static int overlay_parent_check(const char *real_root, const char *dst)
+{
+	char parent[PATH_MAX], real[PATH_MAX];
+	char *slash;
+	size_t len = strlen(real_root);
+
+	snprintf(parent, sizeof(parent), "%s", dst);
+	slash = strrchr(parent, '/');
+	if (slash)
+		*slash = '\0';
+	if (!realpath(parent, real))
+		return -errno;
+	if (strncmp(real, real_root, len) || (real[len] && real[len] != '/')) {
+		fprintf(stderr, "jefe-image-build: overlay path %s leaves the root (%s)\n",
+			dst, real);
+		return -IB_EINPUT;
+	}
+	return 0;
+}
+
+static int overlay_copy(const char *real_root, const char *src, const char *dst)
+{
+	struct dirent **names;
+	char s[PATH_MAX], d[PATH_MAX], target[PATH_MAX];
+	int i, n, err = 0;
+
+	n = scandir(src, &names, NULL, alphasort);
+	if (n < 0)
+		return -errno;
+	for (i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		struct stat st, dst_st;
+
+		if (err || !strcmp(name, ".") || !strcmp(name, ".."))
+			goto next;
+		err = IB_PATH(s, src, name);
+		if (!err)
+			err = IB_PATH(d, dst, name);
+		if (!err)
+			err = overlay_parent_check(real_root, d);
+		if (err < 0)
+			goto next;
+		if (lstat(s, &st) < 0) {
+			err = -errno;
+			goto next;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (stat(d, &dst_st) < 0) {
+				if (mkdir(d, 0755) < 0 || lchown(d, 0, 0) < 0 ||
+				    chmod(d, 0755) < 0) {
+					err = -errno;
+					goto next;
+				}
+			}
+			err = overlay_copy(real_root, s, d);
+		} else if (S_ISLNK(st.st_mode)) {
+			ssize_t len = readlink(s, target, sizeof(target) - 1);
+
+			if (len < 0) {
+				err = -errno;
+				goto next;
+			}
+			target[len] = '\0';
+			unlink(d);
+			if (symlink(target, d) < 0 || lchown(d, 0, 0) < 0)
+				err = -errno;
+		} else if (S_ISREG(st.st_mode)) {
+			mode_t mode = st.st_mode & 0111 ? 0755 : 0644;
+
+			err = fs_copy_file(s, d, mode);
+			if (!err && lchown(d, 0, 0) < 0)
+				err = -errno;
+		} else {
+			fprintf(stderr, "jefe-image-build: overlay %s: not a file, "
+				"directory or symlink\n", s);
+			err = -IB_EINPUT;
+		}
+next:
+		free(names[i]);
+	}
+	free(names);
+	return err;
+}
+
+int stage_overlay_run(struct ib_stage_ctx *ctx)
+{
+	static const struct ib_tool tools[] = { { "cp", "coreutils" } };
+	char root[PATH_MAX], prev[PATH_MAX], real_root[PATH_MAX], path[PATH_MAX];
+	char from[PATH_MAX], to[PATH_MAX];
+	size_t i;
+	int err;
+
+	err = run_tools_check(tools, ARRAY_LEN(tools));
+	if (!err)
+		err = IB_PATH(root, ctx->out, IB_ROOTFS);
+	if (!err)
+		err = IB_PATH(prev, ctx->prev, IB_ROOTFS);
+	if (!err)
+		err = fs_copy_tree(ctx, prev, root);
+	if (!err)
+		err = IB_PATH(from, ctx->prev, IB_PACKAGES);
+	if (!err)
+		err = IB_PATH(to, ctx->out, IB_PACKAGES);
+	if (!err)
+		err = fs_copy_file(from, to, 0644);
+	if (err < 0)
+		return err;
+	if (!realpath(root, real_root))
+		return -errno;
+	err = overlay_dir_path(ctx->cfg, path, sizeof(path));
+	if (!err)
+		err = overlay_copy(real_root, path, root);
+	for (i = 0; !err && i < ctx->cfg->n_overlays; i++)
+		err = overlay_copy(real_root, ctx->cfg->overlays[i], root);
+	for (i = 0; !err && i < ARRAY_LEN(overlay_live_dirs); i++) {
+		err = IB_PATH(path, root, overlay_live_dirs[i]);
+		if (!err && mkdir(path, 0755) < 0 && errno != EEXIST)
+			err = -errno;
+	}
+	return err;
+}

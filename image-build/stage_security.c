@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stage 3, Security: the jefe agent (built from this tree by build.sh and
+ * installed into --agent-destdir) with its policies and OpenRC services in
+ * their runlevels; SUID/SGID bits outside the allowlist removed; root
+ * locked; an admin user without a password whose SSH keys come from
+ * --authorized-keys, allowed to become root with doas.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ib.h"
+
+#define ADMIN_USER "admin"
+#define ADMIN_ID 1000
+
+/* The only set-id program left: how the admin becomes root. */
+static const char *const security_suid_allow[] = {
+	"/usr/bin/doas",
+};
+
+/* OpenRC services and the runlevel each starts in: the agent's, and the
+ * network after the boot-time firewall (Debian puts ifupdown in sysinit,
+ * before anything; the overlay's networking script provides "net"). */
+static const struct {
+	const char *service;
+	const char *runlevel;
+} security_services[] = {
+	{ "jefe-boot", "boot" },
+	{ "jefe", "default" },
+	{ "networking", "boot" },
+};
+
+static const char *const security_runlevels[] = {
+	"sysinit", "boot", "default",
+};
+
+int stage_security_key(const struct ib_config *cfg, struct sha256 *h)
+{
+	char sde[32];
+	int err;
+
+	snprintf(sde, sizeof(sde), "%lld", cfg->source_date_epoch);
+	sha256_update_str(h, sde);
+	sha256_update_str(h, "agent");
+	err = fs_tree_hash(cfg->agent_destdir, h);
+	if (err < 0) {
+		fprintf(stderr, "jefe-image-build: agent tree %s: %s\n",
+			cfg->agent_destdir, strerror(-err));
+		return err;
+	}
+	sha256_update_str(h, "keys");
+	err = fs_file_hash(cfg->authorized_keys, h);
+	if (err < 0)
+		fprintf(stderr, "jefe-image-build: --authorized-keys %s: %s\n",
+			cfg->authorized_keys, strerror(-err));
+	return err;
+}
+
+static int security_suid_strip(const char *root, int *removed)
+{
+	char cmdout[PATH_MAX];
+	char **paths;
+	size_t n, i, j;
+	int err;
+
+	/* find(1) lists the candidates; we decide and chmod here. */
+	if (snprintf(cmdout, sizeof(cmdout), "%s.suid", root) >= (int)sizeof(cmdout))
+		return -ENAMETOOLONG;
+	err = fs_list_read(cmdout, &paths, &n);
+	if (err < 0)
+		return err;
+	*removed = 0;
+	for (i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		struct stat st;
+		bool allowed = false;
+
+		for (j = 0; j < ARRAY_LEN(security_suid_allow); j++)
+			allowed |= !strcmp(paths[i] + strlen(root), security_suid_allow[j]);
+		if (allowed)
+			continue;
+		snprintf(path, sizeof(path), "%s", paths[i]);
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (chmod(path, st.st_mode & 0777 & ~(mode_t)(S_ISUID | S_ISGID)) < 0) {
+			err = -errno;
+			break;
+		}
+		(*removed)++;
+	}
+	fs_list_free(paths, n);
+	unlink(cmdout);
+	return err;
+}
+
+static int security_suid_find(struct ib_stage_ctx *ctx, const char *root)
+{
+	char out[PATH_MAX];
+	char *argv[] = { "find", (char *)root, "-xdev", "-type", "f", "(",
+			 "-perm", "-4000", "-o", "-perm", "-2000", ")", NULL };
+	struct ib_run_opts o = { .stdout_path = out };
+
+	if (snprintf(out, sizeof(out), "%s.suid", root) >= (int)sizeof(out))
+		return -ENAMETOOLONG;
+	return run_cmd(ctx, &o, argv);
+}
+
+/* Rewrite a colon-separated account file: fix(line) may edit a copy of each
+ * line; extra is appended. */
+static int security_accounts_edit(const char *root, const char *file,
+				  int (*fix)(char *line, size_t size, long days),
+				  const char *extra, long days)
+{
+	char path[PATH_MAX], line[1024];
+	char *data, *p, *out;
+	size_t len, used = 0;
+	int err;
+
+	err = IB_PATH(path, root, file);
+	if (!err)
+		err = fs_read_file(path, &data, &len);
+	if (err < 0)
+		return err;
+	out = malloc(len + strlen(extra) + 4096);
+	if (!out) {
+		free(data);
+		return -ENOMEM;
+	}
+	for (p = data; *p;) {
+		size_t l = strcspn(p, "\n");
+
+		snprintf(line, sizeof(line), "%.*s", (int)l, p);
+		p += l + (p[l] == '\n');
+		/* an earlier run of this stage never exists (fresh copy), but
+		 * an overlay could have added the admin: keep one */
+		if (!strncmp(line, ADMIN_USER ":", strlen(ADMIN_USER) + 1))
+			continue;
+		if (fix)
+			err = fix(line, sizeof(line), days);
+		if (err < 0)
+			break;
+		used += (size_t)sprintf(out + used, "%s\n", line);
+	}
+	if (!err) {
+		used += (size_t)sprintf(out + used, "%s", extra);
+		err = fs_write_file(path, out, used, !strcmp(file, "etc/passwd") ||
+				    !strcmp(file, "etc/group") ? 0644 : 0640);
+	}
+	free(out);
+	free(data);
+	return err;
+}
+
+/* shadow: root locked ("!": sshd refuses even its keys), every "last
+ * changed" day from SOURCE_DATE_EPOCH instead of the build's date. */
+static int security_shadow_fix(char *line, size_t size, long days)
+{
+	char name[256], rest[768];
+	char *f[9];
+	char *p = line;
+	int i;
+
+	for (i = 0; i < 9; i++) {
+		f[i] = p;
+		p = strchr(p, ':');
+		if (!p) {
+			if (i != 8)
+				return 0;	/* not a shadow line: leave it */
+			break;
+		}
+		*p++ = '\0';
+	}
+	snprintf(name, sizeof(name), "%s", f[0]);
+	snprintf(rest, sizeof(rest), "%s:%s:%s:%s:%s:%s", f[3], f[4], f[5], f[6],
+		 f[7], f[8]);
+	snprintf(line, size, "%s:%s:%ld:%s", name,
+		 !strcmp(name, "root") ? "!" : f[1], days, rest);
+	return 0;
+}
+
+static int security_accounts(const struct ib_config *cfg, const char *root)
+{
+	long days = (long)(cfg->source_date_epoch / 86400);
+	char passwd[256], shadow[256], group[128], gshadow[128];
+	int err;
+
+	snprintf(passwd, sizeof(passwd), "%s:x:%d:%d:JefeLinux admin:/home/%s:/bin/sh\n",
+		 ADMIN_USER, ADMIN_ID, ADMIN_ID, ADMIN_USER);
+	/* "*": no password can match, yet the account is not locked, so
+	 * sshd accepts the admin's key. */
+	snprintf(shadow, sizeof(shadow), "%s:*:%ld:0:99999:7:::\n", ADMIN_USER, days);
+	snprintf(group, sizeof(group), "%s:x:%d:\n", ADMIN_USER, ADMIN_ID);
+	snprintf(gshadow, sizeof(gshadow), "%s:!::\n", ADMIN_USER);
+	err = security_accounts_edit(root, "etc/passwd", NULL, passwd, days);
+	if (!err)
+		err = security_accounts_edit(root, "etc/shadow", security_shadow_fix,
+					     shadow, days);
+	if (!err)
+		err = security_accounts_edit(root, "etc/group", NULL, group, days);
+	if (!err)
+		err = security_accounts_edit(root, "etc/gshadow", NULL, gshadow, days);
+	return err;
+}
+
+static int security_admin_home(const struct ib_config *cfg, const char *root)
+{
+	static const char doas[] = "# JefeLinux: the admin becomes root with doas\n"
+				   "permit nopass " ADMIN_USER " as root\n";
+	char home[PATH_MAX], ssh[PATH_MAX], keys[PATH_MAX], path[PATH_MAX];
+	int err;
+
+	err = IB_PATH(home, root, "home/" ADMIN_USER);
+	if (!err)
+		err = IB_PATH(ssh, home, ".ssh");
+	if (!err)
+		err = IB_PATH(keys, ssh, "authorized_keys");
+	if (!err)
+		err = fs_mkdir_p(ssh, 0700);
+	if (!err)
+		err = fs_copy_file(cfg->authorized_keys, keys, 0600);
+	if (!err && (chown(home, ADMIN_ID, ADMIN_ID) < 0 || chmod(home, 0750) < 0 ||
+		     chown(ssh, ADMIN_ID, ADMIN_ID) < 0 || chmod(ssh, 0700) < 0 ||
+		     chown(keys, ADMIN_ID, ADMIN_ID) < 0))
+		err = -errno;
+	if (!err)
+		err = IB_PATH(path, root, "etc/doas.conf");
+	if (!err)
+		err = fs_write_file(path, doas, sizeof(doas) - 1, 0400);
+	return err;
+}
+
+/* The agent must run with the image's libraries: ldd inside the root. */
+static int security_agent_check(struct ib_stage_ctx *ctx, const char *root)
+{
+	static const char *const bins[] = { "/usr/sbin/jefe", "/usr/sbin/jefe-setup" };
+	char out[PATH_MAX], path[PATH_MAX];
+	char *data;
+	size_t i;
+	int err;
+
+	if (snprintf(out, sizeof(out), "%s.ldd", root) >= (int)sizeof(out))
+		return -ENAMETOOLONG;
+	for (i = 0; i < ARRAY_LEN(bins); i++) {
+		char *argv[] = { "ldd", (char *)bins[i], NULL };
+		struct ib_run_opts o = { .chroot = root, .stdout_path = out };
+
+		err = IB_PATH(path, root, bins[i]);
+		if (err < 0)
+			return err;
+		if (access(path, X_OK) != 0) {
+			snprintf(ctx->failed, sizeof(ctx->failed),
+				 "the agent has no %s (is --agent-destdir a `make install` tree?)",
+				 bins[i]);
+			return -IB_EINPUT;
+		}
+		err = run_cmd(ctx, &o, argv);
+		if (!err)
+			err = fs_read_file(out, &data, NULL);
+		if (err < 0)
+			break;
+		if (strstr(data, "not found")) {
+			snprintf(ctx->failed, sizeof(ctx->failed),
+				 "%s lacks libraries in the image:\n%.800s", bins[i], data);
+			err = -IB_ECOMMAND;
+		}
+		free(data);
+		if (err < 0)
+			break;
+	}
+	unlink(out);
+	return err;
+}
+
+static int security_services_enable(const char *root)
+{
+	char script[PATH_MAX], dir[PATH_MAX], link[PATH_MAX], target[PATH_MAX];
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < ARRAY_LEN(security_services); i++) {
+		snprintf(target, sizeof(target), "/etc/init.d/%s",
+			 security_services[i].service);
+		err = IB_PATH(script, root, target);
+		if (err < 0 || access(script, F_OK) != 0)
+			continue;	/* not (yet) shipped by the agent */
+		/* one runlevel per service */
+		for (size_t r = 0; r < ARRAY_LEN(security_runlevels); r++) {
+			snprintf(link, sizeof(link), "etc/runlevels/%s/%s",
+				 security_runlevels[r], security_services[i].service);
+			if (IB_PATH(dir, root, link) == 0)
+				unlink(dir);
+		}
+		snprintf(link, sizeof(link), "etc/runlevels/%s",
+			 security_services[i].runlevel);
+		err = IB_PATH(dir, root, link);
+		if (!err)
+			err = fs_mkdir_p(dir, 0755);
+		if (!err)
+			err = IB_PATH(link, dir, security_services[i].service);
+		if (err < 0)
+			break;
+		unlink(link);
+		if (symlink(target, link) < 0)
+			err = -errno;
+	}
+	return err;
+}
+
+int stage_security_run(struct ib_stage_ctx *ctx)
+{
+	static const struct ib_tool tools[] = {
+		{ "cp", "coreutils" },
+		{ "find", "findutils" },
+	};
+	static const char *const docs[] = { "usr/share/man", "usr/share/doc", NULL };
+	char root[PATH_MAX], prev[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
+	int err, removed = 0;
+
+	err = run_tools_check(tools, ARRAY_LEN(tools));
+	if (!err)
+		err = IB_PATH(root, ctx->out, IB_ROOTFS);
+	if (!err)
+		err = IB_PATH(prev, ctx->prev, IB_ROOTFS);
+	if (err < 0)
+		return err;
+	err = fs_copy_tree(ctx, prev, root);
+	if (!err)
+		err = IB_PATH(from, ctx->prev, IB_PACKAGES);
+	if (!err)
+		err = IB_PATH(to, ctx->out, IB_PACKAGES);
+	if (!err)
+		err = fs_copy_file(from, to, 0644);
+	if (!err)
+		err = fs_copy_tree(ctx, ctx->cfg->agent_destdir, root);
+	if (!err)
+		err = packages_glob_remove(root, docs);
+	if (!err)
+		err = security_agent_check(ctx, root);
+	if (!err)
+		err = security_services_enable(root);
+	if (!err)
+		err = security_accounts(ctx->cfg, root);
+	if (!err)
+		err = security_admin_home(ctx->cfg, root);
+	if (!err)
+		err = security_suid_find(ctx, root);
+	if (!err)
+		err = security_suid_strip(root, &removed);
+	return err;
+}

@@ -1,0 +1,180 @@
+# tests/iso/lib.sh - shared by the ISO tests: build the ISO once (with a
+# test key, cached by jefe-image-build), boot it under qemu with software
+# emulation (-accel tcg, never KVM), talk to it over ssh on a loopback port.
+# Sourced by the tests; needs root (the build chroots) and qemu.
+set -eu
+
+: "${abs_top_builddir:?run from make check}"
+: "${abs_top_srcdir:?run from make check}"
+
+ISO_STATE=$abs_top_builddir/tests/iso/state
+ISO_KEY=$ISO_STATE/key/id
+ISO_OUT=$ISO_STATE/out
+ISO_WORK=$ISO_STATE/work
+ISO_TOOL=$abs_top_builddir/jefe-image-build
+# A boot under TCG on 2 busy cores: be generous, but bounded.
+: "${ISO_BOOT_TIMEOUT:=600}"
+: "${ISO_BUILD_TIMEOUT:=1800}"
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+need() {
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || fail "missing $t (see build.sh's package list)"
+	done
+}
+
+iso_sde() {
+	git -C "$abs_top_srcdir" log -1 --format=%ct 2>/dev/null || echo 1700000000
+}
+
+# iso_build [jefe-image-build options]: the agent from this build tree,
+# the test key, the shared cache; one build at a time.
+iso_build() {
+	[ "$(id -u)" = 0 ] || fail "the ISO build needs root (chroots, file owners)"
+	need ssh-keygen flock timeout
+	[ -x "$ISO_TOOL" ] || fail "no $ISO_TOOL (make first)"
+	mkdir -p "$ISO_STATE/key"
+	exec 9>"$ISO_STATE/lock"
+	flock -w "$ISO_BUILD_TIMEOUT" 9 || fail "another ISO build holds $ISO_STATE/lock"
+	[ -f "$ISO_KEY" ] || ssh-keygen -q -t ed25519 -N '' -C jefe-iso-test -f "$ISO_KEY"
+	rm -rf "$ISO_STATE/agent"
+	make -s -C "$abs_top_builddir" install DESTDIR="$ISO_STATE/agent" >/dev/null
+	timeout "$ISO_BUILD_TIMEOUT" "$ISO_TOOL" --srcdir "$abs_top_srcdir" \
+		--workdir "$ISO_WORK" --outdir "$ISO_OUT" \
+		--agent-destdir "$ISO_STATE/agent" --agent-revision test \
+		--authorized-keys "$ISO_KEY.pub" --source-date-epoch "$(iso_sde)" "$@"
+	rc=$?
+	flock -u 9
+	exec 9>&-
+	return $rc
+}
+
+iso_file() {
+	set -- "$ISO_OUT"/jefelinux-*-x86_64.iso
+	[ -f "$1" ] || fail "no ISO in $ISO_OUT"
+	echo "$1"
+}
+
+iso_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+QEMU_PID=
+iso_cleanup() {
+	if [ -n "$QEMU_PID" ]; then
+		kill "$QEMU_PID" 2>/dev/null || true
+		wait "$QEMU_PID" 2>/dev/null || true
+	fi
+}
+trap iso_cleanup EXIT INT TERM
+
+# iso_boot bios|uefi|disk NAME: start qemu in the background; sets
+# SERIAL (the console log) and PORT (ssh on 127.0.0.1).
+iso_boot() {
+	mode=$1 name=$2
+	need qemu-system-x86_64 python3
+	# One ISO guest at a time: TCG on 2 cores is slow enough alone.
+	exec 8>"$ISO_STATE/boot.lock"
+	flock -w "$ISO_BOOT_TIMEOUT" 8 || fail "another ISO boot test holds the lock"
+	iso=$(iso_file)
+	SERIAL=$ISO_STATE/$name.serial
+	PORT=$(iso_free_port)
+	rm -f "$SERIAL"
+	set --
+	case "$mode" in
+	bios)
+		set -- -cdrom "$iso" ;;
+	uefi)
+		code=/usr/share/OVMF/OVMF_CODE_4M.fd vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+		[ -f "$code" ] && [ -f "$vars" ] || fail "no OVMF firmware (package ovmf)"
+		cp "$vars" "$ISO_STATE/$name.vars"
+		set -- -drive "if=pflash,format=raw,readonly=on,file=$code" \
+			-drive "if=pflash,format=raw,file=$ISO_STATE/$name.vars" \
+			-cdrom "$iso" ;;
+	disk)
+		# The same file as a USB stick's disk: the hybrid MBR path.
+		# snapshot=on: the guest's writes never reach the file.
+		set -- -device qemu-xhci -drive "if=none,id=stick,format=raw,snapshot=on,file=$iso" \
+			-device usb-storage,drive=stick,bootindex=0 ;;
+	*) fail "iso_boot: unknown mode $mode" ;;
+	esac
+	qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -display none -monitor none \
+		-serial "file:$SERIAL" -no-reboot \
+		-nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$PORT-:22" \
+		"$@" >"$ISO_STATE/$name.qemu" 2>&1 &
+	QEMU_PID=$!
+	echo "# $name: qemu pid $QEMU_PID, serial $SERIAL, ssh port $PORT"
+}
+
+# wait_serial REGEX SECONDS: until the console shows it (or qemu dies).
+wait_serial() {
+	deadline=$(($(date +%s) + $2))
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		grep -qaE "$1" "$SERIAL" 2>/dev/null && return 0
+		kill -0 "$QEMU_PID" 2>/dev/null || {
+			tail -c 3000 "$SERIAL" >&2
+			fail "qemu exited before the console showed /$1/"
+		}
+		sleep 2
+	done
+	tail -c 4000 "$SERIAL" >&2
+	fail "no /$1/ on the console within $2 s"
+}
+
+SSH_OPTS="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=20 -o LogLevel=ERROR"
+
+vm_ssh() {
+	# shellcheck disable=SC2086
+	timeout 120 ssh $SSH_OPTS -i "$ISO_KEY" -p "$PORT" admin@127.0.0.1 "$@"
+}
+
+wait_ssh() {
+	deadline=$(($(date +%s) + $1))
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		vm_ssh true 2>/dev/null && return 0
+		kill -0 "$QEMU_PID" 2>/dev/null || fail "qemu exited before ssh came up"
+		sleep 5
+	done
+	tail -c 4000 "$SERIAL" >&2
+	fail "ssh as admin did not come up within $1 s"
+}
+
+# The product's own verdict: every layer that reports is compliant.
+check_compliant() {
+	out=$(vm_ssh doas jefe status --json) || {
+		echo "$out" >&2
+		fail "doas jefe status --json failed"
+	}
+	echo "$out" | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+layers = doc.get("layers", [])
+bad = [l["name"] + "=" + l["state"] for l in layers if l["state"] != "compliant"]
+drift = [f["id"] + ": expected " + str(f.get("expected")) + ", actual " + str(f.get("actual"))
+         for f in doc.get("findings", []) if f.get("state") not in ("compliant", "unsupported")]
+print("# layers:", ", ".join(l["name"] + "=" + l["state"] for l in layers))
+if not layers:
+    sys.exit("no layers reported")
+if bad or doc.get("compliant") is not True:
+    sys.exit("not compliant: " + ", ".join(bad) + "\n" + "\n".join(drift))
+' || fail "jefe status: not every layer compliant"
+}
+
+# The root is the squashfs, read-only, under a tmpfs overlay.
+check_root_overlay() {
+	mounts=$(vm_ssh cat /proc/mounts)
+	echo "$mounts" | grep -qE '^overlay / overlay .*lowerdir=/mnt/ro' ||
+		echo "$mounts" | grep -qE '^overlay / overlay ' || fail "/ is not an overlay:
+$mounts"
+	echo "$mounts" | grep -qE '^/dev/loop[0-9]+ /live/ro squashfs ro[, ]' ||
+		fail "the squashfs is not mounted read-only at /live/ro:
+$mounts"
+	echo "$mounts" | grep -qE '^tmpfs /live/rw tmpfs ' || fail "no tmpfs upper layer"
+	if vm_ssh doas touch /live/ro/jefe-write-test 2>/dev/null; then
+		fail "the squashfs lower layer is writable"
+	fi
+}

@@ -103,7 +103,7 @@ install_deps() {
 		[ "$rc" = 0 ] || die "package installation failed"
 	elif command -v apk >/dev/null 2>&1; then
 		# shellcheck disable=SC2046
-		apk add --no-cache $(alpine_packages | tr '\n' ' ')
+		apk add --no-cache $(alpine_packages | sed "s/#.*//" | tr "\n" " ")
 	else
 		die "unknown host: install the packages listed in build.sh by hand"
 	fi

@@ -1039,10 +1039,15 @@ int daemon_start(struct daemon *d)
 
 	log_msg(&d->log, LOG_NOTICE, "started version=%s layers=%s mode=%s", PACKAGE_VERSION,
 		daemon_layer_names(d, names, sizeof(names)), policy_mode_name(d->policy->mode));
+	/*
+	 * Watch before the first pass: a change made while it runs must raise
+	 * an event, or it would wait for the backstop timer.  Our own writes
+	 * raise events too; they cost one re-check that finds compliance.
+	 */
+	daemon_watches_add(d);
 	rc = daemon_pass_all(d, true);
 	if (rc == -ENOMEM)
 		return rc;
-	daemon_watches_add(d);
 	rc = daemon_timer_arm(d->timerfd, d->policy->check_interval, 0);
 	if (rc < 0) {
 		daemon_say(d, LOG_ERR, "start failed msg=%s", kv(names, sizeof(names), strerror(-rc)));

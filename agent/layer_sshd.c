@@ -44,6 +44,7 @@
 #include "layers.h"
 #include "policy.h"
 #include "sshd_conf.h"
+#include "rootfs.h"
 #include "util.h"
 
 #define SSHD_RUN_TIMEOUT_MS	10000
@@ -1060,9 +1061,9 @@ static int fix_mode(const struct sshd_state *st, const char *path, mode_t max)
 	struct stat sb;
 	int fd, r = 0;
 
-	fd = openat(st->root_fd, root_rel(path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	fd = rootfs_open(st->root_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &sb) < 0)
 		r = -errno;
 	if (!r && (sb.st_uid != 0 || (sb.st_gid != 0 && (sb.st_mode & 070))) &&
@@ -1123,31 +1124,7 @@ static int merge_actions(const struct findings *before, const struct findings *a
 /* Write the candidate next to the drop-in, where sshd's glob does not see it. */
 static int write_candidate(const struct sshd_state *st, const char *text)
 {
-	const char *rel = root_rel(SSHD_CANDIDATE);
-	size_t len = strlen(text);
-	int fd, r = 0;
-
-	fd = openat(st->root_fd, rel, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	while (len && !r) {
-		ssize_t n = write(fd, text, len);
-
-		if (n < 0)
-			r = -errno;
-		else {
-			text += n;
-			len -= (size_t)n;
-		}
-	}
-	if (!r && fchmod(fd, 0600) < 0)
-		r = -errno;
-	if (!r && fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (r)
-		unlinkat(st->root_fd, rel, 0);
-	return r;
+	return rootfs_write_atomic(st->root_fd, SSHD_CANDIDATE, text, strlen(text), 0600);
 }
 
 /*
@@ -1165,7 +1142,7 @@ static int install_config(const struct sshd_state *st, const struct sshd_eval *e
 	int r;
 
 	*refusal = FINDING_COMPLIANT;
-	r = root_mkdir_p(st->root_fd, SSHD_DROPIN_DIR, 0755);
+	r = rootfs_mkdir_p(st->root_fd, SSHD_DROPIN_DIR, 0755);
 	if (!r)
 		r = write_candidate(st, ev->dropin_new);
 	if (r) {
@@ -1212,12 +1189,12 @@ static int install_config(const struct sshd_state *st, const struct sshd_eval *e
 		struct stat sb;
 
 		if (fstatat(st->root_fd, root_rel(SSHD_CONFIG ".jefe-orig"), &sb, 0) < 0)
-			root_write_file_atomic(st->root_fd, SSHD_CONFIG ".jefe-orig", ev->main_text,
+			rootfs_write_atomic(st->root_fd, SSHD_CONFIG ".jefe-orig", ev->main_text,
 					       strlen(ev->main_text), 0600);
-		r = root_write_file_atomic(st->root_fd, SSHD_CONFIG ".jefe-bak", ev->main_text,
+		r = rootfs_write_atomic(st->root_fd, SSHD_CONFIG ".jefe-bak", ev->main_text,
 					   strlen(ev->main_text), 0600);
 		if (!r)
-			r = root_write_file_atomic(st->root_fd, SSHD_CONFIG, ev->main_new,
+			r = rootfs_write_atomic(st->root_fd, SSHD_CONFIG, ev->main_new,
 						   strlen(ev->main_new), 0600);
 		if (r)
 			snprintf(why, why_len, "cannot write %s: %s", SSHD_CONFIG, jefe_strerror(r));

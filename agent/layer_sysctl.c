@@ -26,6 +26,7 @@
 #include "errors.h"
 #include "layer.h"
 #include "layers.h"
+#include "rootfs.h"
 #include "util.h"
 
 #define SYSCTL_LAYER		"sysctl"
@@ -356,14 +357,13 @@ static int sysctl_item_write(const struct sysctl_state *st, const struct sysctl_
 			     const char *value)
 {
 	/* O_TRUNC as sysctl(8) does (fopen "w"); procfs ignores it, a test tree needs it. */
-	int fd = openat(st->env->root_fd, root_rel(it->path),
-			O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+	int fd = rootfs_open(st->env->root_fd, it->path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
 	size_t len = strlen(value);
 	ssize_t n;
 	int err = 0;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* /proc/sys takes one write(2) per value; a short write is an error. */
 	n = write(fd, value, len);
 	if (n < 0)
@@ -429,8 +429,13 @@ static int sysctl_persist_render(const struct sysctl_state *st, char **out)
 		if (it->kind == SYSCTL_KIND_LOCKDOWN)
 			continue;
 		/* A key this kernel lacks would make `sysctl -p` fail at boot. */
-		if (faccessat(st->env->root_fd, root_rel(it->path), F_OK, 0) < 0)
-			continue;
+		{
+			int fd = rootfs_open(st->env->root_fd, it->path, O_PATH | O_CLOEXEC);
+
+			if (fd < 0)
+				continue;
+			close(fd);
+		}
 		fprintf(fp, "%s = %s\n", it->key, it->value);
 	}
 	if (fclose(fp) != 0) {
@@ -481,13 +486,13 @@ static int sysctl_persist(struct sysctl_state *st, bool apply, bool dry_run, str
 		slash = strrchr(dir, '/');
 		if (slash && slash != dir) {
 			*slash = '\0';
-			err = root_mkdir_p(st->env->root_fd, dir, 0755);
+			err = rootfs_mkdir_p(st->env->root_fd, dir, 0755);
 		} else {
 			err = 0;
 		}
 	}
 	if (!err)
-		err = root_write_file_atomic(st->env->root_fd, st->persist_file, want,
+		err = rootfs_write_atomic(st->env->root_fd, st->persist_file, want,
 					     strlen(want), 0644);
 	f.action = err ? FINDING_ACTION_FAILED : FINDING_ACTION_REPAIRED;
 	if (err)
@@ -697,20 +702,13 @@ static int sysctl_watch(void *state, struct watch_set *ws)
 	 */
 	for (size_t i = 0; i < st->n_items; i++) {
 		struct sysctl_item *it = &st->items[i];
-		int fd;
+		int wd;
 
 		if (it->wd >= 0)
 			continue;
-		fd = openat(st->env->root_fd, root_rel(it->path), O_PATH | O_CLOEXEC);
-		if (fd < 0)
-			continue;	/* absent key: reported by check */
-		{
-			char proc_path[64];
-
-			snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", fd);
-			it->wd = inotify_add_watch(st->inotify_fd, proc_path, IN_MODIFY);
-		}
-		close(fd);
+		wd = rootfs_watch_add(st->inotify_fd, st->env->root_fd, it->path, IN_MODIFY);
+		/* An absent key has nothing to watch: check reports it. */
+		it->wd = wd >= 0 ? wd : -1;
 	}
 	return watch_set_add(ws, st->inotify_fd, EPOLLIN);
 }

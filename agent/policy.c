@@ -22,6 +22,7 @@
 #include "layer.h"
 #include "log.h"
 #include "policy.h"
+#include "rootfs.h"
 #include "util.h"
 
 /* ---- errors ---- */
@@ -559,9 +560,9 @@ static int policy_parse_root_file(struct policy *p, int root_fd, const char *roo
 	err = root_join(shown, sizeof(shown), root, path);
 	if (err)
 		return err;
-	fd = openat(root_fd, root_rel(path), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = rootfs_open(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return policy_errors_add(errs, shown, 0, "cannot read: %s", strerror(errno));
+		return policy_errors_add(errs, shown, 0, "cannot read: %s", strerror(-fd));
 	fp = fdopen(fd, "r");
 	if (!fp) {
 		close(fd);
@@ -592,7 +593,7 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 	err = dropin_dir_of(main_path, dir, sizeof(dir));
 	if (err)
 		goto fail;
-	fd = openat(root_fd, root_rel(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = rootfs_open(root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		struct dirent *de;
 
@@ -615,11 +616,11 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 		}
 		closedir(d);
 		d = NULL;
-	} else if (errno != ENOENT) {
+	} else if (fd != -ENOENT) {
 		char shown[PATH_MAX];
 
 		root_join(shown, sizeof(shown), root, dir);
-		policy_errors_add(errs, shown, 0, "cannot read directory: %s", strerror(errno));
+		policy_errors_add(errs, shown, 0, "cannot read directory: %s", strerror(-fd));
 	}
 	if (names.n > 1)
 		qsort(names.v, names.n, sizeof(*names.v), name_cmp);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rootfs.h"
 #include "util.h"
 
 const char *root_rel(const char *path)
@@ -26,9 +27,9 @@ ssize_t root_read_file(int root_fd, const char *path, char *buf, size_t size)
 
 	if (size == 0)
 		return -EINVAL;
-	fd = openat(root_fd, root_rel(path), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = rootfs_open(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	for (;;) {
 		ssize_t n = read(fd, buf + len, size - 1 - len);
 
@@ -64,9 +65,9 @@ int root_read_file_alloc(int root_fd, const char *path, char **out, size_t *len_
 	char *buf;
 	int fd;
 
-	fd = openat(root_fd, root_rel(path), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = rootfs_open(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	buf = malloc(cap);
 	if (!buf) {
 		close(fd);
@@ -105,72 +106,6 @@ int root_read_file_alloc(int root_fd, const char *path, char **out, size_t *len_
 	*out = buf;
 	if (len_out)
 		*len_out = len;
-	return 0;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int root_write_file_atomic(int root_fd, const char *path, const void *data,
-			   size_t len, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	const char *rel = root_rel(path);
-	int fd, err;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.jefe-tmp.%ld", rel, (long)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = openat(root_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	err = write_all(fd, data, len);
-	if (!err && fchmod(fd, mode) < 0)
-		err = -errno;
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && renameat(root_fd, tmp, root_fd, rel) < 0)
-		err = -errno;
-	if (err)
-		unlinkat(root_fd, tmp, 0);
-	return err;
-}
-
-int root_mkdir_p(int root_fd, const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-	char *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", root_rel(path)) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (p = buf;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-
-			*p = '\0';
-			if (mkdirat(root_fd, buf, mode) < 0 && errno != EEXIST)
-				return -errno;
-			*p = c;
-			if (c == '\0')
-				break;
-		}
-	}
 	return 0;
 }
 

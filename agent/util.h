@@ -13,23 +13,20 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Strip the leading '/' of an absolute path so it can be used with openat(root_fd, ...). */
+/*
+ * Strip the leading '/' of an absolute path so it can be used with *at()
+ * calls.  To open a file below a root, use rootfs_open() (rootfs.h), which
+ * never leaves the root; writing and mkdir -p are rootfs.h's too.
+ */
 const char *root_rel(const char *path);
 
-/* Read a whole (small) file below root into buf, NUL-terminated, trailing
- * newline kept.  Returns the length or -errno (-EFBIG if it does not fit). */
+/* Read a whole (small) file below root (opened as by rootfs_open) into buf,
+ * NUL-terminated, trailing newline kept.  Returns the length or -errno
+ * (-EFBIG if it does not fit). */
 ssize_t root_read_file(int root_fd, const char *path, char *buf, size_t size);
 
 /* Read a whole file of any size; *out is malloc'ed and NUL-terminated. */
 int root_read_file_alloc(int root_fd, const char *path, char **out, size_t *len);
-
-/* Write data to path below root atomically: a temporary file in the same
- * directory, fsync, fchmod, rename.  Parent directories must exist. */
-int root_write_file_atomic(int root_fd, const char *path, const void *data,
-			   size_t len, mode_t mode);
-
-/* mkdir -p below root. */
-int root_mkdir_p(int root_fd, const char *path, mode_t mode);
 
 /* Join root and path for messages ("/tmp/t" + "/etc/x" -> "/tmp/t/etc/x"). */
 int root_join(char *buf, size_t size, const char *root, const char *path);

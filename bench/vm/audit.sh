@@ -20,7 +20,13 @@ t_auditctl=$(( $(vm_ms) - t0 ))
 t0=$(vm_ms); i=0
 while [ $i -lt $N ]; do jefe status --layer audit >/dev/null; i=$((i + 1)); done
 t_jefe=$(( $(vm_ms) - t0 ))
+# What any jefe command costs before it does anything (process start, nine
+# shared libraries under TCG), to read the figure above against.
+t0=$(vm_ms); i=0
+while [ $i -lt $N ]; do jefe --version >/dev/null; i=$((i + 1)); done
+t_start=$(( $(vm_ms) - t0 ))
 vm_note "BENCH auditctl_l_ms_per_run $((t_auditctl / N))"
+vm_note "BENCH jefe_version_ms_per_run $((t_start / N))"
 vm_note "BENCH jefe_status_audit_ms_per_run $((t_jefe / N))"
 vm_pass "timed $N runs each"
 

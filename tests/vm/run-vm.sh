@@ -4,6 +4,14 @@
 #
 # Usage: tests/vm/run-vm.sh [options] SCRIPT
 #
+# What it builds (docs/testing-vm.md has the why): the kernel of Debian's
+# linux-image-amd64, downloaded once with apt-get into the cache and booted
+# through its PVH entry; an uncompressed cpio initramfs with busybox-static,
+# `make install DESTDIR=` of the build tree, the witnesses auditctl and nft,
+# every shared library ldd names plus the loader, the nf_tables modules
+# (dependencies from .modinfo), /init (vm-init.sh) and SCRIPT.  qemu runs
+# with -accel tcg under timeout; the serial console is the only channel.
+#
 # SCRIPT is a /bin/sh script run as root inside the VM (busybox ash), after
 # /proc, /sys, /dev, securityfs, /run and /tmp are mounted and the kernel
 # modules are loaded.  It reports through the helpers of vm-lib.sh, which

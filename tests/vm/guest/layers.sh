@@ -23,6 +23,12 @@ vm_expect_eq "no audit rules before enforce" "No rules" "$(auditctl -l 2>&1)"
 jefe status >/run/status0.txt 2>&1
 vm_expect_eq "jefe status exit code before enforce (2 = drift)" 2 "$?"
 
+# A dry run reports what it would do and changes nothing.
+jefe enforce --dry-run --layer audit >/run/dry.txt 2>&1
+vm_note "jefe enforce --dry-run --layer audit: exit $?"
+vm_expect_eq "no audit rules after a dry run" "No rules" "$(auditctl -l 2>&1)"
+vm_check "the dry run lists the shadow watch" grep -q 'shadow_changes' /run/dry.txt
+
 t0=$(vm_ms)
 jefe enforce >/run/enforce.txt 2>&1
 rc=$?

@@ -263,8 +263,9 @@ build_root() {
 	ln -s usr/lib "$root/lib"
 	mkdir -p "$root/usr/lib/modules"
 
+	# busybox-static has no libraries; a dynamic busybox brings its own.
 	bb=$(command -v busybox)
-	cp "$bb" "$root/bin/busybox"
+	copy_with_libs "$bb" /bin/busybox
 	for a in $("$bb" --list-full); do
 		[ -e "$root/$a" ] || ln -s /bin/busybox "$root/$a"
 	done

@@ -556,7 +556,7 @@ static int rule_build(struct rule_parse *p, struct rule_args *a, const char *own
 	struct audit_rule_data *r = NULL;
 	uint32_t flags = AUDIT_FILTER_EXIT, action = AUDIT_ALWAYS;
 	int machine = audit_detect_machine();
-	bool have_arch = false, have_syscall = false;
+	bool have_arch = false, have_syscall = false, have_all = false;
 	char key[AUDIT_MAX_KEY_LEN + 1];
 	size_t klen = 0;
 	int rc = 0;
@@ -618,7 +618,11 @@ static int rule_build(struct rule_parse *p, struct rule_args *a, const char *own
 					break;
 				}
 				rc = rule_add_syscalls(p, r, arg, machine);
-				have_syscall = true;
+				/* -S all means the same for every ABI. */
+				if (strcmp(arg, "all") != 0)
+					have_syscall = true;
+				else
+					have_all = true;
 				break;
 			case 'F':
 				rc = rule_add_field(p, &r, arg, flags, &machine, &have_arch,
@@ -641,7 +645,7 @@ static int rule_build(struct rule_parse *p, struct rule_args *a, const char *own
 		}
 		if (rc < 0)
 			goto fail;
-		if (flags == AUDIT_FILTER_EXIT && !have_syscall) {
+		if (flags == AUDIT_FILTER_EXIT && !have_syscall && !have_all) {
 			bool has_path = false;
 
 			for (uint32_t i = 0; i < r->field_count; i++)

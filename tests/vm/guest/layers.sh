@@ -214,6 +214,15 @@ jefe enforce --layer audit >/dev/null 2>&1
 vm_expect_eq "enforce after fixing the file" 0 "$?"
 vm_expect_eq "every rule back" "$nloaded" "$(auditctl -l | grep -c ' -k jefe$\| -F key=jefe$')"
 
+# --- exclusive: every rule not in the policy goes ------------------------
+auditctl -a always,exit -F arch=b64 -S ptrace -k admin_own >/dev/null 2>&1
+printf '[audit]\nexclusive = yes\n' >"$POLICY/97-vm-exclusive.conf"
+jefe enforce --layer audit >/run/exclusive.txt 2>&1
+vm_expect_eq "jefe enforce --layer audit with exclusive = yes" 0 "$?"
+vm_check_fails "exclusive removed the admin's own rule" sh -c 'auditctl -l | grep -q admin_own'
+vm_expect_eq "exclusive kept every policy rule" "$nloaded" "$(auditctl -l | grep -c ' -k jefe$\| -F key=jefe$')"
+rm -f "$POLICY/97-vm-exclusive.conf"
+
 # --- lock: -e 2, then drift is reported as cannot-fix, once, no loop -------
 printf '[audit]\nlock = yes\n' >"$POLICY/98-vm-lock.conf"
 jefe enforce --layer audit >/run/lock.txt 2>&1

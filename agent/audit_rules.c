@@ -233,6 +233,35 @@ static const char *perm_string(uint32_t v, char *buf)
 	return buf;
 }
 
+/* -C pairs, indexed by AUDIT_COMPARE_* (linux/audit.h), as auditctl -l names them. */
+static const char *const compare_names[][2] = {
+	[AUDIT_COMPARE_UID_TO_OBJ_UID] = { "uid", "obj_uid" },
+	[AUDIT_COMPARE_GID_TO_OBJ_GID] = { "gid", "obj_gid" },
+	[AUDIT_COMPARE_EUID_TO_OBJ_UID] = { "euid", "obj_uid" },
+	[AUDIT_COMPARE_EGID_TO_OBJ_GID] = { "egid", "obj_gid" },
+	[AUDIT_COMPARE_AUID_TO_OBJ_UID] = { "auid", "obj_uid" },
+	[AUDIT_COMPARE_SUID_TO_OBJ_UID] = { "suid", "obj_uid" },
+	[AUDIT_COMPARE_SGID_TO_OBJ_GID] = { "sgid", "obj_gid" },
+	[AUDIT_COMPARE_FSUID_TO_OBJ_UID] = { "fsuid", "obj_uid" },
+	[AUDIT_COMPARE_FSGID_TO_OBJ_GID] = { "fsgid", "obj_gid" },
+	[AUDIT_COMPARE_UID_TO_AUID] = { "uid", "auid" },
+	[AUDIT_COMPARE_UID_TO_EUID] = { "uid", "euid" },
+	[AUDIT_COMPARE_UID_TO_FSUID] = { "uid", "fsuid" },
+	[AUDIT_COMPARE_UID_TO_SUID] = { "uid", "suid" },
+	[AUDIT_COMPARE_AUID_TO_FSUID] = { "auid", "fsuid" },
+	[AUDIT_COMPARE_AUID_TO_SUID] = { "auid", "suid" },
+	[AUDIT_COMPARE_AUID_TO_EUID] = { "auid", "euid" },
+	[AUDIT_COMPARE_EUID_TO_SUID] = { "euid", "suid" },
+	[AUDIT_COMPARE_EUID_TO_FSUID] = { "euid", "fsuid" },
+	[AUDIT_COMPARE_SUID_TO_FSUID] = { "suid", "fsuid" },
+	[AUDIT_COMPARE_GID_TO_EGID] = { "gid", "egid" },
+	[AUDIT_COMPARE_GID_TO_FSGID] = { "gid", "fsgid" },
+	[AUDIT_COMPARE_GID_TO_SGID] = { "gid", "sgid" },
+	[AUDIT_COMPARE_EGID_TO_FSGID] = { "egid", "fsgid" },
+	[AUDIT_COMPARE_EGID_TO_SGID] = { "egid", "sgid" },
+	[AUDIT_COMPARE_SGID_TO_FSGID] = { "sgid", "fsgid" },
+};
+
 static int rule_machine(const struct audit_rule_data *r)
 {
 	for (uint32_t i = 0; i < r->field_count && i < AUDIT_MAX_FIELDS; i++)
@@ -313,6 +342,11 @@ int audit_rule_format(const struct audit_rule_data *r, char *buf, size_t size)
 			}
 		} else if (v[i].s != NULL) {
 			out_add(&o, " -F %s%s%.*s", name ?: "?", op ?: "?", (int)v[i].value, v[i].s);
+		} else if (v[i].field == AUDIT_FIELD_COMPARE && v[i].value > 0 &&
+			   v[i].value < ARRAY_SIZE(compare_names) &&
+			   compare_names[v[i].value][0] != NULL) {
+			out_add(&o, " -C %s%s%s", compare_names[v[i].value][0], op ?: "?",
+				compare_names[v[i].value][1]);
 		} else if (v[i].field == AUDIT_PERM) {
 			out_add(&o, " -F perm=%s", perm_string(v[i].value, perms));
 		} else if (v[i].field == AUDIT_EXIT && (int32_t)v[i].value < 0 &&

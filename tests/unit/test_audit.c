@@ -115,6 +115,13 @@ static void test_syscall_rule_and_b32_twin(void **state)
 	assert_int_equal(audit_rule_format(a, text, sizeof(text)), 0);
 	assert_string_equal(text, "-a always,exit -F arch=b64 -S execve -k exec_log -k jefe");
 	audit_ruleset_free(&rs);
+	assert_int_equal(parse(&rs, "-a always,exit -F arch=b32 -C euid!=uid -F auid!=unset "
+			       "-S execve -k user_emulation\n", &errs), 0);
+	assert_int_equal(audit_rule_format(rs.v[0].data, text, sizeof(text)), 0);
+	/* libaudit stores euid!=uid as its canonical pair uid!=euid, like auditctl -l. */
+	assert_string_equal(text, "-a always,exit -F arch=b32 -S execve -C uid!=euid "
+			    "-F auid!=unset -k user_emulation -k jefe");
+	audit_ruleset_free(&rs);
 }
 
 static void test_fields(void **state)

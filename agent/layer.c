@@ -4,6 +4,8 @@
  * loading a whole set from one policy, and running check/apply over it.
  */
 #include <errno.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +22,31 @@ int watch_set_add(struct watch_set *ws, int fd, uint32_t events)
 	ws->events[ws->n] = events;
 	ws->n++;
 	return 0;
+}
+
+int layer_inotify_drain(int fd, bool (*each)(void *ctx, const struct inotify_event *ev),
+			void *ctx, bool *recheck)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : -errno;
+		}
+		if (n == 0)
+			return 0;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			p += sizeof(*ev) + ev->len;
+			if (!each || each(ctx, ev))
+				*recheck = true;
+		}
+	}
 }
 
 const struct layer_ops *layer_find(const char *name)

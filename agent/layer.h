@@ -45,6 +45,17 @@ struct watch_set {
 };
 int watch_set_add(struct watch_set *ws, int fd, uint32_t events);
 
+struct inotify_event;
+
+/*
+ * Drain a non-blocking inotify fd, as most layers' on_event() does.  With
+ * each == NULL every event asks for a re-check; otherwise each() sees every
+ * event (it may re-arm a watch) and returns true when the event is a change
+ * worth a re-check.  Returns 0 or -errno.
+ */
+int layer_inotify_drain(int fd, bool (*each)(void *ctx, const struct inotify_event *ev),
+			void *ctx, bool *recheck);
+
 struct layer_ops {
 	const char *name;	/* "sysctl"; also its policy section */
 	const char *title;	/* "kernel parameters", for humans */

@@ -1119,17 +1119,7 @@ static int files_watch(void *state, struct watch_set *ws)
 
 static int files_on_event(void *state, int fd, uint32_t events, bool *recheck)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-		if (n == 0)
-			return 0;
-		*recheck = true;
-	}
+	return layer_inotify_drain(fd, NULL, NULL, recheck);
 }
 
 const struct layer_ops layer_files_ops = {

@@ -648,32 +648,23 @@ static int modules_watch(void *state, struct watch_set *ws)
 	return watch_set_add(ws, st->inotify_fd, EPOLLIN);
 }
 
+/* Every event is a change; one also tells us modprobe.d has appeared. */
+static bool modules_event(void *ctx, const struct inotify_event *ev)
+{
+	struct modules_state *st = ctx;
+
+	/* modprobe.d appeared after we fell back to watching /etc. */
+	if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && ev->len &&
+	    strcmp(ev->name, "modprobe.d") == 0)
+		rootfs_watch_add(st->inotify_fd, st->env->root_fd, "/etc/modprobe.d",
+				 IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE |
+				 IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO);
+	return true;
+}
+
 static int modules_on_event(void *state, int fd, uint32_t events, bool *recheck)
 {
-	struct modules_state *st = state;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-		if (n == 0)
-			return 0;
-		*recheck = true;
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-
-			/* modprobe.d appeared after we fell back to watching /etc. */
-			if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) && ev->len &&
-			    strcmp(ev->name, "modprobe.d") == 0)
-				rootfs_watch_add(st->inotify_fd, st->env->root_fd,
-						 "/etc/modprobe.d",
-						 IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE |
-						 IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO);
-			p += sizeof(*ev) + ev->len;
-		}
-	}
+	return layer_inotify_drain(fd, modules_event, state, recheck);
 }
 
 const struct layer_ops layer_modules_ops = {

@@ -1323,44 +1323,27 @@ static int sshd_watch(void *state, struct watch_set *ws)
 	return watch_set_add(ws, st->ino_fd, POLLIN);
 }
 
+static bool sshd_event(void *ctx, const struct inotify_event *ev)
+{
+	struct sshd_state *st = ctx;
+	const char *name = ev->len ? ev->name : "";
+
+	if (ev->mask & IN_IGNORED) {
+		if (ev->wd == st->wd_dropin)
+			st->wd_dropin = -1;
+		if (ev->wd == st->wd_etc)
+			st->wd_etc = -1;
+		return false;
+	}
+	if (ev->wd == st->wd_etc && strcmp(name, "sshd_config.d") == 0)
+		watch_dropin_dir(st);
+	/* Our own candidate and temporary files are not changes. */
+	return !strstr(name, ".jefe-candidate") && !strstr(name, ".jefe-tmp.");
+}
+
 static int sshd_on_event(void *state, int fd, uint32_t events, bool *recheck)
 {
-	struct sshd_state *st = state;
-	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		for (char *p = buf; p < buf + n;) {
-			struct inotify_event *ev = (struct inotify_event *)p;
-			const char *name = ev->len ? ev->name : "";
-
-			p += sizeof(*ev) + ev->len;
-			if (ev->mask & IN_IGNORED) {
-				if (ev->wd == st->wd_dropin)
-					st->wd_dropin = -1;
-				if (ev->wd == st->wd_etc)
-					st->wd_etc = -1;
-				continue;
-			}
-			if (ev->wd == st->wd_etc && strcmp(name, "sshd_config.d") == 0)
-				watch_dropin_dir(st);
-			/* Our own candidate and temporary files are not changes. */
-			if (strstr(name, ".jefe-candidate") || strstr(name, ".jefe-tmp."))
-				continue;
-			*recheck = true;
-		}
-	}
-	return 0;
+	return layer_inotify_drain(fd, sshd_event, state, recheck);
 }
 
 const struct layer_ops layer_sshd_ops = {

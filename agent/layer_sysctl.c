@@ -715,24 +715,7 @@ static int sysctl_watch(void *state, struct watch_set *ws)
 
 static int sysctl_on_event(void *state, int fd, uint32_t events, bool *recheck)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-
-	(void)state;
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		*recheck = true;
-	}
-	return 0;
+	return layer_inotify_drain(fd, NULL, NULL, recheck);
 }
 
 const struct layer_ops layer_sysctl_ops = {

@@ -86,12 +86,7 @@ static int load(struct fixture *f, const char *extra)
 
 static bool has_error(const struct fixture *f, const char *needle)
 {
-	for (size_t i = 0; i < f->errs.n; i++)
-		if (strstr(f->errs.msgs[i], needle))
-			return true;
-	for (size_t i = 0; i < f->errs.n; i++)
-		print_message("  got: %s\n", f->errs.msgs[i]);
-	return false;
+	return tu_error_contains(&f->errs, needle);
 }
 
 static char *render(const struct fw_config *cfg)
@@ -382,14 +377,7 @@ static void kernel_from_cfg(const struct fw_config *cfg, struct fw_kernel *k)
 
 static const struct finding *find(const struct findings *fs, const char *item)
 {
-	for (size_t i = 0; i < fs->n; i++)
-		if (strcmp(fs->v[i].item, item) == 0)
-			return &fs->v[i];
-	for (size_t i = 0; i < fs->n; i++)
-		print_message("  finding: %s %s\n", fs->v[i].item,
-			      finding_state_name(fs->v[i].state));
-	fail_msg("no finding for %s", item);
-	return NULL;
+	return tu_finding(fs, item);
 }
 
 static void test_compare(void **state)

@@ -50,12 +50,7 @@ static int load(struct fixture *f)
 /* True when one of the collected errors is exactly msg. */
 static bool has_error(const struct fixture *f, const char *msg)
 {
-	for (size_t i = 0; i < f->errs.n; i++)
-		if (strcmp(f->errs.msgs[i], msg) == 0)
-			return true;
-	for (size_t i = 0; i < f->errs.n; i++)
-		print_message("  got: %s\n", f->errs.msgs[i]);
-	return false;
+	return tu_error_is(&f->errs, msg);
 }
 
 static void test_good_policy(void **state)

@@ -55,11 +55,7 @@ static const struct services_probe probe = {
 
 static const struct finding *find(const struct findings *fs, const char *item)
 {
-	for (size_t i = 0; i < fs->n; i++)
-		if (strcmp(fs->v[i].item, item) == 0)
-			return &fs->v[i];
-	fail_msg("no finding for %s", item);
-	return NULL;
+	return tu_finding(fs, item);
 }
 
 static void test_not_openrc(void **state)

@@ -75,21 +75,12 @@ static int load(struct fixture *f, const char *sysctl_section)
 
 static const struct finding *find(const struct fixture *f, const char *item)
 {
-	for (size_t i = 0; i < f->out.n; i++)
-		if (strcmp(f->out.v[i].item, item) == 0)
-			return &f->out.v[i];
-	fail_msg("no finding for %s", item);
-	return NULL;
+	return tu_finding(&f->out, item);
 }
 
 static bool has_error(const struct fixture *f, const char *msg)
 {
-	for (size_t i = 0; i < f->errs.n; i++)
-		if (strcmp(f->errs.msgs[i], msg) == 0)
-			return true;
-	for (size_t i = 0; i < f->errs.n; i++)
-		print_message("  got: %s\n", f->errs.msgs[i]);
-	return false;
+	return tu_error_is(&f->errs, msg);
 }
 
 static void test_check_states(void **state)

@@ -53,6 +53,37 @@ void tu_write(const char *dir, const char *rel, const char *content)
 	assert_int_equal(fclose(fp), 0);
 }
 
+const struct finding *tu_finding(const struct findings *fs, const char *item)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		if (strcmp(fs->v[i].item, item) == 0)
+			return &fs->v[i];
+	for (size_t i = 0; i < fs->n; i++)
+		print_message("  finding: %s %s\n", fs->v[i].item, finding_state_name(fs->v[i].state));
+	fail_msg("no finding for %s", item);
+	return NULL;
+}
+
+static bool tu_error_match(const struct policy_errors *errs, const char *text, bool exact)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		if (exact ? strcmp(errs->msgs[i], text) == 0 : strstr(errs->msgs[i], text) != NULL)
+			return true;
+	for (size_t i = 0; i < errs->n; i++)
+		print_message("  got: %s\n", errs->msgs[i]);
+	return false;
+}
+
+bool tu_error_is(const struct policy_errors *errs, const char *msg)
+{
+	return tu_error_match(errs, msg, true);
+}
+
+bool tu_error_contains(const struct policy_errors *errs, const char *needle)
+{
+	return tu_error_match(errs, needle, false);
+}
+
 const char *tu_read(const char *dir, const char *rel)
 {
 	static char buf[65536];

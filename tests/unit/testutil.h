@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdbool.h>
+
+#include "finding.h"
+#include "policy.h"
 
 /* mkdtemp under $TMPDIR; the caller removes it with tu_rmtree. */
 char *tu_mkdtemp(void);
@@ -15,5 +19,12 @@ void tu_rmtree(const char *dir);
 void tu_write(const char *dir, const char *rel, const char *content);
 /* Read a file below dir into a static buffer ("" when missing). */
 const char *tu_read(const char *dir, const char *rel);
+
+/* The finding for item; fails the test, listing what there is, when absent. */
+const struct finding *tu_finding(const struct findings *fs, const char *item);
+/* Is one of the errors exactly msg / does one contain needle?  When not,
+ * every error is printed, so a failing assertion shows what was said. */
+bool tu_error_is(const struct policy_errors *errs, const char *msg);
+bool tu_error_contains(const struct policy_errors *errs, const char *needle);
 
 #endif

@@ -23,3 +23,6 @@ EXTRA_DIST += \
 	image-build/overlay \
 	image-build/initramfs \
 	image-build/grub
+
+# The tool's documentation (not installed: the tool is not) and its bench.
+EXTRA_DIST += docs/image-build.md docs/man/jefe-image-build.8 bench/iso.sh

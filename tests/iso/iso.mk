@@ -1,0 +1,18 @@
+# tests/iso: the built ISO, booted under qemu (-accel tcg) the three ways
+# an admin gets it (BIOS CD, UEFI CD, USB disk), plus the build's own
+# contracts (cache, reproducibility, the alpine base's apk commands).
+# They share one ISO build (tests/iso/state, serialized by a lock).
+ISO_TESTS = \
+	tests/iso/boot-bios.sh \
+	tests/iso/boot-uefi.sh \
+	tests/iso/boot-disk.sh \
+	tests/iso/cache.sh \
+	tests/iso/reproducible.sh \
+	tests/iso/alpine.sh
+TESTS += $(ISO_TESTS)
+EXTRA_DIST += $(ISO_TESTS) tests/iso/lib.sh
+
+clean-local: clean-local-iso
+clean-local-iso:
+	-rm -rf tests/iso/state
+.PHONY: clean-local-iso

@@ -17,6 +17,8 @@ jefe_image_build_SOURCES = \
 	image-build/stage_overlay.c \
 	image-build/stage_iso.c
 jefe_image_build_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/image-build
+jefe_image_build_CFLAGS = $(AM_CFLAGS) $(LIBMD_CFLAGS)
+jefe_image_build_LDADD = $(LIBMD_LIBS)
 
 EXTRA_DIST += \
 	image-build/profiles \

@@ -4,101 +4,19 @@
 
 #include "sha256.h"
 
-static const uint32_t sha256_k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
-	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
-	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-
-static void sha256_block(struct sha256 *h, const uint8_t *p)
-{
-	uint32_t w[64], a, b, c, d, e, f, g, k, t1, t2;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (i = 16; i < 64; i++) {
-		uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
-
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-	}
-	a = h->state[0]; b = h->state[1]; c = h->state[2]; d = h->state[3];
-	e = h->state[4]; f = h->state[5]; g = h->state[6]; k = h->state[7];
-	for (i = 0; i < 64; i++) {
-		t1 = k + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) +
-		     ((e & f) ^ (~e & g)) + sha256_k[i] + w[i];
-		t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) +
-		     ((a & b) ^ (a & c) ^ (b & c));
-		k = g; g = f; f = e; e = d + t1;
-		d = c; c = b; b = a; a = t1 + t2;
-	}
-	h->state[0] += a; h->state[1] += b; h->state[2] += c; h->state[3] += d;
-	h->state[4] += e; h->state[5] += f; h->state[6] += g; h->state[7] += k;
-}
-
 void sha256_init(struct sha256 *h)
 {
-	static const uint32_t iv[8] = {
-		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-	};
-
-	memcpy(h->state, iv, sizeof(iv));
-	h->bytes = 0;
-	h->fill = 0;
+	SHA256Init(&h->ctx);
 }
 
 void sha256_update(struct sha256 *h, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-
-	h->bytes += len;
-	if (h->fill) {
-		size_t take = 64 - h->fill < len ? 64 - h->fill : len;
-
-		memcpy(h->buf + h->fill, p, take);
-		h->fill += take;
-		p += take;
-		len -= take;
-		if (h->fill < 64)
-			return;
-		sha256_block(h, h->buf);
-		h->fill = 0;
-	}
-	for (; len >= 64; p += 64, len -= 64)
-		sha256_block(h, p);
-	memcpy(h->buf, p, len);
-	h->fill = len;
+	SHA256Update(&h->ctx, data, len);
 }
 
 void sha256_final(struct sha256 *h, uint8_t out[SHA256_LEN])
 {
-	uint64_t bits = h->bytes * 8;
-	uint8_t pad[72] = { 0x80 };
-	size_t padlen = (h->fill < 56 ? 56 : 120) - h->fill;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha256_update(h, pad, padlen + 8);
-	for (i = 0; i < 8; i++) {
-		out[4 * i] = (uint8_t)(h->state[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(h->state[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(h->state[i] >> 8);
-		out[4 * i + 3] = (uint8_t)h->state[i];
-	}
+	SHA256Final(out, &h->ctx);
 }
 
 void sha256_update_str(struct sha256 *h, const char *s)
@@ -108,8 +26,6 @@ void sha256_update_str(struct sha256 *h, const char *s)
 
 void sha256_hex(const uint8_t md[SHA256_LEN], char out[2 * SHA256_LEN + 1])
 {
-	int i;
-
-	for (i = 0; i < SHA256_LEN; i++)
+	for (int i = 0; i < SHA256_LEN; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }

@@ -65,6 +65,9 @@ iso_free_port() {
 
 QEMU_PID=
 iso_cleanup() {
+	if [ -n "${PORT:-}" ] && [ -S "$ISO_STATE/ssh-$PORT.ctl" ]; then
+		ssh -o ControlPath="$ISO_STATE/ssh-$PORT.ctl" -O exit x 2>/dev/null || true
+	fi
 	if [ -n "$QEMU_PID" ]; then
 		kill "$QEMU_PID" 2>/dev/null || true
 		wait "$QEMU_PID" 2>/dev/null || true
@@ -127,9 +130,29 @@ wait_serial() {
 
 SSH_OPTS="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=20 -o LogLevel=ERROR"
 
+# One TCP connection for all of a test's commands (a master, multiplexed):
+# the firewall admits 3 new ssh connections a minute.
 vm_ssh() {
 	# shellcheck disable=SC2086
-	timeout 120 ssh $SSH_OPTS -i "$ISO_KEY" -p "$PORT" admin@127.0.0.1 "$@"
+	timeout 120 ssh $SSH_OPTS -o ControlMaster=auto -o ControlPersist=900 \
+		-o ControlPath="$ISO_STATE/ssh-$PORT.ctl" -i "$ISO_KEY" -p "$PORT" \
+		admin@127.0.0.1 "$@"
+}
+
+# A fresh connection that must be refused: "Permission denied" within a
+# few tries (a try that times out met the firewall's rate limit).
+ssh_refused() {
+	for try in 1 2 3 4; do
+		# shellcheck disable=SC2086
+		out=$(timeout 60 ssh $SSH_OPTS -o ControlMaster=no -o ControlPath=none "$@" true 2>&1) &&
+			return 1
+		case "$out" in
+		*"Permission denied"*) echo "$out"; return 0 ;;
+		esac
+		sleep 25
+	done
+	echo "$out"
+	return 1
 }
 
 wait_ssh() {
@@ -137,7 +160,7 @@ wait_ssh() {
 	while [ "$(date +%s)" -lt "$deadline" ]; do
 		vm_ssh true 2>/dev/null && return 0
 		kill -0 "$QEMU_PID" 2>/dev/null || fail "qemu exited before ssh came up"
-		sleep 5
+		sleep 10
 	done
 	tail -c 4000 "$SERIAL" >&2
 	fail "ssh as admin did not come up within $1 s"

@@ -473,6 +473,10 @@ static int iso_efi_image(struct ib_stage_ctx *ctx, const char *efi, const char *
 			 "--invariant", (char *)img, blocks, NULL };
 	char *mmd[] = { "mmd", "-i", (char *)img, "::/EFI", "::/EFI/BOOT", NULL };
 	char *mcopy[] = { "mcopy", "-m", "-i", (char *)img, (char *)efi, dest, NULL };
+	char sde[64];
+	char *env[] = { sde, NULL };
+	/* mtools dates the directories it makes "now" unless told */
+	struct ib_run_opts o = { .env = env };
 	struct stat st;
 	int err;
 
@@ -482,12 +486,13 @@ static int iso_efi_image(struct ib_stage_ctx *ctx, const char *efi, const char *
 	snprintf(blocks, sizeof(blocks), "%lld", (long long)st.st_size / 1024 + 512);
 	if (utimensat(AT_FDCWD, efi, ts, 0) < 0)
 		return -errno;
+	snprintf(sde, sizeof(sde), "SOURCE_DATE_EPOCH=%lld", ctx->cfg->source_date_epoch);
 	unlink(img);
-	err = run_cmd(ctx, NULL, mkfs);
+	err = run_cmd(ctx, &o, mkfs);
 	if (!err)
-		err = run_cmd(ctx, NULL, mmd);
+		err = run_cmd(ctx, &o, mmd);
 	if (!err)
-		err = run_cmd(ctx, NULL, mcopy);
+		err = run_cmd(ctx, &o, mcopy);
 	return err;
 }
 

@@ -12,6 +12,10 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${1:-$srcdir/_build}
 state=$builddir/bench-iso
 mkdir -p "$state"
+# One SOURCE_DATE_EPOCH for the whole run: build.sh would take the last
+# commit's time, and a commit landing mid-run would change stage 3's key.
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$srcdir" log -1 --format=%ct)}
+export SOURCE_DATE_EPOCH
 [ -f "$state/id" ] || ssh-keygen -q -t ed25519 -N '' -f "$state/id"
 
 build() {

@@ -167,5 +167,13 @@ int stage_overlay_run(struct ib_stage_ctx *ctx)
 		if (!err && mkdir(path, 0755) < 0 && errno != EEXIST)
 			err = -errno;
 	}
+	/* BusyBox is init (its inittab runs OpenRC), unless an overlay
+	 * brought another; made here, not kept as a symlink in the tree,
+	 * which `make dist` did not carry. */
+	if (!err)
+		err = IB_PATH(path, root, "usr/sbin/init");
+	if (!err && access(path, F_OK) != 0 && errno == ENOENT &&
+	    symlink("/bin/busybox", path) < 0)
+		err = -errno;
 	return err;
 }

@@ -807,15 +807,11 @@ static int rule_args_parse(struct rule_parse *p, char *line, struct rule_args *a
 
 static int ruleset_push(struct audit_ruleset *rs, struct audit_rule_spec *s)
 {
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 32;
-		struct audit_rule_spec *v = realloc(rs->v, cap * sizeof(*v));
+	struct audit_rule_spec *v = array_grow(rs->v, rs->n, &rs->cap, sizeof(*rs->v));
 
-		if (v == NULL)
-			return -ENOMEM;
-		rs->v = v;
-		rs->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	rs->v = v;
 	rs->v[rs->n++] = *s;
 	return 0;
 }

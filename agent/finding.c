@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "finding.h"
+#include "util.h"
 
 static const char *const state_names[] = {
 	[FINDING_COMPLIANT] = "compliant",
@@ -78,15 +79,12 @@ int findings_add(struct findings *fs, const struct finding *f)
 
 	if (!f->layer || !f->item)
 		return -EINVAL;
-	if (fs->n == fs->cap) {
-		size_t cap = fs->cap ? fs->cap * 2 : 32;
-		struct finding *v = realloc(fs->v, cap * sizeof(*v));
 
-		if (!v)
-			return -ENOMEM;
-		fs->v = v;
-		fs->cap = cap;
-	}
+	struct finding *v = array_grow(fs->v, fs->n, &fs->cap, sizeof(*fs->v));
+
+	if (!v)
+		return -ENOMEM;
+	fs->v = v;
 	n = &fs->v[fs->n];
 	memset(n, 0, sizeof(*n));
 	n->state = f->state;

@@ -286,15 +286,11 @@ static int fw_parse_ports(const struct policy_entry *e, struct fw_service *svc,
 
 static int fw_set_push(struct fw_set *s, const struct fw_range *r)
 {
-	if (s->n_ranges == s->cap_ranges) {
-		size_t cap = s->cap_ranges ? s->cap_ranges * 2 : 16;
-		struct fw_range *v = realloc(s->ranges, cap * sizeof(*v));
+	struct fw_range *v = array_grow(s->ranges, s->n_ranges, &s->cap_ranges, sizeof(*s->ranges));
 
-		if (!v)
-			return -ENOMEM;
-		s->ranges = v;
-		s->cap_ranges = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	s->ranges = v;
 	s->ranges[s->n_ranges++] = *r;
 	return 0;
 }
@@ -643,15 +639,11 @@ static int fw_service_parse(struct fw_service *svc, const struct policy *p,
 
 static int fw_chain_push(struct fw_chain *c, const struct fw_rule *r)
 {
-	if (c->n_rules == c->cap_rules) {
-		size_t cap = c->cap_rules ? c->cap_rules * 2 : 16;
-		struct fw_rule *v = realloc(c->rules, cap * sizeof(*v));
+	struct fw_rule *v = array_grow(c->rules, c->n_rules, &c->cap_rules, sizeof(*c->rules));
 
-		if (!v)
-			return -ENOMEM;
-		c->rules = v;
-		c->cap_rules = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	c->rules = v;
 	c->rules[c->n_rules++] = *r;
 	return 0;
 }
@@ -668,15 +660,11 @@ static struct fw_rule fw_rule_new(void)
 
 static int fw_config_add_set(struct fw_config *cfg, struct fw_set *s)
 {
-	if (cfg->n_sets == cfg->cap_sets) {
-		size_t cap = cfg->cap_sets ? cfg->cap_sets * 2 : 8;
-		struct fw_set *v = realloc(cfg->sets, cap * sizeof(*v));
+	struct fw_set *v = array_grow(cfg->sets, cfg->n_sets, &cfg->cap_sets, sizeof(*cfg->sets));
 
-		if (!v)
-			return -ENOMEM;
-		cfg->sets = v;
-		cfg->cap_sets = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	cfg->sets = v;
 	cfg->sets[cfg->n_sets++] = *s;
 	memset(s, 0, sizeof(*s));	/* ownership moved */
 	return 0;
@@ -1685,17 +1673,13 @@ static int fw_elem_collect(struct nftnl_set_elem *e, void *data)
 		acc->err = -JEFE_ENETLINK;
 		return -1;
 	}
-	if (acc->n == acc->cap) {
-		size_t cap = acc->cap ? acc->cap * 2 : 64;
-		void *v = realloc(acc->v, cap * sizeof(*acc->v));
+	void *v = array_grow(acc->v, acc->n, &acc->cap, sizeof(*acc->v));
 
-		if (!v) {
-			acc->err = -ENOMEM;
-			return -1;
-		}
-		acc->v = v;
-		acc->cap = cap;
+	if (!v) {
+		acc->err = -ENOMEM;
+		return -1;
 	}
+	acc->v = v;
 	memset(&acc->v[acc->n], 0, sizeof(acc->v[acc->n]));
 	memcpy(acc->v[acc->n].k, key, klen);
 	acc->v[acc->n].end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&

@@ -198,18 +198,14 @@ static int fw_dump_rule_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_rule_free(r);
 		return MNL_CB_OK;
 	}
-	if (k->n_rules == k->cap_rules) {
-		size_t cap = k->cap_rules ? k->cap_rules * 2 : 64;
-		void *v = realloc(k->rules, cap * sizeof(*k->rules));
+	void *v = array_grow(k->rules, k->n_rules, &k->cap_rules, sizeof(*k->rules));
 
-		if (!v) {
-			nftnl_rule_free(r);
-			d->err = -ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		k->rules = v;
-		k->cap_rules = cap;
+	if (!v) {
+		nftnl_rule_free(r);
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
 	}
+	k->rules = v;
 	k->rules[k->n_rules++] = r;
 	return MNL_CB_OK;
 }
@@ -407,17 +403,13 @@ static struct nlmsghdr *fw_batch_hdr(struct fw_nl *nl, struct fw_batch *fb, uint
 
 	if (fb->err)
 		return NULL;
-	if (fb->n_refs == fb->cap_refs) {
-		size_t cap = fb->cap_refs ? fb->cap_refs * 2 : 64;
-		void *v = realloc(fb->refs, cap * sizeof(*fb->refs));
+	void *v = array_grow(fb->refs, fb->n_refs, &fb->cap_refs, sizeof(*fb->refs));
 
-		if (!v) {
-			fb->err = -ENOMEM;
-			return NULL;
-		}
-		fb->refs = v;
-		fb->cap_refs = cap;
+	if (!v) {
+		fb->err = -ENOMEM;
+		return NULL;
 	}
+	fb->refs = v;
 	nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(fb->b), cmd, NFPROTO_INET,
 				    flags | NLM_F_ACK, nl->seq);
 	fb->refs[fb->n_refs].seq = nl->seq++;

@@ -29,17 +29,13 @@
 
 static int errors_push(struct policy_errors *errs, char *msg)
 {
-	if (errs->n == errs->cap) {
-		size_t cap = errs->cap ? errs->cap * 2 : 8;
-		char **m = realloc(errs->msgs, cap * sizeof(*m));
+	char **m = array_grow(errs->msgs, errs->n, &errs->cap, sizeof(*errs->msgs));
 
-		if (!m) {
-			free(msg);
-			return -ENOMEM;
-		}
-		errs->msgs = m;
-		errs->cap = cap;
+	if (!m) {
+		free(msg);
+		return -ENOMEM;
 	}
+	errs->msgs = m;
 	errs->msgs[errs->n++] = msg;
 	return 0;
 }
@@ -207,16 +203,12 @@ static int entry_add(struct policy *p, const char *section, const char *key,
 		     const char *value, char *file, int line)
 {
 	struct policy_entry *e;
+	struct policy_entry *v = array_grow(p->entries, p->n_entries, &p->cap_entries,
+					     sizeof(*p->entries));
 
-	if (p->n_entries == p->cap_entries) {
-		size_t cap = p->cap_entries ? p->cap_entries * 2 : 64;
-		struct policy_entry *v = realloc(p->entries, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		p->entries = v;
-		p->cap_entries = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	p->entries = v;
 	e = &p->entries[p->n_entries];
 	e->section = strdup(section);
 	e->key = strdup(key);

@@ -301,15 +301,11 @@ int rootfs_mounts_parse(const char *text, struct rootfs_mounts *out)
 		if (nf == 4) {
 			struct rootfs_mount *m;
 
-			if (out->n == cap) {
-				size_t ncap = cap ? cap * 2 : 32;
-				struct rootfs_mount *v = realloc(out->v, ncap * sizeof(*v));
+			struct rootfs_mount *v = array_grow(out->v, out->n, &cap, sizeof(*out->v));
 
-				if (!v)
-					goto nomem;
-				out->v = v;
-				cap = ncap;
-			}
+			if (!v)
+				goto nomem;
+			out->v = v;
 			m = &out->v[out->n];
 			m->source = mount_field_decode(f[0], flen[0]);
 			m->target = mount_field_decode(f[1], flen[1]);

@@ -537,16 +537,11 @@ static int conf_add(struct sshd_conf *c, const char *file, int line, const char 
 		    const char *args, const char *match, bool ours)
 {
 	struct sshd_cfgline *l;
+	struct sshd_cfgline *v = array_grow(c->v, c->n, &c->cap, sizeof(*c->v));
 
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct sshd_cfgline *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		c->v = v;
-		c->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	c->v = v;
 	l = &c->v[c->n];
 	memset(l, 0, sizeof(*l));
 	l->file = strdup(file);

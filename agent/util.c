@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,19 +136,33 @@ char *str_trim(char *s)
 	return s;
 }
 
+void *array_grow(void *arr, size_t n, size_t *cap, size_t elem)
+{
+	size_t want;
+	void *v;
+
+	if (n < *cap)
+		return arr;
+	want = *cap ? *cap * 2 : 16;
+	if (want <= n)
+		want = n + 1;
+	if (elem && want > SIZE_MAX / elem)
+		return NULL;
+	v = realloc(arr, want * elem);
+	if (v)
+		*cap = want;
+	return v;
+}
+
 int strv_push(struct strv *sv, const char *s)
 {
 	char *copy;
 
-	if (sv->n + 1 >= sv->cap) {
-		size_t cap = sv->cap ? sv->cap * 2 : 8;
-		char **v = realloc(sv->v, cap * sizeof(*v));
+	char **v = array_grow(sv->v, sv->n + 1, &sv->cap, sizeof(*sv->v));
 
-		if (!v)
-			return -ENOMEM;
-		sv->v = v;
-		sv->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	sv->v = v;
 	copy = strdup(s);
 	if (!copy)
 		return -ENOMEM;

@@ -34,6 +34,15 @@ int root_join(char *buf, size_t size, const char *root, const char *path);
 /* Trim white space at both ends, in place; returns s. */
 char *str_trim(char *s);
 
+/*
+ * Room for element n of a growable array of elem-sized items that has
+ * *cap slots: returns arr itself while n < *cap, else the array doubled
+ * (16 slots at first) with *cap updated, or NULL, arr untouched, when
+ * memory runs out or the size would overflow.  The caller stores the
+ * result back: v = array_grow(a->v, a->n, &a->cap, sizeof(*a->v)).
+ */
+void *array_grow(void *arr, size_t n, size_t *cap, size_t elem);
+
 /* A growable list of owned strings. */
 struct strv {
 	char **v;

@@ -87,12 +87,30 @@ struct fw_chain {
 	size_t cap_rules;
 };
 
+/* What to do about other tables' base chains ([firewall] foreign). */
+enum fw_foreign_mode {
+	FW_FOREIGN_REPORT,	/* each one is drift that jefe cannot fix */
+	FW_FOREIGN_IGNORE,
+};
+
+#define FW_FOREIGN_ALLOW_MAX	32
+#define FW_TABLE_NAME_MAX	64
+
+/* One foreign_allow entry: "inet filter", or "filter" for any family. */
+struct fw_table_ref {
+	uint8_t family;		/* NFPROTO_UNSPEC: any family */
+	char name[FW_TABLE_NAME_MAX];
+};
+
 /* The desired state compiled from the policy. */
 struct fw_config {
 	struct fw_chain chains[FW_CHAIN_COUNT];
 	struct fw_set *sets;
 	size_t n_sets;
 	size_t cap_sets;
+	enum fw_foreign_mode foreign;
+	struct fw_table_ref foreign_allow[FW_FOREIGN_ALLOW_MAX];
+	size_t n_foreign_allow;
 };
 
 /* layer_firewall.c: the desired ruleset in nft syntax, for humans. */
@@ -136,9 +154,13 @@ int fw_nftnl_rule_render(const struct nftnl_rule *r, char *buf, size_t size);
 int fw_set_ranges_from_elems(struct nftnl_set *s, uint8_t family,
 			     struct fw_range **out, size_t *n);
 
-/* What one dump of table inet jefe found. */
+/* What one dump of table inet jefe (and, with foreign = report, every
+ * other table's base chains) found. */
 struct fw_kernel {
 	bool table;
+	uint32_t table_flags;		/* NFT_TABLE_F_* as the kernel reports them */
+	bool table_owned;		/* NFTA_TABLE_OWNER present */
+	uint32_t table_owner;
 	struct nftnl_chain *chains[16];
 	size_t n_chains;
 	struct nftnl_rule **rules;	/* in kernel order, all chains */
@@ -146,16 +168,38 @@ struct fw_kernel {
 	size_t cap_rules;
 	struct nftnl_set *sets[FW_MAX_SERVICES * 2 + 4];
 	size_t n_sets;
+	/* Objects nobody asked for: stateful objects and flowtables, by name. */
+	char extra_objs[8][FW_TABLE_NAME_MAX + 16];
+	size_t n_extra_objs;
+	/* Base chains of other tables, and those tables' flags. */
+	struct nftnl_chain **foreign;
+	size_t n_foreign, cap_foreign;
+	struct fw_foreign_table {
+		uint8_t family;
+		char name[FW_TABLE_NAME_MAX];
+		uint32_t flags;
+	} *foreign_tables;
+	size_t n_foreign_tables, cap_foreign_tables;
 };
 
 void fw_kernel_free(struct fw_kernel *k);
 
 /*
  * Compare the kernel with the desired state; one finding per item.
- * Returns the number of drift findings (>= 0) or -errno.
+ * Returns the number of drift findings in table inet jefe (>= 0), the
+ * ones a batch can repair, or -errno.  Other tables' base chains
+ * (items "foreign:FAMILY TABLE/CHAIN", fw_item_is_foreign) are drift
+ * findings too but are not counted: jefe never changes other tables.
  */
 int fw_compare(const struct fw_config *cfg, const struct fw_kernel *k,
 	       struct findings *out);
+bool fw_item_is_foreign(const char *item);
+/* "ip", "inet", ... for an NFPROTO_* value; "?" for others. */
+const char *fw_family_name(uint32_t family);
+/* nft's hook name for a family's hook number ("prerouting", "ingress"). */
+const char *fw_hook_name(uint32_t family, uint32_t hooknum);
+/* "dormant,owner" or "none"; a bit without a name as 0x.. */
+int fw_table_flags_render(uint32_t flags, char *buf, size_t size);
 
 /* fw_netlink.c */
 struct fw_nl {
@@ -169,7 +213,8 @@ int fw_nl_fd(const struct fw_nl *nl);
 void fw_nl_close(struct fw_nl *nl);
 /* Probe nf_tables (NFT_MSG_GETGEN): 0, -EPERM, -EOPNOTSUPP... */
 int fw_nl_probe(struct fw_nl *nl);
-int fw_nl_dump(struct fw_nl *nl, struct fw_kernel *k);
+/* with_foreign: also every other table's base chains (foreign = report). */
+int fw_nl_dump(struct fw_nl *nl, struct fw_kernel *k, bool with_foreign);
 
 /*
  * Send the batch that replaces table inet jefe with cfg.  commit false:
@@ -181,7 +226,11 @@ int fw_nl_replace(struct fw_nl *nl, const struct fw_config *cfg, bool commit,
 
 /* Event socket subscribed to NFNLGRP_NFTABLES. */
 int fw_nl_events_open(struct fw_nl *ev);
-/* Drain: *relevant when a change touched inet jefe from another portid. */
-int fw_nl_events_drain(struct fw_nl *ev, uint32_t own_portid, bool *relevant);
+/*
+ * Drain: *relevant when a change from another portid touched inet jefe,
+ * or (any_table, for foreign = report) any table at all.
+ */
+int fw_nl_events_drain(struct fw_nl *ev, uint32_t own_portid, bool any_table,
+		       bool *relevant);
 
 #endif

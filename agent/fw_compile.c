@@ -104,6 +104,9 @@ struct fw_opts {
 	bool log;
 	struct fw_rate log_rate;
 	char log_prefix[FW_LOG_PREFIX_MAX];
+	enum fw_foreign_mode foreign;
+	struct fw_table_ref foreign_allow[FW_FOREIGN_ALLOW_MAX];
+	size_t n_foreign_allow;
 };
 
 struct fw_service {
@@ -216,6 +219,91 @@ bad:
 			"%s: the log prefix must be 1..%d printable characters without quotes or backslashes",
 			e->key, FW_LOG_PREFIX_MAX - 2);
 	return -EINVAL;
+}
+
+/* foreign = report | ignore */
+static int fw_parse_foreign(const struct policy_entry *e, enum fw_foreign_mode *out,
+			    struct policy_errors *errs)
+{
+	if (strcmp(e->value, "report") == 0)
+		*out = FW_FOREIGN_REPORT;
+	else if (strcmp(e->value, "ignore") == 0)
+		*out = FW_FOREIGN_IGNORE;
+	else
+		return policy_error_at(errs, e, "%s: \"%s\" is not report or ignore",
+				       e->key, e->value) ?: -EINVAL;
+	return 0;
+}
+
+static bool fw_table_name_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= FW_TABLE_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_-.", *s))
+			return false;
+	return true;
+}
+
+/*
+ * foreign_allow = ip nat, ip filter, libvirt_network
+ * Comma-separated tables, each "FAMILY NAME" or "NAME" (any family).
+ * The last assignment wins, as for every other key.
+ */
+static int fw_parse_tables(const struct policy_entry *e, struct fw_table_ref *out,
+			   size_t max, size_t *n, struct policy_errors *errs)
+{
+	static const struct fw_name families[] = {
+		{ "ip", NFPROTO_IPV4 }, { "ip6", NFPROTO_IPV6 }, { "inet", NFPROTO_INET },
+		{ "arp", NFPROTO_ARP }, { "bridge", NFPROTO_BRIDGE },
+		{ "netdev", NFPROTO_NETDEV },
+	};
+	struct strv items = { 0 };
+	int ret;
+
+	ret = strv_split(&items, e->value, ",");
+	if (ret < 0)
+		return ret;
+	*n = 0;
+	for (size_t i = 0; i < items.n && ret == 0; i++) {
+		struct strv words = { 0 };
+		int fam = NFPROTO_UNSPEC;
+		const char *name;
+
+		ret = strv_split(&words, items.v[i], " \t");
+		if (ret < 0)
+			break;
+		if (words.n == 2)
+			fam = fw_value_of(families, ARRAY_SIZE(families), words.v[0]);
+		name = words.n ? words.v[words.n - 1] : "";
+		if (words.n == 0 || words.n > 2) {
+			policy_error_at(errs, e, "%s: \"%s\" is not a table (NAME or FAMILY NAME)",
+					e->key, items.v[i]);
+			ret = -EINVAL;
+		} else if (fam < 0) {
+			policy_error_at(errs, e,
+					"%s: unknown family \"%s\" (ip, ip6, inet, arp, bridge, netdev)",
+					e->key, words.v[0]);
+			ret = -EINVAL;
+		} else if (!fw_table_name_ok(name)) {
+			policy_error_at(errs, e,
+					"%s: bad table name \"%s\" (1..%d of A-Z a-z 0-9 _ - .)",
+					e->key, name, FW_TABLE_NAME_MAX - 1);
+			ret = -EINVAL;
+		} else if (*n == max) {
+			policy_error_at(errs, e, "%s: more than %zu tables", e->key, max);
+			ret = -EINVAL;
+		} else {
+			out[*n].family = (uint8_t)fam;
+			snprintf(out[*n].name, sizeof(out[*n].name), "%s", name);
+			(*n)++;
+		}
+		strv_free(&words);
+	}
+	strv_free(&items);
+	return ret;
 }
 
 static int fw_parse_bool(const struct policy_entry *e, bool *out,
@@ -491,7 +579,8 @@ static void fw_opts_init(struct fw_opts *o)
 }
 
 /* The keys of [firewall]: one line per key (OpenSSH's keyword table). */
-enum fw_key_kind { FK_VERDICT, FK_BOOL, FK_PORT, FK_RATE, FK_ICMP, FK_ICMPV6, FK_PREFIX };
+enum fw_key_kind { FK_VERDICT, FK_BOOL, FK_PORT, FK_RATE, FK_ICMP, FK_ICMPV6, FK_PREFIX,
+		   FK_FOREIGN, FK_TABLES };
 
 struct fw_keyword {
 	const char *key;
@@ -517,6 +606,8 @@ static const struct fw_keyword fw_keywords[] = {
 	{ "log",            FK_BOOL,    OPT(log), 0 },
 	{ "log_rate",       FK_RATE,    OPT(log_rate), 0 },
 	{ "log_prefix",     FK_PREFIX,  OPT(log_prefix), 0 },
+	{ "foreign",        FK_FOREIGN, OPT(foreign), 0 },
+	{ "foreign_allow",  FK_TABLES,  OPT(foreign_allow), OPT(n_foreign_allow) },
 };
 #undef OPT
 
@@ -566,6 +657,14 @@ static int fw_opts_parse(struct fw_opts *o, const struct policy *p,
 			break;
 		case FK_PREFIX:
 			err = fw_parse_prefix(e, base + kw->off, errs);
+			break;
+		case FK_FOREIGN:
+			err = fw_parse_foreign(e, (enum fw_foreign_mode *)(base + kw->off), errs);
+			break;
+		case FK_TABLES:
+			err = fw_parse_tables(e, (struct fw_table_ref *)(base + kw->off),
+					      FW_FOREIGN_ALLOW_MAX,
+					      (size_t *)(base + kw->off_n), errs);
 			break;
 		default:
 			err = -EINVAL;
@@ -883,6 +982,9 @@ int fw_config_load(struct fw_config *cfg, const struct policy *p,
 
 	for (int c = 0; c < FW_CHAIN_COUNT; c++)
 		cfg->chains[c].policy = o.policy[c];
+	cfg->foreign = o.foreign;
+	memcpy(cfg->foreign_allow, o.foreign_allow, sizeof(cfg->foreign_allow));
+	cfg->n_foreign_allow = o.n_foreign_allow;
 	ret = fw_config_compile(cfg, &o);
 	/* Services in name order, so the ruleset does not depend on the
 	 * order of the policy files. */

@@ -142,9 +142,140 @@ struct fw_dump {
 static int fw_dump_table_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct fw_dump *d = data;
+	struct nftnl_table *t = nftnl_table_alloc();
 
+	if (!t) {
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	if (nftnl_table_nlmsg_parse(nlh, t) < 0) {
+		nftnl_table_free(t);
+		d->err = -JEFE_ENETLINK;
+		return MNL_CB_ERROR;
+	}
 	d->k->table = true;
-	(void)nlh;
+	/* the kernel always sends NFTA_TABLE_FLAGS; dormant is one of them */
+	d->k->table_flags = nftnl_table_is_set(t, NFTNL_TABLE_FLAGS) ?
+			    nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS) : 0;
+	d->k->table_owned = nftnl_table_is_set(t, NFTNL_TABLE_OWNER);
+	d->k->table_owner = d->k->table_owned ? nftnl_table_get_u32(t, NFTNL_TABLE_OWNER) : 0;
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+/* Every table of every family: only the foreign ones are kept. */
+static int fw_dump_tables_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct fw_dump *d = data;
+	struct fw_kernel *k = d->k;
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct fw_foreign_table *ft;
+	uint32_t family;
+	const char *name;
+
+	if (!t) {
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	if (nftnl_table_nlmsg_parse(nlh, t) < 0 || !nftnl_table_is_set(t, NFTNL_TABLE_NAME)) {
+		nftnl_table_free(t);
+		d->err = -JEFE_ENETLINK;
+		return MNL_CB_ERROR;
+	}
+	name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
+	family = nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY);
+	if (family == NFPROTO_INET && strcmp(name, FW_TABLE) == 0) {
+		nftnl_table_free(t);
+		return MNL_CB_OK;
+	}
+	void *v = array_grow(k->foreign_tables, k->n_foreign_tables, &k->cap_foreign_tables,
+			     sizeof(*k->foreign_tables));
+
+	if (!v) {
+		nftnl_table_free(t);
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	k->foreign_tables = v;
+	ft = &k->foreign_tables[k->n_foreign_tables++];
+	ft->family = (uint8_t)family;
+	snprintf(ft->name, sizeof(ft->name), "%s", name);
+	ft->flags = nftnl_table_is_set(t, NFTNL_TABLE_FLAGS) ?
+		    nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS) : 0;
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+/* Every chain of every family: the base chains outside inet jefe are kept. */
+static int fw_dump_foreign_chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct fw_dump *d = data;
+	struct fw_kernel *k = d->k;
+	struct nftnl_chain *c = nftnl_chain_alloc();
+
+	if (!c) {
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	if (nftnl_chain_nlmsg_parse(nlh, c) < 0 ||
+	    !nftnl_chain_is_set(c, NFTNL_CHAIN_NAME) ||
+	    !nftnl_chain_is_set(c, NFTNL_CHAIN_TABLE)) {
+		nftnl_chain_free(c);
+		d->err = -JEFE_ENETLINK;
+		return MNL_CB_ERROR;
+	}
+	if ((strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), FW_TABLE) == 0 &&
+	     nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) == NFPROTO_INET) ||
+	    !nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
+		nftnl_chain_free(c);
+		return MNL_CB_OK;
+	}
+	void *v = array_grow(k->foreign, k->n_foreign, &k->cap_foreign, sizeof(*k->foreign));
+
+	if (!v) {
+		nftnl_chain_free(c);
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	k->foreign = v;
+	k->foreign[k->n_foreign++] = c;
+	return MNL_CB_OK;
+}
+
+static int fw_obj_attr_cb(const struct nlattr *attr, void *data)
+{
+	const char **tn = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	/* NFTA_OBJ_TABLE/NAME and NFTA_FLOWTABLE_TABLE/NAME are 1 and 2 */
+	if ((type == NFTA_OBJ_TABLE || type == NFTA_OBJ_NAME) &&
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+		tn[type - NFTA_OBJ_TABLE] = mnl_attr_get_str(attr);
+	return MNL_CB_OK;
+}
+
+/*
+ * A stateful object or a flowtable in table inet jefe: the policy never
+ * makes one, so each is drift by name (a flowtable is how a rule could
+ * move flows past the hooks).
+ */
+static int fw_dump_obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct fw_dump *d = data;
+	struct fw_kernel *k = d->k;
+	const char *tn[2] = { NULL, NULL };
+	const char *kind = NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWFLOWTABLE ?
+			   "flowtable" : "object";
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), fw_obj_attr_cb, tn) < 0 ||
+	    !tn[0] || !tn[1]) {
+		d->err = -JEFE_ENETLINK;
+		return MNL_CB_ERROR;
+	}
+	if (strcmp(tn[0], FW_TABLE) != 0 || k->n_extra_objs == ARRAY_SIZE(k->extra_objs))
+		return MNL_CB_OK;
+	snprintf(k->extra_objs[k->n_extra_objs++], sizeof(k->extra_objs[0]), "%s %.*s", kind,
+		 FW_TABLE_NAME_MAX - 1, tn[1]);
 	return MNL_CB_OK;
 }
 
@@ -245,15 +376,22 @@ static int fw_dump_elem_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int fw_nl_get(struct fw_nl *nl, uint16_t cmd, uint16_t flags,
-		     const char *set, mnl_cb_t cb, struct fw_dump *d)
+/*
+ * One request for table inet jefe's objects (family inet, filtered to
+ * our table), or with family NFPROTO_UNSPEC a dump of every family's
+ * objects with no filter.
+ */
+static int fw_nl_get_family(struct fw_nl *nl, uint16_t cmd, uint16_t family, uint16_t flags,
+			    const char *set, mnl_cb_t cb, struct fw_dump *d)
 {
 	/* zeroed: libmnl 1.0.4 leaves attribute padding as it finds it */
 	char buf[1024] = { 0 };
 	struct nlmsghdr *nlh;
 	int ret;
 
-	nlh = nftnl_nlmsg_build_hdr(buf, cmd, NFPROTO_INET, flags, nl->seq++);
+	nlh = nftnl_nlmsg_build_hdr(buf, cmd, family, flags, nl->seq++);
+	if (family == NFPROTO_UNSPEC)
+		cmd = 0;	/* no table filter */
 	switch (cmd) {
 	case NFT_MSG_GETTABLE: {
 		struct nftnl_table *t = fw_table_build();
@@ -266,7 +404,9 @@ static int fw_nl_get(struct fw_nl *nl, uint16_t cmd, uint16_t flags,
 	}
 	case NFT_MSG_GETCHAIN:
 	case NFT_MSG_GETRULE:
-		/* NFTA_CHAIN_TABLE and NFTA_RULE_TABLE are both attribute 1 */
+	case NFT_MSG_GETOBJ:
+	case NFT_MSG_GETFLOWTABLE:
+		/* NFTA_{CHAIN,RULE,OBJ,FLOWTABLE}_TABLE are all attribute 1 */
 		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, FW_TABLE);
 		break;
 	case NFT_MSG_GETSET:
@@ -283,6 +423,12 @@ static int fw_nl_get(struct fw_nl *nl, uint16_t cmd, uint16_t flags,
 	if (d->err)
 		return d->err;
 	return ret < 0 ? ret : 0;
+}
+
+static int fw_nl_get(struct fw_nl *nl, uint16_t cmd, uint16_t flags,
+		     const char *set, mnl_cb_t cb, struct fw_dump *d)
+{
+	return fw_nl_get_family(nl, cmd, NFPROTO_INET, flags, set, cb, d);
 }
 
 static int fw_gen_attr_cb(const struct nlattr *attr, void *data)
@@ -317,15 +463,31 @@ int fw_nl_probe(struct fw_nl *nl)
 	return fw_nl_genid(nl, &genid);
 }
 
-static int fw_nl_dump_once(struct fw_nl *nl, struct fw_kernel *k)
+static int fw_nl_dump_once(struct fw_nl *nl, struct fw_kernel *k, bool with_foreign)
 {
 	struct fw_dump d = { .k = k };
 	int ret;
 
 	memset(k, 0, sizeof(*k));
+	if (with_foreign) {
+		ret = fw_nl_get_family(nl, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NLM_F_DUMP, NULL,
+				       fw_dump_tables_cb, &d);
+		if (ret < 0)
+			goto fail;
+		ret = fw_nl_get_family(nl, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP, NULL,
+				       fw_dump_foreign_chain_cb, &d);
+		if (ret < 0)
+			goto fail;
+	}
 	ret = fw_nl_get(nl, NFT_MSG_GETTABLE, NLM_F_ACK, NULL, fw_dump_table_cb, &d);
 	if (ret == -ENOENT)
 		return 0;	/* no table: that is drift, not an error */
+	if (ret < 0)
+		goto fail;
+	ret = fw_nl_get(nl, NFT_MSG_GETOBJ, NLM_F_DUMP, NULL, fw_dump_obj_cb, &d);
+	if (ret < 0)
+		goto fail;
+	ret = fw_nl_get(nl, NFT_MSG_GETFLOWTABLE, NLM_F_DUMP, NULL, fw_dump_obj_cb, &d);
 	if (ret < 0)
 		goto fail;
 	ret = fw_nl_get(nl, NFT_MSG_GETCHAIN, NLM_F_DUMP, NULL, fw_dump_chain_cb, &d);
@@ -356,7 +518,7 @@ fail:
  * would give a picture that never existed (and a false drift report).
  * The generation id before and after tells: retry a few times.
  */
-int fw_nl_dump(struct fw_nl *nl, struct fw_kernel *k)
+int fw_nl_dump(struct fw_nl *nl, struct fw_kernel *k, bool with_foreign)
 {
 	uint32_t g0 = 0, g1 = 0;
 	int ret;
@@ -364,7 +526,7 @@ int fw_nl_dump(struct fw_nl *nl, struct fw_kernel *k)
 	for (int tries = 0; tries < 5; tries++) {
 		if ((ret = fw_nl_genid(nl, &g0)) < 0)
 			return ret;
-		if ((ret = fw_nl_dump_once(nl, k)) < 0)
+		if ((ret = fw_nl_dump_once(nl, k, with_foreign)) < 0)
 			return ret;
 		if ((ret = fw_nl_genid(nl, &g1)) < 0) {
 			fw_kernel_free(k);
@@ -751,7 +913,8 @@ static int fw_event_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-int fw_nl_events_drain(struct fw_nl *ev, uint32_t own_portid, bool *relevant)
+int fw_nl_events_drain(struct fw_nl *ev, uint32_t own_portid, bool any_table,
+		       bool *relevant)
 {
 	char buf[FW_NL_RCV_SIZE];
 
@@ -787,6 +950,12 @@ int fw_nl_events_drain(struct fw_nl *ev, uint32_t own_portid, bool *relevant)
 			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*g)))
 				continue;
 			g = mnl_nlmsg_get_payload(nlh);
+			/* foreign = report: a base chain in any table of any
+			 * family matters (a dnat in ip nat, a netdev ingress) */
+			if (any_table) {
+				*relevant = true;
+				continue;
+			}
 			if (g->nfgen_family != NFPROTO_INET)
 				continue;
 			mnl_attr_parse(nlh, sizeof(*g), fw_event_attr_cb, &table);

@@ -2,7 +2,8 @@
 /*
  * Layer 3: the nftables firewall, over netlink (libnftnl/libmnl), never by
  * running nft(8).  The agent owns one table, inet jefe, and replaces it
- * whole in one atomic batch; every other table (Docker's) is left alone.
+ * whole in one atomic batch; every other table (Docker's) is left alone,
+ * and its base chains are reported ([firewall] foreign) but never touched.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -106,7 +107,7 @@ static int fw_check_into(struct fw_layer *fw, struct findings *out)
 	char note[160];
 	int ret;
 
-	ret = fw_nl_dump(&fw->tx, &k);
+	ret = fw_nl_dump(&fw->tx, &k, fw->cfg.foreign == FW_FOREIGN_REPORT);
 	if (ret < 0) {
 		snprintf(note, sizeof(note), "dumping table inet %s: %s", FW_TABLE,
 			 jefe_strerror(ret));
@@ -157,6 +158,14 @@ static char *fw_render_string(const struct fw_config *cfg)
 	return text;
 }
 
+/* jefe never changes another table: its base chains stay drift, cannot-fix. */
+static void fw_mark_foreign(struct findings *fs)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->v[i].state == FINDING_DRIFT && fw_item_is_foreign(fs->v[i].item))
+			fs->v[i].action = FINDING_ACTION_CANNOT_FIX;
+}
+
 static const struct finding *fw_find(const struct findings *fs, const char *item)
 {
 	for (size_t i = 0; i < fs->n; i++)
@@ -177,7 +186,7 @@ static int fw_dry_run(struct fw_layer *fw, const struct findings *found, int dri
 	for (size_t i = 0; i < found->n; i++) {
 		struct finding f = found->v[i];
 
-		if (f.state == FINDING_DRIFT)
+		if (f.state == FINDING_DRIFT && f.action == FINDING_ACTION_NONE)
 			f.action = FINDING_ACTION_WOULD_REPAIR;
 		if (findings_add(out, &f) < 0)
 			return -ENOMEM;
@@ -215,6 +224,7 @@ static int fw_layer_apply(void *state, bool dry_run, struct findings *out)
 		ret = findings_append(out, &before);
 		goto out;
 	}
+	fw_mark_foreign(&before);
 	if (dry_run) {
 		ret = fw_dry_run(fw, &before, drift, out);
 		goto out;
@@ -230,7 +240,7 @@ static int fw_layer_apply(void *state, bool dry_run, struct findings *out)
 		for (size_t i = 0; i < before.n; i++) {
 			struct finding f = before.v[i];
 
-			if (f.state == FINDING_DRIFT)
+			if (f.state == FINDING_DRIFT && f.action == FINDING_ACTION_NONE)
 				f.action = FINDING_ACTION_FAILED;
 			if ((ret = findings_add(out, &f)) < 0)
 				goto out;
@@ -249,7 +259,7 @@ static int fw_layer_apply(void *state, bool dry_run, struct findings *out)
 		struct finding f = before.v[i];
 		const struct finding *now = fw_find(&after, f.item);
 
-		if (f.state == FINDING_DRIFT)
+		if (f.state == FINDING_DRIFT && f.action == FINDING_ACTION_NONE)
 			f.action = !now || now->state == FINDING_COMPLIANT ?
 				   FINDING_ACTION_REPAIRED : FINDING_ACTION_FAILED;
 		if ((ret = findings_add(out, &f)) < 0)
@@ -261,7 +271,8 @@ static int fw_layer_apply(void *state, bool dry_run, struct findings *out)
 		if (fw_find(&before, f.item))
 			continue;
 		if (f.state == FINDING_DRIFT)
-			f.action = FINDING_ACTION_FAILED;
+			f.action = fw_item_is_foreign(f.item) ? FINDING_ACTION_CANNOT_FIX :
+				   FINDING_ACTION_FAILED;
 		if ((ret = findings_add(out, &f)) < 0)
 			goto out;
 	}
@@ -296,7 +307,8 @@ static int fw_layer_on_event(void *state, int fd, uint32_t events, bool *recheck
 	(void)events;
 	if (!fw->ev.nl || fd != fw_nl_fd(&fw->ev))
 		return 0;
-	return fw_nl_events_drain(&fw->ev, fw->tx.nl ? fw->tx.portid : 0, recheck);
+	return fw_nl_events_drain(&fw->ev, fw->tx.nl ? fw->tx.portid : 0,
+				  fw->cfg.foreign == FW_FOREIGN_REPORT, recheck);
 }
 
 static void fw_layer_free(void *state)

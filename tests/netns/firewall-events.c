@@ -38,7 +38,7 @@ static bool drain(struct fw_nl *ev, uint32_t own)
 	int ret;
 
 	/* events are queued synchronously by the time the command returns */
-	ret = fw_nl_events_drain(ev, own, &relevant);
+	ret = fw_nl_events_drain(ev, own, false, &relevant);
 	if (ret < 0) {
 		fprintf(stderr, "FAIL: drain: %s\n", strerror(-ret));
 		exit(1);

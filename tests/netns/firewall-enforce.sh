@@ -26,6 +26,21 @@ others_same() {
 	fw_json others | diff -u "$T/others.json" - >&2 || fail "another table changed: $1"
 }
 
+# 0. Their base chains see our packets: drift that jefe reports and never
+#    fixes (status 2, enforce "cannot fix", the tables untouched) until the
+#    admin lists the tables in foreign_allow, as a Docker host would.
+run_jefe 2 status --layer firewall
+echo "$OUT" | grep -qF "firewall:foreign:ip filter/FORWARD" ||
+	fail "status does not name Docker's forward chain: $OUT"
+echo "$OUT" | grep -qF "firewall:foreign:ip nat/POSTROUTING" ||
+	fail "status does not name Docker's nat chain: $OUT"
+cat > "$T/etc/jefe/policy.d/35-docker.conf" <<'POL'
+[firewall]
+foreign_allow = ip filter, ip nat
+POL
+others_same "status"
+note "foreign base chains reported until allowed"
+
 # 1. Dry run: prints the ruleset and the difference, the kernel validates
 #    the batch (no end marker), nothing is created.
 run_jefe 2 enforce --dry-run --layer firewall

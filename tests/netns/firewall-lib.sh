@@ -71,9 +71,10 @@ $OUT"
 }
 
 # The JSON ruleset of one table (or all but table inet jefe with "others"),
-# handles and metainfo removed, keys sorted: stable across runs.
+# handles and metainfo removed, keys sorted: stable across runs.  FW_IN
+# prefixes nft ("ip netns exec NS").
 fw_json() {
-	nft -j list ruleset | "$PYTHON" -c '
+	${FW_IN:-} nft -j list ruleset | "$PYTHON" -c '
 import json, sys
 want = sys.argv[1]
 doc = json.load(sys.stdin)["nftables"]
@@ -108,4 +109,84 @@ fw_golden() {
 fw_handle() {
 	nft -a list chain inet jefe "$1" | grep -F -- "$2" | head -n1 |
 		sed -n 's/.*# handle \([0-9]*\)$/\1/p'
+}
+
+# Two network namespaces of our own, $A (the firewalled host, 10.99.0.1,
+# fd00:99::1) and $B (the client, .2), joined by a veth pair (jfa$$ in
+# $A, jfb$$ in $B); ina/inb run a command in each.  Needs T (fw_make_root).
+fw_veth_pair() {
+	A=jefe-fw-$$-a
+	B=jefe-fw-$$-b
+	FW_NETNS="$A $B"
+	ip netns add "$A"
+	ip netns add "$B"
+	ip link add "jfa$$" netns "$A" type veth peer name "jfb$$" netns "$B"
+	ina ip link set lo up
+	inb ip link set lo up
+	ina ip addr add 10.99.0.1/24 dev "jfa$$"
+	inb ip addr add 10.99.0.2/24 dev "jfb$$"
+	ina ip addr add fd00:99::1/64 dev "jfa$$" nodad
+	inb ip addr add fd00:99::2/64 dev "jfb$$" nodad
+	ina ip link set "jfa$$" up
+	inb ip link set "jfb$$" up
+	[ -z "$(ina nft list ruleset)" ] || fail "namespace $A is not empty"
+}
+ina() { ip netns exec "$A" "$@"; }
+inb() { ip netns exec "$B" "$@"; }
+
+# Listeners in $A on 22, 8080 and 8081 (dual stack) echoing what they get,
+# and $T/client.py: `client.py HOST PORT [N]` makes N connections in a
+# row, kept open, and prints one word per attempt (ok / timeout /
+# refused), then whether the first still carries data (echo / noecho).
+fw_traffic_start() {
+	cat > "$T/server.py" <<'PY'
+import socket, sys, threading
+def serve(port):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", port))
+    s.listen(16)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=echo, args=(c,), daemon=True).start()
+def echo(c):
+    while True:
+        d = c.recv(100)
+        if not d:
+            return
+        c.sendall(d)
+for p in (22, 8080, 8081):
+    threading.Thread(target=serve, args=(p,), daemon=True).start()
+open(sys.argv[1], "w").close()
+threading.Event().wait(int(sys.argv[2]) if len(sys.argv) > 2 else 120)
+PY
+	cat > "$T/client.py" <<'PY'
+import socket, sys
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 1
+socks, words = [], []
+for i in range(n):
+    try:
+        socks.append(socket.create_connection((host, port), timeout=2))
+        words.append("ok")
+    except socket.timeout:
+        words.append("timeout")
+    except ConnectionRefusedError:
+        words.append("refused")
+if socks:
+    socks[0].settimeout(2)
+    try:
+        socks[0].sendall(b"jefe\n")
+        words.append("echo" if socks[0].recv(16) == b"jefe\n" else "noecho")
+    except OSError:
+        words.append("noecho")
+print(" ".join(words))
+PY
+	ina "$PYTHON" "$T/server.py" "$T/listening" "${1:-120}" &
+	FW_PIDS="${FW_PIDS:-} $!"
+	i=0
+	while [ ! -e "$T/listening" ]; do
+		i=$((i + 1)); [ $i -le 500 ] || fail "server did not start"
+		sleep 0.01
+	done
 }

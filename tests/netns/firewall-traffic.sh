@@ -9,79 +9,9 @@
 set -eu
 . "${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/netns/firewall-lib.sh"
 fw_need ping
-A=jefe-fw-$$-a
-B=jefe-fw-$$-b
-FW_NETNS="$A $B"
 fw_make_root enforce
-ip netns add "$A"
-ip netns add "$B"
-ip link add "jfa$$" netns "$A" type veth peer name "jfb$$" netns "$B"
-ina() { ip netns exec "$A" "$@"; }
-inb() { ip netns exec "$B" "$@"; }
-ina ip link set lo up
-inb ip link set lo up
-ina ip addr add 10.99.0.1/24 dev "jfa$$"
-inb ip addr add 10.99.0.2/24 dev "jfb$$"
-ina ip addr add fd00:99::1/64 dev "jfa$$" nodad
-inb ip addr add fd00:99::2/64 dev "jfb$$" nodad
-ina ip link set "jfa$$" up
-inb ip link set "jfb$$" up
-[ -z "$(ina nft list ruleset)" ] || fail "namespace $A is not empty"
-
-# Listeners on 22 and 8080 (dual stack), echoing what they get.
-cat > "$T/server.py" <<'PY'
-import socket, sys, threading
-def serve(port):
-    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("::", port))
-    s.listen(16)
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=echo, args=(c,), daemon=True).start()
-def echo(c):
-    while True:
-        d = c.recv(100)
-        if not d:
-            return
-        c.sendall(d)
-for p in (22, 8080, 8081):
-    threading.Thread(target=serve, args=(p,), daemon=True).start()
-open(sys.argv[1], "w").close()
-threading.Event().wait(120)
-PY
-# connect HOST PORT [N]: N connections in a row, kept open; prints one
-# word per attempt (ok / timeout / refused), then whether the first
-# connection still carries data (established traffic after the limit hit).
-cat > "$T/client.py" <<'PY'
-import socket, sys
-host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 1
-socks, words = [], []
-for i in range(n):
-    try:
-        socks.append(socket.create_connection((host, port), timeout=2))
-        words.append("ok")
-    except socket.timeout:
-        words.append("timeout")
-    except ConnectionRefusedError:
-        words.append("refused")
-if socks:
-    socks[0].settimeout(2)
-    try:
-        socks[0].sendall(b"jefe\n")
-        words.append("echo" if socks[0].recv(16) == b"jefe\n" else "noecho")
-    except OSError:
-        words.append("noecho")
-print(" ".join(words))
-PY
-ina "$PYTHON" "$T/server.py" "$T/listening" &
-FW_PIDS=$!
-i=0
-while [ ! -e "$T/listening" ]; do
-	i=$((i + 1)); [ $i -le 500 ] || fail "server did not start"
-	sleep 0.01
-done
+fw_veth_pair
+fw_traffic_start
 
 # Control, before the firewall: 8080 is reachable, so a later timeout is the firewall's doing.
 got=$(inb "$PYTHON" "$T/client.py" 10.99.0.1 8080)

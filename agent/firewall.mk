@@ -16,7 +16,8 @@ EXTRA_DIST += tests/unit/golden/firewall-default.nft \
 # Real kernel, private network namespaces (root); nft(8) is the witness.
 FIREWALL_NETNS_TESTS = tests/netns/firewall-enforce.sh tests/netns/firewall-traffic.sh \
 	tests/netns/firewall-daemon.sh tests/netns/firewall-nocap.sh \
-	tests/netns/firewall-events.sh tests/netns/firewall-tamper.sh
+	tests/netns/firewall-events.sh tests/netns/firewall-tamper.sh \
+	tests/netns/firewall-foreign.sh
 TESTS += $(FIREWALL_NETNS_TESTS)
 check_PROGRAMS += tests/netns/firewall-events
 tests_netns_firewall_events_SOURCES = tests/netns/firewall-events.c

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 # firewall-daemon.sh - jefe-setup keeps table inet jefe in a private network
 # namespace: each tamper (nft flush ruleset, nft delete rule, nft add rule
-# ... accept, a chain policy changed) raises an NFNLGRP_NFTABLES event, is
-# logged as one drift line with its item and repaired; nft(8) witnesses
-# the repair.  Prints the measured latencies.  The daemon's own repair
+# ... accept, a chain policy changed, the table set dormant) raises an
+# NFNLGRP_NFTABLES event, is logged as one drift line with its item and
+# repaired; nft(8) witnesses the repair.  A base chain in another table
+# is logged at once, once, as cannot-fix, and that table is left alone.  Prints the measured latencies.  The daemon's own repair
 # must not wake it again, and it must sit idle (no CPU) in between.
 set -eu
 . "${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/daemon-env.sh"
@@ -65,6 +66,7 @@ h=$(fw_handle input "tcp dport 22")
 tamper '"chain input rule 16"' nft delete rule inet jefe input handle "$h"
 tamper '"chain input unexpected rule handle' nft add rule inet jefe input accept
 tamper '"chain input policy"' nft chain inet jefe input '{ policy accept; }'
+tamper '"table flags"' nft add table inet jefe '{ flags dormant; }'
 tamper 'table' nft flush ruleset
 
 # Idle in between: no CPU time used over one quiet second.
@@ -80,7 +82,27 @@ nft add table ip other
 nft add chain ip other c
 sleep 0.3
 ! tail -n +"$((n + 1))" "$LOG" | grep -q 'drift layer=firewall' ||
-	fail "a change to another table was reported as firewall drift"
+	fail "a regular chain in another table was reported as firewall drift"
+
+# A base chain there sees our packets: an event, one drift line naming it,
+# cannot-fix (jefe never changes another table), not repeated by the next
+# event, and the chain is still there.
+n=$(log_lines)
+t0=$(now_ms)
+nft add chain ip other in '{ type filter hook input priority -10; policy accept; }'
+wait_log "$n" 'drift layer=firewall item="foreign:ip other/in"' 5 ||
+	fail "no drift line for another table's base chain within 5 s (check_interval is 120 s)"
+t1=$(now_ms)
+tail -n +"$((n + 1))" "$LOG" | grep -F 'item="foreign:ip other/in"' | grep -qF 'action=cannot-fix' ||
+	fail "the foreign chain was not logged as cannot-fix: $(tail -n +"$((n + 1))" "$LOG")"
+nft add chain ip other c2
+sleep 0.5
+lines=$(tail -n +"$((n + 1))" "$LOG" | grep -c 'foreign:ip other/in' || :)
+[ "$lines" = 1 ] || fail "the foreign chain was logged $lines times, expected once:
+$(tail -n +"$((n + 1))" "$LOG")"
+nft list chain ip other in >/dev/null || fail "the daemon removed another table's chain"
+fw_json jefe | cmp -s "$GOLDEN/firewall-default.json" - || fail "table inet jefe changed"
+note "foreign base chain: logged once as cannot-fix in $((t1 - t0)) ms, left in place"
 
 stop_daemon
 note "detection latencies (ms):$SUMMARY"

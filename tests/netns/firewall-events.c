@@ -5,7 +5,8 @@
  *   - our own batch (the transaction socket's port id) is not a reason to
  *     recheck;
  *   - another process's change to table inet jefe is;
- *   - a change to another table is not;
+ *   - a change to another table is not, unless foreign = report asks
+ *     for every table (a netdev or ip nat base chain matters then);
  *   - lost events (ENOBUFS) are: a full check must resync.
  * Usage: firewall-events NFT_SCRIPT_OTHER NFT_SCRIPT_BIG
  */
@@ -32,18 +33,23 @@ static int failures;
 	} \
 } while (0)
 
-static bool drain(struct fw_nl *ev, uint32_t own)
+static bool drain_any(struct fw_nl *ev, uint32_t own, bool any_table)
 {
 	bool relevant = false;
 	int ret;
 
 	/* events are queued synchronously by the time the command returns */
-	ret = fw_nl_events_drain(ev, own, false, &relevant);
+	ret = fw_nl_events_drain(ev, own, any_table, &relevant);
 	if (ret < 0) {
 		fprintf(stderr, "FAIL: drain: %s\n", strerror(-ret));
 		exit(1);
 	}
 	return relevant;
+}
+
+static bool drain(struct fw_nl *ev, uint32_t own)
+{
+	return drain_any(ev, own, false);
 }
 
 static void run(const char *cmd)
@@ -92,6 +98,13 @@ int main(int argc, char **argv)
 	snprintf(cmd, sizeof(cmd), "nft -f %s", argv[1]);
 	run(cmd);
 	EXPECT(!drain(&ev, tx.portid), "a change to another table is not");
+
+	run("nft add table netdev other");
+	EXPECT(drain_any(&ev, tx.portid, true),
+	       "with foreign = report, a change to any table (netdev other) is");
+	EXPECT(fw_nl_replace(&tx, &cfg, true, err, sizeof(err)) == 0, "our batch applied %s", err);
+	EXPECT(!drain_any(&ev, tx.portid, true),
+	       "with foreign = report, our own batch still is not");
 
 	run("nft flush ruleset");
 	EXPECT(drain(&ev, tx.portid), "nft flush ruleset is");

@@ -250,7 +250,6 @@ static bool fw_table_name_ok(const char *s)
 /*
  * foreign_allow = ip nat, ip filter, libvirt_network
  * Comma-separated tables, each "FAMILY NAME" or "NAME" (any family).
- * The last assignment wins, as for every other key.
  */
 static int fw_parse_tables(const struct policy_entry *e, struct fw_table_ref *out,
 			   size_t max, size_t *n, struct policy_errors *errs)

@@ -23,6 +23,7 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
+#include <libnftnl/table.h>
 
 #include "testutil.h"
 #include "errors.h"
@@ -457,6 +458,246 @@ static void test_compare(void **state)
 	assert_string_equal(f->out.v[0].actual, "missing");
 }
 
+/* A chain through a NEWCHAIN message and back, as a dump would give it. */
+static struct nftnl_chain *chain_roundtrip(struct nftnl_chain *c)
+{
+	char buf[8192];
+	struct nftnl_chain *back = nftnl_chain_alloc();
+	uint16_t family = nftnl_chain_is_set(c, NFTNL_CHAIN_FAMILY) ?
+			  (uint16_t)nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) : NFPROTO_INET;
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWCHAIN, family, 0, 1);
+
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	assert_int_equal(nftnl_chain_nlmsg_parse(nlh, back), 0);
+	nftnl_chain_free(c);
+	return back;
+}
+
+/* A table's flags through a NEWTABLE message and back. */
+static uint32_t table_flags_roundtrip(uint32_t flags)
+{
+	char buf[1024];
+	struct nftnl_table *t = fw_table_build(), *back = nftnl_table_alloc();
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_NEWTABLE, NFPROTO_INET, 0, 1);
+	uint32_t got;
+
+	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, flags);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	assert_int_equal(nftnl_table_nlmsg_parse(nlh, back), 0);
+	got = nftnl_table_get_u32(back, NFTNL_TABLE_FLAGS);
+	nftnl_table_free(t);
+	nftnl_table_free(back);
+	return got;
+}
+
+static struct nftnl_chain *kernel_chain(const struct fw_kernel *k, const char *name)
+{
+	for (size_t i = 0; i < k->n_chains; i++)
+		if (strcmp(nftnl_chain_get_str(k->chains[i], NFTNL_CHAIN_NAME), name) == 0)
+			return k->chains[i];
+	fail_msg("no chain %s", name);
+	return NULL;
+}
+
+static size_t count_prefix(const struct findings *fs, const char *prefix)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < fs->n; i++)
+		n += strncmp(fs->v[i].item, prefix, strlen(prefix)) == 0;
+	return n;
+}
+
+/*
+ * Every attribute the kernel reports is compared, each under its own item:
+ * table flags (dormant), a chain's type, hook, priority, device and flags,
+ * a set's flags and timeout, objects and chains nobody asked for.
+ */
+static void test_compare_attributes(void **state)
+{
+	struct fixture *f = *state;
+	struct fw_kernel k;
+	struct nftnl_chain *c;
+	struct nftnl_set *ks;
+	const struct finding *x;
+
+	assert_int_equal(load(f, services), 0);
+	kernel_from_cfg(&f->cfg, &k);
+	for (size_t i = 0; i < k.n_chains; i++) {
+		/* the kernel marks base chains NFT_CHAIN_BASE: not a drift */
+		nftnl_chain_set_u32(k.chains[i], NFTNL_CHAIN_FLAGS, NFT_CHAIN_BASE);
+		k.chains[i] = chain_roundtrip(k.chains[i]);
+	}
+	k.table_flags = table_flags_roundtrip(0);
+	assert_int_equal(fw_compare(&f->cfg, &k, &f->out), 0);
+	assert_string_equal(find(&f->out, "table flags")->actual, "none");
+	assert_int_equal(find(&f->out, "chain input hook")->state, FINDING_COMPLIANT);
+	assert_int_equal(find(&f->out, "chain input priority")->state, FINDING_COMPLIANT);
+	assert_int_equal(find(&f->out, "chain input device")->state, FINDING_COMPLIANT);
+	assert_int_equal(find(&f->out, "chain input flags")->state, FINDING_COMPLIANT);
+	assert_string_equal(find(&f->out, "chain input")->actual, "base chain type filter");
+	findings_reset(&f->out);
+
+	k.table_flags = table_flags_roundtrip(NFT_TABLE_F_DORMANT);
+	assert_int_equal(k.table_flags, NFT_TABLE_F_DORMANT);
+	c = kernel_chain(&k, "input");
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 10);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_FORWARD);
+	c = kernel_chain(&k, "forward");
+	nftnl_chain_set_str(c, NFTNL_CHAIN_DEV, "lo");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FLAGS, NFT_CHAIN_BASE | NFT_CHAIN_HW_OFFLOAD);
+	c = kernel_chain(&k, "output");
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "route");
+	for (size_t i = 0; i < k.n_chains; i++)
+		k.chains[i] = chain_roundtrip(k.chains[i]);
+	/* web_v6 made again with a timeout: its elements would expire */
+	ks = k.sets[1];
+	assert_string_equal(nftnl_set_get_str(ks, NFTNL_SET_NAME), "web_v6");
+	nftnl_set_set_u32(ks, NFTNL_SET_FLAGS, NFT_SET_INTERVAL | NFT_SET_TIMEOUT);
+	nftnl_set_set_u64(ks, NFTNL_SET_TIMEOUT, 60000);
+	/* a chain, a set and a counter object nobody asked for */
+	c = fw_chain_build(&f->cfg.chains[FW_CHAIN_INPUT]);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, "sneaky");
+	nftnl_chain_unset(c, NFTNL_CHAIN_HOOKNUM);
+	k.chains[k.n_chains++] = c;
+	snprintf(k.extra_objs[k.n_extra_objs++], sizeof(k.extra_objs[0]), "object c1");
+
+	assert_int_equal(fw_compare(&f->cfg, &k, &f->out), 9);
+	x = find(&f->out, "table flags");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_string_equal(x->expected, "none");
+	assert_string_equal(x->actual, "dormant");
+	assert_string_equal(find(&f->out, "chain input priority")->actual, "10");
+	assert_string_equal(find(&f->out, "chain input hook")->expected, "input");
+	assert_string_equal(find(&f->out, "chain input hook")->actual, "forward");
+	assert_int_equal(find(&f->out, "chain input policy")->state, FINDING_COMPLIANT);
+	assert_string_equal(find(&f->out, "chain forward device")->actual, "lo");
+	assert_string_equal(find(&f->out, "chain forward flags")->actual, "offload");
+	assert_string_equal(find(&f->out, "chain output")->actual, "base chain type route");
+	x = find(&f->out, "set web_v6");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_string_equal(x->expected, "type ipv6_addr len 16 flags interval");
+	assert_string_equal(x->actual,
+			    "type ipv6_addr len 16 flags interval,timeout timeout 60000ms");
+	assert_int_equal(find(&f->out, "set web_v4")->state, FINDING_COMPLIANT);
+	assert_int_equal(find(&f->out, "chain sneaky")->state, FINDING_DRIFT);
+	assert_int_equal(find(&f->out, "object c1")->state, FINDING_DRIFT);
+	fw_kernel_free(&k);
+}
+
+static void reload(struct fixture *f, const char *extra, int want)
+{
+	if (f->loaded)
+		fw_config_free(&f->cfg);
+	policy_free(f->policy);
+	policy_errors_free(&f->errs);
+	f->policy = NULL;
+	f->loaded = false;
+	assert_int_equal(load(f, extra), want);
+}
+
+/* Another table's base chain in the dump. */
+static void add_foreign(struct fw_kernel *k, uint32_t family, const char *table,
+			const char *name, const char *type, uint32_t hook, int32_t prio,
+			const char *dev)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, family);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	if (dev)
+		nftnl_chain_set_str(c, NFTNL_CHAIN_DEV, dev);
+	k->foreign = realloc(k->foreign, (k->n_foreign + 1) * sizeof(*k->foreign));
+	k->foreign[k->n_foreign++] = chain_roundtrip(c);
+}
+
+/*
+ * Other tables' base chains: drift items "foreign:FAMILY TABLE/CHAIN" that
+ * do not count as repairable drift; foreign_allow by name or by family
+ * and name; foreign = ignore.
+ */
+static void test_compare_foreign(void **state)
+{
+	struct fixture *f = *state;
+	struct fw_kernel k;
+	const struct finding *x;
+
+	assert_int_equal(load(f, NULL), 0);
+	assert_int_equal(f->cfg.foreign, FW_FOREIGN_REPORT);
+	assert_int_equal(f->cfg.n_foreign_allow, 0);
+	kernel_from_cfg(&f->cfg, &k);
+	add_foreign(&k, NFPROTO_IPV4, "nat", "prerouting", "nat", NF_INET_PRE_ROUTING, -100, NULL);
+	add_foreign(&k, NFPROTO_NETDEV, "edge", "in", "filter", 0, 0, "lo");
+	add_foreign(&k, NFPROTO_INET, "filter", "input", "filter", NF_INET_LOCAL_IN, 0, NULL);
+	k.foreign_tables = calloc(1, sizeof(*k.foreign_tables));
+	k.foreign_tables[0] = (struct fw_foreign_table){ NFPROTO_INET, "filter", NFT_TABLE_F_DORMANT };
+	k.n_foreign_tables = 1;
+
+	/* our table is compliant: 0 to repair, 3 foreign drift findings */
+	assert_int_equal(fw_compare(&f->cfg, &k, &f->out), 0);
+	assert_int_equal(count_prefix(&f->out, "foreign:"), 3);
+	assert_int_equal(findings_count(&f->out, FW_LAYER).drift, 3);
+	x = find(&f->out, "foreign:ip nat/prerouting");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_true(fw_item_is_foreign(x->item));
+	assert_false(fw_item_is_foreign("chain input"));
+	assert_string_equal(x->actual, "type nat hook prerouting priority -100 policy accept");
+	assert_string_equal(find(&f->out, "foreign:netdev edge/in")->actual,
+			    "type filter hook ingress device lo priority 0 policy accept");
+	assert_string_equal(find(&f->out, "foreign:inet filter/input")->actual,
+			    "type filter hook input priority 0 policy accept (table dormant)");
+	findings_reset(&f->out);
+
+	/* "nat" in any family, "inet filter" only in inet */
+	reload(f, "[firewall]\nforeign_allow = nat, inet filter, ip edge\n", 0);
+	assert_int_equal(f->cfg.n_foreign_allow, 3);
+	assert_int_equal(f->cfg.foreign_allow[0].family, NFPROTO_UNSPEC);
+	assert_string_equal(f->cfg.foreign_allow[1].name, "filter");
+	assert_int_equal(f->cfg.foreign_allow[1].family, NFPROTO_INET);
+	assert_int_equal(fw_compare(&f->cfg, &k, &f->out), 0);
+	assert_int_equal(count_prefix(&f->out, "foreign:"), 1);
+	assert_int_equal(find(&f->out, "foreign:netdev edge/in")->state, FINDING_DRIFT);
+	findings_reset(&f->out);
+
+	reload(f, "[firewall]\nforeign = ignore\n", 0);
+	assert_int_equal(fw_compare(&f->cfg, &k, &f->out), 0);
+	assert_int_equal(count_prefix(&f->out, "foreign:"), 0);
+	findings_reset(&f->out);
+
+	/* with our table missing, the foreign chains are still reported
+	 * (foreign = report) and still not counted */
+	reload(f, NULL, 0);
+	k.table = false;
+	assert_int_equal(fw_compare(&f->cfg, &k, &f->out), 1);
+	assert_int_equal(count_prefix(&f->out, "foreign:"), 3);
+	fw_kernel_free(&k);
+}
+
+static void test_foreign_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	reload(f, "[firewall]\n"
+		  "foreign = sometimes\n"			/* 2 */
+		  "foreign_allow = ip nat, ipx filter\n",	/* 3 */
+	       -JEFE_EPOLICY);
+	assert_true(has_error(f, "line 2: foreign: \"sometimes\" is not report or ignore"));
+	assert_true(has_error(f, "line 3: foreign_allow: unknown family \"ipx\""));
+	assert_int_equal(f->errs.n, 2);
+	reload(f, "[firewall]\nforeign_allow = inet a b\n", -JEFE_EPOLICY);
+	assert_true(has_error(f, "line 2: foreign_allow: \"inet a b\" is not a table"));
+	reload(f, "[firewall]\nforeign_allow = ip nat/x\n", -JEFE_EPOLICY);
+	assert_true(has_error(f, "line 2: foreign_allow: bad table name \"nat/x\""));
+	/* empty: nothing allowed */
+	reload(f, "[firewall]\nforeign_allow =\n", 0);
+	assert_int_equal(f->cfg.n_foreign_allow, 0);
+}
+
 static void test_ranges(void **state)
 {
 	struct fw_set s = { .family = NFPROTO_IPV6 };
@@ -502,6 +743,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netlink_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compare, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compare_attributes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compare_foreign, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_errors, setup, teardown),
 		cmocka_unit_test(test_ranges),
 	};
 

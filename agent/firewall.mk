@@ -25,4 +25,4 @@ tests_netns_firewall_events_LDADD = $(JEFE_LDADD)
 EXTRA_DIST += $(FIREWALL_NETNS_TESTS) tests/netns/firewall-lib.sh \
 	tests/netns/golden/firewall-default.json \
 	tests/netns/golden/firewall-services.json
-EXTRA_DIST += bench/firewall.sh
+EXTRA_DIST += bench/firewall.sh bench/fw-owner.sh bench/fw-owner.c

@@ -9,7 +9,8 @@
  *                  and the NFNLGRP_NFTABLES event socket
  *   layer_firewall.c  the layer_ops glue (load/check/apply/watch/on_event)
  *
- * The agent owns exactly one table, inet jefe, and never touches another.
+ * The agent owns exactly one table, inet jefe, and never changes another;
+ * it reads the others' base chains to report them ([firewall] foreign).
  */
 #ifndef JEFE_FIREWALL_H
 #define JEFE_FIREWALL_H

@@ -96,6 +96,11 @@ tamper "nft delete chain forward" "chain forward" nft delete chain inet jefe for
 h=$(fw_handle input 'iif "lo" accept')
 tamper "nft replace rule (lo -> drop)" "chain input rule 3" \
 	nft replace rule inet jefe input handle "$h" iif lo drop
+tamper "nft add chain (regular)" "chain sneaky" nft add chain inet jefe sneaky
+tamper "nft add set" "set sneaky" nft add set inet jefe sneaky '{ type ipv4_addr; }'
+tamper "nft add counter" "object sneaky" nft add counter inet jefe sneaky
+tamper "nft add table ... flags dormant" "table flags" \
+	nft add table inet jefe '{ flags dormant; }'
 others_same "tampers"
 tamper "nft flush ruleset" "table" nft flush ruleset
 

@@ -9,7 +9,10 @@
 # to a set): the port the policy closes opens (where the tamper opens it),
 # `jefe status` exits 2 naming the item, `jefe enforce` repairs it, the
 # port is closed again, `jefe status` exits 0, and nft(8) shows the table
-# exactly as the first enforce made it.
+# exactly as the first enforce made it.  Last, another table's dnat steers
+# the closed port to the accepted ssh port: traffic gets through, status
+# names the foreign chain, enforce reports it as cannot fix and leaves
+# that table as it is.
 set -eu
 . "${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/netns/firewall-lib.sh"
 fw_need
@@ -101,4 +104,23 @@ tamper "a rule at the top" "chain input unexpected rule handle" 8080 \
 	ina nft insert rule inet jefe input tcp dport 8080 accept
 tamper "a set element added" "set admin_v4 element 10.99.0.2" 8081 \
 	ina nft add element inet jefe admin_v4 '{ 10.99.0.2 }'
+
+# Another table: 8080 steered to the ssh listener (22 is accepted, within
+# its rate of 3 new connections a minute: this is the first).
+ina nft -f - <<'NFT'
+table ip steer {
+	chain pre { type nat hook prerouting priority dstnat; tcp dport 8080 redirect to :22; }
+}
+NFT
+got=$(port 8080)
+[ "$got" = "ok echo" ] || fail "the dnat to the ssh port did not get through: $got"
+run_a 2 status --layer firewall
+echo "$OUT" | grep -qF "drift       firewall:foreign:ip steer/pre" ||
+	fail "status does not report the steering chain: $OUT"
+run_a 2 enforce --layer firewall
+echo "$OUT" | grep -qF "cannot fix  firewall:foreign:ip steer/pre" ||
+	fail "enforce does not report the steering chain as cannot fix: $OUT"
+ina nft list chain ip steer pre | grep -qF "redirect to :22" || fail "enforce changed another table"
+json_a | diff -u "$T/want.json" - >&2 || fail "table inet jefe changed"
+note "a dnat in another table opens 8080 to sshd: foreign drift, cannot fix, left alone"
 echo "PASS: firewall-tamper"

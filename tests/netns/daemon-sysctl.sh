@@ -32,7 +32,7 @@ sysctl -qw net.ipv4.tcp_syncookies=0 net.ipv4.conf.all.rp_filter=0 \
 	net.ipv4.conf.all.accept_redirects=1
 [ "$(sysctl -n net.ipv4.tcp_syncookies)" = 0 ] || fail "could not prepare tcp_syncookies=0"
 
-env_start_daemon
+env_start_daemon --debug
 
 # 1. The start enforced every key (read back by sysctl(8), not by the agent).
 for kv in $KEYS; do
@@ -59,7 +59,8 @@ wait_log "$n" "compliant layer=sysctl items=" 5 || fail "no 'compliant' line aft
 [ "$(tail -n +"$((n + 1))" "$LOG" | grep -c 'drift layer=')" = 1 ] ||
 	fail "one change should give one drift line: $(tail -n +"$((n + 1))" "$LOG")"
 
-# 3. jefe status goes through the daemon's socket (the request is logged).
+# 3. jefe status goes through the daemon's socket (the request is logged:
+# started with --debug, the daemon logs routine status requests too).
 # Only the sysctl layer is this test's business: the other layers of the
 # table run on the temporary root with their defaults.
 [ -S "$T/run/jefe/jefe.sock" ] || fail "no socket at $T/run/jefe/jefe.sock"

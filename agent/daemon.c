@@ -489,7 +489,9 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 	if (enforce && !force_apply)
 		futile = daemon_drift_all_cannot_fix(d, i, &chk);
 	if (enforce && !futile && (drift > 0 || force_apply)) {
+		d->env.unattended = true;
 		rc = layer_set_apply(&d->set, ops->name, false, true, &app);
+		d->env.unattended = false;
 		if (rc < 0)
 			goto out;
 	}

@@ -990,7 +990,7 @@ static int daemon_client_serve(struct daemon *d, int fd)
 		    !daemon_rate_take(d, cred.uid, &r)) {
 			daemon_rate_refused(d, r);
 			snprintf(why, sizeof(why),
-				 "rate limited: uid %ld may make %d requests a second (bursts of %d); try again shortly",
+				 "uid %ld may make %d requests a second (bursts of %d); try again shortly",
 				 (long)cred.uid, DAEMON_RATE_PER_S, DAEMON_RATE_BURST);
 			(void)daemon_reply_text(fd, -JEFE_ERATE, why);
 			close(fd);

@@ -143,8 +143,8 @@ vm_check "jefe status reports the refused reload" \
 	grep -q "running policy differs from disk (refused: /etc/jefe/policy.d/90-bad.conf line 2: " /tmp/st.out
 rm -f /etc/jefe/policy.d/90-bad.conf
 vm_check "rc-service jefe reload succeeds once fixed" rc-service jefe reload
-vm_check_fails "the refusal is gone from jefe status" grep -q "running policy differs" \
-	"$(jefe status >/tmp/st.out 2>&1; echo /tmp/st.out)"
+jefe status >/tmp/st.out 2>&1 || :
+vm_check_fails "the refusal is gone from jefe status" grep -q "running policy differs" /tmp/st.out
 
 # 7. A broken policy: start refuses with the file and line, and nothing
 #    half-starts; fixed, it starts again.

@@ -52,9 +52,12 @@
 /*
  * A fight: this many repairs of one item, each less than a window apart,
  * make it "contested"; a window without a repair ends the fight.  The
- * summary of a fight that goes on is logged at most once a window.
+ * summary of a fight that goes on is logged at most once a window.  An
+ * admin trying things out repairs an item a few times a minute (the
+ * tests of the sshd layer do); a process undoing a repair in a loop, tens
+ * of times a second.  The start and reload passes do not count.
  */
-#define DAEMON_FIGHT_REPAIRS	3
+#define DAEMON_FIGHT_REPAIRS	5
 #define DAEMON_FIGHT_WINDOW_MS	60000
 /*
  * Status requests of a non-root peer: a burst of this many, then this many
@@ -431,9 +434,13 @@ static bool daemon_drift_all_cannot_fix(const struct daemon *d, unsigned int i,
 	return drift > 0;
 }
 
-/* Returns true when a line was logged. */
+/*
+ * Returns true when a line was logged.  fight: count a repair towards a
+ * fight (not in the start or reload pass).
+ */
 static bool daemon_log_drift(struct daemon *d, unsigned int i, const struct finding *f,
-			     const char *action, const struct strv *old, struct strv *seen)
+			     const char *action, const struct strv *old, struct strv *seen,
+			     bool fight)
 {
 	char b1[512], b2[512], b3[512], b4[512], key[2048];
 	bool repaired = strcmp(action, "repaired") == 0;
@@ -443,7 +450,7 @@ static bool daemon_log_drift(struct daemon *d, unsigned int i, const struct find
 		(void)strv_push(seen, key);
 		if (strv_contains(old, key))
 			return false;
-	} else if (!daemon_fight_repaired(d, i, f->item)) {
+	} else if (fight && !daemon_fight_repaired(d, i, f->item)) {
 		return false;
 	}
 	if (f->state == FINDING_ERROR) {
@@ -504,7 +511,7 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 
 		if (f->state == FINDING_ERROR) {
 			bad++;
-			daemon_log_drift(d, i, f, "none", &d->noted[i], &seen);
+			daemon_log_drift(d, i, f, "none", &d->noted[i], &seen, false);
 			continue;
 		}
 		if (f->state != FINDING_DRIFT)
@@ -529,7 +536,7 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 		shown = *f;
 		if (shown.note == NULL && a != NULL)
 			shown.note = a->note;
-		if (daemon_log_drift(d, i, &shown, action, &d->noted[i], &seen) &&
+		if (daemon_log_drift(d, i, &shown, action, &d->noted[i], &seen, !force_apply) &&
 		    strcmp(action, "repaired") == 0)
 			repairs_logged++;
 	}
@@ -541,13 +548,13 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 		if (f != NULL && (f->state == FINDING_DRIFT || f->state == FINDING_ERROR))
 			continue;
 		if (a->action == FINDING_ACTION_REPAIRED) {
-			if (daemon_log_drift(d, i, a, "repaired", &d->noted[i], &seen))
+			if (daemon_log_drift(d, i, a, "repaired", &d->noted[i], &seen, !force_apply))
 				repairs_logged++;
 		} else if (a->action == FINDING_ACTION_FAILED ||
 			   a->action == FINDING_ACTION_CANNOT_FIX || a->state == FINDING_ERROR) {
 			bad++;
 			daemon_log_drift(d, i, a, daemon_action_word(a->action),
-					 &d->noted[i], &seen);
+					 &d->noted[i], &seen, false);
 		}
 	}
 

@@ -36,8 +36,8 @@ $fight"
 echo "$fight" | grep -q "contested layer=sysctl item=net.ipv4.tcp_syncookies repairs=[0-9]" ||
 	fail "no 'contested ... repairs=N' line:
 $fight"
-[ "$repairs" -ge 1 ] && [ "$repairs" -lt 3 ] ||
-	fail "expected the first 1-2 repairs logged before the contested line, got $repairs"
+[ "$repairs" -ge 1 ] && [ "$repairs" -le 4 ] ||
+	fail "expected the first 1-4 repairs logged before the contested line, got $repairs"
 # The fight was real: the daemon repaired many times (each undo was seen).
 alive "$DAEMON_PID" || fail "jefe-setup died during the fight"
 
@@ -49,7 +49,7 @@ src=0
 import json, sys
 doc = json.load(open(sys.argv[1]))
 f = [x for x in doc["findings"] if x["item"] == "net.ipv4.tcp_syncookies"]
-assert f and f[0].get("contested", 0) >= 3, f
+assert f and f[0].get("contested", 0) >= 5, f
 assert doc["compliant"] is False
 assert doc["summary"].get("contested") == 1, doc["summary"]
 l = [x for x in doc["layers"] if x["name"] == "sysctl"]

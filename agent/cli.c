@@ -6,6 +6,7 @@
  *   jefe enforce  [--dry-run] [--json] [--layer NAME]...
  *   jefe policy   check [FILE...] | show
  *   jefe reload
+ *   jefe baseline accept PATH...
  *
  * When jefe-setup runs, status and enforce go through its socket (one code
  * path: the daemon runs the same check/apply); otherwise jefe acts
@@ -24,6 +25,7 @@
 #include "errors.h"
 #include "ipc.h"
 #include "layer.h"
+#include "layer_files.h"
 #include "policy.h"
 #include "report.h"
 #include "util.h"
@@ -278,11 +280,66 @@ static int cmd_reload(struct cli *cli)
 	return rc;
 }
 
+/*
+ * The admin reviewed these files: record them in the files layer's
+ * baseline.  Acts on the files directly (root only, like the baseline
+ * file); a running daemon sees the new record at its next check.
+ */
+static int cmd_baseline(struct cli *cli)
+{
+	struct jefe_env env = { .root = cli->root, .policy_dir = cli->policy_dir };
+	struct policy *policy = NULL;
+	struct layer_set set;
+	void *files = NULL;
+	int rc = EXIT_COMPLIANT;
+
+	if (cli->n_args < 2 || strcmp(cli->args[0], "accept") != 0) {
+		fprintf(stderr, "usage: jefe baseline accept PATH...\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 1; i < cli->n_args; i++)
+		if (cli->args[i][0] != '/') {
+			fprintf(stderr, "jefe baseline accept: %s: give the absolute path (below --root)\n",
+				cli->args[i]);
+			return EXIT_USAGE;
+		}
+	if (cli_open_root(cli))
+		return EXIT_ERROR;
+	env.root_fd = cli->root_fd;
+	if (cli_load(cli, &env, &policy, &set))
+		return EXIT_ERROR;
+	for (unsigned int i = 0; i < jefe_layers_count; i++)
+		if (strcmp(jefe_layers[i]->name, "files") == 0)
+			files = set.state[i];
+	if (files == NULL) {
+		fprintf(stderr, "jefe baseline accept: the files layer is not loaded\n");
+		rc = EXIT_ERROR;
+	}
+	for (int i = 1; files != NULL && i < cli->n_args; i++) {
+		char hex[65], why[4400] = "";
+		int err = files_baseline_accept(files, cli->args[i], hex, why, sizeof(why));
+
+		if (err) {
+			fprintf(stderr, "jefe baseline accept: %s\n",
+				why[0] ? why : jefe_strerror(err));
+			rc = EXIT_ERROR;
+		} else if (hex[0]) {
+			printf("accepted %s sha256 %s\n", cli->args[i], hex);
+		} else {
+			printf("accepted %s as deleted: no longer in the baseline\n", cli->args[i]);
+		}
+	}
+	layer_set_free(&set);
+	policy_free(policy);
+	return fflush(stdout) ? EXIT_ERROR : rc;
+}
+
 static const struct cli_command commands[] = {
 	{ "status", cmd_status, "status [--json] [--layer NAME]...   audit, read-only" },
 	{ "enforce", cmd_enforce, "enforce [--dry-run] [--json] [--layer NAME]...   apply the policy" },
 	{ "policy", cmd_policy, "policy check [FILE...] | policy show   validate or print the policy" },
 	{ "reload", cmd_reload, "reload   make jefe-setup re-read its policy" },
+	{ "baseline", cmd_baseline, "baseline accept PATH...   record reviewed files in the files baseline" },
 };
 
 static void usage(FILE *out)

@@ -49,6 +49,25 @@
 #define DAEMON_DEBOUNCE_MS	10
 /* A client that connected has this long to send its request. */
 #define DAEMON_CLIENT_TIMEOUT_MS 2000
+/*
+ * A fight: this many repairs of one item, each less than a window apart,
+ * make it "contested"; a window without a repair ends the fight.  The
+ * summary of a fight that goes on is logged at most once a window.  An
+ * admin trying things out repairs an item a few times a minute (the
+ * tests of the sshd layer do); a process undoing a repair in a loop, tens
+ * of times a second.  The start and reload passes do not count.
+ */
+#define DAEMON_FIGHT_REPAIRS	5
+#define DAEMON_FIGHT_WINDOW_MS	60000
+/*
+ * Status requests of a non-root peer: a burst of this many, then this many
+ * a second.  A monitoring tool polls every few seconds; a check of every
+ * layer costs tens of ms, so this bounds what a status-group member can
+ * take from the repair loop.  Root is not limited: it can stop us anyway.
+ */
+#define DAEMON_RATE_BURST	10
+#define DAEMON_RATE_PER_S	2
+#define DAEMON_RATE_LOG_MS	60000
 /* Socket mode: the status group may connect; others cannot even do that. */
 #define DAEMON_SOCKET_MODE_GROUP 0660
 #define DAEMON_SOCKET_MODE_ROOT	0600
@@ -264,6 +283,135 @@ static void daemon_drift_key(char *key, size_t size, const struct finding *f, co
 		 action, (int)f->state);
 }
 
+/* ---- fights: a repair that something keeps undoing ------------------- */
+
+static struct daemon_fight *daemon_fight_find(struct daemon *d, unsigned int i, const char *item)
+{
+	struct daemon_fights *fs = &d->fights[i];
+
+	for (size_t k = 0; k < fs->n; k++)
+		if (strcmp(fs->v[k].item, item) == 0)
+			return &fs->v[k];
+	return NULL;
+}
+
+static void daemon_fight_ended(struct daemon *d, unsigned int i, const struct daemon_fight *f)
+{
+	char b[512];
+
+	log_msg(&d->log, LOG_NOTICE,
+		"contested layer=%s item=%s repairs=%lu seconds=%lld since_last_line=%lu state=ended",
+		jefe_layers[i]->name, kv(b, sizeof(b), f->item), f->repairs,
+		(f->last_ms - f->first_ms) / 1000, f->unlogged);
+}
+
+/*
+ * Forget fights whose last repair is a window old; the ones that had
+ * become contested say so once.  Called before every pass.
+ */
+static void daemon_fights_expire(struct daemon *d)
+{
+	long long now = clock_ms();
+
+	for (unsigned int i = 0; i < DAEMON_MAX_LAYERS; i++) {
+		struct daemon_fights *fs = &d->fights[i];
+
+		for (size_t k = 0; k < fs->n;) {
+			struct daemon_fight *f = &fs->v[k];
+
+			if (now - f->last_ms <= DAEMON_FIGHT_WINDOW_MS) {
+				k++;
+				continue;
+			}
+			if (f->contested)
+				daemon_fight_ended(d, i, f);
+			free(f->item);
+			fs->v[k] = fs->v[--fs->n];
+		}
+	}
+}
+
+/*
+ * Count a repair of one item.  Returns true when its drift line is to be
+ * logged as usual: the first repairs of a run are; once the item is
+ * contested, one `contested` line says so and then a summary at most
+ * once a window carries the count.
+ */
+static bool daemon_fight_repaired(struct daemon *d, unsigned int i, const char *item)
+{
+	struct daemon_fights *fs = &d->fights[i];
+	struct daemon_fight *f = daemon_fight_find(d, i, item);
+	long long now = clock_ms();
+	char b[512];
+
+	if (f == NULL) {
+		struct daemon_fight *v = array_grow(fs->v, fs->n, &fs->cap, sizeof(*fs->v));
+		char *copy = strdup(item);
+
+		if (v == NULL || copy == NULL) {
+			free(copy);
+			if (v != NULL)
+				fs->v = v;
+			return true;	/* no memory to count: log as usual */
+		}
+		fs->v = v;
+		f = &fs->v[fs->n++];
+		*f = (struct daemon_fight){ .item = copy };
+	} else if (now - f->last_ms > DAEMON_FIGHT_WINDOW_MS) {
+		if (f->contested)
+			daemon_fight_ended(d, i, f);
+		*f = (struct daemon_fight){ .item = f->item };
+	}
+	if (f->repairs++ == 0)
+		f->first_ms = now;
+	f->last_ms = now;
+	if (!f->contested) {
+		if (f->repairs < DAEMON_FIGHT_REPAIRS)
+			return true;
+		f->contested = true;
+		f->logged_ms = now;
+		f->unlogged = 0;
+		log_msg(&d->log, LOG_WARNING,
+			"contested layer=%s item=%s repairs=%lu seconds=%lld msg=%s",
+			jefe_layers[i]->name, kv(b, sizeof(b), item), f->repairs,
+			(now - f->first_ms) / 1000,
+			"\"something keeps undoing this repair; still repairing, one summary a minute\"");
+		return false;
+	}
+	f->unlogged++;
+	if (now - f->logged_ms >= DAEMON_FIGHT_WINDOW_MS) {
+		log_msg(&d->log, LOG_WARNING,
+			"contested layer=%s item=%s repairs=%lu seconds=%lld since_last_line=%lu state=ongoing",
+			jefe_layers[i]->name, kv(b, sizeof(b), item), f->repairs,
+			(now - f->first_ms) / 1000, f->unlogged);
+		f->logged_ms = now;
+		f->unlogged = 0;
+	}
+	return false;
+}
+
+/* Mark the findings of a status reply whose item is being fought over. */
+static void daemon_fights_mark(struct daemon *d, struct findings *fs)
+{
+	long long now = clock_ms();
+
+	for (size_t k = 0; k < fs->n; k++) {
+		struct finding *f = &fs->v[k];
+
+		for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
+			const struct daemon_fight *fight;
+
+			if (strcmp(jefe_layers[i]->name, f->layer) != 0)
+				continue;
+			fight = daemon_fight_find(d, i, f->item);
+			if (fight != NULL && fight->contested &&
+			    now - fight->last_ms <= DAEMON_FIGHT_WINDOW_MS)
+				f->contested = fight->repairs;
+			break;
+		}
+	}
+}
+
 /*
  * True when every drifted item of this check is one the last pass already
  * found impossible to fix (a lockdown level that only a reboot lowers):
@@ -286,8 +434,13 @@ static bool daemon_drift_all_cannot_fix(const struct daemon *d, unsigned int i,
 	return drift > 0;
 }
 
-static void daemon_log_drift(struct daemon *d, unsigned int i, const struct finding *f,
-			     const char *action, const struct strv *old, struct strv *seen)
+/*
+ * Returns true when a line was logged.  fight: count a repair towards a
+ * fight (not in the start or reload pass).
+ */
+static bool daemon_log_drift(struct daemon *d, unsigned int i, const struct finding *f,
+			     const char *action, const struct strv *old, struct strv *seen,
+			     bool fight)
 {
 	char b1[512], b2[512], b3[512], b4[512], key[2048];
 	bool repaired = strcmp(action, "repaired") == 0;
@@ -296,13 +449,15 @@ static void daemon_log_drift(struct daemon *d, unsigned int i, const struct find
 		daemon_drift_key(key, sizeof(key), f, action);
 		(void)strv_push(seen, key);
 		if (strv_contains(old, key))
-			return;
+			return false;
+	} else if (fight && !daemon_fight_repaired(d, i, f->item)) {
+		return false;
 	}
 	if (f->state == FINDING_ERROR) {
 		log_msg(&d->log, LOG_ERR, "error layer=%s item=%s msg=%s",
 			jefe_layers[i]->name, kv(b1, sizeof(b1), f->item),
 			kv(b2, sizeof(b2), f->note ? f->note : "unknown error"));
-		return;
+		return true;
 	}
 	log_msg(&d->log, repaired ? LOG_NOTICE : LOG_WARNING,
 		"drift layer=%s item=%s expected=%s actual=%s action=%s%s%s",
@@ -310,6 +465,7 @@ static void daemon_log_drift(struct daemon *d, unsigned int i, const struct find
 		kv(b2, sizeof(b2), f->expected), kv(b3, sizeof(b3), f->actual), action,
 		f->note && !repaired ? " note=" : "",
 		f->note && !repaired ? kv(b4, sizeof(b4), f->note) : "");
+	return true;
 }
 
 /*
@@ -326,7 +482,7 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 	struct strv seen = { 0 };
 	bool enforce = daemon_layer_mode(d, i) == POLICY_MODE_ENFORCE;
 	bool futile = false;
-	size_t drift = 0, bad = 0, repaired = 0;
+	size_t drift = 0, bad = 0, repairs_logged = 0;
 	int rc;
 
 	if (d->set.state[i] == NULL)
@@ -340,7 +496,9 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 	if (enforce && !force_apply)
 		futile = daemon_drift_all_cannot_fix(d, i, &chk);
 	if (enforce && !futile && (drift > 0 || force_apply)) {
+		d->env.unattended = true;
 		rc = layer_set_apply(&d->set, ops->name, false, true, &app);
+		d->env.unattended = false;
 		if (rc < 0)
 			goto out;
 	}
@@ -353,7 +511,7 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 
 		if (f->state == FINDING_ERROR) {
 			bad++;
-			daemon_log_drift(d, i, f, "none", &d->noted[i], &seen);
+			daemon_log_drift(d, i, f, "none", &d->noted[i], &seen, false);
 			continue;
 		}
 		if (f->state != FINDING_DRIFT)
@@ -372,15 +530,15 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 			else
 				action = daemon_action_word(a->action);
 		}
-		if (strcmp(action, "repaired") == 0)
-			repaired++;
-		else
+		if (strcmp(action, "repaired") != 0)
 			bad++;
 		/* The value found by the check, the reason given by apply. */
 		shown = *f;
 		if (shown.note == NULL && a != NULL)
 			shown.note = a->note;
-		daemon_log_drift(d, i, &shown, action, &d->noted[i], &seen);
+		if (daemon_log_drift(d, i, &shown, action, &d->noted[i], &seen, !force_apply) &&
+		    strcmp(action, "repaired") == 0)
+			repairs_logged++;
 	}
 	/* Whatever apply did that the check had not flagged (persistence files). */
 	for (size_t k = 0; k < app.n; k++) {
@@ -390,17 +548,18 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 		if (f != NULL && (f->state == FINDING_DRIFT || f->state == FINDING_ERROR))
 			continue;
 		if (a->action == FINDING_ACTION_REPAIRED) {
-			repaired++;
-			daemon_log_drift(d, i, a, "repaired", &d->noted[i], &seen);
+			if (daemon_log_drift(d, i, a, "repaired", &d->noted[i], &seen, !force_apply))
+				repairs_logged++;
 		} else if (a->action == FINDING_ACTION_FAILED ||
 			   a->action == FINDING_ACTION_CANNOT_FIX || a->state == FINDING_ERROR) {
 			bad++;
 			daemon_log_drift(d, i, a, daemon_action_word(a->action),
-					 &d->noted[i], &seen);
+					 &d->noted[i], &seen, false);
 		}
 	}
 
-	if (bad == 0 && (d->drifted[i] || repaired > 0))
+	/* A repair of a contested item is not news: its summary says it. */
+	if (bad == 0 && (d->drifted[i] || repairs_logged > 0))
 		log_msg(&d->log, LOG_NOTICE, "compliant layer=%s items=%zu", ops->name, chk.n);
 	d->drifted[i] = bad > 0;
 	strv_free(&d->noted[i]);
@@ -420,6 +579,7 @@ static int daemon_pass_all(struct daemon *d, bool force_apply)
 {
 	int rc = 0;
 
+	daemon_fights_expire(d);
 	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
 		int r = daemon_layer_pass(d, i, force_apply);
 
@@ -434,6 +594,7 @@ static int daemon_pass_all(struct daemon *d, bool force_apply)
 
 static int daemon_pass_dirty(struct daemon *d)
 {
+	daemon_fights_expire(d);
 	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
 		if (!d->dirty[i])
 			continue;
@@ -559,6 +720,13 @@ static int daemon_reload(struct daemon *d, struct policy_errors *errs_out)
 
 	rc = daemon_policy_load(d, &p, &set, &errs);
 	if (rc < 0) {
+		char *first = strdup(errs.n > 0 ? errs.msgs[0] : jefe_strerror(rc));
+
+		/* Kept for `jefe status` until a reload succeeds. */
+		if (first != NULL) {
+			free(d->reload_refused);
+			d->reload_refused = first;
+		}
 		daemon_log_policy_errors(d, &errs);
 		log_msg(&d->log, LOG_ERR, "reload failed errors=%zu msg=%s", errs.n,
 			kv((char[256]){ 0 }, 256, "keeping the running policy"));
@@ -569,6 +737,8 @@ static int daemon_reload(struct daemon *d, struct policy_errors *errs_out)
 		return rc;
 	}
 	policy_errors_free(&errs);
+	free(d->reload_refused);
+	d->reload_refused = NULL;
 
 	daemon_watches_remove(d);
 	layer_set_free(&d->set);
@@ -654,6 +824,30 @@ static int daemon_reply_text(int fd, int32_t status, const char *text)
 	return ipc_send_reply(fd, status, text, text ? strlen(text) : 0);
 }
 
+/*
+ * A refused reload leaves the daemon on a policy that is no longer the
+ * one on disk: an error in every status until a reload succeeds, so that
+ * the admin who forgot to look at the log sees it.
+ */
+static int daemon_reload_refused_finding(const struct daemon *d, struct findings *fs)
+{
+	char note[1200];
+
+	if (d->reload_refused == NULL)
+		return 0;
+	snprintf(note, sizeof(note),
+		 "running policy differs from disk (refused: %s); fix the files, then `rc-service jefe reload`",
+		 d->reload_refused);
+	return findings_add(fs, &(struct finding){
+		.layer = "policy",
+		.item = "disk",
+		.expected = "the policy on disk",
+		.actual = "refused at reload",
+		.state = FINDING_ERROR,
+		.note = note,
+	});
+}
+
 static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *req)
 {
 	const char *only = req->layer[0] ? req->layer : NULL;
@@ -665,6 +859,10 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 	switch (req->command) {
 	case IPC_CMD_STATUS:
 		rc = layer_set_check(&d->set, only, &fs);
+		if (rc == 0)
+			daemon_fights_mark(d, &fs);
+		if (rc == 0)
+			rc = daemon_reload_refused_finding(d, &fs);
 		break;
 	case IPC_CMD_ENFORCE:
 		rc = layer_set_apply(&d->set, only, dry_run, false, &fs);
@@ -710,6 +908,57 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 }
 
 /*
+ * Take one request from uid's bucket; false when it is empty.  The table
+ * is small and fixed: a new uid takes a free slot or the least recently
+ * used one (a uid must be a status-group member to get here at all).
+ */
+static bool daemon_rate_take(struct daemon *d, uid_t uid, struct daemon_rate **out)
+{
+	long long now = clock_ms();
+	struct daemon_rate *r = NULL, *lru = NULL;
+
+	for (unsigned int k = 0; k < DAEMON_RATE_UIDS; k++) {
+		struct daemon_rate *e = &d->rates[k];
+
+		if (e->used && e->uid == uid) {
+			r = e;
+			break;
+		}
+		if (lru == NULL || !e->used || (lru->used && e->last_ms < lru->last_ms))
+			lru = e;
+	}
+	if (r == NULL) {
+		r = lru;
+		*r = (struct daemon_rate){ .uid = uid, .used = true, .last_ms = now,
+					   .tokens_milli = DAEMON_RATE_BURST * 1000LL };
+	}
+	r->tokens_milli += (now - r->last_ms) * DAEMON_RATE_PER_S;
+	if (r->tokens_milli > DAEMON_RATE_BURST * 1000LL)
+		r->tokens_milli = DAEMON_RATE_BURST * 1000LL;
+	r->last_ms = now;
+	*out = r;
+	if (r->tokens_milli < 1000)
+		return false;
+	r->tokens_milli -= 1000;
+	return true;
+}
+
+/* One line when a uid starts being limited, then one a minute with the count. */
+static void daemon_rate_refused(struct daemon *d, struct daemon_rate *r)
+{
+	long long now = clock_ms();
+
+	r->refused++;
+	if (r->logged_ms != 0 && now - r->logged_ms < DAEMON_RATE_LOG_MS)
+		return;
+	log_msg(&d->log, LOG_WARNING,
+		"request refused uid=%ld command=- msg=\"rate limited\" refused=%lu limit=%d/s burst=%d",
+		(long)r->uid, r->refused, DAEMON_RATE_PER_S, DAEMON_RATE_BURST);
+	r->logged_ms = now;
+	r->refused = 0;
+}
+
+/*
  * Read and answer the request on an accepted connection.  Returns 1 when
  * the request has not arrived yet (the fd stays open), else 0 and the
  * connection is closed: one request per connection.
@@ -733,6 +982,27 @@ static int daemon_client_serve(struct daemon *d, int fd)
 	if (n <= 0) {
 		close(fd);
 		return 0;
+	}
+
+	/*
+	 * Every request of a non-root peer costs a token, whatever it asks:
+	 * refused and malformed ones would flood the log otherwise.
+	 */
+	{
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		struct daemon_rate *r;
+
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid != 0 &&
+		    !daemon_rate_take(d, cred.uid, &r)) {
+			daemon_rate_refused(d, r);
+			snprintf(why, sizeof(why),
+				 "uid %ld may make %d requests a second (bursts of %d); try again shortly",
+				 (long)cred.uid, DAEMON_RATE_PER_S, DAEMON_RATE_BURST);
+			(void)daemon_reply_text(fd, -JEFE_ERATE, why);
+			close(fd);
+			return 0;
+		}
 	}
 
 	if ((size_t)n != IPC_REQUEST_SIZE) {
@@ -768,7 +1038,9 @@ static int daemon_client_serve(struct daemon *d, int fd)
 		return 0;
 	}
 
-	log_msg(&d->log, LOG_INFO, "request uid=%ld command=%s layer=%s%s",
+	/* Routine status requests (monitoring polls) only with --debug. */
+	log_msg(&d->log, req.command == IPC_CMD_STATUS ? LOG_DEBUG : LOG_INFO,
+		"request uid=%ld command=%s layer=%s%s",
 		(long)uid, ipc_command_word(req.command),
 		kv(b2, sizeof(b2), req.layer[0] ? req.layer : "all"),
 		req.flags & IPC_FLAG_DRY_RUN ? " dry_run=yes" : "");
@@ -972,6 +1244,7 @@ int daemon_start(struct daemon *d)
 	if (d->sigfd < 0)
 		return -errno;
 
+	d->log.debug = d->debug;
 	rc = log_open(&d->log, "jefe-setup", LOG_DAEMON, d->log_socket, d->foreground);
 	if (rc < 0) {
 		fprintf(stderr, "jefe-setup: log socket %s: %s\n",
@@ -1143,8 +1416,13 @@ void daemon_fini(struct daemon *d)
 		layer_set_free(&d->set);
 	}
 	policy_free(d->policy);
-	for (unsigned int i = 0; i < DAEMON_MAX_LAYERS; i++)
+	for (unsigned int i = 0; i < DAEMON_MAX_LAYERS; i++) {
 		strv_free(&d->noted[i]);
+		for (size_t k = 0; k < d->fights[i].n; k++)
+			free(d->fights[i].v[k].item);
+		free(d->fights[i].v);
+	}
+	free(d->reload_refused);
 	if (d->timerfd >= 0)
 		close(d->timerfd);
 	if (d->debouncefd >= 0)
@@ -1317,6 +1595,7 @@ static void usage(FILE *out)
 		"  --socket PATH      control socket (default ROOT%s)\n"
 		"  --pidfile PATH     pidfile when daemonizing (default ROOT/run/jefe-setup.pid)\n"
 		"  --foreground       do not daemonize; copy log lines to stderr\n"
+		"  --debug            also log routine lines (every status request)\n"
 		"  --log-socket PATH  send log lines to this unix datagram socket, not syslog\n"
 		"  --ready-fd N       write a newline to fd N when ready (OpenRC notify=fd:N)\n"
 		"  --version          print the version and exit\n"
@@ -1342,7 +1621,7 @@ static int join_root(char *buf, size_t size, const char *root, const char *path)
 int main(int argc, char **argv)
 {
 	enum { OPT_ROOT = 256, OPT_CONFIG, OPT_SOCKET, OPT_PIDFILE, OPT_FOREGROUND,
-	       OPT_LOG_SOCKET, OPT_READY_FD, OPT_VERSION, OPT_HELP };
+	       OPT_LOG_SOCKET, OPT_READY_FD, OPT_DEBUG, OPT_VERSION, OPT_HELP };
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "config", required_argument, NULL, OPT_CONFIG },
@@ -1351,6 +1630,7 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 		{ "log-socket", required_argument, NULL, OPT_LOG_SOCKET },
 		{ "ready-fd", required_argument, NULL, OPT_READY_FD },
+		{ "debug", no_argument, NULL, OPT_DEBUG },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -1379,6 +1659,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FOREGROUND:
 			d.foreground = true;
+			break;
+		case OPT_DEBUG:
+			d.debug = true;
 			break;
 		case OPT_LOG_SOCKET:
 			d.log_socket = optarg;

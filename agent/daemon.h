@@ -19,6 +19,38 @@
 
 #define DAEMON_MAX_LAYERS	16	/* the size of struct layer_set's arrays */
 #define DAEMON_MAX_CLIENTS	16	/* connections waiting for their request */
+#define DAEMON_RATE_UIDS	16	/* non-root uids with a request budget */
+
+/*
+ * One item that something keeps undoing ("contested"): the daemon keeps
+ * repairing it, but a fight costs one line when it starts and a summary
+ * a minute, not a line per repair.
+ */
+struct daemon_fight {
+	char *item;
+	long long first_ms;	/* first repair of this run of repairs */
+	long long last_ms;	/* the latest repair */
+	long long logged_ms;	/* the latest contested line */
+	unsigned long repairs;	/* since first_ms */
+	unsigned long unlogged;	/* repairs since the latest line */
+	bool contested;
+};
+
+struct daemon_fights {
+	struct daemon_fight *v;
+	size_t n;
+	size_t cap;
+};
+
+/* A token bucket per peer uid: a status-group member cannot flood us. */
+struct daemon_rate {
+	uid_t uid;
+	bool used;
+	long long tokens_milli;	/* 1000 per request */
+	long long last_ms;	/* the latest refill */
+	long long logged_ms;	/* the latest "rate limited" line, 0: none */
+	unsigned long refused;	/* since that line */
+};
 
 /* An accepted connection whose request has not arrived yet. */
 struct daemon_client {
@@ -35,6 +67,7 @@ struct daemon {
 	char pidfile[PATH_MAX];		/* "" with --foreground */
 	char policy_dir[PATH_MAX];	/* directory of the main policy file */
 	bool foreground;
+	bool debug;			/* --debug: log LOG_DEBUG lines too */
 	int ready_fd;			/* -1: none */
 
 	struct logger log;
@@ -60,6 +93,10 @@ struct daemon {
 	/* Items whose non-repaired drift was logged already, per layer. */
 	struct strv noted[DAEMON_MAX_LAYERS];
 	struct daemon_client clients[DAEMON_MAX_CLIENTS];
+	struct daemon_fights fights[DAEMON_MAX_LAYERS];
+	struct daemon_rate rates[DAEMON_RATE_UIDS];
+	/* The first error of the latest refused reload; NULL once one succeeds. */
+	char *reload_refused;
 
 	bool socket_bound;
 	bool pidfile_written;

@@ -24,6 +24,8 @@ const char *jefe_strerror(int err)
 		return "candidate refused by its validator";
 	case JEFE_EDAEMON:
 		return "the agent daemon reported an error";
+	case JEFE_ERATE:
+		return "rate limited";
 	default:
 		return strerror(err);
 	}

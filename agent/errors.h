@@ -16,6 +16,7 @@ enum jefe_error {
 	JEFE_ENETLINK,		/* a netlink reply that does not parse */
 	JEFE_EVALIDATE,		/* an external validator refused a candidate */
 	JEFE_EDAEMON,		/* the daemon answered with an error */
+	JEFE_ERATE,		/* too many requests from this uid: try again shortly */
 };
 
 /* Accepts a positive or a negative code. */

@@ -89,6 +89,7 @@ int findings_add(struct findings *fs, const struct finding *f)
 	memset(n, 0, sizeof(*n));
 	n->state = f->state;
 	n->action = f->action;
+	n->contested = f->contested;
 	if (dup_opt(f->layer, &n->layer) || dup_opt(f->item, &n->item) ||
 	    dup_opt(f->expected, &n->expected) || dup_opt(f->actual, &n->actual) ||
 	    dup_opt(f->ref, &n->ref) || dup_opt(f->note, &n->note)) {
@@ -134,6 +135,8 @@ struct findings_count findings_count(const struct findings *fs, const char *laye
 
 		if (layer && strcmp(f->layer, layer) != 0)
 			continue;
+		if (f->contested)
+			c.contested++;
 		switch (f->state) {
 		case FINDING_COMPLIANT:
 			c.compliant++;

@@ -38,6 +38,11 @@ struct finding {
 	const char *note;
 	enum finding_state state;
 	enum finding_action action;
+	/*
+	 * Only from the daemon: how often it repaired this item in the
+	 * current fight with something that keeps undoing it (0: none).
+	 */
+	unsigned long contested;
 };
 
 struct findings {
@@ -55,6 +60,7 @@ void findings_reset(struct findings *fs);
 /* Counts per state, for one layer (layer == NULL: all). */
 struct findings_count {
 	size_t compliant, drift, error, unsupported;
+	size_t contested;	/* any state: something keeps undoing a repair */
 };
 struct findings_count findings_count(const struct findings *fs, const char *layer);
 

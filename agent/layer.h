@@ -26,6 +26,12 @@ struct jefe_env {
 	/* Directory of the main policy file, below root: relative paths in
 	 * the policy point there (layer_policy_path).  NULL: POLICY_DIR. */
 	const char *policy_dir;
+	/*
+	 * Set by the daemon around its own repair pass: nobody is there to
+	 * review, so a layer must not accept anything only an admin may
+	 * (a new file in a baselined directory).  `jefe enforce` clears it.
+	 */
+	bool unattended;
 };
 
 /*

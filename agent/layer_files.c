@@ -49,6 +49,13 @@ struct files_perm {
 	struct files_perm_spec spec;
 };
 
+/* A directory of the set-id or world-writable walk, watched for new entries. */
+struct files_wdir {
+	int wd;
+	int depth;		/* as the walk counts: 1 for a configured directory */
+	char *path;
+};
+
 struct files_state {
 	const struct jefe_env *env;
 	struct files_perm *perms;
@@ -65,6 +72,10 @@ struct files_state {
 	struct strv baseline_managed;	/* written by the agent: re-recorded by apply */
 	bool active;			/* the policy has a files section */
 	int inotify_fd;
+	struct files_wdir *wdirs;	/* the walks' directories under watch */
+	size_t n_wdirs;
+	size_t cap_wdirs;
+	bool wdirs_full;		/* the rest is left to the backstop walk */
 };
 
 /* ---- the [files] keyword table: parsing and defaults ---- */
@@ -286,6 +297,9 @@ static void files_state_free(void *p)
 			strv_free((struct strv *)((char *)st + files_keys[i].offset));
 	if (st->inotify_fd >= 0)
 		close(st->inotify_fd);
+	for (size_t i = 0; i < st->n_wdirs; i++)
+		free(st->wdirs[i].path);
+	free(st->wdirs);
 	free(st);
 }
 
@@ -886,7 +900,7 @@ static int files_mounts_run(struct files_run *r)
 
 /* ---- content baseline ---- */
 
-static int files_baseline_write(struct files_run *r, const struct strv *paths,
+static int files_baseline_write(int root_fd, const struct strv *paths,
 				const struct strv *hashes)
 {
 	size_t cap = 128, len = 0;
@@ -903,10 +917,9 @@ static int files_baseline_write(struct files_run *r, const struct strv *paths,
 	for (size_t i = 0; i < paths->n; i++)
 		len += (size_t)snprintf(buf + len, cap - len, "%s  %s\n",
 					hashes->v[i], paths->v[i]);
-	err = rootfs_mkdir_p(r->st->env->root_fd, "/var/lib/jefe", 0700);
+	err = rootfs_mkdir_p(root_fd, "/var/lib/jefe", 0700);
 	if (!err)
-		err = rootfs_write_atomic(r->st->env->root_fd, FILES_BASELINE_FILE,
-					  buf, len, 0600);
+		err = rootfs_write_atomic(root_fd, FILES_BASELINE_FILE, buf, len, 0600);
 	free(buf);
 	return err;
 }
@@ -950,7 +963,7 @@ static int files_baseline_run(struct files_run *r)
 			for (size_t j = 0; !err && j < paths.n; j++) {
 				const char *path = paths.v[j];
 				const char *rec = files_baseline_get(&old, path);
-				char hex[ROOTFS_SHA256_HEX], item[4200], note[256];
+				char hex[ROOTFS_SHA256_HEX], item[4200], note[4400];
 				const char *keep;
 				int herr;
 
@@ -980,6 +993,20 @@ static int files_baseline_run(struct files_run *r)
 				if (rec && strcmp(rec, hex) == 0) {
 					err = files_add(r, item, rec, hex, FINDING_COMPLIANT,
 							FINDING_ACTION_NONE, NULL, NULL);
+				} else if (!rec && pass == 0 && have_old &&
+					   (!r->apply || r->st->env->unattended)) {
+					/*
+					 * A file that appeared where the baseline already
+					 * covers (a new policy.d file) is for the admin to
+					 * review: the daemon never records it by itself.
+					 */
+					snprintf(note, sizeof(note),
+						 "new file, not in the baseline: review it, then `jefe baseline accept %s`",
+						 path);
+					err = files_add(r, item, "recorded", hex, FINDING_DRIFT,
+							r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
+							NULL, note);
+					continue;
 				} else if (!rec || pass == 1) {
 					/*
 					 * New entries are recorded; files the agent writes itself
@@ -993,8 +1020,8 @@ static int files_baseline_run(struct files_run *r)
 				} else {
 					keep = rec;
 					snprintf(note, sizeof(note),
-						 "edited outside the agent: review it; to accept it, delete its line from %s and run `jefe enforce --layer files`",
-						 FILES_BASELINE_FILE);
+						 "edited outside the agent: review it, then `jefe baseline accept %s`",
+						 path);
 					err = files_add(r, item, rec, hex, FINDING_DRIFT,
 							r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
 							NULL, note);
@@ -1013,7 +1040,7 @@ static int files_baseline_run(struct files_run *r)
 				files_fix_action(r), NULL, FILES_BASELINE_FILE);
 	}
 	if (!err && changed && r->apply && !r->dry_run) {
-		int werr = files_baseline_write(r, &new_paths, &new_hashes);
+		int werr = files_baseline_write(root_fd, &new_paths, &new_hashes);
 
 		/* The findings said REPAIRED: make them say what really happened. */
 		for (size_t i = first; werr && i < r->out->n; i++)
@@ -1023,6 +1050,98 @@ static int files_baseline_run(struct files_run *r)
 	files_baseline_free(&old);
 	strv_free(&new_paths);
 	strv_free(&new_hashes);
+	return err;
+}
+
+/*
+ * `jefe baseline accept PATH`: the admin has reviewed PATH, record what
+ * it holds now (or, when it is gone, forget it).  Only a path the policy
+ * puts under the baseline, and only once a baseline exists: the first
+ * one is recorded whole by `jefe enforce --layer files` or the daemon's
+ * start.  why gets a sentence for the admin on error.
+ */
+int files_baseline_accept(void *state, const char *path, char hex[ROOTFS_SHA256_HEX],
+			  char *why, size_t why_len)
+{
+	struct files_state *st = state;
+	int root_fd = st->env->root_fd;
+	struct files_baseline b = { 0 };
+	struct strv paths = { 0 }, hashes = { 0 };
+	bool covered = false, found = false;
+	char *text = NULL;
+	int err = 0, herr;
+
+	for (int pass = 0; !err && !covered && pass < 2; pass++) {
+		const struct strv *list = pass ? &st->baseline_managed : &st->baseline;
+
+		for (size_t i = 0; !err && !covered && i < list->n; i++) {
+			struct strv exp = { 0 };
+
+			err = files_expand(root_fd, list->v[i], &exp);
+			covered = !err && strv_contains(&exp, path);
+			/* A recorded file that is gone no longer matches a glob. */
+			if (!err && !covered && strpbrk(list->v[i], "*?[") &&
+			    fnmatch(list->v[i], path, FNM_PATHNAME | FNM_PERIOD) == 0)
+				covered = true;
+			strv_free(&exp);
+		}
+	}
+	if (err)
+		return err;
+	if (!covered) {
+		snprintf(why, why_len, "%s is not under [files] baseline or baseline_managed in the policy",
+			 path);
+		return -ENOENT;
+	}
+	err = root_read_file_alloc(root_fd, FILES_BASELINE_FILE, &text, NULL);
+	if (err == -ENOENT) {
+		snprintf(why, why_len, "no baseline recorded yet in %s: `jefe enforce --layer files` records the first one",
+			 FILES_BASELINE_FILE);
+		return err;
+	}
+	if (err)
+		return err;
+	err = files_baseline_parse(text, &b);
+	free(text);
+	if (err) {
+		snprintf(why, why_len, "%s is not in sha256sum format: restore it, or remove it to record a new one",
+			 FILES_BASELINE_FILE);
+		return err;
+	}
+	herr = rootfs_sha256(root_fd, path, hex);
+	if (herr && herr != -ENOENT) {
+		snprintf(why, why_len, "%s: %s", path, jefe_strerror(herr));
+		err = herr;
+		goto out;
+	}
+	if (herr == -ENOENT)
+		hex[0] = '\0';
+	for (size_t i = 0; !err && i < b.paths.n; i++) {
+		bool me = strcmp(b.paths.v[i], path) == 0;
+
+		if (me)
+			found = true;
+		if (me && herr == -ENOENT)
+			continue;	/* accepted as deleted: forgotten */
+		err = strv_push(&paths, b.paths.v[i]);
+		if (!err)
+			err = strv_push(&hashes, me ? hex : b.hashes.v[i]);
+	}
+	if (!err && herr == -ENOENT && !found) {
+		snprintf(why, why_len, "%s: no such file, and not in the baseline", path);
+		err = -ENOENT;
+	}
+	if (!err && !found) {
+		err = strv_push(&paths, path);
+		if (!err)
+			err = strv_push(&hashes, hex);
+	}
+	if (!err)
+		err = files_baseline_write(root_fd, &paths, &hashes);
+out:
+	files_baseline_free(&b);
+	strv_free(&paths);
+	strv_free(&hashes);
 	return err;
 }
 
@@ -1089,6 +1208,122 @@ static int files_watch_path(struct files_state *st, struct strv *seen, const cha
 	return err;
 }
 
+/*
+ * The walks' directories: a set-id bit or an o+w mode is a chmod (IN_ATTRIB
+ * on the directory that holds the file), a new file is IN_CREATE or
+ * IN_MOVED_TO.  Watched down to the walk's depth, on the walk's
+ * filesystem.  IN_MASK_ADD: a directory of a managed path keeps its mask.
+ */
+#define FILES_WALK_WATCH_MASK	(IN_ATTRIB | IN_CREATE | IN_MOVED_TO | IN_MASK_ADD)
+/*
+ * Past this many directories (or the kernel's max_user_watches, ENOSPC),
+ * the rest is seen by the backstop walk only.  A Debian root has a few
+ * hundred directories in the default walks.
+ */
+#define FILES_WALK_WATCH_MAX	4096
+
+static int files_watch_tree(struct files_state *st, int dir_fd, const char *path, int depth,
+			    dev_t dev)
+{
+	struct files_wdir *v;
+	char link[64];
+	DIR *d;
+	struct dirent *de;
+	int wd, err = 0;
+
+	if (st->wdirs_full || st->n_wdirs >= FILES_WALK_WATCH_MAX) {
+		st->wdirs_full = true;
+		close(dir_fd);
+		return 0;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", dir_fd);
+	wd = inotify_add_watch(st->inotify_fd, link, FILES_WALK_WATCH_MASK);
+	if (wd < 0) {
+		err = -errno;
+		close(dir_fd);
+		if (err == -ENOSPC) {
+			st->wdirs_full = true;
+			return 0;
+		}
+		return err == -EACCES || err == -ENOENT ? 0 : err;
+	}
+	v = array_grow(st->wdirs, st->n_wdirs, &st->cap_wdirs, sizeof(*st->wdirs));
+	if (!v) {
+		close(dir_fd);
+		return -ENOMEM;
+	}
+	st->wdirs = v;
+	st->wdirs[st->n_wdirs] = (struct files_wdir){ .wd = wd, .depth = depth, .path = strdup(path) };
+	if (!st->wdirs[st->n_wdirs].path) {
+		close(dir_fd);
+		return -ENOMEM;
+	}
+	st->n_wdirs++;
+	if (depth >= FILES_WALK_DEPTH) {
+		close(dir_fd);
+		return 0;
+	}
+	d = fdopendir(dir_fd);
+	if (!d) {
+		err = -errno;
+		close(dir_fd);
+		return err;
+	}
+	while (!err && (de = readdir(d))) {
+		char child[4096];
+		struct stat sb;
+		int fd;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(sb.st_mode) || sb.st_dev != dev)
+			continue;
+		if (snprintf(child, sizeof(child), "%s/%s", strcmp(path, "/") ? path : "",
+			     de->d_name) >= (int)sizeof(child))
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			err = files_watch_tree(st, fd, child, depth + 1, dev);
+	}
+	closedir(d);
+	return err;
+}
+
+static int files_watch_walks(struct files_state *st)
+{
+	struct strv seen = { 0 };
+	int err = 0;
+
+	for (int pass = 0; !err && pass < 2; pass++) {
+		const struct strv *dirs = pass ? &st->ww_dirs : &st->suid_dirs;
+
+		for (size_t i = 0; !err && i < dirs->n; i++) {
+			struct stat sb;
+			int fd;
+
+			if (strv_contains(&seen, dirs->v[i]))
+				continue;
+			err = strv_push(&seen, dirs->v[i]);
+			if (err)
+				break;
+			/* As the walk opens it: a symlinked /bin is not walked, nor watched. */
+			fd = rootfs_open(st->env->root_fd, dirs->v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+			if (fd < 0)
+				continue;
+			if (fstat(fd, &sb) < 0) {
+				close(fd);
+				continue;
+			}
+			err = files_watch_tree(st, fd, dirs->v[i], 1, sb.st_dev);
+		}
+	}
+	strv_free(&seen);
+	return err;
+}
+
 static int files_watch(void *state, struct watch_set *ws)
 {
 	struct files_state *st = state;
@@ -1107,7 +1342,12 @@ static int files_watch(void *state, struct watch_set *ws)
 			err = files_watch_path(st, &seen, st->baseline.v[i]);
 		for (size_t i = 0; !err && i < st->baseline_managed.n; i++)
 			err = files_watch_path(st, &seen, st->baseline_managed.v[i]);
+		/* An accepted file (jefe baseline accept) is news for the daemon. */
+		if (!err && (st->baseline.n || st->baseline_managed.n))
+			err = files_watch_path(st, &seen, FILES_BASELINE_FILE);
 		strv_free(&seen);
+		if (!err)
+			err = files_watch_walks(st);
 		if (err) {
 			close(st->inotify_fd);
 			st->inotify_fd = -1;
@@ -1117,9 +1357,41 @@ static int files_watch(void *state, struct watch_set *ws)
 	return watch_set_add(ws, st->inotify_fd, EPOLLIN);
 }
 
+/* A directory made or moved into a watched one is watched too (to the walk's depth). */
+static bool files_on_inotify(void *ctx, const struct inotify_event *ev)
+{
+	struct files_state *st = ctx;
+
+	if (!(ev->mask & IN_ISDIR) || !(ev->mask & (IN_CREATE | IN_MOVED_TO)) || ev->len == 0)
+		return true;
+	for (size_t i = 0; i < st->n_wdirs; i++) {
+		struct files_wdir *w = &st->wdirs[i];
+		char child[4096];
+		struct stat sb;
+		int fd;
+
+		if (w->wd != ev->wd)
+			continue;
+		if (w->depth >= FILES_WALK_DEPTH ||
+		    snprintf(child, sizeof(child), "%s/%s", strcmp(w->path, "/") ? w->path : "",
+			     ev->name) >= (int)sizeof(child))
+			break;
+		fd = rootfs_open(st->env->root_fd, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+		if (fd < 0)
+			break;
+		/* Its files are checked by the re-check this event asks for. */
+		if (fstat(fd, &sb) == 0)
+			(void)files_watch_tree(st, fd, child, w->depth + 1, sb.st_dev);
+		else
+			close(fd);
+		break;
+	}
+	return true;
+}
+
 static int files_on_event(void *state, int fd, uint32_t events, bool *recheck)
 {
-	return layer_inotify_drain(fd, NULL, NULL, recheck);
+	return layer_inotify_drain(fd, files_on_inotify, state, recheck);
 }
 
 const struct layer_ops layer_files_ops = {

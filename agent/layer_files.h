@@ -39,4 +39,13 @@ int files_baseline_parse(const char *text, struct files_baseline *out);
 const char *files_baseline_get(const struct files_baseline *b, const char *path);
 void files_baseline_free(struct files_baseline *b);
 
+/*
+ * Record PATH's current content in the baseline (forget it when it is
+ * gone): `jefe baseline accept`.  state is the files layer's, from a
+ * loaded layer set.  hex gets the new hash ("" for a forgotten file);
+ * on error why says what the admin should know.
+ */
+int files_baseline_accept(void *state, const char *path, char hex[65],
+			  char *why, size_t why_len);
+
 #endif

@@ -93,6 +93,8 @@ void log_msg(struct logger *lg, int priority, const char *fmt, ...)
 	char msg[2048];
 	va_list ap;
 
+	if (LOG_PRI(priority) == LOG_DEBUG && !lg->debug)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

@@ -16,6 +16,8 @@ struct logger {
 	int facility;
 	int sock_fd;		/* -1: use syslog(3) */
 	bool to_stderr;
+	/* LOG_DEBUG lines (routine status requests) are dropped unless set. */
+	bool debug;
 };
 
 int log_open(struct logger *lg, const char *ident, int facility,

@@ -42,6 +42,8 @@ static const char *layer_state(const struct findings_count *c)
 		return "error";
 	if (c->drift)
 		return "drift";
+	if (c->contested)
+		return "contested";
 	if (c->compliant == 0 && c->unsupported)
 		return "unsupported";
 	return "compliant";
@@ -54,6 +56,9 @@ static int add_counts(struct json_object *obj, const struct findings_count *c)
 	err = err ? err : add_int(obj, "drift", (int64_t)c->drift);
 	err = err ? err : add_int(obj, "error", (int64_t)c->error);
 	err = err ? err : add_int(obj, "unsupported", (int64_t)c->unsupported);
+	/* Only when there is a fight: documents without one stay as they were. */
+	if (!err && c->contested)
+		err = add_int(obj, "contested", (int64_t)c->contested);
 	return err;
 }
 
@@ -140,6 +145,8 @@ int report_build(const struct findings *fs, struct json_object **out)
 		err = err ? err : add_str(o, "actual", f->actual);
 		err = err ? err : add_str(o, "ref", f->ref);
 		err = err ? err : add_str(o, "note", f->note);
+		if (!err && f->contested)
+			err = add_int(o, "contested", (int64_t)f->contested);
 		if (err || json_object_array_add(items, o)) {
 			json_object_put(o);
 			err = err ? err : -ENOMEM;
@@ -202,12 +209,15 @@ int report_to_findings(struct json_object *doc, struct findings *fs)
 			.note = get_str(o, "note"),
 		};
 		const char *state = get_str(o, "state"), *action = get_str(o, "action");
+		struct json_object *c;
 		int err;
 
 		if (!f.layer || !f.item || !state || !action ||
 		    finding_state_parse(state, &f.state) ||
 		    finding_action_parse(action, &f.action))
 			return -EBADMSG;
+		if (json_object_object_get_ex(o, "contested", &c))
+			f.contested = (unsigned long)json_object_get_int64(c);
 		err = findings_add(fs, &f);
 		if (err)
 			return err;
@@ -225,6 +235,9 @@ int report_exit_code(const struct findings *fs)
 		if (f->state == FINDING_ERROR || f->action == FINDING_ACTION_FAILED)
 			return 1;
 		if (f->state == FINDING_DRIFT && f->action != FINDING_ACTION_REPAIRED)
+			drift = true;
+		/* Repaired each time, and each time undone: the admin must look. */
+		if (f->contested)
 			drift = true;
 	}
 	return drift ? 2 : 0;
@@ -259,8 +272,11 @@ static void print_item(FILE *out, struct json_object *o, enum report_verb verb)
 	const char *expected = get_str(o, "expected"), *actual = get_str(o, "actual");
 	const char *ref = get_str(o, "ref"), *note = get_str(o, "note");
 	const char *label = state;
+	int64_t contested = get_int(o, "contested");
 
-	if (verb == REPORT_DRY_RUN && strcmp(action, "would-repair") == 0)
+	if (contested > 0)
+		label = "contested";
+	else if (verb == REPORT_DRY_RUN && strcmp(action, "would-repair") == 0)
 		label = "would fix";
 	else if (strcmp(action, "repaired") == 0)
 		label = "repaired";
@@ -276,6 +292,9 @@ static void print_item(FILE *out, struct json_object *o, enum report_verb verb)
 	if (ref)
 		fprintf(out, "  [%s]", ref);
 	fputc('\n', out);
+	if (contested > 0)
+		fprintf(out, "      repaired %lld times in a row: something keeps undoing it\n",
+			(long long)contested);
 	if (note)
 		print_note(out, note);
 }
@@ -304,7 +323,8 @@ static int print_text(FILE *out, struct json_object *doc, enum report_verb verb)
 	for (size_t i = 0; i < json_object_array_length(items); i++) {
 		struct json_object *o = json_object_array_get_idx(items, i);
 		const char *state = get_str(o, "state");
-		bool needs_eyes = strcmp(state, "drift") == 0 || strcmp(state, "error") == 0;
+		bool needs_eyes = strcmp(state, "drift") == 0 || strcmp(state, "error") == 0 ||
+				  get_int(o, "contested") > 0;
 
 		/*
 		 * Compliant and unsupported items are in --json; the table shows
@@ -324,10 +344,14 @@ static int print_text(FILE *out, struct json_object *doc, enum report_verb verb)
 	fputc('\n', out);
 	switch (verb) {
 	case REPORT_STATUS:
-		fprintf(out, "%s: %lld compliant, %lld drift, %lld error, %lld unsupported\n",
-			get_int(summary, "drift") || get_int(summary, "error") ? "NOT COMPLIANT" : "COMPLIANT",
+		fprintf(out, "%s: %lld compliant, %lld drift, %lld error, %lld unsupported",
+			get_int(summary, "drift") || get_int(summary, "error") ||
+			get_int(summary, "contested") ? "NOT COMPLIANT" : "COMPLIANT",
 			(long long)get_int(summary, "compliant"), (long long)get_int(summary, "drift"),
 			(long long)get_int(summary, "error"), (long long)get_int(summary, "unsupported"));
+		if (get_int(summary, "contested"))
+			fprintf(out, ", %lld contested", (long long)get_int(summary, "contested"));
+		fputc('\n', out);
 		break;
 	case REPORT_DRY_RUN:
 		fprintf(out, "dry run: %zu item(s) would change, nothing was changed\n", changes);

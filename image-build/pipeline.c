@@ -185,6 +185,15 @@ static int pipeline_stage_run(const struct ib_config *cfg, int i, const char *ca
 	return err;
 }
 
+/* Are a and b two names of one inode? */
+static bool pipeline_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static int pipeline_outputs(const struct ib_config *cfg, const char *entry,
 			    long long start_ms)
 {
@@ -206,14 +215,26 @@ static int pipeline_outputs(const struct ib_config *cfg, const char *entry,
 		return -ENAMETOOLONG;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", iso);
 	unlink(tmp);
-	/* a hard link when out/ and the cache share a filesystem */
-	if (link(src, tmp) < 0) {
-		err = fs_copy_file(src, tmp, 0644);
-		if (err < 0)
+	/*
+	 * A hard link when out/ and the cache share a filesystem.  A rebuild
+	 * whose ISO came from the cache finds out/ holding that very inode
+	 * already: rename(2) of two links to one file does nothing and would
+	 * leave the .tmp name behind, so there is nothing to publish then.
+	 */
+	if (!pipeline_same_file(src, iso)) {
+		if (link(src, tmp) < 0) {
+			err = fs_copy_file(src, tmp, 0644);
+			if (err < 0) {
+				unlink(tmp);
+				return err;
+			}
+		}
+		if (rename(tmp, iso) < 0) {
+			err = -errno;
+			unlink(tmp);
 			return err;
+		}
 	}
-	if (rename(tmp, iso) < 0)
-		return -errno;
 
 	sha256_init(&h);
 	err = fs_file_hash(iso, &h);

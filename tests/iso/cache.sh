@@ -1,6 +1,7 @@
 #!/bin/sh
 # The build's cache and error contracts, on the shared test build:
-# - an unchanged build reuses every stage (printed "cached") in < 10 s;
+# - an unchanged build reuses every stage (printed "cached") in < 10 s
+#   and leaves no jefelinux-*.iso.tmp beside the ISO;
 # - --from-stage 4 rebuilds stages 4-5 only, and gives the same ISO;
 # - an interrupted stage leaves no half-written entry and no mount, and
 #   the next build is fully cached again;
@@ -19,6 +20,11 @@ cat "$log"
 [ "$(grep -c '^\[Stage [1-5]/5\] [A-Za-z ]*\.\.\. cached$' "$log")" = 5 ] ||
 	fail "an unchanged rebuild did not reuse all five stages"
 [ "$took" -lt 10 ] || fail "no-change rebuild took ${took}s (goal: < 10 s)"
+# The rebuild found out/ holding the cached ISO's inode already: nothing
+# may be left beside it under a temporary name.
+if ls "$ISO_OUT"/*.tmp 2>/dev/null; then
+	fail "a rebuild left a temporary file in $ISO_OUT"
+fi
 line=$(grep '^Total: ' "$log")
 echo "$line" | grep -qE '^Total: ([0-9]+m)?[0-9]+s \| Output: jefelinux-[0-9.]+-x86_64\.iso \([0-9]+ MB\)$' ||
 	fail "bad summary line: $line"

@@ -15,7 +15,7 @@ check_interval = 120
 status_group = 65534" "mode = enforce
 net.ipv4.tcp_syncookies = 1
 net.ipv4.conf.all.rp_filter = 1"
-env_start_daemon
+env_start_daemon --debug
 
 SOCK=$T/run/jefe/jefe.sock
 # The unprivileged peers must be able to read the script.

@@ -3,7 +3,8 @@
 # daemon-sysctl.sh - jefe-setup end to end on the real kernel, in a private
 # network namespace: the start enforces a policy of net.* keys, a
 # `sysctl -w` behind its back is seen through inotify, logged as one drift
-# line and repaired; SIGHUP with a broken policy keeps the old one;
+# line and repaired; SIGHUP with a broken policy keeps the old one (and
+# status reports the refusal as an error until a reload succeeds);
 # `jefe status` talks to the daemon; SIGTERM exits 0 and removes the socket.
 # sysctl(8) is the independent witness of every value.
 set -eu
@@ -32,7 +33,7 @@ sysctl -qw net.ipv4.tcp_syncookies=0 net.ipv4.conf.all.rp_filter=0 \
 	net.ipv4.conf.all.accept_redirects=1
 [ "$(sysctl -n net.ipv4.tcp_syncookies)" = 0 ] || fail "could not prepare tcp_syncookies=0"
 
-env_start_daemon
+env_start_daemon --debug
 
 # 1. The start enforced every key (read back by sysctl(8), not by the agent).
 for kv in $KEYS; do
@@ -59,7 +60,8 @@ wait_log "$n" "compliant layer=sysctl items=" 5 || fail "no 'compliant' line aft
 [ "$(tail -n +"$((n + 1))" "$LOG" | grep -c 'drift layer=')" = 1 ] ||
 	fail "one change should give one drift line: $(tail -n +"$((n + 1))" "$LOG")"
 
-# 3. jefe status goes through the daemon's socket (the request is logged).
+# 3. jefe status goes through the daemon's socket (the request is logged:
+# started with --debug, the daemon logs routine status requests too).
 # Only the sysctl layer is this test's business: the other layers of the
 # table run on the temporary root with their defaults.
 [ -S "$T/run/jefe/jefe.sock" ] || fail "no socket at $T/run/jefe/jefe.sock"
@@ -104,7 +106,13 @@ sysctl -qw net.ipv4.conf.all.rp_filter=0
 wait_log "$n" "drift layer=sysctl item=net.ipv4.conf.all.rp_filter expected=1 actual=0 action=repaired" 10 ||
 	fail "not enforcing after a refused reload"
 wait_sysctl net.ipv4.conf.all.rp_filter 1 5 || fail "rp_filter not repaired after a refused reload"
-note "SIGHUP with a broken policy: errors logged, old policy still enforced"
+# jefe status says the running policy is not the one on disk, as an error.
+src=0
+"$JEFE" status --root "$T" --layer sysctl > "$T/status.out" 2>&1 || src=$?
+[ "$src" = 1 ] || fail "jefe status after a refused reload exited $src, expected 1: $(cat "$T/status.out")"
+grep -q "running policy differs from disk (refused: .*50-broken.conf line [0-9]*: " "$T/status.out" ||
+	fail "jefe status does not report the refused reload with file and line: $(cat "$T/status.out")"
+note "SIGHUP with a broken policy: errors logged, old policy still enforced, status exit 1"
 
 # 5. A good reload (jefe reload, then SIGHUP) takes a new key, and events
 # still work on the new watches.
@@ -124,7 +132,13 @@ n=$(log_lines)
 sysctl -qw net.ipv4.conf.all.secure_redirects=1
 wait_log "$n" "drift layer=sysctl item=net.ipv4.conf.all.secure_redirects expected=0 actual=1 action=repaired" 10 ||
 	fail "no event-driven repair after a reload (watches not re-registered?)"
-note "SIGHUP with a good policy: new key enforced, watches re-registered"
+src=0
+"$JEFE" status --root "$T" --layer sysctl > "$T/status.out" 2>&1 || src=$?
+[ "$src" = 0 ] || fail "jefe status after a good reload exited $src: $(cat "$T/status.out")"
+if grep -q "running policy differs" "$T/status.out"; then
+	fail "the refused reload is still reported after a good one"
+fi
+note "SIGHUP with a good policy: new key enforced, watches re-registered, refusal cleared"
 
 # 6. SIGTERM: exit 0, socket removed, 'stopping' logged.
 n=$(log_lines)

@@ -146,6 +146,59 @@ static void test_parse_rejects_garbage(void **state)
 	json_object_put(doc);
 }
 
+/* A contested item: compliant this instant, yet the admin must look. */
+static void test_contested(void **state)
+{
+	struct findings fs = { 0 }, back = { 0 };
+	struct json_object *doc = NULL, *parsed = NULL, *v;
+	char *text;
+
+	(void)state;
+	add(&fs, "sysctl", "kernel.dmesg_restrict", FINDING_COMPLIANT, FINDING_ACTION_NONE);
+	assert_int_equal(findings_add(&fs, &(struct finding){
+		.layer = "sysctl", .item = "net.ipv4.tcp_syncookies", .expected = "1",
+		.actual = "1", .state = FINDING_COMPLIANT, .contested = 41,
+	}), 0);
+	assert_int_equal(report_exit_code(&fs), 2);
+	assert_int_equal(findings_count(&fs, NULL).contested, 1);
+	assert_int_equal(report_build(&fs, &doc), 0);
+
+	/* JSON: the count on the finding, in the summary, and the layer state. */
+	text = strdup(json_object_to_json_string(doc));
+	assert_int_equal(report_parse(text, &parsed), 0);
+	assert_int_equal(report_to_findings(parsed, &back), 0);
+	assert_int_equal(back.n, 2);
+	assert_int_equal(back.v[0].contested, 0);
+	assert_int_equal(back.v[1].contested, 41);
+	assert_true(json_object_object_get_ex(doc, "summary", &v));
+	assert_true(json_object_object_get_ex(v, "contested", &v));
+	assert_int_equal(json_object_get_int(v), 1);
+	assert_true(json_object_object_get_ex(doc, "layers", &v));
+	assert_true(json_object_object_get_ex(json_object_array_get_idx(v, 0), "state", &v));
+	assert_string_equal(json_object_get_string(v), "contested");
+	free(text);
+
+	/* Text: labelled, counted, and not called compliant. */
+	text = render(doc, REPORT_TEXT, REPORT_STATUS);
+	assert_non_null(strstr(text, "  contested   sysctl:net.ipv4.tcp_syncookies: 1 -> 1\n"));
+	assert_non_null(strstr(text, "repaired 41 times in a row: something keeps undoing it"));
+	assert_null(strstr(text, "kernel.dmesg_restrict"));
+	assert_non_null(strstr(text, "NOT COMPLIANT: 2 compliant, 0 drift, 0 error, 0 unsupported, 1 contested\n"));
+	free(text);
+
+	/* Without a fight the document has no contested member at all. */
+	json_object_put(doc);
+	fs.v[1].contested = 0;
+	assert_int_equal(report_build(&fs, &doc), 0);
+	assert_null(strstr(json_object_to_json_string(doc), "contested"));
+	assert_int_equal(report_exit_code(&fs), 0);
+
+	json_object_put(doc);
+	json_object_put(parsed);
+	findings_free(&fs);
+	findings_free(&back);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_text_matches_json),
 		cmocka_unit_test(test_dry_run_shows_explained_items),
 		cmocka_unit_test(test_parse_rejects_garbage),
+		cmocka_unit_test(test_contested),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

@@ -124,6 +124,27 @@ else
 	vm_fail "no 'reloaded policy' line after rc-service jefe reload"
 fi
 vm_expect_eq "jefe reload over the daemon's socket" "policy reloaded" "$(jefe reload 2>&1)"
+# A broken policy at reload: the command fails on the terminal with the
+# file and line, the daemon keeps running the old policy, and status
+# says so as an error until a reload succeeds.
+printf '[modules]\nblacklist = squashfs\n' >/etc/jefe/policy.d/90-bad.conf
+if rc-service jefe reload >/tmp/reload.out 2>&1; then
+	vm_fail "rc-service jefe reload exited 0 with a broken policy: $(cat /tmp/reload.out)"
+else
+	vm_pass "rc-service jefe reload fails with a broken policy"
+fi
+vm_check "the reload's output names the file and line" \
+	grep -q "90-bad.conf line 2: refusing to block module 'squashfs'" /tmp/reload.out
+vm_expect_eq "jefe-setup still runs after the refused reload" started "$(svc_state default jefe)"
+rc=0
+jefe status >/tmp/st.out 2>&1 || rc=$?
+vm_expect_eq "jefe status exit after a refused reload" 1 "$rc"
+vm_check "jefe status reports the refused reload" \
+	grep -q "running policy differs from disk (refused: /etc/jefe/policy.d/90-bad.conf line 2: " /tmp/st.out
+rm -f /etc/jefe/policy.d/90-bad.conf
+vm_check "rc-service jefe reload succeeds once fixed" rc-service jefe reload
+jefe status >/tmp/st.out 2>&1 || :
+vm_check_fails "the refusal is gone from jefe status" grep -q "running policy differs" /tmp/st.out
 
 # 7. A broken policy: start refuses with the file and line, and nothing
 #    half-starts; fixed, it starts again.

@@ -31,7 +31,8 @@ Targets:
 
 Options:
   --arch ARCH         target architecture (x86_64)
-  --destdir DIR       install root for --target agent
+  --destdir DIR       install root for --target agent; with --target deb,
+                      the package is also unpacked there (the ISO's agent)
   --deb-outdir DIR    where --target deb puts the .deb files (default out/)
   --deb-version VER   package version for --target deb instead of the one
                       in contrib/debian/changelog (tests build an older one)
@@ -198,7 +199,17 @@ target_iso() {
 	make -C "$builddir" -j"$jobs" jefe-image-build >/dev/null
 	agentdir="$builddir/image-agent"
 	rm -rf "$agentdir"
-	make -C "$builddir" install DESTDIR="$agentdir" >/dev/null
+	case " $iso_args " in
+	*" --base alpine "*|*" --base=alpine "*)
+		# Alpine's libc: the Debian package's programs cannot run there.
+		make -C "$builddir" install DESTDIR="$agentdir" >/dev/null ;;
+	*)
+		# The Debian base ships the agent's Debian package, the very
+		# artefact tests/pkg installs, upgrades and purges.
+		destdir=$agentdir
+		deb_outdir="$builddir/image-deb"
+		target_deb ;;
+	esac
 	rev=$(git -C "$srcdir" describe --always --dirty 2>/dev/null || echo unknown)
 	# Every timestamp of the image: the last commit's time unless given.
 	if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
@@ -221,10 +232,16 @@ target_iso() {
 # The Debian package: from the release tarball (the file list distcheck
 # proves complete), with contrib/debian as debian/, built by
 # dpkg-buildpackage like any Debian package; the .deb files go to
-# --deb-outdir.
+# --deb-outdir.  With --destdir, the package's files are also unpacked
+# there: the agent tree the ISO ships (target_iso, tests/iso).
 target_deb() {
 	[ "$no_deps" = 1 ] || install_deps
 	configure_tree
+	# One package build per build tree at a time (make dist's directory).
+	if command -v flock >/dev/null 2>&1; then
+		exec 7>"$builddir/deb.lock"
+		flock -w 900 7 || die "another package build holds $builddir/deb.lock"
+	fi
 	version=$(sed -n 's/^PACKAGE_VERSION = //p' "$builddir/Makefile")
 	[ -n "$version" ] || die "no PACKAGE_VERSION in $builddir/Makefile"
 	make -C "$builddir" dist >/dev/null
@@ -258,6 +275,21 @@ target_deb() {
 	done
 	rm -rf "$work"
 	trap - EXIT
+	[ -z "$destdir" ] || deb_unpack "$deb_outdir/jefe_${pkgver}_$(dpkg --print-architecture).deb" "$destdir"
+}
+
+# deb_unpack DEB DIR: the package's files as dpkg would place them on a
+# merged-/usr root (/lib is /usr/lib there), so the tree copies onto one.
+deb_unpack() {
+	[ -f "$1" ] || die "no $1"
+	rm -rf "$2"
+	dpkg-deb -x "$1" "$2"
+	if [ -d "$2/lib" ]; then
+		mkdir -p "$2/usr/lib"
+		cp -a "$2/lib/." "$2/usr/lib/"
+		rm -rf "$2/lib"
+	fi
+	echo "build.sh: $(basename "$1") unpacked into $2"
 }
 
 no_deps=0

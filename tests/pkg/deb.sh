@@ -14,7 +14,7 @@
 # never a file the admin added.
 . "$abs_top_srcdir/tests/lib/common.sh"
 need_root
-need_cmd dpkg-buildpackage dpkg-deb lintian mmdebstrap unshare chroot python3
+need_cmd dpkg-buildpackage dpkg-deb dpkg-parsechangelog lintian mmdebstrap unshare chroot flock python3
 
 STATE=$abs_top_builddir/tests/pkg/state
 SUITE=bookworm

@@ -43,6 +43,33 @@ NEW_VERSION=$(dpkg-parsechangelog -l "$abs_top_srcdir/contrib/debian/changelog" 
 [ "${NEW_VERSION%-*}" = "$version" ] ||
 	fail "contrib/debian/changelog's $NEW_VERSION is not configure.ac's $version"
 
+# ---- Build-Depends: each pkg-config module of configure.ac, by its Debian
+# package, which build.sh's Debian list installs too.
+debian_of() {
+	case "$1" in
+	libmnl) echo libmnl-dev ;;
+	libnftnl) echo libnftnl-dev ;;
+	audit) echo libaudit-dev ;;
+	inih) echo libinih-dev ;;
+	openrc) echo librc-dev ;;
+	libmd) echo libmd-dev ;;
+	json-c) echo libjson-c-dev ;;
+	cmocka) echo libcmocka-dev ;;
+	*) return 1 ;;
+	esac
+}
+builddeps=$(sed -n '/^Build-Depends:/,/^[A-Z]/p' "$abs_top_srcdir/contrib/debian/control" |
+	sed 's/^Build-Depends://; /^[A-Z]/d; s/([^)]*)//g' | tr ',' '\n' | tr -d ' \t')
+buildsh_debian=$(sed -n '/^debian_packages()/,/^}/p' "$abs_top_srcdir/build.sh" | sed 's/#.*//' | tr ' \t' '\n\n')
+modules=$(sed -n 's/^PKG_CHECK_MODULES(\[[^]]*\], *\[\([^] >=]*\).*/\1/p' "$abs_top_srcdir/configure.ac")
+[ "$(echo "$modules" | wc -w)" -ge 7 ] || fail "read only '$modules' from configure.ac"
+for m in $modules; do
+	deb=$(debian_of "$m") || fail "configure.ac needs pkg-config module '$m': add its Debian package to this map and to Build-Depends"
+	echo "$builddeps" | grep -qx "$deb" || fail "contrib/debian/control's Build-Depends lack $deb (PKG_CHECK_MODULES $m)"
+	echo "$buildsh_debian" | grep -qx "$deb" || fail "build.sh's debian_packages lacks $deb"
+done
+pass "Build-Depends cover configure.ac's modules: $(echo $modules)"
+
 # ---- build (the tests' builds skip the package's own unit tests: the
 # unit tier runs them in this same make check).
 rm -rf "$STATE/debs"

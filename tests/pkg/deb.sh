@@ -167,6 +167,16 @@ done
 [ ! -s "$R/var/log/policy-rc.d.log" ] || fail "the install asked to start: $(cat "$R/var/log/policy-rc.d.log")"
 inroot_proc systemd-analyze verify --man=no jefe.service jefe-boot.service >"$STATE/verify.out" 2>&1 ||
 	{ cat "$STATE/verify.out" >&2; fail "systemd-analyze verify found faults in the units"; }
+# The unit: readiness as the daemon gives it, and no sandbox option that
+# would blind the agent or stop enforce (see the unit's comments).
+unit=$R/lib/systemd/system/jefe.service
+grep -qx 'Type=notify' "$unit" && grep -qx 'ExecStart=/usr/sbin/jefe-setup --foreground' "$unit" ||
+	fail "jefe.service is not Type=notify around jefe-setup --foreground"
+if grep -nE '^(ProtectSystem|ProtectKernelTunables|ProtectKernelModules|ProtectKernelLogs|PrivateTmp|PrivateNetwork|PrivateDevices|ReadOnlyPaths|InaccessiblePaths|CapabilityBoundingSet)=' "$unit" ||
+	grep -nE '^ProtectHome=(yes|tmpfs)' "$unit" ||
+	{ grep -q '^RestrictAddressFamilies=' "$unit" && ! grep -q '^RestrictAddressFamilies=.*AF_NETLINK' "$unit"; }; then
+	fail "jefe.service hides from the agent what it checks (above)"
+fi
 pass "$OLD_VERSION installs; jefe.service and jefe-boot.service are valid and disabled; no runlevel links"
 
 # ---- the admin: an edit to the shipped policy, a file of their own.

@@ -4,6 +4,7 @@
 #   ./build.sh --target check              install build/test packages (as root), build, run all tests
 #   ./build.sh --target agent --destdir D  build and install the agent into D
 #   ./build.sh --target iso --arch x86_64  build the bootable ISO into out/
+#   ./build.sh --target deb                build the Debian package of the agent into out/
 set -eu
 
 srcdir=$(cd "$(dirname "$0")" && pwd)
@@ -24,10 +25,17 @@ Targets:
   agent     build the agent and install it into --destdir
   deps      only install the build/test packages (as root)
   iso       build the bootable hybrid BIOS/UEFI ISO into out/
+  deb       build the agent's Debian package (contrib/debian) from the
+            release tarball with dpkg-buildpackage into out/ (or
+            --deb-outdir); DEB_BUILD_OPTIONS is passed on (nocheck, ...)
 
 Options:
   --arch ARCH         target architecture (x86_64)
-  --destdir DIR       install root for --target agent
+  --destdir DIR       install root for --target agent; with --target deb,
+                      the package is also unpacked there (the ISO's agent)
+  --deb-outdir DIR    where --target deb puts the .deb files (default out/)
+  --deb-version VER   package version for --target deb instead of the one
+                      in contrib/debian/changelog (tests build an older one)
   --builddir DIR      out-of-tree build directory (default: _build)
   --no-deps           do not install packages, even as root
   -h, --help          this text
@@ -54,6 +62,8 @@ openssh-server openssh-client
 mmdebstrap squashfs-tools xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools dosfstools cpio
 # ISO tests (tests/iso): boot it under qemu (BIOS, OVMF for UEFI), ssh in
 qemu-system-x86 ovmf openssh-client
+# Debian package (--target deb, tests/pkg): build, lint, throwaway root
+debhelper dh-autoreconf dpkg-dev fakeroot lintian mmdebstrap
 PKGS
 }
 
@@ -189,7 +199,17 @@ target_iso() {
 	make -C "$builddir" -j"$jobs" jefe-image-build >/dev/null
 	agentdir="$builddir/image-agent"
 	rm -rf "$agentdir"
-	make -C "$builddir" install DESTDIR="$agentdir" >/dev/null
+	case " $iso_args " in
+	*" --base alpine "*|*" --base=alpine "*)
+		# Alpine's libc: the Debian package's programs cannot run there.
+		make -C "$builddir" install DESTDIR="$agentdir" >/dev/null ;;
+	*)
+		# The Debian base ships the agent's Debian package, the very
+		# artefact tests/pkg installs, upgrades and purges.
+		destdir=$agentdir
+		deb_outdir="$builddir/image-deb"
+		target_deb ;;
+	esac
 	rev=$(git -C "$srcdir" describe --always --dirty 2>/dev/null || echo unknown)
 	# Every timestamp of the image: the last commit's time unless given.
 	if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
@@ -209,7 +229,72 @@ target_iso() {
 		--agent-revision "$rev" $iso_args
 }
 
+# The Debian package: from the release tarball (the file list distcheck
+# proves complete), with contrib/debian as debian/, built by
+# dpkg-buildpackage like any Debian package; the .deb files go to
+# --deb-outdir.  With --destdir, the package's files are also unpacked
+# there: the agent tree the ISO ships (target_iso, tests/iso).
+target_deb() {
+	[ "$no_deps" = 1 ] || install_deps
+	configure_tree
+	# One package build per build tree at a time (make dist's directory).
+	if command -v flock >/dev/null 2>&1; then
+		exec 7>"$builddir/deb.lock"
+		flock -w 900 7 || die "another package build holds $builddir/deb.lock"
+	fi
+	version=$(sed -n 's/^PACKAGE_VERSION = //p' "$builddir/Makefile")
+	[ -n "$version" ] || die "no PACKAGE_VERSION in $builddir/Makefile"
+	make -C "$builddir" dist >/dev/null
+	tarball="$builddir/jefelinux-$version.tar.xz"
+	[ -f "$tarball" ] || die "make dist made no $tarball"
+	work=$(mktemp -d "$builddir/deb.XXXXXX")
+	# shellcheck disable=SC2064
+	trap "rm -rf '$work'" EXIT
+	tar -C "$work" -xJf "$tarball"
+	src="$work/jefelinux-$version"
+	cp -R "$src/contrib/debian" "$src/debian"
+	# The changelog names the upstream version too: it must be AC_INIT's.
+	pkgver=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
+	[ "${pkgver%-*}" = "$version" ] ||
+		die "contrib/debian/changelog says $pkgver, configure.ac says $version"
+	if [ -n "$deb_version" ]; then
+		sed -i "1s/($pkgver)/($deb_version)/" "$src/debian/changelog"
+		pkgver=$deb_version
+	fi
+	# The orig tarball, so a source build could follow; -b builds binaries.
+	cp "$tarball" "$work/jefelinux_$version.orig.tar.xz"
+	(cd "$src" && dpkg-buildpackage -us -uc -b -j"$jobs") >"$work/build.log" 2>&1 || {
+		tail -n 80 "$work/build.log" >&2
+		die "dpkg-buildpackage failed (version $pkgver)"
+	}
+	mkdir -p "$deb_outdir"
+	for f in "$work"/*.deb; do
+		[ -f "$f" ] || die "dpkg-buildpackage made no .deb"
+		cp "$f" "$deb_outdir/"
+		echo "build.sh: $deb_outdir/$(basename "$f")"
+	done
+	rm -rf "$work"
+	trap - EXIT
+	[ -z "$destdir" ] || deb_unpack "$deb_outdir/jefe_${pkgver}_$(dpkg --print-architecture).deb" "$destdir"
+}
+
+# deb_unpack DEB DIR: the package's files as dpkg would place them on a
+# merged-/usr root (/lib is /usr/lib there), so the tree copies onto one.
+deb_unpack() {
+	[ -f "$1" ] || die "no $1"
+	rm -rf "$2"
+	dpkg-deb -x "$1" "$2"
+	if [ -d "$2/lib" ]; then
+		mkdir -p "$2/usr/lib"
+		cp -a "$2/lib/." "$2/usr/lib/"
+		rm -rf "$2/lib"
+	fi
+	echo "build.sh: $(basename "$1") unpacked into $2"
+}
+
 no_deps=0
+deb_outdir="$srcdir/out"
+deb_version=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--target) target=${2:?}; shift 2 ;;
@@ -221,6 +306,10 @@ while [ $# -gt 0 ]; do
 	--builddir) builddir=${2:?}; shift 2 ;;
 	--builddir=*) builddir=${1#*=}; shift ;;
 	--no-deps) no_deps=1; shift ;;
+	--deb-outdir) deb_outdir=${2:?}; shift 2 ;;
+	--deb-outdir=*) deb_outdir=${1#*=}; shift ;;
+	--deb-version) deb_version=${2:?}; shift 2 ;;
+	--deb-version=*) deb_version=${1#*=}; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) iso_args="$iso_args $1"; shift ;;
 	esac
@@ -236,6 +325,7 @@ check) target_check ;;
 deps) install_deps ;;
 agent) target_agent ;;
 iso) target_iso ;;
+deb) target_deb ;;
 "") usage >&2; exit 64 ;;
 *) echo "build.sh: unknown target '$target'" >&2; usage >&2; exit 64 ;;
 esac

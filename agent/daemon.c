@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1565,11 +1567,59 @@ fail:
 	return rc;
 }
 
-/* OpenRC's notify=fd:N: one newline once the policy is applied and watched. */
+/*
+ * systemd's readiness protocol (sd_notify(3)) without libsystemd: one
+ * datagram such as "READY=1" to the unix socket named by $NOTIFY_SOCKET,
+ * an abstract one when the name starts with '@'.
+ */
+static int daemon_sd_notify(const char *path, const char *state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
+	socklen_t sa_len;
+	ssize_t n;
+	int fd, err = 0;
+
+	if ((path[0] != '/' && path[0] != '@') || len < 2 || len >= sizeof(sa.sun_path))
+		return -EINVAL;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	sa_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	do
+		n = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, sa_len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static void daemon_notify_systemd(struct daemon *d, const char *state)
+{
+	int err;
+
+	if (!d->notify_socket[0])
+		return;
+	err = daemon_sd_notify(d->notify_socket, state);
+	if (err < 0)
+		log_msg(&d->log, LOG_WARNING, "ready error socket=%s msg=%s",
+			kv((char[256]){ 0 }, 256, d->notify_socket),
+			kv((char[256]){ 0 }, 256, strerror(-err)));
+}
+
+/*
+ * Ready once the policy is applied and watched: OpenRC's notify=fd:N (one
+ * newline) and systemd's Type=notify (READY=1), whichever started us.
+ */
 static void daemon_notify_ready(struct daemon *d)
 {
 	ssize_t n;
 
+	daemon_notify_systemd(d, "READY=1");
 	if (d->ready_fd < 0)
 		return;
 	do
@@ -1598,6 +1648,7 @@ static void usage(FILE *out)
 		"  --debug            also log routine lines (every status request)\n"
 		"  --log-socket PATH  send log lines to this unix datagram socket, not syslog\n"
 		"  --ready-fd N       write a newline to fd N when ready (OpenRC notify=fd:N)\n"
+		"                     (under systemd, READY=1 goes to $NOTIFY_SOCKET)\n"
 		"  --version          print the version and exit\n"
 		"  --help             print this help and exit\n"
 		"\n"
@@ -1710,6 +1761,16 @@ int main(int argc, char **argv)
 	}
 	if (d.ready_fd >= 0)
 		(void)fcntl(d.ready_fd, F_SETFD, FD_CLOEXEC);
+	/* Ours alone: the programs the layers run (sshd -T, ...) must not
+	 * inherit it and speak for us. */
+	if (getenv("NOTIFY_SOCKET")) {
+		if (snprintf(d.notify_socket, sizeof(d.notify_socket), "%s",
+			     getenv("NOTIFY_SOCKET")) >= (int)sizeof(d.notify_socket)) {
+			fprintf(stderr, "jefe-setup: NOTIFY_SOCKET: path too long\n");
+			return 2;
+		}
+		unsetenv("NOTIFY_SOCKET");
+	}
 
 	rc = daemon_start(&d);
 	if (rc == 0 && !d.foreground) {
@@ -1731,6 +1792,7 @@ int main(int argc, char **argv)
 	if (rc == 0) {
 		daemon_notify_ready(&d);
 		rc = daemon_run(&d);
+		daemon_notify_systemd(&d, "STOPPING=1");
 	}
 	daemon_fini(&d);
 	return rc < 0 ? 1 : 0;

@@ -10,6 +10,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/un.h>
 #include <sys/types.h>
 
 #include "layer.h"
@@ -69,6 +70,8 @@ struct daemon {
 	bool foreground;
 	bool debug;			/* --debug: log LOG_DEBUG lines too */
 	int ready_fd;			/* -1: none */
+	/* systemd's $NOTIFY_SOCKET (sd_notify(3)), "" when not under it. */
+	char notify_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 	struct logger log;
 	bool log_open;

@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		"  --mirror URL             archive (default: the host's apt sources)\n"
 		"  --security-mirror URL    debian security archive\n"
 		"  --apk-keys DIR           alpine repository keys (default: /etc/apk/keys)\n"
-		"  --agent-destdir DIR      the agent installed with make install DESTDIR=DIR\n"
+		"  --agent-destdir DIR      the agent's files: its .deb unpacked, or make install DESTDIR=DIR\n"
 		"  --agent-revision REV     agent source revision, for the manifest\n"
 		"  --authorized-keys FILE   SSH public keys of the admin user\n"
 		"  --overlay DIR            extra files copied over the root (repeatable)\n"

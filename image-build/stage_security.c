@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Stage 3, Security: the jefe agent (built from this tree by build.sh and
- * installed into --agent-destdir) with its policies and OpenRC services in
- * their runlevels; SUID/SGID bits outside the allowlist removed; root
+ * Stage 3, Security: the jefe agent (--agent-destdir: for the Debian base,
+ * build.sh unpacks there the agent's Debian package, the one tests/pkg
+ * installs and purges; for Alpine, a `make install` tree) with its
+ * policies and OpenRC services in their runlevels; SUID/SGID bits outside
+ * the allowlist removed; root
  * locked; an admin user without a password whose SSH keys come from
  * --authorized-keys, allowed to become root with doas.
  */
@@ -318,7 +320,9 @@ int stage_security_run(struct ib_stage_ctx *ctx)
 		{ "cp", "coreutils" },
 		{ "find", "findutils" },
 	};
-	static const char *const docs[] = { "usr/share/man", "usr/share/doc", NULL };
+	/* What dpkg's path-excludes keep out of the base's own packages. */
+	static const char *const docs[] = { "usr/share/man", "usr/share/doc",
+					    "usr/share/lintian", NULL };
 	char root[PATH_MAX], prev[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
 	int err, removed = 0;
 

@@ -31,6 +31,27 @@ iso_sde() {
 	git -C "$abs_top_srcdir" log -1 --format=%ct 2>/dev/null || echo 1700000000
 }
 
+# The agent the image ships: its Debian package (what tests/pkg lints,
+# installs and purges), unpacked by ./build.sh --target deb --destdir, as
+# ./build.sh --target iso does.  Built again only when the programs or a
+# packaged source changed since, so the ISO cache keeps its hits.
+iso_agent_tree() {
+	stamp=$ISO_STATE/agent.stamp
+	if [ -f "$stamp" ] && [ -d "$ISO_STATE/agent" ] && [ -z "$(find \
+		"$abs_top_builddir/jefe" "$abs_top_builddir/jefe-setup" \
+		"$abs_top_srcdir/configure.ac" "$abs_top_srcdir/policies" "$abs_top_srcdir/openrc" \
+		"$abs_top_srcdir/contrib/debian" "$abs_top_srcdir/docs/man" \
+		-newer "$stamp" 2>/dev/null | head -n 1)" ]; then
+		return 0
+	fi
+	rm -f "$stamp"
+	DEB_BUILD_OPTIONS="nocheck noautodbgsym" "$abs_top_srcdir/build.sh" --target deb --no-deps \
+		--builddir "$abs_top_builddir" --deb-outdir "$ISO_STATE/deb" \
+		--destdir "$ISO_STATE/agent" >"$ISO_STATE/deb.log" 2>&1 ||
+		{ tail -n 40 "$ISO_STATE/deb.log" >&2; fail "./build.sh --target deb failed"; }
+	touch "$stamp"
+}
+
 # iso_build [jefe-image-build options]: the agent from this build tree,
 # the test key, the shared cache; one build at a time.
 iso_build() {
@@ -41,8 +62,7 @@ iso_build() {
 	exec 9>"$ISO_STATE/lock"
 	flock -w "$ISO_BUILD_TIMEOUT" 9 || fail "another ISO build holds $ISO_STATE/lock"
 	[ -f "$ISO_KEY" ] || ssh-keygen -q -t ed25519 -N '' -C jefe-iso-test -f "$ISO_KEY"
-	rm -rf "$ISO_STATE/agent"
-	make -s -C "$abs_top_builddir" install DESTDIR="$ISO_STATE/agent" >/dev/null
+	iso_agent_tree
 	timeout "$ISO_BUILD_TIMEOUT" "$ISO_TOOL" --srcdir "$abs_top_srcdir" \
 		--workdir "$ISO_WORK" --outdir "$ISO_OUT" \
 		--agent-destdir "$ISO_STATE/agent" --agent-revision test \

@@ -54,6 +54,9 @@ openssh-server openssh-client
 mmdebstrap squashfs-tools xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools dosfstools cpio
 # ISO tests (tests/iso): boot it under qemu (BIOS, OVMF for UEFI), ssh in
 qemu-system-x86 ovmf openssh-client
+# package lock (image-build --lock): apt-ftparchive for the local repository;
+# the SBOM's schema check in tests/iso/offline.sh
+apt-utils python3-jsonschema
 PKGS
 }
 

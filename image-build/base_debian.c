@@ -200,8 +200,10 @@ static int debian_pkg_files(const char *root, struct ib_pkg *p)
 			*next++ = '\0';
 		if (!strncmp(line, "/usr/share/doc/", 15) || !strcmp(line, "/."))
 			continue;
+		/* stat, not lstat: with merged /usr, /lib and /sbin are listed
+		 * as dpkg's directories and are symlinks to them */
 		if (IB_PATH(full, root, line) < 0 || lstat(full, &st) < 0 ||
-		    S_ISDIR(st.st_mode))
+		    (stat(full, &st) == 0 && S_ISDIR(st.st_mode)))
 			continue;
 		if (p->n_files == cap) {
 			char **v = realloc(p->files, (cap ? 2 * cap : 16) * sizeof(*v));

@@ -406,6 +406,10 @@ static int lock_verify(struct ib_stage_ctx *ctx, const char *cache)
 
 int lock_repo_make(struct ib_stage_ctx *ctx, const char *repo)
 {
+	static const struct ib_tool tools[] = {
+		{ "apt-ftparchive", "apt-utils" },
+		{ "apt-get", "apt" },
+	};
 	const struct ib_lock *lock = ctx->cfg->lock;
 	char cache[PATH_MAX], from[PATH_MAX], to[PATH_MAX], name[512], index[PATH_MAX];
 	char *scan[] = { "sh", "-c", "cd \"$1\" && exec apt-ftparchive packages .",
@@ -414,7 +418,9 @@ int lock_repo_make(struct ib_stage_ctx *ctx, const char *repo)
 	size_t i;
 	int err;
 
-	err = lock_cache_dir(ctx->cfg, cache, sizeof(cache));
+	err = run_tools_check(tools, ARRAY_LEN(tools));
+	if (!err)
+		err = lock_cache_dir(ctx->cfg, cache, sizeof(cache));
 	if (!err)
 		err = fs_mkdir_p(cache, 0755);
 	if (!err)

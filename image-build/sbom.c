@@ -77,31 +77,40 @@ static void sbom_license_id(const char *name, char *out, size_t size)
 	out[i < size ? i : size - 1] = '\0';
 }
 
-/* "GPL-2+ or Artistic" -> "GPL-2.0-or-later OR Artistic-1.0-Perl"; a name
- * with an exception ("GPL-2+ with OpenSSL exception") is one LicenseRef. */
+/* "GPL-2+ or Artistic" -> "GPL-2.0-or-later OR Artistic-1.0-Perl"; what is
+ * not a simple and/or list of names ("GPL-2+ with OpenSSL exception",
+ * two names without an operator) becomes one LicenseRef of the whole. */
 static void sbom_license_expr(char *value, char *out, size_t size)
 {
-	char *tok, *save = NULL, id[256];
+	char *whole, *tok, *save = NULL, id[256];
+	bool want_name = true;
 	size_t used = 0;
 
 	out[0] = '\0';
-	if (strcasestr(value, " with ")) {
-		sbom_license_id(value, out, size);
+	whole = strdup(value);
+	if (!whole) {
+		snprintf(out, size, "NOASSERTION");
 		return;
 	}
 	for (tok = strtok_r(value, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
-		if (!strcasecmp(tok, "or"))
-			snprintf(id, sizeof(id), "OR");
-		else if (!strcasecmp(tok, "and"))
-			snprintf(id, sizeof(id), "AND");
+		bool op = !strcasecmp(tok, "or") || !strcasecmp(tok, "and/or") ||
+			  !strcasecmp(tok, "and");
+
+		if (op == want_name || !strcasecmp(tok, "with") || strpbrk(tok, "()")) {
+			used = 0;
+			break;
+		}
+		if (op)
+			snprintf(id, sizeof(id), "%s", !strcasecmp(tok, "and") ? "AND" : "OR");
 		else
 			sbom_license_id(tok, id, sizeof(id));
+		want_name = op;
 		used += (size_t)snprintf(out + used, used < size ? size - used : 0, "%s%s",
 					 used ? " " : "", id);
 	}
-	/* a dangling operator ("GPL-2+ or") is not an expression */
-	if (used >= size || !used || !strcmp(id, "OR") || !strcmp(id, "AND"))
-		snprintf(out, size, "NOASSERTION");
+	if (!used || want_name || used >= size)
+		sbom_license_id(whole, out, size);
+	free(whole);
 }
 
 int sbom_license_from_copyright(const char *text, char *out, size_t size)

@@ -37,7 +37,7 @@ static int debian_bootstrap(struct ib_stage_ctx *ctx, const char *root,
 	char sde[64], include[8192], main_line[PATH_MAX + 64], upd_line[1024], sec_line[1024];
 	char repo[PATH_MAX];
 	char *env[] = { sde, "LC_ALL=C", NULL };
-	char *argv[32 + ARRAY_LEN(debian_dpkg_excludes)];
+	char *argv[40 + ARRAY_LEN(debian_dpkg_excludes)];
 	struct ib_run_opts o = { .env = env };
 	size_t i, used = 0;
 	int a = 0, err;
@@ -67,6 +67,15 @@ static int debian_bootstrap(struct ib_stage_ctx *ctx, const char *root,
 		snprintf(main_line, sizeof(main_line), "deb [trusted=yes] file://%s ./", repo);
 	}
 
+	if (cfg->lock) {
+		/* mmdebstrap's hook bind-mounts the repository into the root
+		 * and a failed run can leave that mount behind: its own mount
+		 * namespace takes every mount away with it */
+		argv[a++] = "unshare";
+		argv[a++] = "--mount";
+		argv[a++] = "--propagation=private";
+		argv[a++] = "--";
+	}
 	argv[a++] = "mmdebstrap";
 	argv[a++] = "--variant=essential";
 	argv[a++] = "--architectures=amd64";

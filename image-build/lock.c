@@ -409,12 +409,17 @@ int lock_repo_make(struct ib_stage_ctx *ctx, const char *repo)
 	static const struct ib_tool tools[] = {
 		{ "apt-ftparchive", "apt-utils" },
 		{ "apt-get", "apt" },
+		{ "unshare", "util-linux" },
 	};
 	const struct ib_lock *lock = ctx->cfg->lock;
-	char cache[PATH_MAX], from[PATH_MAX], to[PATH_MAX], name[512], index[PATH_MAX];
-	char *scan[] = { "sh", "-c", "cd \"$1\" && exec apt-ftparchive packages .",
-			 "sh", (char *)repo, NULL };
-	struct ib_run_opts o = { .stdout_path = index };
+	char cache[PATH_MAX], from[PATH_MAX], to[PATH_MAX], name[512];
+	char o_suite[160], o_codename[160];
+	/* The Release file names the suite: mmdebstrap takes the essential
+	 * set only from an archive whose suite or codename is the one built. */
+	char *scan[] = { "sh", "-c", "cd \"$1\" && apt-ftparchive packages . >Packages && "
+			 "apt-ftparchive -o \"$2\" -o \"$3\" release . >\"$1.Release\" && "
+			 "mv \"$1.Release\" Release",
+			 "sh", (char *)repo, o_suite, o_codename, NULL };
 	size_t i;
 	int err;
 
@@ -442,10 +447,12 @@ int lock_repo_make(struct ib_stage_ctx *ctx, const char *repo)
 		if (!err && link(from, to) < 0)
 			err = fs_copy_file(from, to, 0644);
 	}
+	snprintf(o_suite, sizeof(o_suite), "APT::FTPArchive::Release::Suite=%s",
+		 ctx->cfg->suite);
+	snprintf(o_codename, sizeof(o_codename), "APT::FTPArchive::Release::Codename=%s",
+		 ctx->cfg->suite);
 	if (!err)
-		err = IB_PATH(index, repo, "Packages");
-	if (!err)
-		err = run_cmd(ctx, &o, scan);
+		err = run_cmd(ctx, NULL, scan);
 	return err;
 }
 

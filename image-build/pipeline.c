@@ -402,6 +402,9 @@ int pipeline_run(const struct ib_config *cfg, sigset_t *sigs)
 	}
 	/* what a build killed outright (-9, power loss) left behind */
 	err = pipeline_cache_prune(cache, 0, NULL);
+	if (err < 0)
+		fprintf(stderr, "jefe-image-build: %s: cannot remove what an earlier "
+			"build left: %s\n", cache, ib_strerror(err));
 
 	for (i = 0; !err && i < IB_STAGES; i++) {
 		struct ib_stage_ctx ctx = { .sigs = sigs };

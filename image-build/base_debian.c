@@ -4,6 +4,7 @@
  * apt-get inside the root (a private mount namespace, no daemons started)
  * for the profile's packages, dpkg-query for the manifest.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ static int debian_env_fill(const struct ib_stage_ctx *ctx, char sde[64])
 	snprintf(sde, 64, "SOURCE_DATE_EPOCH=%lld", ctx->cfg->source_date_epoch);
 	return 0;
 }
+
+static int debian_lock_mountpoint_remove(const char *root, const char *repo);
 
 static int debian_bootstrap(struct ib_stage_ctx *ctx, const char *root,
 			    char *const *pkgs, size_t n)
@@ -98,7 +101,66 @@ static int debian_bootstrap(struct ib_stage_ctx *ctx, const char *root,
 			argv[a++] = sec_line;
 	}
 	argv[a] = NULL;
-	return run_cmd(ctx, &o, argv);
+	err = run_cmd(ctx, &o, argv);
+	if (!err && cfg->lock)
+		err = debian_lock_mountpoint_remove(root, repo);
+	return err;
+}
+
+/*
+ * mmdebstrap's file-mirror-automount hook mounts the repository at its own
+ * path inside the root and, after unmounting, leaves the directories it
+ * made (WORKDIR's path, /work/... or /home/...) in the image.  Remove them,
+ * deepest first, while empty and owned by no package (/home, /tmp stay).
+ */
+static int debian_lock_mountpoint_remove(const char *root, const char *repo)
+{
+	char path[PATH_MAX], full[PATH_MAX], info[PATH_MAX], needle[PATH_MAX + 2];
+	char *owned = NULL, *slash;
+	size_t owned_len = 0;
+	struct dirent *de;
+	FILE *f;
+	DIR *d;
+	int err = 0;
+
+	if (IB_PATH(info, root, "var/lib/dpkg/info") < 0)
+		return -ENAMETOOLONG;
+	d = opendir(info);
+	if (!d)
+		return -errno;
+	f = open_memstream(&owned, &owned_len);
+	if (!f) {
+		closedir(d);
+		return -ENOMEM;
+	}
+	fputc('\n', f);
+	while (!err && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char *data;
+
+		if (len < 6 || strcmp(de->d_name + len - 5, ".list"))
+			continue;
+		if (snprintf(full, sizeof(full), "%s/%s", info, de->d_name) >= (int)sizeof(full))
+			continue;
+		if (fs_read_file(full, &data, NULL) < 0)
+			continue;
+		fprintf(f, "%s\n", data);
+		free(data);
+	}
+	closedir(d);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s", repo);
+	while (*path && strcmp(path, "/")) {
+		snprintf(needle, sizeof(needle), "\n%s\n", path);
+		if (strstr(owned, needle) || IB_PATH(full, root, path) < 0 || rmdir(full) < 0)
+			break;
+		slash = strrchr(path, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+	}
+	free(owned);
+	return err;
 }
 
 /* A locked build's stage 2: the verified repository copied into the root

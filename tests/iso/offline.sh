@@ -9,7 +9,10 @@
 #     the cache (--offline --no-cache, its own work directory): the same ISO,
 #     lock and SBOM, byte for byte;
 #  3. a lock with one hash changed fails in stage 1, naming the package,
-#     before anything is installed.
+#     before anything is installed;
+#  4. with the network, a locked version the mirror does not have fails
+#     stage 1 with apt's message naming the package and version;
+#  5. a malformed lock is a usage error naming the file and line.
 . "$abs_top_srcdir/tests/iso/lib.sh"
 export abs_top_builddir abs_top_srcdir
 
@@ -144,11 +147,42 @@ if offline_build "$ISO_STATE/out-bad" --lock "$bad" --package-cache "$debs" --of
 	fail "a lock with a wrong hash built"
 fi
 cat "$log"
-grep -q '^\[Stage 1/5\] Bootstrap\.\.\. FAILED' "$log" || fail "stage 1 did not fail"
+grep -q 'stage 1 (Bootstrap) failed: locked package bash .*SHA-256' "$log" ||
+	fail "stage 1 did not fail naming bash"
 ! grep -q 'Stage 2/5' "$log" || fail "stage 2 ran after a hash mismatch"
 grep -qE 'package bash .*SHA-256' "$log" || fail "the failure does not name bash and its hash"
-! grep -q mmdebstrap "$ISO_STATE/work-offline/logs/stage-1.log" ||
+! grep -qs mmdebstrap "$ISO_STATE/work-offline/logs/stage-1.log" ||
 	fail "mmdebstrap ran before the hashes were checked"
 
-rm -rf "$ISO_STATE/work-offline" "$out2" "$ISO_STATE/out-bad" "$bad" "$keep"
+# 4. With the network, a locked version the mirror cannot supply: named.
+# Every other .deb is in the cache, so only bash is asked of the mirror.
+partial=$ISO_STATE/debs-partial
+rm -rf "$partial"
+mkdir -p "$partial"
+ln "$debs"/*.deb "$partial"/
+awk '$1 == "bash" && NF == 4 { $2 = "9.9.9-jefe-missing" } { print }' \
+	"$keep/$(basename "$lock")" >"$bad"
+if ISO_WORK=$ISO_STATE/work-offline ISO_OUT=$ISO_STATE/out-bad iso_build --lock "$bad" \
+	--package-cache "$partial" >"$log" 2>&1; then
+	cat "$log" >&2
+	fail "a lock with a version the mirror lacks built"
+fi
+cat "$log"
+grep -q "Version '9.9.9-jefe-missing' for 'bash' was not found" "$log" ||
+	fail "apt's error naming bash's missing version is not shown"
+grep -q 'stage 1 (Bootstrap) failed: the mirror .* could not supply' "$log" ||
+	fail "stage 1 did not fail on the missing version"
+
+# 5. A malformed lock is refused before any stage, with its file and line.
+printf 'base debian\nsuite bookworm\narch x86_64\nbash 5.2 amd64 nothex\n' >"$bad"
+rc=0
+"$ISO_TOOL" --agent-destdir "$ISO_STATE/agent" --authorized-keys "$ISO_KEY.pub" \
+	--source-date-epoch 1 --workdir "$ISO_STATE/work-offline" --lock "$bad" \
+	>"$log" 2>&1 || rc=$?
+cat "$log"
+[ "$rc" = 64 ] || fail "a malformed lock: exit $rc, not 64"
+grep -q "$bad line 4: package bash: 'nothex' is not a SHA-256" "$log" ||
+	fail "the malformed lock's error does not name file and line"
+
+rm -rf "$ISO_STATE/work-offline" "$out2" "$ISO_STATE/out-bad" "$bad" "$keep" "$partial"
 echo "PASS: lock, offline rebuild, SBOM"

@@ -121,7 +121,6 @@ static int debian_lock_mountpoint_remove(const char *root, const char *repo)
 	struct dirent *de;
 	FILE *f;
 	DIR *d;
-	int err = 0;
 
 	if (IB_PATH(info, root, "var/lib/dpkg/info") < 0)
 		return -ENAMETOOLONG;
@@ -134,7 +133,7 @@ static int debian_lock_mountpoint_remove(const char *root, const char *repo)
 		return -ENOMEM;
 	}
 	fputc('\n', f);
-	while (!err && (de = readdir(d))) {
+	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		char *data;
 
@@ -160,7 +159,7 @@ static int debian_lock_mountpoint_remove(const char *root, const char *repo)
 		*slash = '\0';
 	}
 	free(owned);
-	return err;
+	return 0;
 }
 
 /* A locked build's stage 2: the verified repository copied into the root

@@ -212,11 +212,10 @@ int lock_repo_dir(const struct ib_config *cfg, char *buf, size_t size)
 	err = fs_mkdir_p(rel, 0755);
 	if (err < 0)
 		return err;
-	/* absolute: it becomes a file: URI */
-	if (!realpath(rel, buf))
-		return -errno;
-	(void)size;
-	return 0;
+	/* absolute: it becomes a file: URI (realpath writes up to PATH_MAX) */
+	if (size < PATH_MAX)
+		return -ENAMETOOLONG;
+	return realpath(rel, buf) ? 0 : -errno;
 }
 
 /*

@@ -64,6 +64,9 @@ mmdebstrap squashfs-tools xorriso grub-common grub-pc-bin grub-efi-amd64-bin mto
 qemu-system-x86 ovmf openssh-client
 # Debian package (--target deb, tests/pkg): build, lint, throwaway root
 debhelper dh-autoreconf dpkg-dev fakeroot lintian mmdebstrap
+# package lock (image-build --lock): apt-ftparchive for the local repository;
+# the SBOM's schema check in tests/iso/offline.sh
+apt-utils python3-jsonschema
 PKGS
 }
 

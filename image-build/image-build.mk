@@ -15,10 +15,13 @@ jefe_image_build_SOURCES = \
 	image-build/stage_packages.c \
 	image-build/stage_security.c \
 	image-build/stage_overlay.c \
-	image-build/stage_iso.c
+	image-build/stage_iso.c \
+	image-build/lock.c \
+	image-build/inventory.c \
+	image-build/sbom.c
 jefe_image_build_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/image-build
-jefe_image_build_CFLAGS = $(AM_CFLAGS) $(LIBMD_CFLAGS)
-jefe_image_build_LDADD = $(LIBMD_LIBS)
+jefe_image_build_CFLAGS = $(AM_CFLAGS) $(LIBMD_CFLAGS) $(JSONC_CFLAGS)
+jefe_image_build_LDADD = $(LIBMD_LIBS) $(JSONC_LIBS)
 
 EXTRA_DIST += \
 	image-build/profiles \

@@ -38,6 +38,10 @@ static void usage(FILE *f)
 		"  --source-date-epoch N    every timestamp (default: $SOURCE_DATE_EPOCH)\n"
 		"  --from-stage N           reuse stages before N from the cache, rebuild the rest\n"
 		"  --no-cache               rebuild every stage\n"
+		"  --lock FILE              install exactly the packages of FILE (an out/*.lock),\n"
+		"                           each .deb checked against its SHA-256 (debian base)\n"
+		"  --package-cache DIR      keep every downloaded .deb in DIR\n"
+		"  --offline                no network: the locked packages from --package-cache\n"
 		"  -h, --help               this text\n",
 		PACKAGE_VERSION);
 }
@@ -60,7 +64,7 @@ int main(int argc, char **argv)
 		OPT_SRCDIR = 256, OPT_WORKDIR, OPT_OUTDIR, OPT_BASE, OPT_ARCH, OPT_SUITE,
 		OPT_MIRROR, OPT_SECMIRROR, OPT_APKKEYS, OPT_DESTDIR, OPT_REVISION,
 		OPT_KEYS, OPT_OVERLAY, OPT_VERSION, OPT_LABEL, OPT_SDE, OPT_FROM,
-		OPT_NOCACHE,
+		OPT_NOCACHE, OPT_LOCK, OPT_PKGCACHE, OPT_OFFLINE,
 	};
 	static const struct option opts[] = {
 		{ "srcdir", required_argument, NULL, OPT_SRCDIR },
@@ -81,6 +85,9 @@ int main(int argc, char **argv)
 		{ "source-date-epoch", required_argument, NULL, OPT_SDE },
 		{ "from-stage", required_argument, NULL, OPT_FROM },
 		{ "no-cache", no_argument, NULL, OPT_NOCACHE },
+		{ "lock", required_argument, NULL, OPT_LOCK },
+		{ "package-cache", required_argument, NULL, OPT_PKGCACHE },
+		{ "offline", no_argument, NULL, OPT_OFFLINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,6 +99,7 @@ int main(int argc, char **argv)
 	char workdir[PATH_MAX], outdir[PATH_MAX], label[64], mirror[512], secmirror[512];
 	char path[PATH_MAX + 64], *end;
 	const char *env;
+	struct ib_lock lock = { 0 };
 	struct sha256 h;
 	sigset_t sigs;
 	int c, err;
@@ -139,6 +147,9 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_NOCACHE: cfg.no_cache = true; break;
+		case OPT_LOCK: cfg.lock_path = optarg; break;
+		case OPT_PKGCACHE: cfg.package_cache = optarg; break;
+		case OPT_OFFLINE: cfg.offline = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 64;
 		}
@@ -187,6 +198,31 @@ int main(int argc, char **argv)
 	/* Given to each tool explicitly: some (mksquashfs) refuse it together
 	 * with their own date options. */
 	unsetenv("SOURCE_DATE_EPOCH");
+	if (cfg.offline && (!cfg.lock_path || !cfg.package_cache)) {
+		fprintf(stderr, "jefe-image-build: --offline needs --lock FILE and "
+			"--package-cache DIR (the locked packages come from DIR)\n");
+		return 64;
+	}
+	if ((cfg.lock_path || cfg.package_cache) && strcmp(cfg.base, "debian")) {
+		fprintf(stderr, "jefe-image-build: --lock and --package-cache are only "
+			"supported for the debian base\n");
+		return 64;
+	}
+	if (cfg.lock_path) {
+		if (lock_read(cfg.lock_path, &lock) < 0)
+			return 64;
+		if (strcmp(lock.base, cfg.base) || strcmp(lock.arch, cfg.arch) ||
+		    (cfg.suite && strcmp(lock.suite, cfg.suite))) {
+			fprintf(stderr, "jefe-image-build: --lock %s is for %s %s %s, "
+				"this build is %s %s %s\n", cfg.lock_path, lock.base,
+				lock.suite, lock.arch, cfg.base, cfg.suite ? cfg.suite : lock.suite,
+				cfg.arch);
+			lock_free(&lock);
+			return 64;
+		}
+		cfg.suite = lock.suite;
+		cfg.lock = &lock;
+	}
 	if (!cfg.suite)
 		cfg.suite = !strcmp(cfg.base, "debian") ? "bookworm" : "v3.19";
 	if (!strcmp(cfg.base, "debian")) {
@@ -244,6 +280,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 
 	err = pipeline_run(&cfg, &sigs);
+	lock_free(&lock);
 	if (err == -EINTR) {
 		fprintf(stderr, "jefe-image-build: interrupted; nothing half-written "
 			"was kept\n");

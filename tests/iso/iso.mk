@@ -8,9 +8,10 @@ ISO_TESTS = \
 	tests/iso/boot-disk.sh \
 	tests/iso/cache.sh \
 	tests/iso/reproducible.sh \
+	tests/iso/offline.sh \
 	tests/iso/alpine.sh
 TESTS += $(ISO_TESTS)
-EXTRA_DIST += $(ISO_TESTS) tests/iso/lib.sh
+EXTRA_DIST += $(ISO_TESTS) tests/iso/lib.sh tests/iso/spdx-2.3.schema.json
 
 clean-local: clean-local-iso
 clean-local-iso:

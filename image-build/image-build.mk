@@ -20,6 +20,14 @@ jefe_image_build_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/image-build
 jefe_image_build_CFLAGS = $(AM_CFLAGS) $(LIBMD_CFLAGS)
 jefe_image_build_LDADD = $(LIBMD_LIBS)
 
+# jefe-verity: static (it runs in the initramfs before any library is
+# there); installed, so it is in the image root that stage 5 takes it from
+# and an admin can read the root's dm-verity status (issue 15).
+sbin_PROGRAMS += jefe-verity
+jefe_verity_SOURCES = image-build/jefe-verity.c
+jefe_verity_LDFLAGS = -static
+dist_man_MANS += docs/man/jefe-verity.8
+
 EXTRA_DIST += \
 	image-build/profiles \
 	image-build/overlay \

@@ -54,6 +54,10 @@ openssh-server openssh-client
 mmdebstrap squashfs-tools xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools dosfstools cpio
 # ISO tests (tests/iso): boot it under qemu (BIOS, OVMF for UEFI), ssh in
 qemu-system-x86 ovmf openssh-client
+# Secure Boot (docs/secure-boot.md): Debian's signed shim and GRUB; the
+# own-key mode's UKI stub, signing (at a fixed time), dm-verity; the tests'
+# key handling
+shim-signed grub-efi-amd64-signed systemd-boot-efi sbsigntool libfaketime cryptsetup-bin openssl
 PKGS
 }
 

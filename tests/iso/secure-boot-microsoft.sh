@@ -30,7 +30,7 @@ echo "# SecureBoot efivar:$sb"
 lockdown=$(vm_ssh cat /sys/kernel/security/lockdown)
 echo "# lockdown: $lockdown"
 echo "$lockdown" | grep -qE '\[(integrity|confidentiality)\]' || fail "lockdown not engaged: $lockdown"
-vm_ssh dmesg | grep -q 'secureboot: Secure boot enabled' || fail "the kernel did not see Secure Boot"
+grep -qa "EFI stub: UEFI Secure Boot is enabled" "$SERIAL" || fail "the EFI stub did not see Secure Boot"
 
 check_compliant
 vm_ssh doas jefe status --json | python3 -c '

@@ -22,11 +22,9 @@ wait_ssh "$ISO_BOOT_TIMEOUT"
 echo "# Secure Boot on: power-on to ssh in $(($(date +%s) - t0)) s"
 
 # efivarfs: 4 attribute bytes, then the value
-sb=$(vm_ssh od -An -tx1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c |
-	tr -s ' \n' ' ')
+sb=$(vm_ssh od -An -tx1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c)
 echo "# SecureBoot efivar:$sb"
-[ "${sb##* }" = 01 ] || [ "$(echo "$sb" | awk '{print $5}')" = 01 ] ||
-	fail "SecureBoot is not 1 in the guest:$sb"
+[ "$(echo "$sb" | awk '{print $5}')" = 01 ] || fail "SecureBoot is not 1 in the guest:$sb"
 lockdown=$(vm_ssh cat /sys/kernel/security/lockdown)
 echo "# lockdown: $lockdown"
 echo "$lockdown" | grep -qE '\[(integrity|confidentiality)\]' || fail "lockdown not engaged: $lockdown"

@@ -16,7 +16,7 @@
 need mcopy sbverify python3
 log=$abs_top_builddir/tests/iso/build-sb-own.log
 iso_build_own >"$log" 2>&1 || { cat "$log" >&2; fail "the --secure-boot own build failed"; }
-iso=$(iso_file)
+image=$(iso_file)
 own_out=$ISO_OUT
 
 # The key never leaves its file: no line of it in the ISO, the outputs or
@@ -28,7 +28,7 @@ if grep -rqaF "$keyline" "$ISO_OUT" "$ISO_WORK/cache"; then
 fi
 
 # Deterministic: stage 5 again gives the same bytes (the signature too).
-sum1=$(sha256sum "$iso" | cut -d' ' -f1)
+sum1=$(sha256sum "$image" | cut -d' ' -f1)
 ISO_OUT=$ISO_STATE/out-own2
 iso_build --secure-boot own --sign-key "$SNAKEOIL_KEY" --sign-cert "$SNAKEOIL_CERT" \
 	--from-stage 5 >"$log" 2>&1 || { cat "$log" >&2; fail "the second own build failed"; }
@@ -42,7 +42,7 @@ echo "# two own builds: $sum1; no key material in the output or cache"
 neg=$ISO_STATE/neg-own
 rm -rf "$neg"
 mkdir -p "$neg"
-part=$(python3 - "$iso" <<'EOF'
+part=$(python3 - "$image" <<'EOF'
 import struct, sys
 with open(sys.argv[1], "rb") as f:
     f.seek(512)
@@ -54,7 +54,7 @@ with open(sys.argv[1], "rb") as f:
     print(struct.unpack_from("<Q", e, 32)[0] * 512)
 EOF
 ) || fail "no GPT partition 2 in the ISO"
-mcopy -n -i "$iso@@$part" ::/EFI/BOOT/BOOTX64.EFI "$neg/uki.efi" || fail "no UKI in the EFI partition"
+mcopy -n -i "$image@@$part" ::/EFI/BOOT/BOOTX64.EFI "$neg/uki.efi" || fail "no UKI in the EFI partition"
 sbverify --cert "$SNAKEOIL_CERT" "$neg/uki.efi" >/dev/null 2>&1 || fail "the UKI does not verify with the snakeoil certificate"
 
 t0=$(date +%s)
@@ -94,7 +94,7 @@ QEMU_PID=
 
 # 1. One byte of the UKI's command line changed (the root hash): the
 # firmware's signature check must refuse the image.
-python3 - "$iso" "$neg/uki.efi" "$neg/uki-bad.iso" <<'EOF' || fail "could not patch the UKI"
+python3 - "$image" "$neg/uki.efi" "$neg/uki-bad.iso" <<'EOF' || fail "could not patch the UKI"
 import sys
 iso = open(sys.argv[1], "rb").read()
 uki = open(sys.argv[2], "rb").read()
@@ -112,16 +112,16 @@ sleep 3
 if grep -qa 'Linux version' "$SERIAL"; then
 	fail "the firmware started the modified UKI"
 fi
-grep -aoE 'BdsDxe: failed to load[^\r]*(Access Denied|Security Violation)' "$SERIAL" | head -1 |
-	sed 's/^/# firmware: /'
+grep -aE 'Access Denied|Security Violation' "$SERIAL" | head -1 | tr -d '\r' | sed 's/^/# firmware: /'
 iso_cleanup
 QEMU_PID=
 rm -f "$neg/uki-bad.iso"
 
 # 2. One byte in the middle of the squashfs (a data block) changed, in place.
-offset=$(xorriso -indev "$iso" -find /live/root.sfs -exec report_lba -- 2>/dev/null |
+offset=$(xorriso -indev "$image" -find /live/root.sfs -exec report_lba -- 2>/dev/null |
 	awk -F'[:,]' '/File data lba/ { gsub(/ /, ""); print $3; exit }')
-python3 - "$iso" "$neg/sfs-bad.iso" "$offset" <<'EOF' || fail "could not patch the squashfs"
+[ -n "$offset" ] || fail "no extent of /live/root.sfs in $image"
+python3 - "$image" "$neg/sfs-bad.iso" "$offset" <<'EOF' || fail "could not patch the squashfs"
 import struct, sys
 src, dst, lba = sys.argv[1], sys.argv[2], int(sys.argv[3])
 b = bytearray(open(src, "rb").read())
@@ -141,6 +141,7 @@ grep -qa 'the boot stops here' "$SERIAL" || fail "the initramfs did not stop"
 if grep -qaE 'OpenRC [0-9.]+ is starting up' "$SERIAL"; then
 	fail "the corrupt root was booted"
 fi
-grep -aE 'device-mapper: verity.*is corrupted|jefe-init: FATAL' "$SERIAL" | head -2 | sed 's/^/# /'
+{ grep -a 'device-mapper: verity.*is corrupted' "$SERIAL" | head -1
+  grep -a 'jefe-init: FATAL' "$SERIAL" | head -1; } | tr -d '\r' | sed 's/^/# /'
 rm -rf "$neg"
 echo "PASS: Secure Boot, own keys: signed UKI and dm-verity root boot; a changed UKI or root block does not"

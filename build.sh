@@ -67,6 +67,10 @@ debhelper dh-autoreconf dpkg-dev fakeroot lintian mmdebstrap
 # package lock (image-build --lock): apt-ftparchive for the local repository;
 # the SBOM's schema check in tests/iso/offline.sh
 apt-utils python3-jsonschema
+# Secure Boot (docs/secure-boot.md): Debian's signed shim and GRUB; the
+# own-key mode's UKI stub, signing (at a fixed time), dm-verity; the tests'
+# key handling
+shim-signed grub-efi-amd64-signed systemd-boot-efi sbsigntool libfaketime cryptsetup-bin openssl
 PKGS
 }
 

@@ -40,6 +40,12 @@ enum ib_error {
 
 const char *ib_strerror(int err);
 
+/* How the ISO's UEFI side is signed (docs/secure-boot.md). */
+enum ib_secure_boot {
+	IB_SB_MICROSOFT,	/* Debian's signed shim, GRUB and kernel */
+	IB_SB_OWN,		/* a UKI signed with the site's key; dm-verity root */
+};
+
 struct ib_config {
 	const char *srcdir;		/* source tree: image-build/ lives here */
 	const char *workdir;		/* cache and scratch space */
@@ -65,6 +71,9 @@ struct ib_config {
 	const char *package_cache;	/* --package-cache: every .deb kept here */
 	bool offline;			/* --offline: packages only from the cache */
 	uint8_t self_hash[SHA256_LEN];	/* the tool's own binary: a new tool, a new key */
+	enum ib_secure_boot secure_boot;
+	const char *sign_key;		/* own: PEM private key; never cached, never hashed */
+	const char *sign_cert;		/* own: PEM certificate (its hash is in the key) */
 };
 
 struct ib_stage_ctx;

@@ -42,6 +42,11 @@ static void usage(FILE *f)
 		"                           each .deb checked against its SHA-256 (debian base)\n"
 		"  --package-cache DIR      keep every downloaded .deb in DIR\n"
 		"  --offline                no network: the locked packages from --package-cache\n"
+		"  --secure-boot microsoft|own  UEFI chain: Debian's signed shim, GRUB and\n"
+		"                           kernel (default), or a UKI signed with --sign-key\n"
+		"                           and a dm-verity root\n"
+		"  --sign-key FILE          own: PEM private key (not encrypted), never copied\n"
+		"  --sign-cert FILE         own: PEM certificate of that key, enrolled in db\n"
 		"  -h, --help               this text\n",
 		PACKAGE_VERSION);
 }
@@ -64,7 +69,8 @@ int main(int argc, char **argv)
 		OPT_SRCDIR = 256, OPT_WORKDIR, OPT_OUTDIR, OPT_BASE, OPT_ARCH, OPT_SUITE,
 		OPT_MIRROR, OPT_SECMIRROR, OPT_APKKEYS, OPT_DESTDIR, OPT_REVISION,
 		OPT_KEYS, OPT_OVERLAY, OPT_VERSION, OPT_LABEL, OPT_SDE, OPT_FROM,
-		OPT_NOCACHE, OPT_LOCK, OPT_PKGCACHE, OPT_OFFLINE,
+		OPT_NOCACHE, OPT_LOCK, OPT_PKGCACHE, OPT_OFFLINE, OPT_SECBOOT, OPT_SIGNKEY,
+		OPT_SIGNCERT,
 	};
 	static const struct option opts[] = {
 		{ "srcdir", required_argument, NULL, OPT_SRCDIR },
@@ -88,6 +94,9 @@ int main(int argc, char **argv)
 		{ "lock", required_argument, NULL, OPT_LOCK },
 		{ "package-cache", required_argument, NULL, OPT_PKGCACHE },
 		{ "offline", no_argument, NULL, OPT_OFFLINE },
+		{ "secure-boot", required_argument, NULL, OPT_SECBOOT },
+		{ "sign-key", required_argument, NULL, OPT_SIGNKEY },
+		{ "sign-cert", required_argument, NULL, OPT_SIGNCERT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -150,6 +159,19 @@ int main(int argc, char **argv)
 		case OPT_LOCK: cfg.lock_path = optarg; break;
 		case OPT_PKGCACHE: cfg.package_cache = optarg; break;
 		case OPT_OFFLINE: cfg.offline = true; break;
+		case OPT_SECBOOT:
+			if (!strcmp(optarg, "microsoft")) {
+				cfg.secure_boot = IB_SB_MICROSOFT;
+			} else if (!strcmp(optarg, "own")) {
+				cfg.secure_boot = IB_SB_OWN;
+			} else {
+				fprintf(stderr, "jefe-image-build: --secure-boot %s: use "
+					"microsoft or own\n", optarg);
+				return 64;
+			}
+			break;
+		case OPT_SIGNKEY: cfg.sign_key = optarg; break;
+		case OPT_SIGNCERT: cfg.sign_cert = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 64;
 		}
@@ -174,6 +196,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "jefe-image-build: --agent-destdir and --authorized-keys "
 			"are required\n");
 		usage(stderr);
+		return 64;
+	}
+	if (cfg.secure_boot == IB_SB_OWN && (!cfg.sign_key || !cfg.sign_cert)) {
+		fprintf(stderr, "jefe-image-build: --secure-boot own needs --sign-key "
+			"and --sign-cert\n");
+		return 64;
+	}
+	if (cfg.secure_boot == IB_SB_MICROSOFT && (cfg.sign_key || cfg.sign_cert)) {
+		fprintf(stderr, "jefe-image-build: --sign-key and --sign-cert are for "
+			"--secure-boot own\n");
+		return 64;
+	}
+	if (cfg.sign_key && access(cfg.sign_key, R_OK) != 0) {
+		fprintf(stderr, "jefe-image-build: --sign-key %s: %s\n", cfg.sign_key,
+			strerror(errno));
+		return 64;
+	}
+	if (cfg.sign_cert && access(cfg.sign_cert, R_OK) != 0) {
+		fprintf(stderr, "jefe-image-build: --sign-cert %s: %s\n", cfg.sign_cert,
+			strerror(errno));
 		return 64;
 	}
 	if (access(cfg.authorized_keys, R_OK) != 0) {

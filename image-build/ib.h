@@ -186,6 +186,10 @@ int stage_security_run(struct ib_stage_ctx *ctx);
 int stage_overlay_key(const struct ib_config *cfg, struct sha256 *h);
 int stage_overlay_run(struct ib_stage_ctx *ctx);
 int stage_iso_key(const struct ib_config *cfg, struct sha256 *h);
+/* The kernel command line of every boot path: jefe.label=, then the
+ * dm-verity arguments (own mode; "" otherwise), then the fixed arguments. */
+int stage_iso_cmdline(const struct ib_config *cfg, const char *verity, char *out,
+		      size_t size);
 int stage_iso_run(struct ib_stage_ctx *ctx);
 
 /* stage_packages.c helpers shared with later stages */

@@ -455,36 +455,6 @@ int lock_repo_make(struct ib_stage_ctx *ctx, const char *repo)
 	return err;
 }
 
-/* The kernel command line of the first menu entry of image-build/grub/grub.cfg,
- * with the label filled in as stage 5 does. */
-static int lock_cmdline(const struct ib_config *cfg, char *out, size_t size)
-{
-	char path[PATH_MAX], *data, *p, *end, *at;
-	int err;
-
-	err = IB_PATH(path, cfg->srcdir, "image-build/grub/grub.cfg");
-	if (!err)
-		err = fs_read_file(path, &data, NULL);
-	if (err < 0)
-		return err;
-	p = strstr(data, "linux /boot/vmlinuz ");
-	if (!p) {
-		free(data);
-		snprintf(out, size, "unknown");
-		return 0;
-	}
-	p += strlen("linux /boot/vmlinuz ");
-	end = p + strcspn(p, "\n");
-	*end = '\0';
-	at = strstr(p, "@LABEL@");
-	if (at)
-		snprintf(out, size, "%.*s%s%s", (int)(at - p), p, cfg->label, at + 7);
-	else
-		snprintf(out, size, "%s", p);
-	free(data);
-	return 0;
-}
-
 int lock_write(const struct ib_config *cfg, const struct ib_inventory *inv,
 	       const char *path)
 {
@@ -496,7 +466,9 @@ int lock_write(const struct ib_config *cfg, const struct ib_inventory *inv,
 	FILE *f;
 	int err;
 
-	err = lock_cmdline(cfg, cmdline, sizeof(cmdline));
+	/* The verity arguments of own mode are an output (the root's hash),
+	 * not an input: the lock holds the line without them. */
+	err = stage_iso_cmdline(cfg, "", cmdline, sizeof(cmdline));
 	if (err < 0)
 		return err;
 	/* the same digest stage 4 is keyed by: image-build/overlay and --overlay */

@@ -84,6 +84,15 @@ static const char *const iso_verity_modules[] = { "dm_mod", "dm_verity" };
 #define ISO_KERNEL_ARGS "lockdown=integrity slab_nomerge init_on_alloc=1 " \
 	"page_alloc.shuffle=1 console=tty0 console=ttyS0,115200n8"
 
+int stage_iso_cmdline(const struct ib_config *cfg, const char *verity, char *out,
+		      size_t size)
+{
+	if (snprintf(out, size, "jefe.label=%s %s%s" ISO_KERNEL_ARGS, cfg->label, verity,
+		     *verity ? " " : "") >= (int)size)
+		return -E2BIG;
+	return 0;
+}
+
 struct iso_efi_file {
 	const char *src;
 	const char *name;	/* below EFI/BOOT/ */
@@ -962,9 +971,8 @@ int stage_iso_run(struct ib_stage_ctx *ctx)
 	if (!err && own)
 		err = iso_verity(ctx, sfs, path, verity, sizeof(verity));
 	/* one command line for GRUB's entries and the UKI */
-	if (!err && snprintf(cmdline, sizeof(cmdline), "jefe.label=%s %s%s" ISO_KERNEL_ARGS,
-			     cfg->label, verity, own ? " " : "") >= (int)sizeof(cmdline))
-		err = -E2BIG;
+	if (!err)
+		err = stage_iso_cmdline(cfg, verity, cmdline, sizeof(cmdline));
 
 	/* initramfs */
 	if (!err)

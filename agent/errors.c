@@ -24,6 +24,10 @@ const char *jefe_strerror(int err)
 		return "candidate refused by its validator";
 	case JEFE_EDAEMON:
 		return "the agent daemon reported an error";
+	case JEFE_EINCLUDE:
+		return "sshd_config Include nested more than 16 deep (an Include loop)";
+	case JEFE_EUNTRUSTED:
+		return "writable by others than root";
 	default:
 		return strerror(err);
 	}

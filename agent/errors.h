@@ -16,6 +16,8 @@ enum jefe_error {
 	JEFE_ENETLINK,		/* a netlink reply that does not parse */
 	JEFE_EVALIDATE,		/* an external validator refused a candidate */
 	JEFE_EDAEMON,		/* the daemon answered with an error */
+	JEFE_EINCLUDE,		/* sshd_config Includes nest too deep (a loop) */
+	JEFE_EUNTRUSTED,	/* a policy file or program others than root can change */
 };
 
 /* Accepts a positive or a negative code. */

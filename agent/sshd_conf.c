@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "errors.h"
 #include "sshd_conf.h"
 #include "util.h"
 
@@ -598,12 +599,17 @@ static int conf_read_text(struct conf_reader *rd, const char *file, const char *
 {
 	struct sshd_conf *c = rd->c;
 	bool ours = rd->ours_path && strcmp(file, rd->ours_path) == 0;
-	char *match = match_in ? strdup(match_in) : NULL;
 	const char *p = text;
 	int lineno = 0, r = 0;
+	char *match;
 
+	/*
+	 * sshd's READCONF_MAX_DEPTH.  Checked before the Match copy below,
+	 * which a refused Include loop inside a Match block used to leak.
+	 */
 	if (depth > 16)
-		return -ELOOP;	/* sshd's READCONF_MAX_DEPTH */
+		return -JEFE_EINCLUDE;
+	match = match_in ? strdup(match_in) : NULL;
 	if (match_in && !match)
 		return -ENOMEM;
 	if (!strv_contains(&c->files, file) && (r = strv_push(&c->files, file)))

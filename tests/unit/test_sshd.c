@@ -251,6 +251,26 @@ static void test_conf_read(void **state)
 	sshd_conf_free(&c);
 }
 
+/*
+ * An Include loop inside a Match block: refused with its own message (not
+ * "Too many levels of symbolic links"), and the Match copy is not leaked
+ * (the sanitizer build's LeakSanitizer fails this test when it is).
+ */
+static void test_conf_include_loop(void **state)
+{
+	struct tree *t = *state;
+	struct sshd_conf c;
+	int r;
+
+	tu_write(t->root, "etc/ssh/sshd_config",
+		 "Match User alice\n\tInclude /etc/ssh/loop.conf\n");
+	tu_write(t->root, "etc/ssh/loop.conf", "Include /etc/ssh/loop.conf\n");
+	r = sshd_conf_read(&c, t->fd, t->root, SSHD_CONFIG, NULL, SSHD_DROPIN, NULL);
+	assert_int_equal(r, -JEFE_EINCLUDE);
+	assert_string_equal(jefe_strerror(r),
+			    "sshd_config Include nested more than 16 deep (an Include loop)");
+}
+
 static void test_render_top(void **state)
 {
 	struct tree *t = *state;
@@ -532,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_equal),
 		cmocka_unit_test(test_line_split),
 		cmocka_unit_test_setup_teardown(test_conf_read, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_conf_include_loop, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_render_top, tree_setup, tree_teardown),
 		cmocka_unit_test(test_dropin_render),
 		cmocka_unit_test_setup_teardown(test_match_overrides, tree_setup, tree_teardown),

@@ -507,13 +507,15 @@ static int eval_mode(const struct sshd_state *st, struct sshd_eval *ev, const ch
 	char item[512], expected[64], actual[64];
 	struct stat sb;
 	bool ok;
+	int r;
 
 	snprintf(item, sizeof(item), "mode:%s", path);
 	snprintf(expected, sizeof(expected), "owner root, mode %04o or stricter", (unsigned)max);
-	if (fstatat(st->root_fd, root_rel(path), &sb, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno == ENOENT)
+	r = rootfs_stat(st->root_fd, path, &sb, false);
+	if (r < 0) {
+		if (r == -ENOENT)
 			return 0;
-		return add_finding(&ev->f, item, expected, strerror(errno), ref, NULL, FINDING_ERROR);
+		return add_finding(&ev->f, item, expected, strerror(-r), ref, NULL, FINDING_ERROR);
 	}
 	snprintf(actual, sizeof(actual), "uid %u gid %u mode %04o", (unsigned)sb.st_uid,
 		 (unsigned)sb.st_gid, (unsigned)(sb.st_mode & 07777));
@@ -545,7 +547,7 @@ static int eval_reload(const struct sshd_state *st, struct sshd_eval *ev,
 	if (!pidfile || strcmp(pidfile, "none") == 0)
 		pidfile = "/run/sshd.pid";
 	n = root_read_file(st->root_fd, pidfile, buf, sizeof(buf));
-	if (n > 0 && fstatat(st->root_fd, root_rel(pidfile), &pst, 0) == 0 &&
+	if (n > 0 && rootfs_stat(st->root_fd, pidfile, &pst, true) == 0 &&
 	    (pid = strtol(buf, NULL, 10)) > 1) {
 		/* A stale pidfile may name a recycled pid: it must be sshd. */
 		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
@@ -562,7 +564,7 @@ static int eval_reload(const struct sshd_state *st, struct sshd_eval *ev,
 				   "sshd not running", NULL, NULL, FINDING_COMPLIANT);
 	/* sshd re-executes itself on SIGHUP and rewrites its pidfile then. */
 	for (size_t i = 0; i < c->files.n; i++) {
-		if (fstatat(st->root_fd, root_rel(c->files.v[i]), &sb, 0) == 0 &&
+		if (rootfs_stat(st->root_fd, c->files.v[i], &sb, true) == 0 &&
 		    (sb.st_mtim.tv_sec > newest.tv_sec ||
 		     (sb.st_mtim.tv_sec == newest.tv_sec && sb.st_mtim.tv_nsec > newest.tv_nsec)))
 			newest = sb.st_mtim;
@@ -1179,16 +1181,16 @@ static int install_config(const struct sshd_state *st, const struct sshd_eval *e
 		r = -EPERM;
 		goto out;
 	}
-	if (renameat(st->root_fd, root_rel(SSHD_CANDIDATE), st->root_fd, root_rel(SSHD_DROPIN)) < 0) {
-		r = -errno;
-		snprintf(why, why_len, "cannot install the drop-in: %s", strerror(errno));
+	r = rootfs_rename(st->root_fd, SSHD_CANDIDATE, SSHD_DROPIN);
+	if (r) {
+		snprintf(why, why_len, "cannot install the drop-in: %s", strerror(-r));
 		goto out;
 	}
 	if (ev->main_new) {
 		/* The admin's file as it was before our edit, and the very first one. */
 		struct stat sb;
 
-		if (fstatat(st->root_fd, root_rel(SSHD_CONFIG ".jefe-orig"), &sb, 0) < 0)
+		if (rootfs_stat(st->root_fd, SSHD_CONFIG ".jefe-orig", &sb, false) < 0)
 			rootfs_write_atomic(st->root_fd, SSHD_CONFIG ".jefe-orig", ev->main_text,
 					       strlen(ev->main_text), 0600);
 		r = rootfs_write_atomic(st->root_fd, SSHD_CONFIG ".jefe-bak", ev->main_text,
@@ -1200,7 +1202,7 @@ static int install_config(const struct sshd_state *st, const struct sshd_eval *e
 			snprintf(why, why_len, "cannot write %s: %s", SSHD_CONFIG, jefe_strerror(r));
 	}
 out:
-	unlinkat(st->root_fd, root_rel(SSHD_CANDIDATE), 0);
+	rootfs_unlink(st->root_fd, SSHD_CANDIDATE);
 	free(top);
 	sshd_dump_free(&d);
 	run_result_free(&res);
@@ -1296,28 +1298,21 @@ out_before:
 
 static void watch_dropin_dir(struct sshd_state *st)
 {
-	char path[4096];
-
-	if (st->wd_dropin >= 0 || root_join(path, sizeof(path), st->root, SSHD_DROPIN_DIR))
+	if (st->wd_dropin >= 0)
 		return;
-	st->wd_dropin = inotify_add_watch(st->ino_fd, path, SSHD_INOTIFY_MASK);
+	st->wd_dropin = rootfs_watch_add(st->ino_fd, st->root_fd, SSHD_DROPIN_DIR, SSHD_INOTIFY_MASK);
 }
 
 static int sshd_watch(void *state, struct watch_set *ws)
 {
 	struct sshd_state *st = state;
-	char path[4096];
-	int r;
 
 	if (st->ino_fd < 0) {
 		st->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (st->ino_fd < 0)
 			return -errno;
-		r = root_join(path, sizeof(path), st->root, SSHD_SSHDIR);
-		if (r)
-			return r;
 		/* No /etc/ssh: nothing to watch until sshd is installed (timer). */
-		st->wd_etc = inotify_add_watch(st->ino_fd, path, SSHD_INOTIFY_MASK);
+		st->wd_etc = rootfs_watch_add(st->ino_fd, st->root_fd, SSHD_SSHDIR, SSHD_INOTIFY_MASK);
 		watch_dropin_dir(st);
 	}
 	return watch_set_add(ws, st->ino_fd, POLLIN);

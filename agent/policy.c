@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -542,6 +543,59 @@ static int dropin_dir_of(const char *main_file, char *buf, size_t size)
 	return 0;
 }
 
+/*
+ * Write access to a policy file is root code execution ([sshd] sshd_path
+ * names a program the agent runs as root): trust a file only when root
+ * alone can change it and every directory above it.  Returns 1 when
+ * refused (the error is recorded), 0 when trusted, or -ENOMEM.
+ */
+static int policy_check_trusted(int root_fd, const char *root, const char *path,
+				const char *shown, struct policy_errors *errs)
+{
+	char why[PATH_MAX + 128];
+	int err = rootfs_check_trusted(root_fd, root, path, NULL, why, sizeof(why));
+
+	if (err == -ENOENT)
+		return 0;	/* reported as "cannot read" where it matters */
+	if (err == -JEFE_EUNTRUSTED)
+		err = policy_errors_add(errs, shown, 0,
+					"refused: %s; policy files and every directory above them must be owned by root and writable by root alone",
+					why);
+	else if (err)
+		err = policy_errors_add(errs, shown, 0, "refused: cannot check who may change it: %s",
+					strerror(-err));
+	else
+		return 0;
+	return err ? err : 1;
+}
+
+/*
+ * A symlink in policy.d may only lead to a file below the policy
+ * directory: one to /tmp/x.conf would hand the policy to whoever can
+ * write there, whatever that file's mode is today.
+ */
+static int policy_check_dropin_link(int root_fd, const char *root, const char *policy_dir,
+				    const char *path, const char *shown,
+				    struct policy_errors *errs)
+{
+	char resolved[PATH_MAX], why[PATH_MAX + 128];
+	size_t dlen = strlen(policy_dir);
+	struct stat sb;
+	int err;
+
+	if (rootfs_stat(root_fd, path, &sb, false) < 0 || !S_ISLNK(sb.st_mode))
+		return 0;
+	err = rootfs_check_trusted(root_fd, root, path, resolved, why, sizeof(why));
+	if (err)
+		return 0;	/* policy_check_trusted() reports it */
+	if (strncmp(resolved, policy_dir, dlen) == 0 && resolved[dlen] == '/')
+		return 0;
+	err = policy_errors_add(errs, shown, 0,
+				"refused: a symbolic link to %s, outside %s (policy.d links must stay below it)",
+				resolved, policy_dir);
+	return err ? err : 1;
+}
+
 static int policy_parse_root_file(struct policy *p, int root_fd, const char *root,
 				  const char *path, struct policy_errors *errs)
 {
@@ -552,6 +606,9 @@ static int policy_parse_root_file(struct policy *p, int root_fd, const char *roo
 	err = root_join(shown, sizeof(shown), root, path);
 	if (err)
 		return err;
+	err = policy_check_trusted(root_fd, root, path, shown, errs);
+	if (err)
+		return err < 0 ? err : 0;
 	fd = rootfs_open(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return policy_errors_add(errs, shown, 0, "cannot read: %s", strerror(-fd));
@@ -569,7 +626,7 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 	const char *main_path = main_file ? main_file : POLICY_MAIN_FILE;
 	size_t errs_before = errs->n;
 	struct strv names = { 0 };
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], policy_dir[PATH_MAX];
 	struct policy *p;
 	DIR *d = NULL;
 	int fd, err;
@@ -588,6 +645,16 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 	fd = rootfs_open(root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		struct dirent *de;
+		char shown[PATH_MAX];
+
+		/* An empty 0777 policy.d is refused too: anyone could fill it. */
+		err = root_join(shown, sizeof(shown), root, dir);
+		if (!err)
+			err = policy_check_trusted(root_fd, root, dir, shown, errs);
+		if (err < 0) {
+			close(fd);
+			goto fail;
+		}
 
 		d = fdopendir(fd);
 		if (!d) {
@@ -616,13 +683,22 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 	}
 	if (names.n > 1)
 		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
+	err = policy_dir_of(main_path, policy_dir, sizeof(policy_dir));
+	if (err)
+		goto fail;
 	for (size_t i = 0; i < names.n; i++) {
-		char path[PATH_MAX];
+		char path[PATH_MAX], shown[PATH_MAX];
 
-		if (snprintf(path, sizeof(path), "%s/%s", dir, names.v[i]) >= (int)sizeof(path)) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, names.v[i]) >= (int)sizeof(path) ||
+		    root_join(shown, sizeof(shown), root, path)) {
 			err = -ENAMETOOLONG;
 			goto fail;
 		}
+		err = policy_check_dropin_link(root_fd, root, policy_dir, path, shown, errs);
+		if (err < 0)
+			goto fail;
+		if (err)
+			continue;
 		err = policy_parse_root_file(p, root_fd, root, path, errs);
 		if (err)
 			goto fail;

@@ -278,6 +278,7 @@ static void test_render_top(void **state)
 
 	tu_write(t->root, "etc/ssh/sshd_config.d/10-a.conf", "X11Forwarding no\n");
 	tu_write(t->root, "etc/ssh/sshd_config.d/90-z.conf", "LogLevel INFO\n");
+	tu_write(t->root, "etc/ssh/sshd_config.d/00-jefe.conf.jefe-candidate", "MaxAuthTries 3\n");
 	assert_int_equal(sshd_conf_render_top(t->fd, t->root,
 		"# head\nInclude /etc/ssh/sshd_config.d/*.conf\nInclude /etc/ssh/nothing/*.conf\nPort 22\n",
 		SSHD_DROPIN, SSHD_DROPIN ".jefe-candidate", &top), 0);
@@ -297,6 +298,31 @@ static void test_render_top(void **state)
 		 t->root, t->root);
 	assert_string_equal(top, expect);
 	free(top);
+}
+
+/*
+ * sshd opens the Include paths itself, on the host: when sshd_config.d is
+ * a symlink to a directory outside the root (here another temporary tree
+ * standing for the host, with the same path planted inside the root), the
+ * host path names another file than the root does, and is refused.
+ */
+static void test_render_top_confined(void **state)
+{
+	struct tree *t = *state;
+	char *host = tu_mkdtemp(), link[4096], *top = NULL;
+
+	tu_write(host, "10-host.conf", "PermitRootLogin yes\n");
+	/* The same path inside the root, so the in-root view finds a file too. */
+	snprintf(link, sizeof(link), "%s/10-host.conf", host + 1);
+	tu_write(t->root, link, "PermitRootLogin no\n");
+	tu_write(t->root, "etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\n");
+	snprintf(link, sizeof(link), "%s/etc/ssh/sshd_config.d", t->root);
+	assert_int_equal(symlink(host, link), 0);
+	assert_int_equal(sshd_conf_render_top(t->fd, t->root,
+		"Include /etc/ssh/sshd_config.d/*.conf\n", SSHD_DROPIN, NULL, &top), -EXDEV);
+	assert_null(top);
+	tu_rmtree(host);
+	free(host);
 }
 
 static struct sshd_setting settings[3];
@@ -554,6 +580,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conf_read, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_conf_include_loop, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_render_top, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_render_top_confined, tree_setup, tree_teardown),
 		cmocka_unit_test(test_dropin_render),
 		cmocka_unit_test_setup_teardown(test_match_overrides, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_plan_main, tree_setup, tree_teardown),

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -113,10 +114,15 @@ static int run_prog(char *const argv[], const char *input, int timeout_ms,
 	size_t out_len = 0, err_len = 0;
 	long long deadline = clock_ms() + timeout_ms;
 	int r = 0, wst;
+	char why[512];
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
 	res->status = -1;
+	/* Checked at load too; again here, as late as possible before exec. */
+	r = rootfs_check_program(argv[0], why, sizeof(why));
+	if (r)
+		return r;
 	in_fd = memfd_create("jefe-sshd-input", MFD_CLOEXEC);
 	if (in_fd < 0)
 		return -errno;
@@ -149,6 +155,13 @@ static int run_prog(char *const argv[], const char *input, int timeout_ms,
 		dup2(in_fd, 0);
 		dup2(out_p[1], 1);
 		dup2(err_p[1], 2);
+		/*
+		 * Only 0-2 cross the exec: every fd of ours is close-on-exec,
+		 * and this also covers one a library opened without it.
+		 */
+		if (close_range(3, ~0U, 0) < 0)
+			for (int fd = 3; fd < 1024; fd++)
+				close(fd);
 		execve(argv[0], argv, envp);
 		_exit(127);
 	}
@@ -360,6 +373,25 @@ static int sshd_load(void **state, const struct jefe_env *env, const struct poli
 		}
 		if (r)
 			goto fail;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *key = i == 0 ? "sshd_path" : "ssh_path";
+		const char *path = i == 0 ? st->sshd_path : st->ssh_path;
+		const struct policy_entry *pe = policy_get(policy, "sshd", key);
+		char why[PATH_MAX + 128];
+		int t = rootfs_check_program(path, why, sizeof(why));
+
+		if (t == 0 || t == -ENOENT)
+			continue;	/* a missing program is reported where it is needed */
+		if (t == -JEFE_EUNTRUSTED && pe)
+			policy_error_at(errs, pe, "%s %s refused: %s; a program the agent runs as root must be writable by root alone, as every directory above it",
+					key, path, why);
+		else if (t == -JEFE_EUNTRUSTED)
+			policy_errors_add(errs, "[sshd]", 0, "%s %s refused: %s", key, path, why);
+		else
+			policy_errors_add(errs, "[sshd]", 0, "%s %s: cannot check who may change it: %s",
+					  key, path, strerror(-t));
+		bad = 1;
 	}
 	it = 0;
 	while ((e = policy_next(policy, "sshd", &it))) {
@@ -1037,6 +1069,12 @@ static int sshd_reload(const struct sshd_state *st, char *note, size_t note_len)
 	if (!argv[0]) {
 		snprintf(note, note_len, "reload not done: no init script for %s", st->service);
 		return -ENOENT;
+	}
+	r = rootfs_check_program(argv[0], msg, sizeof(msg));
+	if (r == -JEFE_EUNTRUSTED) {
+		snprintf(note, note_len, "reload not done, the init script is not trusted: %s", msg);
+		free(argv[0]);
+		return r;
 	}
 	r = run_prog(argv, NULL, 30000, &res);
 	free(argv[0]);

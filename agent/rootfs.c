@@ -371,6 +371,17 @@ int rootfs_check_trusted(int root_fd, const char *shown_root, const char *path,
 	return 0;
 }
 
+int rootfs_check_program(const char *path, char *why, size_t why_len)
+{
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	err = rootfs_check_trusted(fd, NULL, path, NULL, why, why_len);
+	close(fd);
+	return err;
+}
+
 int rootfs_sha256(int root_fd, const char *path, char hex[ROOTFS_SHA256_HEX])
 {
 	static const char digits[] = "0123456789abcdef";

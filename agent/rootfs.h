@@ -67,6 +67,13 @@ int rootfs_stat(int root_fd, const char *path, struct stat *st, bool follow);
 int rootfs_check_trusted(int root_fd, const char *shown_root, const char *path,
 			 char resolved[4096], char *why, size_t why_len);
 
+/*
+ * The same for a program the agent runs as root (sshd_path, an init
+ * script): walked on the host from "/", whatever root the agent manages,
+ * since that is the file execve() runs.
+ */
+int rootfs_check_program(const char *path, char *why, size_t why_len);
+
 /* SHA-256 of a regular file below root, as lower-case hex. */
 int rootfs_sha256(int root_fd, const char *path, char hex[ROOTFS_SHA256_HEX]);
 

@@ -570,6 +570,52 @@ static int policy_check_trusted(int root_fd, const char *root, const char *path,
 }
 
 /*
+ * The first hop of a symlink below root, made absolute and with "." and
+ * ".." taken lexically: "/etc/jefe/policy.d/x.conf" -> "../y.conf" gives
+ * "/etc/jefe/y.conf".
+ */
+static int policy_link_target(int root_fd, const char *path, char *out, size_t size)
+{
+	char target[PATH_MAX], joined[2 * PATH_MAX], *save = NULL, *comp;
+	const char *slash = strrchr(path, '/');
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = rootfs_open(root_fd, path, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return fd;
+	n = readlinkat(fd, "", target, sizeof(target) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	if (target[0] == '/')
+		snprintf(joined, sizeof(joined), "%s", target);
+	else
+		snprintf(joined, sizeof(joined), "%.*s/%s", slash ? (int)(slash - path) : 0, path,
+			 target);
+	out[0] = '\0';
+	for (comp = strtok_r(joined, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			char *last = strrchr(out, '/');
+
+			len = last ? (size_t)(last - out) : 0;
+			out[len] = '\0';
+			continue;
+		}
+		if (len + 1 + strlen(comp) >= size)
+			return -ENAMETOOLONG;
+		len += (size_t)snprintf(out + len, size - len, "/%s", comp);
+	}
+	if (!len)
+		snprintf(out, size, "/");
+	return 0;
+}
+
+/*
  * A symlink in policy.d may only lead to a file below the policy
  * directory: one to /tmp/x.conf would hand the policy to whoever can
  * write there, whatever that file's mode is today.
@@ -585,8 +631,10 @@ static int policy_check_dropin_link(int root_fd, const char *root, const char *p
 
 	if (rootfs_stat(root_fd, path, &sb, false) < 0 || !S_ISLNK(sb.st_mode))
 		return 0;
+	/* Where the link leads when every hop exists; else its own target, so a
+	 * link to a missing file outside is named as such, not "cannot read". */
 	err = rootfs_check_trusted(root_fd, root, path, resolved, why, sizeof(why));
-	if (err)
+	if (err && policy_link_target(root_fd, path, resolved, sizeof(resolved)))
 		return 0;	/* policy_check_trusted() reports it */
 	if (strncmp(resolved, policy_dir, dlen) == 0 && resolved[dlen] == '/')
 		return 0;

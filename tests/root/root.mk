@@ -2,3 +2,7 @@
 # files-daemon.sh needs root (namespaces) and fails, never skips, without it.
 TESTS += tests/root/modules-root.sh tests/root/files-root.sh tests/root/files-daemon.sh
 EXTRA_DIST += tests/root/modules-root.sh tests/root/files-root.sh tests/root/files-daemon.sh
+# Policy trust (StrictModes-style) and --root confinement of every layer
+# that writes files; both need root (namespaces, chown) and never skip.
+TESTS += tests/root/policy-trust.sh
+EXTRA_DIST += tests/root/policy-trust.sh

@@ -1190,10 +1190,17 @@ static int install_config(const struct sshd_state *st, const struct sshd_eval *e
 		return r;
 	}
 	r = sshd_conf_render_top(st->root_fd, st->root, main_text, SSHD_DROPIN, SSHD_CANDIDATE, &top);
+	if (r == -EXDEV) {
+		snprintf(why, why_len, "refused, nothing installed: an Include path of %s leads outside %s (a symlink to another tree?)",
+			 SSHD_CONFIG, st->root);
+		goto out;
+	}
 	if (!r)
 		r = sshd_run_config(st, top, NULL, true, &res);
-	if (r)
+	if (r) {
+		snprintf(why, why_len, "cannot validate the candidate: %s", jefe_strerror(r));
 		goto out;
+	}
 	if (res.status != 0) {
 		first_line(res.err, msg, sizeof(msg));
 		snprintf(why, why_len, "sshd -t rejected the candidate, nothing installed: %s", msg);

@@ -12,6 +12,7 @@
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,14 +173,67 @@ static const struct agent_key *agent_key_find(const char *key)
 
 /* ---- entries ---- */
 
+/* FNV-1a over section, a separator no name holds, and key. */
+static size_t entry_hash(const char *section, const char *key)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const char *s = section; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (const char *s = key; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The slot holding section/key, or the empty slot where it would go. */
+static size_t *entry_slot(const struct policy *p, const char *section, const char *key)
+{
+	size_t mask = p->n_slots - 1;
+
+	for (size_t i = entry_hash(section, key) & mask;; i = (i + 1) & mask) {
+		const struct policy_entry *e;
+
+		if (p->slots[i] == 0)
+			return &p->slots[i];
+		e = &p->entries[p->slots[i] - 1];
+		if (strcmp(e->section, section) == 0 && strcmp(e->key, key) == 0)
+			return &p->slots[i];
+	}
+}
+
+/* Keep the table at most half full, so probes stay short. */
+static int entry_index_grow(struct policy *p)
+{
+	size_t n = p->n_slots ? p->n_slots * 2 : 64;
+	size_t *old = p->slots, old_n = p->n_slots;
+
+	p->slots = calloc(n, sizeof(*p->slots));
+	if (!p->slots) {
+		p->slots = old;
+		return -ENOMEM;
+	}
+	p->n_slots = n;
+	for (size_t i = 0; i < old_n; i++) {
+		if (old[i]) {
+			const struct policy_entry *e = &p->entries[old[i] - 1];
+
+			*entry_slot(p, e->section, e->key) = old[i];
+		}
+	}
+	free(old);
+	return 0;
+}
+
 static struct policy_entry *entry_find(const struct policy *p, const char *section,
 				       const char *key)
 {
-	for (size_t i = 0; i < p->n_entries; i++)
-		if (strcmp(p->entries[i].section, section) == 0 &&
-		    strcmp(p->entries[i].key, key) == 0)
-			return &p->entries[i];
-	return NULL;
+	size_t *slot;
+
+	if (!p->n_slots)
+		return NULL;
+	slot = entry_slot(p, section, key);
+	return *slot ? &p->entries[*slot - 1] : NULL;
 }
 
 const struct policy_entry *policy_get(const struct policy *p, const char *section,
@@ -210,6 +264,8 @@ static int entry_add(struct policy *p, const char *section, const char *key,
 	if (!v)
 		return -ENOMEM;
 	p->entries = v;
+	if (2 * (p->n_entries + 1) > p->n_slots && entry_index_grow(p))
+		return -ENOMEM;
 	e = &p->entries[p->n_entries];
 	e->section = strdup(section);
 	e->key = strdup(key);
@@ -222,7 +278,7 @@ static int entry_add(struct policy *p, const char *section, const char *key,
 		free(e->value);
 		return -ENOMEM;
 	}
-	p->n_entries++;
+	*entry_slot(p, section, key) = ++p->n_entries;
 	return 0;
 }
 
@@ -451,6 +507,7 @@ void policy_free(struct policy *p)
 		free(p->entries[i].value);
 	}
 	free(p->entries);
+	free(p->slots);
 	for (size_t i = 0; i < p->n_files; i++)
 		free(p->files[i]);
 	free(p->files);

@@ -352,6 +352,37 @@ static void test_dropin_symlinks(void **state)
 	assert_null(policy_get(f->policy, "sshd", "sshd_path"));
 }
 
+/*
+ * 100,000 keys load, each findable (loading is linear: bench/policy-load.sh
+ * measures it; a quadratic loader took most of a minute here).
+ */
+static void test_many_keys(void **state)
+{
+	struct fixture *f = *state;
+	char path[4096], *files[1], key[64];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/many.conf", f->root);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("[files.perms]\n", fp);
+	for (int i = 0; i < 100000; i++)
+		fprintf(fp, "/etc/many/f%d = 0644\n", i);
+	assert_int_equal(fclose(fp), 0);
+	files[0] = path;
+	assert_int_equal(policy_load_files(&f->policy, files, 1, &f->errs), 0);
+	assert_int_equal(f->policy->n_entries, 100000);
+	for (int i = 0; i < 100000; i += 9999) {
+		const struct policy_entry *e;
+
+		snprintf(key, sizeof(key), "/etc/many/f%d", i);
+		e = policy_get(f->policy, "files.perms", key);
+		assert_non_null(e);
+		assert_int_equal(e->line, i + 2);
+	}
+	assert_null(policy_get(f->policy, "files.perms", "/etc/many/f100000"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +401,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_untrusted_file_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_untrusted_directories, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dropin_symlinks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_keys, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

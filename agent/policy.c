@@ -324,15 +324,32 @@ static char *policy_reader(char *str, int num, void *stream)
 {
 	struct parse_ctx *ctx = stream;
 	const char *s;
+	bool nul = false;
 	size_t len;
+	int c = EOF;
 
-	if (!fgets(str, num, ctx->stream))
+	/* fgets, but counting what it reads: a NUL byte must not end the line. */
+	len = 0;
+	while (len < (size_t)num - 1 && (c = getc_unlocked(ctx->stream)) != EOF) {
+		nul |= c == '\0';
+		str[len++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (len == 0)
 		return NULL;
+	str[len] = '\0';
 	ctx->line++;
-	len = strlen(str);
-	if (len > 0 && str[len - 1] != '\n' && !feof(ctx->stream)) {
-		int c;
-
+	if (nul) {
+		policy_errors_add(ctx->errs, ctx->file, ctx->line,
+				  "NUL byte in the line (policy files are text)");
+		if (str[len - 1] != '\n')
+			while ((c = getc_unlocked(ctx->stream)) != EOF && c != '\n')
+				;
+		str[0] = '\0';	/* the error is ours, as for a long line */
+		return str;
+	}
+	if (str[len - 1] != '\n' && !feof(ctx->stream)) {
 		policy_errors_add(ctx->errs, ctx->file, ctx->line,
 				  "line too long (at most %d characters; continue a long value on indented lines)",
 				  num - 2);
@@ -919,6 +936,24 @@ const char *policy_mode_name(enum policy_mode m)
 
 /* ---- dumping ---- */
 
+/*
+ * key = value with its origin, escaped as the daemon's log does: a control
+ * character in a policy file never reaches the terminal raw.
+ */
+static void dump_line(FILE *out, const char *key, const char *value, const char *file, int line)
+{
+	size_t kn = 2 * strlen(key) + 3, vn = 2 * strlen(value) + 3;
+	char *k = malloc(kn), *v = malloc(vn);
+
+	if (k && v)
+		fprintf(out, "%s = %s\t# %s:%d\n", log_escape(k, kn, key, false),
+			log_escape(v, vn, value, false), file, line);
+	else
+		fprintf(out, "# (out of memory)\n");
+	free(k);
+	free(v);
+}
+
 static void dump_section(const struct policy *p, const char *section, FILE *out)
 {
 	size_t it = 0;
@@ -930,7 +965,7 @@ static void dump_section(const struct policy *p, const char *section, FILE *out)
 			fprintf(out, "\n[%s]\n", section);
 			header = true;
 		}
-		fprintf(out, "%s = %s\t# %s:%d\n", e->key, e->value, e->file, e->line);
+		dump_line(out, e->key, e->value, e->file, e->line);
 	}
 }
 
@@ -944,7 +979,7 @@ int policy_dump(const struct policy *p, FILE *out)
 		const struct policy_entry *e = policy_get(p, "agent", agent_keys[i].key);
 
 		if (e)
-			fprintf(out, "%s = %s\t# %s:%d\n", e->key, e->value, e->file, e->line);
+			dump_line(out, e->key, e->value, e->file, e->line);
 		else
 			fprintf(out, "%s = %s\t# default\n", agent_keys[i].key,
 				agent_keys[i].default_value);

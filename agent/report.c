@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "layer.h"
+#include "log.h"
 #include "report.h"
 #include "util.h"
 
@@ -247,8 +248,10 @@ static void print_note(FILE *out, const char *note)
 	while (p && *p) {
 		const char *nl = strchr(p, '\n');
 		int len = nl ? (int)(nl - p) : (int)strlen(p);
+		char line[1024], esc[2048];
 
-		fprintf(out, "      %.*s\n", len, p);
+		snprintf(line, sizeof(line), "%.*s", len, p);
+		fprintf(out, "      %s\n", log_escape(esc, sizeof(esc), line, false));
 		p = nl ? nl + 1 : NULL;
 	}
 }
@@ -259,6 +262,7 @@ static void print_item(FILE *out, struct json_object *o, enum report_verb verb)
 	const char *expected = get_str(o, "expected"), *actual = get_str(o, "actual");
 	const char *ref = get_str(o, "ref"), *note = get_str(o, "note");
 	const char *label = state;
+	char b1[1024], b2[1024];
 
 	if (verb == REPORT_DRY_RUN && strcmp(action, "would-repair") == 0)
 		label = "would fix";
@@ -269,12 +273,14 @@ static void print_item(FILE *out, struct json_object *o, enum report_verb verb)
 	else if (strcmp(action, "cannot-fix") == 0)
 		label = "cannot fix";
 
-	fprintf(out, "  %-11s %s", label, get_str(o, "id"));
+	/* Values come from policy files and the system: escaped, as in the log. */
+	fprintf(out, "  %-11s %s", label, log_escape(b1, sizeof(b1), get_str(o, "id"), false));
 	if (expected || actual)
-		fprintf(out, ": %s -> %s", actual ? actual : "(absent)",
-			expected ? expected : "(absent)");
+		fprintf(out, ": %s -> %s",
+			actual ? log_escape(b1, sizeof(b1), actual, false) : "(absent)",
+			expected ? log_escape(b2, sizeof(b2), expected, false) : "(absent)");
 	if (ref)
-		fprintf(out, "  [%s]", ref);
+		fprintf(out, "  [%s]", log_escape(b1, sizeof(b1), ref, false));
 	fputc('\n', out);
 	if (note)
 		print_note(out, note);

@@ -383,6 +383,30 @@ static void test_many_keys(void **state)
 	assert_null(policy_get(f->policy, "files.perms", "/etc/many/f100000"));
 }
 
+/* A NUL byte is named as such, with its line; the lines around it still count. */
+static void test_nul_byte(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] = "[agent]\nmode = re\0port\n\0\ncheck_interval = 0\n";
+	char path[4096], *files[1];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/nul.conf", f->root);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, fp), sizeof(text) - 1);
+	assert_int_equal(fclose(fp), 0);
+	files[0] = path;
+	assert_int_equal(policy_load_files(&f->policy, files, 1, &f->errs), -JEFE_EPOLICY);
+	snprintf(path, sizeof(path), "%s/nul.conf line 2: NUL byte in the line (policy files are text)", f->root);
+	assert_true(has_error(f, path));
+	snprintf(path, sizeof(path), "%s/nul.conf line 3: NUL byte in the line (policy files are text)", f->root);
+	assert_true(has_error(f, path));
+	assert_false(tu_error_contains(&f->errs, "too long"));
+	/* Line 4 is still line 4. */
+	assert_true(tu_error_contains(&f->errs, "nul.conf line 4: invalid value '0' for check_interval"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +426,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_untrusted_directories, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dropin_symlinks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

@@ -54,6 +54,8 @@ openssh-server openssh-client
 mmdebstrap squashfs-tools xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools dosfstools cpio
 # ISO tests (tests/iso): boot it under qemu (BIOS, OVMF for UEFI), ssh in
 qemu-system-x86 ovmf openssh-client
+# tests/root/atomic-fsync.sh: strace is the witness of the directory fsync
+strace
 PKGS
 }
 
@@ -69,6 +71,7 @@ openssh-server openssh-client
 # ISO build (image-build/) and its tests
 apk-tools squashfs-tools xorriso grub-bios grub-efi mtools dosfstools cpio
 qemu-system-x86_64 ovmf openssh-client
+strace
 PKGS
 }
 

@@ -4,5 +4,5 @@ TESTS += tests/root/modules-root.sh tests/root/files-root.sh tests/root/files-da
 EXTRA_DIST += tests/root/modules-root.sh tests/root/files-root.sh tests/root/files-daemon.sh
 # Policy trust (StrictModes-style) and --root confinement of every layer
 # that writes files; both need root (namespaces, chown) and never skip.
-TESTS += tests/root/policy-trust.sh tests/root/root-confine.sh
-EXTRA_DIST += tests/root/policy-trust.sh tests/root/root-confine.sh
+TESTS += tests/root/policy-trust.sh tests/root/root-confine.sh tests/root/atomic-fsync.sh
+EXTRA_DIST += tests/root/policy-trust.sh tests/root/root-confine.sh tests/root/atomic-fsync.sh

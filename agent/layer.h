@@ -26,6 +26,12 @@ struct jefe_env {
 	/* Directory of the main policy file, below root: relative paths in
 	 * the policy point there (layer_policy_path).  NULL: POLICY_DIR. */
 	const char *policy_dir;
+	/*
+	 * The fuzz harnesses' seam: what `ssh -Q query` prints (malloc'ed
+	 * into *out, 0 or -errno), so no program runs per input.  NULL, as
+	 * everywhere else: the sshd layer runs ssh_path -Q.
+	 */
+	int (*ssh_query)(const char *query, char **out);
 };
 
 /*

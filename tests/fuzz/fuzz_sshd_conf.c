@@ -11,9 +11,17 @@
 #include "fuzz.h"
 #include "sshd_conf.h"
 
+/* libFuzzer passes no context: the temporary root lives as long as the process. */
+static char root[] = "/tmp/jefe-fuzz-sshd.XXXXXX";
+
+/* libFuzzer leaves through exit(): no temporary root left behind. */
+static void fuzz_cleanup(void)
+{
+	rmdir(root);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char root[] = "/tmp/jefe-fuzz-sshd.XXXXXX";
 	static int root_fd = -1;
 	char *text = fuzz_text(data, size), *top = NULL;
 	struct sshd_conf c;
@@ -24,6 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (root_fd < 0)
 			abort();
+		atexit(fuzz_cleanup);
 	}
 	if (sshd_conf_read(&c, root_fd, root, SSHD_CONFIG, text, SSHD_DROPIN,
 			   "PasswordAuthentication no\n") == 0)

@@ -735,8 +735,8 @@ static int sshd_evaluate(const struct sshd_state *st, struct sshd_eval *ev)
 	struct sshd_conf c = { 0 };
 	struct sshd_dump global = { 0 };
 	struct run_result res = { 0 };
-	char *top = NULL, note[512], msg[256];
-	bool have_dump = false;
+	char *top = NULL, note[512], msg[512];
+	bool have_dump = false, outside = false;
 	size_t len;
 	int r;
 
@@ -761,11 +761,23 @@ static int sshd_evaluate(const struct sshd_state *st, struct sshd_eval *ev)
 	r = sshd_conf_read(&c, st->root_fd, st->root, SSHD_CONFIG, ev->main_text, SSHD_DROPIN, NULL);
 	if (!r)
 		r = sshd_conf_render_top(st->root_fd, st->root, ev->main_text, SSHD_DROPIN, NULL, &top);
-	if (!r)
+	if (r == -EXDEV) {
+		/* sshd would read another tree's file: it is not asked at all. */
+		snprintf(msg, sizeof(msg), "an Include of %s leads outside %s (a symlink to another tree?)",
+			 SSHD_CONFIG, st->root);
+		r = add_finding(&ev->f, "sshd_config", "Include paths inside the root", msg, NULL,
+				"sshd -T not run", FINDING_ERROR);
+		if (r)
+			goto out;
+		outside = true;
+	} else if (!r) {
 		r = sshd_run_config(st, top, NULL, false, &res);
+	}
 	if (r)
 		goto out;
-	if (res.status == 0 && sshd_dump_parse(&global, res.out) == 0) {
+	if (outside) {
+		/* reported above */
+	} else if (res.status == 0 && sshd_dump_parse(&global, res.out) == 0) {
 		have_dump = true;
 	} else {
 		first_line(res.err, msg, sizeof(msg));

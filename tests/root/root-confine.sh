@@ -34,6 +34,8 @@ printf '0\n' >"$H/procsys/kptr_restrict"
 printf '0\n' >"$T$H/procsys/kptr_restrict"
 printf 'PermitRootLogin yes\n' >"$H/sshd_config.d/00-jefe.conf.jefe-candidate"
 printf 'PermitRootLogin yes\n' >"$H/sshd_config.d/00-jefe.conf"
+# A host.conf inside the root too: sshd's view (the host's) and the root's differ.
+printf 'PermitRootLogin no\n' >"$T$H/sshd_config.d/host.conf"
 
 mkdir -p "$T/etc/jefe/policy.d" "$T/proc/sys" "$T/etc/ssh" "$T/var/lib" "$T/sys/module/nf_tables"
 ln -s "$H/procsys" "$T/proc/sys/kernel"
@@ -91,6 +93,8 @@ done
 # open names another file than the root does.
 grep -q "refused, nothing installed: an Include path of /etc/ssh/sshd_config leads outside $T" "$T/sshd.out" ||
 	fail "the sshd layer did not report its refusal: $(cat "$T/sshd.out")"
+grep -q "an Include of /etc/ssh/sshd_config leads outside $T" "$T/sshd.out" ||
+	fail "the sshd layer's check did not name the Include leading outside: $(cat "$T/sshd.out")"
 # Writes that resolve inside the root did land there.
 [ "$(cat "$T$H/procsys/kptr_restrict")" = 2 ] || fail "kernel.kptr_restrict was not written inside the root"
 [ -f "$T$H/modprobe.d/jefe-blacklist.conf" ] || fail "the modprobe.d file was not written inside the root"

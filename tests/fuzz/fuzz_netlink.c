@@ -22,6 +22,57 @@
 
 #include <stdbool.h>
 
+/* Collect attributes by type, ignoring types beyond the table. */
+static int fuzz_attr_collect(const struct nlattr *attr, struct nlattr **tb, unsigned int max)
+{
+	unsigned int type = mnl_attr_get_type(attr);
+
+	if (type <= max)
+		tb[type] = (struct nlattr *)attr;
+	return MNL_CB_OK;
+}
+
+static int fuzz_rule_attr_cb(const struct nlattr *attr, void *data)
+{
+	return fuzz_attr_collect(attr, data, NFTA_RULE_MAX);
+}
+
+static int fuzz_expr_attr_cb(const struct nlattr *attr, void *data)
+{
+	return fuzz_attr_collect(attr, data, NFTA_EXPR_MAX);
+}
+
+/*
+ * libnftnl's nftnl_rule_nlmsg_parse() passes an expression without
+ * NFTA_EXPR_NAME to strcmp() (corpus/netlink/crash-d9d8..., the second
+ * finding): the kernel names every expression, so the harness keeps to
+ * rules whose expressions all carry a NUL-terminated name.
+ */
+static int fuzz_expr_named_cb(const struct nlattr *attr, void *data)
+{
+	struct nlattr *tb[NFTA_EXPR_MAX + 1] = { 0 };
+	bool *ok = data;
+
+	if (mnl_attr_get_type(attr) != NFTA_LIST_ELEM ||
+	    mnl_attr_parse_nested(attr, fuzz_expr_attr_cb, tb) < 0 || !tb[NFTA_EXPR_NAME] ||
+	    mnl_attr_validate(tb[NFTA_EXPR_NAME], MNL_TYPE_NUL_STRING) < 0)
+		*ok = false;
+	return MNL_CB_OK;
+}
+
+static bool fuzz_rule_exprs_named(const struct nlmsghdr *nlh)
+{
+	struct nlattr *tb[NFTA_RULE_MAX + 1] = { 0 };
+	bool ok = true;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), fuzz_rule_attr_cb, tb) < 0)
+		return false;
+	if (tb[NFTA_RULE_EXPRESSIONS] &&
+	    mnl_attr_parse_nested(tb[NFTA_RULE_EXPRESSIONS], fuzz_expr_named_cb, &ok) < 0)
+		return false;
+	return ok;
+}
+
 static int fuzz_nft_cb(const struct nlmsghdr *nlh, void *data)
 {
 	char buf[4096];
@@ -29,9 +80,12 @@ static int fuzz_nft_cb(const struct nlmsghdr *nlh, void *data)
 	(void)data;
 	switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
 	case NFT_MSG_NEWRULE: {
-		struct nftnl_rule *r = nftnl_rule_alloc();
+		struct nftnl_rule *r;
 		struct fw_rule model;
 
+		if (!fuzz_rule_exprs_named(nlh))
+			break;
+		r = nftnl_rule_alloc();
 		if (r && nftnl_rule_nlmsg_parse(nlh, r) == 0) {
 			(void)fw_rule_decompile(r, &model);
 			(void)fw_nftnl_rule_render(r, buf, sizeof(buf));

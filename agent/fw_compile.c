@@ -1710,7 +1710,9 @@ int fw_set_ranges_from_elems(struct nftnl_set *s, uint8_t family,
 		free(acc.v);
 		return acc.err;
 	}
-	qsort(acc.v, acc.n, sizeof(*acc.v), fw_key_cmp);
+	/* An empty set has no array: qsort(NULL, 0) is undefined (UBSan, fuzz_netlink). */
+	if (acc.n > 1)
+		qsort(acc.v, acc.n, sizeof(*acc.v), fw_key_cmp);
 	/* a start opens a range; the next end closes it at end - 1; a range
 	 * without an end runs to the last address; ends with no open range
 	 * (nft's leading end at 0) carry nothing */

@@ -1419,7 +1419,14 @@ static bool fw_expr_equal(const struct nftnl_expr *a, const struct nftnl_expr *b
 				return false;
 			continue;
 		}
-		if (at == NFTNL_EXPR_LOG_PREFIX || at == NFTNL_EXPR_LOOKUP_SET ||
+		/*
+		 * Attribute numbers are per expression (LOG_PREFIX has the
+		 * number of META_KEY and CMP_SREG...): a string only for its
+		 * own expression, else strcmp() ran over a cmp's 16 data
+		 * bytes (fuzz_netlink, corpus/netlink/crash-b693...).
+		 */
+		if ((at == NFTNL_EXPR_LOG_PREFIX && strcmp(name, "log") == 0) ||
+		    (at == NFTNL_EXPR_LOOKUP_SET && strcmp(name, "lookup") == 0) ||
 		    (at == NFTNL_EXPR_IMM_CHAIN && strcmp(name, "immediate") == 0)) {
 			if (strcmp(da, db) != 0)
 				return false;

@@ -547,7 +547,7 @@ static int modules_disabled_run(struct modules_state *st, bool apply, bool dry_r
 	 * has applied the firewall by the time the daemon runs), or the
 	 * firewall could never be loaded again until reboot.
 	 */
-	if (fstatat(st->env->root_fd, "sys/module/nf_tables", &sb, 0) < 0)
+	if (rootfs_stat(st->env->root_fd, "/sys/module/nf_tables", &sb, true) < 0)
 		return modules_add(out, item, "1", value, FINDING_DRIFT,
 				   FINDING_ACTION_CANNOT_FIX, NULL,
 				   "deferred: nf_tables is not loaded yet; apply the firewall layer first");

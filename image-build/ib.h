@@ -99,6 +99,8 @@ int stage_iso_run(struct ib_stage_ctx *ctx);
 
 /* stage_overlay.c: 0 when S is "HOST:PORT" (port 1..65535), else -IB_EINPUT */
 int overlay_syslog_remote_check(const char *s);
+/* 0 when FILE holds a PEM certificate; else prints why, -errno/-IB_EINPUT */
+int overlay_syslog_ca_check(const char *file);
 
 /* stage_packages.c helpers shared with later stages */
 int packages_glob_remove(const char *root, const char *const *globs);

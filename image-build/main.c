@@ -190,11 +190,8 @@ int main(int argc, char **argv)
 			"(forwarding is always TLS)\n");
 		return 64;
 	}
-	if (cfg.syslog_ca && access(cfg.syslog_ca, R_OK) != 0) {
-		fprintf(stderr, "jefe-image-build: --syslog-ca %s: %s\n",
-			cfg.syslog_ca, strerror(errno));
+	if (cfg.syslog_ca && overlay_syslog_ca_check(cfg.syslog_ca) < 0)
 		return 64;
-	}
 	if (cfg.source_date_epoch < 0) {
 		env = getenv("SOURCE_DATE_EPOCH");
 		if (!env || !*env) {

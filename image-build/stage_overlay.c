@@ -39,7 +39,7 @@ int overlay_syslog_remote_check(const char *s)
 	char *end;
 	long port;
 
-	if (!colon || colon == s)
+	if (!colon || colon == s || colon - s > 253)
 		return -IB_EINPUT;
 	/* a name or an address; the boot script accepts the same set */
 	for (p = s; p < colon; p++)
@@ -51,6 +51,26 @@ int overlay_syslog_remote_check(const char *s)
 	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
 		return -IB_EINPUT;
 	return 0;
+}
+
+int overlay_syslog_ca_check(const char *file)
+{
+	char *pem;
+	int err;
+
+	err = fs_read_file(file, &pem, NULL);
+	if (err < 0) {
+		fprintf(stderr, "jefe-image-build: --syslog-ca %s: %s\n", file,
+			strerror(-err));
+		return err;
+	}
+	if (!strstr(pem, "-----BEGIN CERTIFICATE-----")) {
+		fprintf(stderr, "jefe-image-build: --syslog-ca %s: no PEM certificate "
+			"(-----BEGIN CERTIFICATE-----) in it\n", file);
+		err = -IB_EINPUT;
+	}
+	free(pem);
+	return err;
 }
 
 static int overlay_syslog_key(const struct ib_config *cfg, struct sha256 *h)
@@ -74,24 +94,13 @@ static int overlay_syslog_key(const struct ib_config *cfg, struct sha256 *h)
 static int overlay_syslog_write(const struct ib_config *cfg, const char *root)
 {
 	char path[PATH_MAX], line[300];
-	char *pem;
 	int err, n;
 
 	if (!cfg->syslog_ca)
 		return 0;
-	err = fs_read_file(cfg->syslog_ca, &pem, NULL);
-	if (err < 0) {
-		fprintf(stderr, "jefe-image-build: --syslog-ca %s: %s\n",
-			cfg->syslog_ca, strerror(-err));
+	err = overlay_syslog_ca_check(cfg->syslog_ca);
+	if (err < 0)
 		return err;
-	}
-	if (!strstr(pem, "-----BEGIN CERTIFICATE-----")) {
-		fprintf(stderr, "jefe-image-build: --syslog-ca %s: no PEM certificate "
-			"(-----BEGIN CERTIFICATE-----) in it\n", cfg->syslog_ca);
-		free(pem);
-		return -IB_EINPUT;
-	}
-	free(pem);
 	err = IB_PATH(path, root, "etc/jefe");
 	if (!err)
 		err = fs_mkdir_p(path, 0755);

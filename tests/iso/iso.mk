@@ -8,7 +8,9 @@ ISO_TESTS = \
 	tests/iso/boot-disk.sh \
 	tests/iso/cache.sh \
 	tests/iso/reproducible.sh \
-	tests/iso/alpine.sh
+	tests/iso/alpine.sh \
+	tests/iso/syslog-tls.sh \
+	tests/iso/syslog-build.sh
 TESTS += $(ISO_TESTS)
 EXTRA_DIST += $(ISO_TESTS) tests/iso/lib.sh
 

@@ -64,6 +64,8 @@ openssh-server openssh-client
 mmdebstrap squashfs-tools xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools dosfstools cpio
 # ISO tests (tests/iso): boot it under qemu (BIOS, OVMF for UEFI), ssh in
 qemu-system-x86 ovmf openssh-client
+# ISO log forwarding test (tests/iso/syslog-tls.sh): a private collector, test CA
+rsyslog rsyslog-gnutls gnutls-bin
 # Debian package (--target deb, tests/pkg): build, lint, throwaway root
 debhelper dh-autoreconf dpkg-dev fakeroot lintian mmdebstrap
 # package lock (image-build --lock): apt-ftparchive for the local repository;
@@ -94,6 +96,7 @@ apk-tools squashfs-tools xorriso grub-bios grub-efi mtools dosfstools cpio
 qemu-system-x86_64 ovmf openssh-client
 strace
 clang compiler-rt
+rsyslog rsyslog-tls gnutls-utils
 PKGS
 }
 

@@ -63,6 +63,8 @@ struct ib_config {
 	size_t n_overlays;
 	const char *version;		/* product version, "0.1.0" */
 	const char *label;		/* ISO volume label, found by the initramfs */
+	const char *syslog_remote;	/* "HOST:PORT" of the log collector, or NULL */
+	const char *syslog_ca;		/* CA file the collector's certificate chains to */
 	long long source_date_epoch;
 	int from_stage;			/* 1: use the cache for everything unchanged */
 	bool no_cache;
@@ -191,6 +193,11 @@ int stage_iso_key(const struct ib_config *cfg, struct sha256 *h);
 int stage_iso_cmdline(const struct ib_config *cfg, const char *verity, char *out,
 		      size_t size);
 int stage_iso_run(struct ib_stage_ctx *ctx);
+
+/* stage_overlay.c: 0 when S is "HOST:PORT" (port 1..65535), else -IB_EINPUT */
+int overlay_syslog_remote_check(const char *s);
+/* 0 when FILE holds a PEM certificate; else prints why, -errno/-IB_EINPUT */
+int overlay_syslog_ca_check(const char *file);
 
 /* stage_packages.c helpers shared with later stages */
 int packages_glob_remove(const char *root, const char *const *globs);

@@ -35,6 +35,10 @@ static void usage(FILE *f)
 		"  --overlay DIR            extra files copied over the root (repeatable)\n"
 		"  --version VERSION        product version (default: %s)\n"
 		"  --label LABEL            ISO volume label (default: JEFELINUX_<version>)\n"
+		"  --syslog-remote HOST:PORT  log collector: RFC 5424 over TCP with TLS\n"
+		"                           (the kernel's jefe.syslog=HOST:PORT overrides it)\n"
+		"  --syslog-ca FILE         CA certificate(s) the collector's certificate\n"
+		"                           must chain to; needed for any forwarding\n"
 		"  --source-date-epoch N    every timestamp (default: $SOURCE_DATE_EPOCH)\n"
 		"  --from-stage N           reuse stages before N from the cache, rebuild the rest\n"
 		"  --no-cache               rebuild every stage\n"
@@ -70,7 +74,7 @@ int main(int argc, char **argv)
 		OPT_MIRROR, OPT_SECMIRROR, OPT_APKKEYS, OPT_DESTDIR, OPT_REVISION,
 		OPT_KEYS, OPT_OVERLAY, OPT_VERSION, OPT_LABEL, OPT_SDE, OPT_FROM,
 		OPT_NOCACHE, OPT_LOCK, OPT_PKGCACHE, OPT_OFFLINE, OPT_SECBOOT, OPT_SIGNKEY,
-		OPT_SIGNCERT,
+		OPT_SIGNCERT, OPT_SYSLOG_REMOTE, OPT_SYSLOG_CA,
 	};
 	static const struct option opts[] = {
 		{ "srcdir", required_argument, NULL, OPT_SRCDIR },
@@ -97,6 +101,8 @@ int main(int argc, char **argv)
 		{ "secure-boot", required_argument, NULL, OPT_SECBOOT },
 		{ "sign-key", required_argument, NULL, OPT_SIGNKEY },
 		{ "sign-cert", required_argument, NULL, OPT_SIGNCERT },
+		{ "syslog-remote", required_argument, NULL, OPT_SYSLOG_REMOTE },
+		{ "syslog-ca", required_argument, NULL, OPT_SYSLOG_CA },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -172,6 +178,8 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SIGNKEY: cfg.sign_key = optarg; break;
 		case OPT_SIGNCERT: cfg.sign_cert = optarg; break;
+		case OPT_SYSLOG_REMOTE: cfg.syslog_remote = optarg; break;
+		case OPT_SYSLOG_CA: cfg.syslog_ca = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 64;
 		}
@@ -223,6 +231,20 @@ int main(int argc, char **argv)
 			cfg.authorized_keys, strerror(errno));
 		return 64;
 	}
+	if (cfg.syslog_remote && overlay_syslog_remote_check(cfg.syslog_remote) < 0) {
+		fprintf(stderr, "jefe-image-build: --syslog-remote '%s': expected HOST:PORT "
+			"(port 1-65535)\n", cfg.syslog_remote);
+		return 64;
+	}
+	/* Forwarding is TLS only: a collector without a CA to check it by
+	 * would be a plain-text or unauthenticated channel. */
+	if (cfg.syslog_remote && !cfg.syslog_ca) {
+		fprintf(stderr, "jefe-image-build: --syslog-remote needs --syslog-ca "
+			"(forwarding is always TLS)\n");
+		return 64;
+	}
+	if (cfg.syslog_ca && overlay_syslog_ca_check(cfg.syslog_ca) < 0)
+		return 64;
 	if (cfg.source_date_epoch < 0) {
 		env = getenv("SOURCE_DATE_EPOCH");
 		if (!env || !*env) {

@@ -27,6 +27,98 @@ static int overlay_dir_path(const struct ib_config *cfg, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+/* Where the build puts the log collector's settings; /etc/init.d/rsyslog
+ * (the overlay's) turns them into rsyslog's forwarding action at boot. */
+#define OVERLAY_SYSLOG_CA "etc/jefe/syslog-ca.pem"
+#define OVERLAY_SYSLOG_REMOTE "etc/jefe/syslog-remote"
+
+int overlay_syslog_remote_check(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	const char *p;
+	char *end;
+	long port;
+
+	if (!colon || colon == s || colon - s > 253)
+		return -IB_EINPUT;
+	/* a name or an address; the boot script accepts the same set */
+	for (p = s; p < colon; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789.-", *p))
+			return -IB_EINPUT;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
+		return -IB_EINPUT;
+	return 0;
+}
+
+int overlay_syslog_ca_check(const char *file)
+{
+	char *pem;
+	int err;
+
+	err = fs_read_file(file, &pem, NULL);
+	if (err < 0) {
+		fprintf(stderr, "jefe-image-build: --syslog-ca %s: %s\n", file,
+			strerror(-err));
+		return err;
+	}
+	if (!strstr(pem, "-----BEGIN CERTIFICATE-----")) {
+		fprintf(stderr, "jefe-image-build: --syslog-ca %s: no PEM certificate "
+			"(-----BEGIN CERTIFICATE-----) in it\n", file);
+		err = -IB_EINPUT;
+	}
+	free(pem);
+	return err;
+}
+
+static int overlay_syslog_key(const struct ib_config *cfg, struct sha256 *h)
+{
+	int err = 0;
+
+	sha256_update_str(h, "syslog-remote");
+	sha256_update_str(h, cfg->syslog_remote ? cfg->syslog_remote : "");
+	sha256_update_str(h, "syslog-ca");
+	if (cfg->syslog_ca)
+		err = fs_file_hash(cfg->syslog_ca, h);
+	if (err < 0)
+		fprintf(stderr, "jefe-image-build: --syslog-ca %s: %s\n",
+			cfg->syslog_ca, strerror(-err));
+	return err;
+}
+
+/* The CA and the build-time collector, when given; without them the
+ * image logs locally only (unless a CA is there and jefe.syslog= names
+ * a collector at boot). */
+static int overlay_syslog_write(const struct ib_config *cfg, const char *root)
+{
+	char path[PATH_MAX], line[300];
+	int err, n;
+
+	if (!cfg->syslog_ca)
+		return 0;
+	err = overlay_syslog_ca_check(cfg->syslog_ca);
+	if (err < 0)
+		return err;
+	err = IB_PATH(path, root, "etc/jefe");
+	if (!err)
+		err = fs_mkdir_p(path, 0755);
+	if (!err)
+		err = IB_PATH(path, root, OVERLAY_SYSLOG_CA);
+	if (!err)
+		err = fs_copy_file(cfg->syslog_ca, path, 0644);
+	if (err < 0 || !cfg->syslog_remote)
+		return err;
+	n = snprintf(line, sizeof(line), "%s\n", cfg->syslog_remote);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -IB_EINPUT;
+	err = IB_PATH(path, root, OVERLAY_SYSLOG_REMOTE);
+	if (!err)
+		err = fs_write_file(path, line, (size_t)n, 0644);
+	return err;
+}
+
 int stage_overlay_key(const struct ib_config *cfg, struct sha256 *h)
 {
 	char path[PATH_MAX];
@@ -43,6 +135,8 @@ int stage_overlay_key(const struct ib_config *cfg, struct sha256 *h)
 			fprintf(stderr, "jefe-image-build: --overlay %s: %s\n",
 				cfg->overlays[i], strerror(-err));
 	}
+	if (!err)
+		err = overlay_syslog_key(cfg, h);
 	return err;
 }
 
@@ -162,6 +256,8 @@ int stage_overlay_run(struct ib_stage_ctx *ctx)
 		err = overlay_copy(real_root, path, root);
 	for (i = 0; !err && i < ctx->cfg->n_overlays; i++)
 		err = overlay_copy(real_root, ctx->cfg->overlays[i], root);
+	if (!err)
+		err = overlay_syslog_write(ctx->cfg, root);
 	for (i = 0; !err && i < ARRAY_LEN(overlay_live_dirs); i++) {
 		err = IB_PATH(path, root, overlay_live_dirs[i]);
 		if (!err && mkdir(path, 0755) < 0 && errno != EEXIST)

@@ -52,8 +52,34 @@ iso_agent_tree() {
 	touch "$stamp"
 }
 
+# A test CA, and a collector certificate it signed for the host as the
+# guest sees it (qemu's user network: 10.0.2.2) and as itself (127.0.0.1).
+# Made once per state directory, so the shared build keeps its cache.
+ISO_SYSLOG_PKI=$ISO_STATE/syslog-pki
+iso_syslog_pki() {
+	[ -s "$ISO_SYSLOG_PKI/server.pem" ] && return 0
+	need certtool
+	d=$ISO_SYSLOG_PKI
+	rm -rf "$d" && mkdir -p "$d"
+	printf '%s\n' 'cn = "JefeLinux test log CA"' ca cert_signing_key \
+		'expiration_days = 3650' >"$d/ca.tmpl"
+	printf '%s\n' 'cn = "10.0.2.2"' 'dns_name = "10.0.2.2"' 'ip_address = "10.0.2.2"' \
+		'ip_address = "127.0.0.1"' tls_www_server encryption_key signing_key \
+		'expiration_days = 3650' >"$d/server.tmpl"
+	certtool --generate-privkey --key-type=ecdsa --outfile "$d/ca.key" 2>/dev/null &&
+	certtool --generate-self-signed --load-privkey "$d/ca.key" \
+		--template "$d/ca.tmpl" --outfile "$d/ca.pem" 2>/dev/null &&
+	certtool --generate-privkey --key-type=ecdsa --outfile "$d/server.key" 2>/dev/null &&
+	certtool --generate-certificate --load-privkey "$d/server.key" \
+		--load-ca-certificate "$d/ca.pem" --load-ca-privkey "$d/ca.key" \
+		--template "$d/server.tmpl" --outfile "$d/server.pem.tmp" 2>/dev/null &&
+	mv "$d/server.pem.tmp" "$d/server.pem" || fail "certtool could not make the test CA"
+}
+
 # iso_build [jefe-image-build options]: the agent from this build tree,
-# the test key, the shared cache; one build at a time.
+# the test key, the shared cache; one build at a time.  Every ISO test
+# shares one image, built with the test CA (--syslog-ca) but no collector:
+# it logs locally unless booted with jefe.syslog= (tests/iso/syslog-tls.sh).
 iso_build() {
 	[ "$(id -u)" = 0 ] || fail "the ISO build needs root (chroots, file owners)"
 	need ssh-keygen flock timeout
@@ -63,10 +89,12 @@ iso_build() {
 	flock -w "$ISO_BUILD_TIMEOUT" 9 || fail "another ISO build holds $ISO_STATE/lock"
 	[ -f "$ISO_KEY" ] || ssh-keygen -q -t ed25519 -N '' -C jefe-iso-test -f "$ISO_KEY"
 	iso_agent_tree
+	iso_syslog_pki
 	timeout "$ISO_BUILD_TIMEOUT" "$ISO_TOOL" --srcdir "$abs_top_srcdir" \
 		--workdir "$ISO_WORK" --outdir "$ISO_OUT" \
 		--agent-destdir "$ISO_STATE/agent" --agent-revision test \
-		--authorized-keys "$ISO_KEY.pub" --source-date-epoch "$(iso_sde)" "$@"
+		--authorized-keys "$ISO_KEY.pub" --source-date-epoch "$(iso_sde)" \
+		--syslog-ca "$ISO_SYSLOG_PKI/ca.pem" "$@"
 	rc=$?
 	flock -u 9
 	exec 9>&-
@@ -118,11 +146,12 @@ iso_cleanup() {
 }
 trap iso_cleanup EXIT INT TERM
 
-# iso_boot bios|uefi|disk|uefi-sb-ms|uefi-sb-own NAME [ISO]: start qemu in
-# the background; sets SERIAL (the console log) and PORT (ssh on
-# 127.0.0.1).  The uefi-sb-* modes boot OVMF's Secure Boot build (q35
-# with SMM, the flash writable only from SMM) with Secure Boot on and
-# Microsoft's keys (ms) or Debian's snakeoil test key (own) enrolled.
+# iso_boot bios|uefi|disk|append|uefi-sb-ms|uefi-sb-own NAME [ISO]: start
+# qemu in the background; sets SERIAL (the console log) and PORT (ssh on
+# 127.0.0.1).  append: BIOS with extra kernel arguments ($ISO_APPEND).  The
+# uefi-sb-* modes boot OVMF's Secure Boot build (q35 with SMM, the flash
+# writable only from SMM) with Secure Boot on and Microsoft's keys (ms) or
+# Debian's snakeoil test key (own) enrolled.
 iso_boot() {
 	mode=$1 name=$2
 	need qemu-system-x86_64 python3
@@ -147,6 +176,21 @@ iso_boot() {
 			-cdrom "$iso" ;;
 	bios)
 		set -- -cdrom "$iso" ;;
+	append)
+		# BIOS, with GRUB's kernel and arguments plus $ISO_APPEND: qemu
+		# loads the ISO's own kernel and initramfs (-kernel) so a test
+		# can add kernel arguments (jefe.syslog=...) to an unchanged ISO.
+		need xorriso
+		kdir=$ISO_STATE/$name.kernel
+		rm -rf "$kdir" && mkdir -p "$kdir"
+		xorriso -osirrox on -indev "$iso" -extract /boot/vmlinuz "$kdir/vmlinuz" \
+			-extract /boot/initrd.img "$kdir/initrd.img" \
+			-extract /boot/grub/grub.cfg "$kdir/grub.cfg" >"$kdir/xorriso.log" 2>&1 ||
+			fail "could not extract the kernel from $iso (see $kdir/xorriso.log)"
+		args=$(sed -n 's/^[[:space:]]*linux \/boot\/vmlinuz //p' "$kdir/grub.cfg" | head -n 1)
+		[ -n "$args" ] || fail "no kernel arguments in the ISO's grub.cfg"
+		set -- -kernel "$kdir/vmlinuz" -initrd "$kdir/initrd.img" \
+			-append "$args ${ISO_APPEND:-}" -cdrom "$iso" ;;
 	uefi)
 		code=/usr/share/OVMF/OVMF_CODE_4M.fd vars=/usr/share/OVMF/OVMF_VARS_4M.fd
 		[ -f "$code" ] && [ -f "$vars" ] || fail "no OVMF firmware (package ovmf)"

@@ -516,6 +516,7 @@ struct sshd_eval {
 	struct strv chmod_modes;	/* the most a path may allow, octal */
 	bool reload_pending;
 	bool sshd_running;
+	char pidfile[256];		/* sshd's, from sshd -T */
 };
 
 static void eval_free(struct sshd_eval *ev)
@@ -574,32 +575,43 @@ static int eval_mode(const struct sshd_state *st, struct sshd_eval *ev, const ch
 }
 
 /* Is the sshd of the pidfile running, and older than its newest config file? */
+/* The running sshd's pid from its pidfile below the root; 0: none. */
+static long sshd_pid_read(const struct sshd_state *st, const char *pidfile, struct stat *pst)
+{
+	char buf[32], comm[64], path[64];
+	ssize_t n;
+	long pid;
+	int fd;
+
+	n = root_read_file(st->root_fd, pidfile, buf, sizeof(buf));
+	if (n <= 0 || rootfs_stat(st->root_fd, pidfile, pst, true) != 0 ||
+	    (pid = strtol(buf, NULL, 10)) <= 1)
+		return 0;
+	/* A stale pidfile may name a recycled pid: it must be sshd. */
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	comm[n > 0 ? n : 0] = '\0';
+	return strncmp(comm, "sshd", 4) == 0 ? pid : 0;
+}
+
 static int eval_reload(const struct sshd_state *st, struct sshd_eval *ev,
 		       const struct sshd_dump *d, const struct sshd_conf *c)
 {
 	const char *pidfile = sshd_dump_get(d, "pidfile");
-	char buf[32], comm[64], path[64], note[256];
+	char note[256];
 	struct stat pst = { 0 }, sb;
 	struct timespec newest = { 0, 0 };
-	ssize_t n;
-	long pid = 0;
-	int fd;
+	long pid;
 
 	if (!pidfile || strcmp(pidfile, "none") == 0)
 		pidfile = "/run/sshd.pid";
-	n = root_read_file(st->root_fd, pidfile, buf, sizeof(buf));
-	if (n > 0 && rootfs_stat(st->root_fd, pidfile, &pst, true) == 0 &&
-	    (pid = strtol(buf, NULL, 10)) > 1) {
-		/* A stale pidfile may name a recycled pid: it must be sshd. */
-		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			n = read(fd, comm, sizeof(comm) - 1);
-			close(fd);
-			comm[n > 0 ? n : 0] = '\0';
-			ev->sshd_running = strncmp(comm, "sshd", 4) == 0;
-		}
-	}
+	snprintf(ev->pidfile, sizeof(ev->pidfile), "%s", pidfile);
+	pid = sshd_pid_read(st, pidfile, &pst);
+	ev->sshd_running = pid > 0;
 	if (!ev->sshd_running)
 		return add_finding(&ev->f, "reload", "running sshd has read its config",
 				   "sshd not running", NULL, NULL, FINDING_COMPLIANT);
@@ -1063,6 +1075,60 @@ static int lockout_check(const struct sshd_state *st, const struct sshd_dump *d,
 	return 1;
 }
 
+/* How long a repair waits for a restart of sshd already under way. */
+#define SSHD_SETTLE_MS	5000
+
+/* Whether the process ignores SIGHUP now (/proc/PID/status SigIgn). */
+static bool proc_ignores_sighup(long pid)
+{
+	char path[64], buf[2048], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strstr(buf, "\nSigIgn:");
+	return p && (strtoull(p + 8, NULL, 16) & (1ULL << (SIGHUP - 1)));
+}
+
+static bool sshd_service_started(const struct sshd_state *st)
+{
+	return access(RC_SVCDIR "/softlevel", F_OK) == 0 &&
+	       (rc_service_state(st->service) & RC_SERVICE_STARTED);
+}
+
+/*
+ * Before the reload that follows a repair, let a restart of sshd already
+ * under way finish (someone else's SIGHUP, seen on the booted ISO when an
+ * admin's `rc-service ssh reload` and our repair met): from the moment
+ * sshd re-executes itself until the new image is ready for the next
+ * SIGHUP it has no pidfile and ignores SIGHUP, and it reads its
+ * configuration in between, possibly before our repair.  A SIGHUP sent
+ * then is lost, and that sshd, whose pidfile ends up newer than our file,
+ * would pass for up to date.  Returns whether an sshd is running, ready
+ * for the signal; bounded, the reload goes ahead after SSHD_SETTLE_MS.
+ */
+static bool sshd_wait_settled(const struct sshd_state *st, const char *pidfile)
+{
+	struct stat pst;
+	long pid = 0;
+
+	for (int waited = 0; waited < SSHD_SETTLE_MS; waited += 20) {
+		pid = sshd_pid_read(st, pidfile, &pst);
+		if (pid > 0 && !proc_ignores_sighup(pid))
+			return true;
+		(void)poll(NULL, 0, 20);
+	}
+	return pid > 0;
+}
+
 /* OpenRC knows the service and it is started: ask its script to reload. */
 static int sshd_reload(const struct sshd_state *st, char *note, size_t note_len)
 {
@@ -1331,6 +1397,10 @@ static int sshd_apply(void *state, bool dry_run, struct findings *out)
 				goto out_before;
 		}
 	}
+	/* Only on this host: /proc and OpenRC are the running system's. */
+	if (changed && strcmp(st->root, "/") == 0 &&
+	    (before.sshd_running || sshd_service_started(st)))
+		before.sshd_running = sshd_wait_settled(st, before.pidfile) || before.sshd_running;
 	if ((changed || before.reload_pending) && before.sshd_running) {
 		int e = sshd_reload(st, note, sizeof(note));
 

@@ -437,14 +437,17 @@ static bool daemon_drift_all_cannot_fix(const struct daemon *d, unsigned int i,
 }
 
 /*
- * Returns true when a line was logged.  fight: count a repair towards a
- * fight (not in the start or reload pass).
+ * Returns true when a line was logged.  fight: a pass after the first one
+ * (not the start or a reload): its lines are `drift`, and a repair counts
+ * towards a fight; the first pass's are `noncompliant`.
  */
 static bool daemon_log_drift(struct daemon *d, unsigned int i, const struct finding *f,
 			     const char *action, const struct strv *old, struct strv *seen,
 			     bool fight)
 {
-	char b1[512], b2[512], b3[512], b4[512], key[2048];
+	/* A pass after the first one sees changes; the first one, the state. */
+	const char *word = fight ? "drift" : "noncompliant";
+	char b1[512], b2[512], b3[512], b4[512], b5[512], key[2048];
 	bool repaired = strcmp(action, "repaired") == 0;
 
 	if (!repaired) {
@@ -462,29 +465,55 @@ static bool daemon_log_drift(struct daemon *d, unsigned int i, const struct find
 		return true;
 	}
 	log_msg(&d->log, repaired ? LOG_NOTICE : LOG_WARNING,
-		"drift layer=%s item=%s expected=%s actual=%s action=%s%s%s",
-		jefe_layers[i]->name, kv(b1, sizeof(b1), f->item),
+		"%s layer=%s item=%s expected=%s actual=%s action=%s%s%s%s%s",
+		word, jefe_layers[i]->name, kv(b1, sizeof(b1), f->item),
 		kv(b2, sizeof(b2), f->expected), kv(b3, sizeof(b3), f->actual), action,
+		f->ref ? " ref=" : "", f->ref ? kv(b5, sizeof(b5), f->ref) : "",
 		f->note && !repaired ? " note=" : "",
 		f->note && !repaired ? kv(b4, sizeof(b4), f->note) : "");
 	return true;
 }
 
 /*
+ * The outcome of one drifted item of an enforce pass, decided by the
+ * check made after the repair, not by apply's own list: one change can
+ * fix several items (a chmod fixes a file's mode and its o+w finding),
+ * and apply names only the one it acted on.
+ */
+static const char *daemon_repair_outcome(const struct finding *app, const struct finding *re)
+{
+	/* Absent after the repair: the offending thing is gone (a rule, a file). */
+	if (re == NULL || re->state == FINDING_COMPLIANT)
+		return "repaired";
+	if (app != NULL && (app->action == FINDING_ACTION_CANNOT_FIX ||
+			    app->action == FINDING_ACTION_FAILED))
+		return daemon_action_word(app->action);
+	return "failed";
+}
+
+/*
  * Check one layer and, in enforce mode, repair it: check first so that a
  * compliant layer is never written to, and so the drift line carries the
- * value found before the repair.  force_apply (start, reload) applies an
+ * value found before the repair; check again after the repair to decide
+ * each item's outcome.  force_apply (start, reload) applies an
  * enforce-mode layer even when the check found nothing, so that whatever
  * apply does beyond the checked items (persistence files) happens too.
+ *
+ * `drift` is a change found after the first pass (force_apply: start,
+ * reload): an item the agent had seen compliant that changed, or a new
+ * offending item (a set-id file, a foreign rule).  The first pass is the
+ * policy being applied, not tampering: its repairs are one `applied
+ * layer=L items=N` line per layer, and what it leaves wrong is
+ * `noncompliant`, so that a log collector can tell a boot from an attack.
  */
 static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 {
 	const struct layer_ops *ops = jefe_layers[i];
-	struct findings chk = { 0 }, app = { 0 };
+	struct findings chk = { 0 }, app = { 0 }, re = { 0 };
 	struct strv seen = { 0 };
 	bool enforce = daemon_layer_mode(d, i) == POLICY_MODE_ENFORCE;
 	bool futile = false;
-	size_t drift = 0, bad = 0, repairs_logged = 0;
+	size_t drift = 0, bad = 0, repairs_logged = 0, applied = 0;
 	int rc;
 
 	if (d->set.state[i] == NULL)
@@ -501,6 +530,9 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 		d->env.unattended = true;
 		rc = layer_set_apply(&d->set, ops->name, false, true, &app);
 		d->env.unattended = false;
+		if (rc < 0)
+			goto out;
+		rc = layer_set_check(&d->set, ops->name, &re);
 		if (rc < 0)
 			goto out;
 	}
@@ -524,16 +556,14 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 			action = "cannot-fix";
 		} else {
 			a = findings_lookup(&app, f->item);
-			if (a == NULL)
-				action = "failed";
-			else if (a->action == FINDING_ACTION_NONE &&
-				 a->state == FINDING_COMPLIANT)
-				action = "repaired";	/* fixed by someone in between */
-			else
-				action = daemon_action_word(a->action);
+			action = daemon_repair_outcome(a, findings_lookup(&re, f->item));
 		}
-		if (strcmp(action, "repaired") != 0)
+		if (strcmp(action, "repaired") != 0) {
 			bad++;
+		} else if (force_apply) {
+			applied++;
+			continue;
+		}
 		/* The value found by the check, the reason given by apply. */
 		shown = *f;
 		if (shown.note == NULL && a != NULL)
@@ -550,18 +580,22 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 		if (f != NULL && (f->state == FINDING_DRIFT || f->state == FINDING_ERROR))
 			continue;
 		if (a->action == FINDING_ACTION_REPAIRED) {
-			if (daemon_log_drift(d, i, a, "repaired", &d->noted[i], &seen, !force_apply))
+			if (force_apply)
+				applied++;
+			else if (daemon_log_drift(d, i, a, "repaired", &d->noted[i], &seen, true))
 				repairs_logged++;
 		} else if (a->action == FINDING_ACTION_FAILED ||
 			   a->action == FINDING_ACTION_CANNOT_FIX || a->state == FINDING_ERROR) {
 			bad++;
 			daemon_log_drift(d, i, a, daemon_action_word(a->action),
-					 &d->noted[i], &seen, false);
+					 &d->noted[i], &seen, !force_apply);
 		}
 	}
 
+	if (applied > 0)
+		log_msg(&d->log, LOG_NOTICE, "applied layer=%s items=%zu", ops->name, applied);
 	/* A repair of a contested item is not news: its summary says it. */
-	if (bad == 0 && (d->drifted[i] || repairs_logged > 0))
+	if (bad == 0 && (d->drifted[i] || repairs_logged > 0 || applied > 0))
 		log_msg(&d->log, LOG_NOTICE, "compliant layer=%s items=%zu", ops->name, chk.n);
 	d->drifted[i] = bad > 0;
 	strv_free(&d->noted[i]);
@@ -574,6 +608,7 @@ out:
 	strv_free(&seen);
 	findings_free(&chk);
 	findings_free(&app);
+	findings_free(&re);
 	return rc;
 }
 
@@ -850,6 +885,22 @@ static int daemon_reload_refused_finding(const struct daemon *d, struct findings
 	});
 }
 
+/* `jefe enforce` through the daemon: one `applied` line per layer it changed. */
+static void daemon_log_applied(struct daemon *d, const struct findings *fs)
+{
+	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
+		size_t n = 0;
+
+		for (size_t k = 0; k < fs->n; k++)
+			if (fs->v[k].action == FINDING_ACTION_REPAIRED &&
+			    strcmp(fs->v[k].layer, jefe_layers[i]->name) == 0)
+				n++;
+		if (n > 0)
+			log_msg(&d->log, LOG_NOTICE, "applied layer=%s items=%zu by=enforce",
+				jefe_layers[i]->name, n);
+	}
+}
+
 static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *req)
 {
 	const char *only = req->layer[0] ? req->layer : NULL;
@@ -868,6 +919,8 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 		break;
 	case IPC_CMD_ENFORCE:
 		rc = layer_set_apply(&d->set, only, dry_run, false, &fs);
+		if (rc == 0 && !dry_run)
+			daemon_log_applied(d, &fs);
 		if (rc == 0 && !dry_run) {
 			/* The next pass must not report what the admin just fixed as old drift. */
 			for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++)

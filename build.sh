@@ -64,6 +64,9 @@ mmdebstrap squashfs-tools xorriso grub-common grub-pc-bin grub-efi-amd64-bin mto
 qemu-system-x86 ovmf openssh-client
 # Debian package (--target deb, tests/pkg): build, lint, throwaway root
 debhelper dh-autoreconf dpkg-dev fakeroot lintian mmdebstrap
+# fleet reports and metrics (tests/netns/daemon-fleet.sh): the JSON Schema
+# validator and promtool (prometheus is never started as a service)
+python3-jsonschema prometheus
 PKGS
 }
 
@@ -79,6 +82,8 @@ openssh-server openssh-client
 # ISO build (image-build/) and its tests
 apk-tools squashfs-tools xorriso grub-bios grub-efi mtools dosfstools cpio
 qemu-system-x86_64 ovmf openssh-client
+# fleet reports and metrics: JSON Schema validator, promtool
+py3-jsonschema prometheus
 PKGS
 }
 

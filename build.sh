@@ -21,7 +21,9 @@ Usage: ./build.sh --target TARGET [options]
 
 Targets:
   check     install missing build/test packages (when root), configure,
-            build with -Werror and run every test tier
+            build with -Werror and run every test tier, then the sanitizer
+            tier: a clang ASan+UBSan build (BUILDDIR-san) runs the unit,
+            CLI, netns, root and sshd tiers and replays the fuzz corpora
   agent     build the agent and install it into --destdir
   deps      only install the build/test packages (as root)
   iso       build the bootable hybrid BIOS/UEFI ISO into out/
@@ -64,8 +66,19 @@ mmdebstrap squashfs-tools xorriso grub-common grub-pc-bin grub-efi-amd64-bin mto
 qemu-system-x86 ovmf openssh-client
 # Debian package (--target deb, tests/pkg): build, lint, throwaway root
 debhelper dh-autoreconf dpkg-dev fakeroot lintian mmdebstrap
+# package lock (image-build --lock): apt-ftparchive for the local repository;
+# the SBOM's schema check in tests/iso/offline.sh
+apt-utils python3-jsonschema
+# Secure Boot (docs/secure-boot.md): Debian's signed shim and GRUB; the
+# own-key mode's UKI stub, signing (at a fixed time), dm-verity; the tests'
+# key handling
+shim-signed grub-efi-amd64-signed systemd-boot-efi sbsigntool libfaketime cryptsetup-bin openssl
+# tests/root/atomic-fsync.sh: strace is the witness of the directory fsync
+strace
+# the sanitizer tier and tests/fuzz: clang with ASan/UBSan and libFuzzer
+clang-14 libfuzzer-14-dev libclang-rt-14-dev
 # fleet reports and metrics (tests/netns/daemon-fleet.sh): the JSON Schema
-# validator and promtool (prometheus is never started as a service)
+# validator (also above) and promtool (prometheus is never started as a service)
 python3-jsonschema prometheus
 PKGS
 }
@@ -82,6 +95,8 @@ openssh-server openssh-client
 # ISO build (image-build/) and its tests
 apk-tools squashfs-tools xorriso grub-bios grub-efi mtools dosfstools cpio
 qemu-system-x86_64 ovmf openssh-client
+strace
+clang compiler-rt
 # fleet reports and metrics: JSON Schema validator, promtool
 py3-jsonschema prometheus
 PKGS
@@ -182,8 +197,62 @@ target_check() {
 			echo "build.sh: make distcheck passed ($(ls "$builddir"/*.tar.xz 2>/dev/null | xargs -n1 basename))"
 		fi
 	fi
+	if [ "$status" = 0 ]; then
+		sanitizer_check || status=1
+	fi
 	summarize_tests
 	[ "$status" = 0 ] || return "$status"
+}
+
+# The sanitizer tier: a second tree built by clang with AddressSanitizer,
+# UndefinedBehaviorSanitizer and the libFuzzer harnesses, running every
+# tier that executes our binaries on this machine.  Reports go to files
+# (log_path), so one from a process a test does not wait for (a daemon, a
+# child) fails the tier too.
+sanitizer_check() {
+	cc=
+	for c in clang-14 clang; do
+		command -v "$c" >/dev/null 2>&1 && { cc=$c; break; }
+	done
+	[ -n "$cc" ] || { echo "build.sh: clang not found: the sanitizer tier needs clang-14 and libfuzzer-14-dev" >&2; return 1; }
+	sandir="$builddir-san"
+	mkdir -p "$sandir"
+	if [ ! -f "$sandir/Makefile" ]; then
+		(cd "$sandir" && "$srcdir/configure" --enable-fuzz \
+			--prefix=/usr --sysconfdir=/etc --localstatedir=/var CC="$cc" \
+			CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+			LDFLAGS="-fsanitize=address,undefined") || return 1
+	fi
+	make -C "$sandir" -j"$jobs" || return 1
+	reports="$sandir/sanitizer-reports"
+	rm -rf "$reports"
+	mkdir -p "$reports"
+	chmod 1777 "$reports"	# tests run some commands as an unprivileged uid
+	san_tests=$(make -s -C "$sandir" print-sanitizer-tests)
+	san_status=0
+	ASAN_OPTIONS="detect_leaks=1:log_path=$reports/report" \
+	UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/report" \
+		make -C "$sandir" -j"$jobs" check TESTS="$san_tests" || san_status=1
+	for f in "$reports"/*; do
+		[ -f "$f" ] || continue
+		echo "===== sanitizer report $f"
+		cat "$f"
+		san_status=1
+	done
+	if [ "$san_status" != 0 ]; then
+		for f in $(find "$sandir" -name '*.log' ! -name test-suite.log ! -name config.log); do
+			trs=${f%.log}.trs
+			[ -f "$trs" ] && grep -qE ':test-result: (FAIL|ERROR|SKIP|XPASS)' "$trs" &&
+				{ echo "===== $f"; cat "$f"; }
+		done
+		echo "build.sh: the sanitizer tier failed" >&2
+		return 1
+	fi
+	if grep -qE '^# SKIP: *[1-9]' "$sandir/test-suite.log" 2>/dev/null; then
+		echo "build.sh: some sanitizer-tier tests were skipped" >&2
+		return 1
+	fi
+	echo "build.sh: sanitizer tier passed ($(echo "$san_tests" | wc -w) tests, no sanitizer report)"
 }
 
 target_agent() {

@@ -27,6 +27,7 @@
 
 #include "audit_rules.h"
 #include "errors.h"
+#include "rootfs.h"
 #include "util.h"
 
 #define AUDIT_KEY_SEP '\001'
@@ -612,7 +613,7 @@ static int rule_build(struct rule_parse *p, struct rule_args *a, const char *own
 			return rc;
 		/* auditctl: a watch on an existing directory is a tree (AUDIT_DIR). */
 		if (p->root_fd >= 0 &&
-		    fstatat(p->root_fd, a->watch[1] ? root_rel(a->watch) : ".", &st, 0) == 0 &&
+		    rootfs_stat(p->root_fd, a->watch, &st, true) == 0 &&
 		    S_ISDIR(st.st_mode))
 			type = AUDIT_DIR;
 		r = audit_rule_create_data();

@@ -26,6 +26,7 @@
 #include "ipc.h"
 #include "layer.h"
 #include "layer_files.h"
+#include "log.h"
 #include "policy.h"
 #include "report.h"
 #include "util.h"
@@ -58,10 +59,13 @@ struct cli_command {
 	const char *usage;
 };
 
+/* Escaped as the daemon's log does: a policy file's bytes never drive the terminal. */
 static void print_policy_errors(const struct policy_errors *errs)
 {
+	char buf[2 * PATH_MAX];
+
 	for (size_t i = 0; i < errs->n; i++)
-		fprintf(stderr, "%s\n", errs->msgs[i]);
+		fprintf(stderr, "%s\n", log_escape(buf, sizeof(buf), errs->msgs[i], false));
 }
 
 static int cli_open_root(struct cli *cli)

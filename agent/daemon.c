@@ -96,45 +96,10 @@ static unsigned int ev_layer(uint64_t v) { return (v >> 8) & 0xff; }
 static unsigned int ev_gen(uint64_t v) { return (v >> 16) & 0xffff; }
 static int ev_fd(uint64_t v) { return (int)(uint32_t)(v >> 32); }
 
-/*
- * A value for a key=value log line: as is when it has no blank, quote or
- * control character, else double-quoted with \" \\ and \n escapes, so that
- * one line stays one item and grep/awk can split it.
- */
+/* The daemon's short name for log_kv(), used on every line. */
 static const char *kv(char *buf, size_t size, const char *s)
 {
-	size_t o = 0;
-	bool plain = true;
-
-	if (s == NULL)
-		s = "";
-	if (*s == '\0')
-		plain = false;
-	for (const char *p = s; *p && plain; p++)
-		if (isspace((unsigned char)*p) || *p == '"' || *p == '\\' || *p == '=' ||
-		    iscntrl((unsigned char)*p))
-			plain = false;
-	if (plain)
-		return s;
-	if (size < 3)
-		return "\"\"";
-	buf[o++] = '"';
-	for (const char *p = s; *p && o + 4 < size; p++) {
-		if (*p == '"' || *p == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = *p;
-		} else if (*p == '\n') {
-			buf[o++] = '\\';
-			buf[o++] = 'n';
-		} else if (iscntrl((unsigned char)*p)) {
-			buf[o++] = '?';
-		} else {
-			buf[o++] = *p;
-		}
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
+	return log_kv(buf, size, s);
 }
 
 /* A line that must also reach the terminal of whoever started us. */

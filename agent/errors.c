@@ -26,6 +26,10 @@ const char *jefe_strerror(int err)
 		return "the agent daemon reported an error";
 	case JEFE_ERATE:
 		return "rate limited";
+	case JEFE_EINCLUDE:
+		return "sshd_config Include nested more than 16 deep (an Include loop)";
+	case JEFE_EUNTRUSTED:
+		return "writable by others than root";
 	default:
 		return strerror(err);
 	}

@@ -17,6 +17,8 @@ enum jefe_error {
 	JEFE_EVALIDATE,		/* an external validator refused a candidate */
 	JEFE_EDAEMON,		/* the daemon answered with an error */
 	JEFE_ERATE,		/* too many requests from this uid: try again shortly */
+	JEFE_EINCLUDE,		/* sshd_config Includes nest too deep (a loop) */
+	JEFE_EUNTRUSTED,	/* a policy file or program others than root can change */
 };
 
 /* Accepts a positive or a negative code. */

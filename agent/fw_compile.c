@@ -1520,7 +1520,14 @@ static bool fw_expr_equal(const struct nftnl_expr *a, const struct nftnl_expr *b
 				return false;
 			continue;
 		}
-		if (at == NFTNL_EXPR_LOG_PREFIX || at == NFTNL_EXPR_LOOKUP_SET ||
+		/*
+		 * Attribute numbers are per expression (LOG_PREFIX has the
+		 * number of META_KEY and CMP_SREG...): a string only for its
+		 * own expression, else strcmp() ran over a cmp's 16 data
+		 * bytes (fuzz_netlink, corpus/netlink/crash-b693...).
+		 */
+		if ((at == NFTNL_EXPR_LOG_PREFIX && strcmp(name, "log") == 0) ||
+		    (at == NFTNL_EXPR_LOOKUP_SET && strcmp(name, "lookup") == 0) ||
 		    (at == NFTNL_EXPR_IMM_CHAIN && strcmp(name, "immediate") == 0)) {
 			if (strcmp(da, db) != 0)
 				return false;
@@ -1811,7 +1818,9 @@ int fw_set_ranges_from_elems(struct nftnl_set *s, uint8_t family,
 		free(acc.v);
 		return acc.err;
 	}
-	qsort(acc.v, acc.n, sizeof(*acc.v), fw_key_cmp);
+	/* An empty set has no array: qsort(NULL, 0) is undefined (UBSan, fuzz_netlink). */
+	if (acc.n > 1)
+		qsort(acc.v, acc.n, sizeof(*acc.v), fw_key_cmp);
 	/* a start opens a range; the next end closes it at end - 1; a range
 	 * without an end runs to the last address; ends with no open range
 	 * (nft's leading end at 0) carry nothing */

@@ -49,7 +49,8 @@ static int fw_nl_socket(struct fw_nl *nl, unsigned int rcvbuf)
 	int one = 1, ret;
 
 	memset(nl, 0, sizeof(*nl));
-	nl->nl = mnl_socket_open(NETLINK_NETFILTER);
+	/* Close-on-exec: it must not leak into `sshd -T` and the other children. */
+	nl->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!nl->nl)
 		return -errno;
 	if (mnl_socket_bind(nl->nl, 0, MNL_SOCKET_AUTOPID) < 0) {

@@ -32,6 +32,12 @@ struct jefe_env {
 	 * (a new file in a baselined directory).  `jefe enforce` clears it.
 	 */
 	bool unattended;
+	/*
+	 * The fuzz harnesses' seam: what `ssh -Q query` prints (malloc'ed
+	 * into *out, 0 or -errno), so no program runs per input.  NULL, as
+	 * everywhere else: the sshd layer runs ssh_path -Q.
+	 */
+	int (*ssh_query)(const char *query, char **out);
 };
 
 /*

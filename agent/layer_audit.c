@@ -39,6 +39,7 @@
 #include "errors.h"
 #include "layer.h"
 #include "layers.h"
+#include "rootfs.h"
 #include "util.h"
 
 #define AUDIT_LAYER		"audit"
@@ -68,6 +69,21 @@ struct audit_kernel {
 	struct audit_rule_data **rules;
 	size_t n;
 };
+
+/*
+ * audit_open() with close-on-exec guaranteed: libaudit sets it today, but
+ * no child the agent runs may ever inherit the audit socket.
+ */
+static int audit_open_cloexec(void)
+{
+	int fd = audit_open();
+
+	if (fd >= 0 && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		audit_close(fd);
+		return -1;
+	}
+	return fd;
+}
 
 static void audit_kernel_free(struct audit_kernel *k)
 {
@@ -523,7 +539,7 @@ static int audit_check(void *state, struct findings *out)
 	if (!audit_env_is_host(st->env))
 		return add_finding(out, "kernel", NULL, NULL, NULL, NOTHOST_NOTE,
 				   FINDING_UNSUPPORTED, FINDING_ACTION_NONE);
-	fd = audit_open();
+	fd = audit_open_cloexec();
 	if (fd < 0)
 		return add_finding(out, "netlink", NULL, NULL, NULL,
 				   "cannot open the audit netlink socket (kernel without "
@@ -692,7 +708,7 @@ static bool audit_rule_parent_missing(const struct audit_state *st,
 			if (slash == NULL || slash == path)
 				return false;
 			*slash = '\0';
-			return fstatat(st->env->root_fd, root_rel(path), &sb, 0) < 0;
+			return rootfs_stat(st->env->root_fd, path, &sb, true) < 0;
 		}
 		if (f == AUDIT_SUBJ_USER || f == AUDIT_SUBJ_ROLE || f == AUDIT_SUBJ_TYPE ||
 		    f == AUDIT_SUBJ_SEN || f == AUDIT_SUBJ_CLR || f == AUDIT_OBJ_USER ||
@@ -723,7 +739,7 @@ static int audit_apply(void *state, bool dry_run, struct findings *out)
 	if (!audit_env_is_host(st->env))
 		return add_finding(out, "kernel", NULL, NULL, NULL, NOTHOST_NOTE,
 				   FINDING_UNSUPPORTED, FINDING_ACTION_NONE);
-	fd = audit_open();
+	fd = audit_open_cloexec();
 	if (fd < 0)
 		return add_finding(out, "netlink", NULL, NULL, NULL,
 				   "cannot open the audit netlink socket (kernel without "

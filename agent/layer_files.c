@@ -1199,7 +1199,7 @@ static int files_watch_path(struct files_state *st, struct strv *seen, const cha
 			err = 0;	/* absent directory: nothing to watch yet */
 	}
 	if (!err && !strpbrk(path, "*?[") && !strv_contains(seen, path) &&
-	    fstatat(st->env->root_fd, root_rel(path), &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    rootfs_stat(st->env->root_fd, path, &sb, false) == 0 &&
 	    S_ISDIR(sb.st_mode)) {
 		err = strv_push(seen, path);
 		if (!err)

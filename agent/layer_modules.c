@@ -14,7 +14,10 @@
  *   firewall's nf_tables is in the kernel.
  * - /proc/cmdline against required parameters: report-only, a command
  *   line only changes at the next boot.
+ * - UEFI Secure Boot as the firmware reports it (efivarfs): report-only,
+ *   since only the firmware's setup can turn it on.
  */
+#include <dirent.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +40,10 @@
 #define MODULES_DISABLED_PATH	"/proc/sys/kernel/modules_disabled"
 #define MODULES_PROC_PATH	"/proc/modules"
 #define MODULES_CMDLINE_PATH	"/proc/cmdline"
+#define MODULES_EFI_DIR		"/sys/firmware/efi"
+#define MODULES_EFIVARS_DIR	"/sys/firmware/efi/efivars"
+/* EFI_GLOBAL_VARIABLE's GUID: the variable the firmware sets at boot. */
+#define MODULES_SECUREBOOT_VAR	MODULES_EFIVARS_DIR "/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
 /* Uncommon filesystems and network protocols (CIS 1.1.1.x, 3.5.x). */
 static const char *const modules_default_block[] = {
@@ -63,6 +70,7 @@ struct modules_state {
 	bool verify_unloaded;
 	bool modules_disabled;
 	struct strv cmdline;		/* required parameters */
+	bool require_secure_boot;
 	bool active;			/* the policy has a [modules] section */
 	int inotify_fd;
 };
@@ -311,6 +319,9 @@ static int modules_load(void **state, const struct jefe_env *env,
 				bad++;
 		} else if (strcmp(e->key, "cmdline_required") == 0) {
 			err = modules_load_cmdline(st, e, errs, &bad);
+		} else if (strcmp(e->key, "require_secure_boot") == 0) {
+			if (policy_parse_bool(e, &st->require_secure_boot, errs) < 0)
+				bad++;
 		} else {
 			err = policy_error_at(errs, e, "unknown key '%s' in [modules]", e->key);
 			bad++;
@@ -536,7 +547,7 @@ static int modules_disabled_run(struct modules_state *st, bool apply, bool dry_r
 	 * has applied the firewall by the time the daemon runs), or the
 	 * firewall could never be loaded again until reboot.
 	 */
-	if (fstatat(st->env->root_fd, "sys/module/nf_tables", &sb, 0) < 0)
+	if (rootfs_stat(st->env->root_fd, "/sys/module/nf_tables", &sb, true) < 0)
 		return modules_add(out, item, "1", value, FINDING_DRIFT,
 				   FINDING_ACTION_CANNOT_FIX, NULL,
 				   "deferred: nf_tables is not loaded yet; apply the firewall layer first");
@@ -594,6 +605,110 @@ static int modules_cmdline_run(struct modules_state *st, bool apply, struct find
 	return err;
 }
 
+/* Does the directory below root hold any entry?  1 yes, 0 no, -errno. */
+static int modules_dir_has_entries(int root_fd, const char *path)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, found = 0;
+
+	fd = rootfs_open(root_fd, path, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	while (!found && (de = readdir(d)))
+		found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return found;
+}
+
+int modules_secure_boot_read(int root_fd, enum modules_secure_boot *state)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int err, fd;
+
+	err = root_read_file_alloc(root_fd, MODULES_SECUREBOOT_VAR, &data, &len);
+	if (!err) {
+		/* efivarfs: the variable's 4 attribute bytes, then its value. */
+		if (len != 5 || data[4] > 1)
+			err = -EINVAL;
+		else
+			*state = data[4] ? MODULES_SB_ENABLED : MODULES_SB_DISABLED;
+		free(data);
+		return err;
+	}
+	if (err != -ENOENT)
+		return err;
+	/* No /sys/firmware/efi: the kernel was not started by UEFI firmware. */
+	fd = rootfs_open(root_fd, MODULES_EFI_DIR, O_RDONLY | O_DIRECTORY);
+	if (fd == -ENOENT) {
+		*state = MODULES_SB_NO_UEFI;
+		return 0;
+	}
+	if (fd < 0)
+		return fd;
+	close(fd);
+	/*
+	 * UEFI without the variable: firmware that has no Secure Boot at all,
+	 * provided efivarfs is mounted (it then lists the other variables).
+	 */
+	err = modules_dir_has_entries(root_fd, MODULES_EFIVARS_DIR);
+	if (err < 0)
+		return err;
+	if (err == 0)
+		return -ENOTCONN;
+	*state = MODULES_SB_DISABLED;
+	return 0;
+}
+
+static int modules_secure_boot_run(struct modules_state *st, struct findings *out)
+{
+	static const char fix[] =
+		"report-only: turn Secure Boot on in the firmware's setup "
+		"(the ISO boots with Microsoft's UEFI CA keys or a site's own; see jefe.conf(5))";
+	const char *item = "boot:secure_boot";
+	const char *expected = st->require_secure_boot ? "enabled" : NULL;
+	enum modules_secure_boot sb = MODULES_SB_DISABLED;
+	const char *note = NULL;
+	char why[512];
+	int err;
+
+	err = modules_secure_boot_read(st->env->root_fd, &sb);
+	if (err) {
+		if (err == -ENOTCONN)
+			snprintf(why, sizeof(why), "UEFI boot, but efivarfs is not mounted on %s",
+				 MODULES_EFIVARS_DIR);
+		else
+			snprintf(why, sizeof(why), "%s: %s", MODULES_SECUREBOOT_VAR,
+				 jefe_strerror(err));
+		return modules_add(out, item, expected, NULL,
+				   st->require_secure_boot ? FINDING_ERROR : FINDING_UNSUPPORTED,
+				   FINDING_ACTION_NONE, NULL, why);
+	}
+	if (sb == MODULES_SB_ENABLED)
+		return modules_add(out, item, expected, "enabled", FINDING_COMPLIANT,
+				   FINDING_ACTION_NONE, NULL, NULL);
+	if (sb == MODULES_SB_NO_UEFI)
+		note = "not booted through UEFI (BIOS or legacy boot): no Secure Boot";
+	if (!st->require_secure_boot)
+		return modules_add(out, item, NULL, "disabled", FINDING_COMPLIANT,
+				   FINDING_ACTION_NONE, NULL,
+				   note ? note : "not required (require_secure_boot = no)");
+	if (note) {
+		snprintf(why, sizeof(why), "%s; %s", note, fix);
+		note = why;
+	}
+	return modules_add(out, item, expected, "disabled", FINDING_DRIFT,
+			   FINDING_ACTION_CANNOT_FIX, NULL, note ? note : fix);
+}
+
 static int modules_run(struct modules_state *st, bool apply, bool dry_run, struct findings *out)
 {
 	int err = 0;
@@ -604,6 +719,8 @@ static int modules_run(struct modules_state *st, bool apply, bool dry_run, struc
 		err = modules_loaded_run(st, apply, out);
 	if (!err)
 		err = modules_cmdline_run(st, apply, out);
+	if (!err && st->active)
+		err = modules_secure_boot_run(st, out);
 	/* Last: once set, nothing else in this layer could load anything. */
 	if (!err)
 		err = modules_disabled_run(st, apply, dry_run, out);

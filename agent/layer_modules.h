@@ -39,4 +39,18 @@ int modules_cmdline_split(const char *cmdline, struct strv *words);
 bool modules_cmdline_satisfies(const struct strv *words, const char *required,
 			       const char **word);
 
+/* UEFI Secure Boot as the firmware reported it at boot. */
+enum modules_secure_boot {
+	MODULES_SB_DISABLED,
+	MODULES_SB_ENABLED,
+	MODULES_SB_NO_UEFI,	/* not started by UEFI firmware: no Secure Boot */
+};
+
+/*
+ * Read the SecureBoot variable from efivarfs below root: 0 and *state, or
+ * -ENOTCONN (UEFI, but efivarfs is not mounted), -EINVAL (not the
+ * variable's 5 bytes) or another -errno.
+ */
+int modules_secure_boot_read(int root_fd, enum modules_secure_boot *state);
+
 #endif

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,6 +70,7 @@ struct sshd_state {
 	int ino_fd;
 	int wd_etc;
 	int wd_dropin;
+	int (*ssh_query)(const char *query, char **out);	/* jefe_env's seam */
 };
 
 /* ---- running sshd ------------------------------------------------------ */
@@ -113,10 +115,15 @@ static int run_prog(char *const argv[], const char *input, int timeout_ms,
 	size_t out_len = 0, err_len = 0;
 	long long deadline = clock_ms() + timeout_ms;
 	int r = 0, wst;
+	char why[512];
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
 	res->status = -1;
+	/* Checked at load too; again here, as late as possible before exec. */
+	r = rootfs_check_program(argv[0], why, sizeof(why));
+	if (r)
+		return r;
 	in_fd = memfd_create("jefe-sshd-input", MFD_CLOEXEC);
 	if (in_fd < 0)
 		return -errno;
@@ -149,6 +156,13 @@ static int run_prog(char *const argv[], const char *input, int timeout_ms,
 		dup2(in_fd, 0);
 		dup2(out_p[1], 1);
 		dup2(err_p[1], 2);
+		/*
+		 * Only 0-2 cross the exec: every fd of ours is close-on-exec,
+		 * and this also covers one a library opened without it.
+		 */
+		if (close_range(3, ~0U, 0) < 0)
+			for (int fd = 3; fd < 1024; fd++)
+				close(fd);
 		execve(argv[0], argv, envp);
 		_exit(127);
 	}
@@ -280,11 +294,18 @@ static int check_algorithms(struct sshd_state *st, const struct sshd_keyword *k,
 	struct strv known = { 0 }, want = { 0 };
 	int r, bad = 0;
 
-	if (access(st->ssh_path, X_OK) != 0)
-		return 0;	/* no client: sshd -t still refuses a bad candidate */
-	r = run_prog(argv, NULL, SSHD_RUN_TIMEOUT_MS, &res);
-	if (r)
-		return r;
+	if (st->ssh_query) {
+		memset(&res, 0, sizeof(res));
+		r = st->ssh_query(k->query, &res.out);
+		if (r)
+			return r;
+	} else {
+		if (access(st->ssh_path, X_OK) != 0)
+			return 0;	/* no client: sshd -t still refuses a bad candidate */
+		r = run_prog(argv, NULL, SSHD_RUN_TIMEOUT_MS, &res);
+		if (r)
+			return r;
+	}
 	if (res.status != 0) {
 		policy_error_at(errs, e, "%s: cannot list supported algorithms (%s -Q %s failed)",
 				k->name, st->ssh_path, k->query);
@@ -338,6 +359,7 @@ static int sshd_load(void **state, const struct jefe_env *env, const struct poli
 	st->ino_fd = -1;
 	st->wd_etc = st->wd_dropin = -1;
 	st->root_fd = env->root_fd;
+	st->ssh_query = env->ssh_query;
 	st->root = strdup(env->root ? env->root : "/");
 	st->sshd_path = strdup("/usr/sbin/sshd");
 	st->ssh_path = strdup("/usr/bin/ssh");
@@ -360,6 +382,25 @@ static int sshd_load(void **state, const struct jefe_env *env, const struct poli
 		}
 		if (r)
 			goto fail;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *key = i == 0 ? "sshd_path" : "ssh_path";
+		const char *path = i == 0 ? st->sshd_path : st->ssh_path;
+		const struct policy_entry *pe = policy_get(policy, "sshd", key);
+		char why[PATH_MAX + 128];
+		int t = rootfs_check_program(path, why, sizeof(why));
+
+		if (t == 0 || t == -ENOENT)
+			continue;	/* a missing program is reported where it is needed */
+		if (t == -JEFE_EUNTRUSTED && pe)
+			policy_error_at(errs, pe, "%s %s refused: %s; a program the agent runs as root must be writable by root alone, as every directory above it",
+					key, path, why);
+		else if (t == -JEFE_EUNTRUSTED)
+			policy_errors_add(errs, "[sshd]", 0, "%s %s refused: %s", key, path, why);
+		else
+			policy_errors_add(errs, "[sshd]", 0, "%s %s: cannot check who may change it: %s",
+					  key, path, strerror(-t));
+		bad = 1;
 	}
 	it = 0;
 	while ((e = policy_next(policy, "sshd", &it))) {
@@ -507,13 +548,15 @@ static int eval_mode(const struct sshd_state *st, struct sshd_eval *ev, const ch
 	char item[512], expected[64], actual[64];
 	struct stat sb;
 	bool ok;
+	int r;
 
 	snprintf(item, sizeof(item), "mode:%s", path);
 	snprintf(expected, sizeof(expected), "owner root, mode %04o or stricter", (unsigned)max);
-	if (fstatat(st->root_fd, root_rel(path), &sb, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno == ENOENT)
+	r = rootfs_stat(st->root_fd, path, &sb, false);
+	if (r < 0) {
+		if (r == -ENOENT)
 			return 0;
-		return add_finding(&ev->f, item, expected, strerror(errno), ref, NULL, FINDING_ERROR);
+		return add_finding(&ev->f, item, expected, strerror(-r), ref, NULL, FINDING_ERROR);
 	}
 	snprintf(actual, sizeof(actual), "uid %u gid %u mode %04o", (unsigned)sb.st_uid,
 		 (unsigned)sb.st_gid, (unsigned)(sb.st_mode & 07777));
@@ -545,7 +588,7 @@ static int eval_reload(const struct sshd_state *st, struct sshd_eval *ev,
 	if (!pidfile || strcmp(pidfile, "none") == 0)
 		pidfile = "/run/sshd.pid";
 	n = root_read_file(st->root_fd, pidfile, buf, sizeof(buf));
-	if (n > 0 && fstatat(st->root_fd, root_rel(pidfile), &pst, 0) == 0 &&
+	if (n > 0 && rootfs_stat(st->root_fd, pidfile, &pst, true) == 0 &&
 	    (pid = strtol(buf, NULL, 10)) > 1) {
 		/* A stale pidfile may name a recycled pid: it must be sshd. */
 		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
@@ -562,7 +605,7 @@ static int eval_reload(const struct sshd_state *st, struct sshd_eval *ev,
 				   "sshd not running", NULL, NULL, FINDING_COMPLIANT);
 	/* sshd re-executes itself on SIGHUP and rewrites its pidfile then. */
 	for (size_t i = 0; i < c->files.n; i++) {
-		if (fstatat(st->root_fd, root_rel(c->files.v[i]), &sb, 0) == 0 &&
+		if (rootfs_stat(st->root_fd, c->files.v[i], &sb, true) == 0 &&
 		    (sb.st_mtim.tv_sec > newest.tv_sec ||
 		     (sb.st_mtim.tv_sec == newest.tv_sec && sb.st_mtim.tv_nsec > newest.tv_nsec)))
 			newest = sb.st_mtim;
@@ -692,8 +735,8 @@ static int sshd_evaluate(const struct sshd_state *st, struct sshd_eval *ev)
 	struct sshd_conf c = { 0 };
 	struct sshd_dump global = { 0 };
 	struct run_result res = { 0 };
-	char *top = NULL, note[512], msg[256];
-	bool have_dump = false;
+	char *top = NULL, note[512], msg[512];
+	bool have_dump = false, outside = false;
 	size_t len;
 	int r;
 
@@ -718,11 +761,23 @@ static int sshd_evaluate(const struct sshd_state *st, struct sshd_eval *ev)
 	r = sshd_conf_read(&c, st->root_fd, st->root, SSHD_CONFIG, ev->main_text, SSHD_DROPIN, NULL);
 	if (!r)
 		r = sshd_conf_render_top(st->root_fd, st->root, ev->main_text, SSHD_DROPIN, NULL, &top);
-	if (!r)
+	if (r == -EXDEV) {
+		/* sshd would read another tree's file: it is not asked at all. */
+		snprintf(msg, sizeof(msg), "an Include of %s leads outside %s (a symlink to another tree?)",
+			 SSHD_CONFIG, st->root);
+		r = add_finding(&ev->f, "sshd_config", "Include paths inside the root", msg, NULL,
+				"sshd -T not run", FINDING_ERROR);
+		if (r)
+			goto out;
+		outside = true;
+	} else if (!r) {
 		r = sshd_run_config(st, top, NULL, false, &res);
+	}
 	if (r)
 		goto out;
-	if (res.status == 0 && sshd_dump_parse(&global, res.out) == 0) {
+	if (outside) {
+		/* reported above */
+	} else if (res.status == 0 && sshd_dump_parse(&global, res.out) == 0) {
 		have_dump = true;
 	} else {
 		first_line(res.err, msg, sizeof(msg));
@@ -1036,6 +1091,12 @@ static int sshd_reload(const struct sshd_state *st, char *note, size_t note_len)
 		snprintf(note, note_len, "reload not done: no init script for %s", st->service);
 		return -ENOENT;
 	}
+	r = rootfs_check_program(argv[0], msg, sizeof(msg));
+	if (r == -JEFE_EUNTRUSTED) {
+		snprintf(note, note_len, "reload not done, the init script is not trusted: %s", msg);
+		free(argv[0]);
+		return r;
+	}
 	r = run_prog(argv, NULL, 30000, &res);
 	free(argv[0]);
 	if (r) {
@@ -1150,10 +1211,17 @@ static int install_config(const struct sshd_state *st, const struct sshd_eval *e
 		return r;
 	}
 	r = sshd_conf_render_top(st->root_fd, st->root, main_text, SSHD_DROPIN, SSHD_CANDIDATE, &top);
+	if (r == -EXDEV) {
+		snprintf(why, why_len, "refused, nothing installed: an Include path of %s leads outside %s (a symlink to another tree?)",
+			 SSHD_CONFIG, st->root);
+		goto out;
+	}
 	if (!r)
 		r = sshd_run_config(st, top, NULL, true, &res);
-	if (r)
+	if (r) {
+		snprintf(why, why_len, "cannot validate the candidate: %s", jefe_strerror(r));
 		goto out;
+	}
 	if (res.status != 0) {
 		first_line(res.err, msg, sizeof(msg));
 		snprintf(why, why_len, "sshd -t rejected the candidate, nothing installed: %s", msg);
@@ -1179,16 +1247,16 @@ static int install_config(const struct sshd_state *st, const struct sshd_eval *e
 		r = -EPERM;
 		goto out;
 	}
-	if (renameat(st->root_fd, root_rel(SSHD_CANDIDATE), st->root_fd, root_rel(SSHD_DROPIN)) < 0) {
-		r = -errno;
-		snprintf(why, why_len, "cannot install the drop-in: %s", strerror(errno));
+	r = rootfs_rename(st->root_fd, SSHD_CANDIDATE, SSHD_DROPIN);
+	if (r) {
+		snprintf(why, why_len, "cannot install the drop-in: %s", strerror(-r));
 		goto out;
 	}
 	if (ev->main_new) {
 		/* The admin's file as it was before our edit, and the very first one. */
 		struct stat sb;
 
-		if (fstatat(st->root_fd, root_rel(SSHD_CONFIG ".jefe-orig"), &sb, 0) < 0)
+		if (rootfs_stat(st->root_fd, SSHD_CONFIG ".jefe-orig", &sb, false) < 0)
 			rootfs_write_atomic(st->root_fd, SSHD_CONFIG ".jefe-orig", ev->main_text,
 					       strlen(ev->main_text), 0600);
 		r = rootfs_write_atomic(st->root_fd, SSHD_CONFIG ".jefe-bak", ev->main_text,
@@ -1200,7 +1268,7 @@ static int install_config(const struct sshd_state *st, const struct sshd_eval *e
 			snprintf(why, why_len, "cannot write %s: %s", SSHD_CONFIG, jefe_strerror(r));
 	}
 out:
-	unlinkat(st->root_fd, root_rel(SSHD_CANDIDATE), 0);
+	rootfs_unlink(st->root_fd, SSHD_CANDIDATE);
 	free(top);
 	sshd_dump_free(&d);
 	run_result_free(&res);
@@ -1296,28 +1364,21 @@ out_before:
 
 static void watch_dropin_dir(struct sshd_state *st)
 {
-	char path[4096];
-
-	if (st->wd_dropin >= 0 || root_join(path, sizeof(path), st->root, SSHD_DROPIN_DIR))
+	if (st->wd_dropin >= 0)
 		return;
-	st->wd_dropin = inotify_add_watch(st->ino_fd, path, SSHD_INOTIFY_MASK);
+	st->wd_dropin = rootfs_watch_add(st->ino_fd, st->root_fd, SSHD_DROPIN_DIR, SSHD_INOTIFY_MASK);
 }
 
 static int sshd_watch(void *state, struct watch_set *ws)
 {
 	struct sshd_state *st = state;
-	char path[4096];
-	int r;
 
 	if (st->ino_fd < 0) {
 		st->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (st->ino_fd < 0)
 			return -errno;
-		r = root_join(path, sizeof(path), st->root, SSHD_SSHDIR);
-		if (r)
-			return r;
 		/* No /etc/ssh: nothing to watch until sshd is installed (timer). */
-		st->wd_etc = inotify_add_watch(st->ino_fd, path, SSHD_INOTIFY_MASK);
+		st->wd_etc = rootfs_watch_add(st->ino_fd, st->root_fd, SSHD_SSHDIR, SSHD_INOTIFY_MASK);
 		watch_dropin_dir(st);
 	}
 	return watch_set_add(ws, st->ino_fd, POLLIN);

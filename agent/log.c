@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -114,4 +115,49 @@ void log_msg(struct logger *lg, int priority, const char *fmt, ...)
 	} else {
 		syslog(priority, "%s", msg);
 	}
+}
+
+const char *log_escape(char *buf, size_t size, const char *s, bool quoted)
+{
+	size_t o = 0;
+
+	if (size == 0)
+		return "";
+	for (const char *p = s ? s : ""; *p && o + 3 < size; p++) {
+		if (quoted && (*p == '"' || *p == '\\')) {
+			buf[o++] = '\\';
+			buf[o++] = *p;
+		} else if (*p == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = 'n';
+		} else if (iscntrl((unsigned char)*p)) {
+			buf[o++] = '?';
+		} else {
+			buf[o++] = *p;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *log_kv(char *buf, size_t size, const char *s)
+{
+	bool plain = true;
+
+	if (s == NULL)
+		s = "";
+	if (*s == '\0')
+		plain = false;
+	for (const char *p = s; *p && plain; p++)
+		if (isspace((unsigned char)*p) || *p == '"' || *p == '\\' || *p == '=' ||
+		    iscntrl((unsigned char)*p))
+			plain = false;
+	if (plain)
+		return s;
+	if (size < 5)
+		return "\"\"";
+	buf[0] = '"';
+	log_escape(buf + 1, size - 2, s, true);
+	strcat(buf, "\"");
+	return buf;
 }

@@ -9,6 +9,7 @@
 #define JEFE_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <syslog.h>
 
 struct logger {
@@ -25,6 +26,21 @@ int log_open(struct logger *lg, const char *ident, int facility,
 void log_close(struct logger *lg);
 __attribute__((format(printf, 3, 4)))
 void log_msg(struct logger *lg, int priority, const char *fmt, ...);
+
+/*
+ * Text from a policy file or the system made safe for one line of a log or
+ * a terminal: a newline becomes \n, every other control character (an
+ * escape sequence that would rewrite the terminal) '?'.  With quoted, also
+ * \" and \\, for the inside of a "quoted" value.  Returns buf, cut to size.
+ */
+const char *log_escape(char *buf, size_t size, const char *s, bool quoted);
+
+/*
+ * A value for a key=value log line: as is when it has no blank, quote or
+ * control character, else double-quoted and escaped as above, so one line
+ * stays one item and grep/awk can split it.  Returns s or buf.
+ */
+const char *log_kv(char *buf, size_t size, const char *s);
 
 /* "daemon" -> LOG_DAEMON etc.; -EINVAL for an unknown name. */
 int log_facility_parse(const char *name);

@@ -13,10 +13,12 @@
 #include <sha2.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -188,14 +190,67 @@ static const struct agent_key *agent_key_find(const char *key)
 
 /* ---- entries ---- */
 
+/* FNV-1a over section, a separator no name holds, and key. */
+static size_t entry_hash(const char *section, const char *key)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const char *s = section; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (const char *s = key; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The slot holding section/key, or the empty slot where it would go. */
+static size_t *entry_slot(const struct policy *p, const char *section, const char *key)
+{
+	size_t mask = p->n_slots - 1;
+
+	for (size_t i = entry_hash(section, key) & mask;; i = (i + 1) & mask) {
+		const struct policy_entry *e;
+
+		if (p->slots[i] == 0)
+			return &p->slots[i];
+		e = &p->entries[p->slots[i] - 1];
+		if (strcmp(e->section, section) == 0 && strcmp(e->key, key) == 0)
+			return &p->slots[i];
+	}
+}
+
+/* Keep the table at most half full, so probes stay short. */
+static int entry_index_grow(struct policy *p)
+{
+	size_t n = p->n_slots ? p->n_slots * 2 : 64;
+	size_t *old = p->slots, old_n = p->n_slots;
+
+	p->slots = calloc(n, sizeof(*p->slots));
+	if (!p->slots) {
+		p->slots = old;
+		return -ENOMEM;
+	}
+	p->n_slots = n;
+	for (size_t i = 0; i < old_n; i++) {
+		if (old[i]) {
+			const struct policy_entry *e = &p->entries[old[i] - 1];
+
+			*entry_slot(p, e->section, e->key) = old[i];
+		}
+	}
+	free(old);
+	return 0;
+}
+
 static struct policy_entry *entry_find(const struct policy *p, const char *section,
 				       const char *key)
 {
-	for (size_t i = 0; i < p->n_entries; i++)
-		if (strcmp(p->entries[i].section, section) == 0 &&
-		    strcmp(p->entries[i].key, key) == 0)
-			return &p->entries[i];
-	return NULL;
+	size_t *slot;
+
+	if (!p->n_slots)
+		return NULL;
+	slot = entry_slot(p, section, key);
+	return *slot ? &p->entries[*slot - 1] : NULL;
 }
 
 const struct policy_entry *policy_get(const struct policy *p, const char *section,
@@ -226,6 +281,8 @@ static int entry_add(struct policy *p, const char *section, const char *key,
 	if (!v)
 		return -ENOMEM;
 	p->entries = v;
+	if (2 * (p->n_entries + 1) > p->n_slots && entry_index_grow(p))
+		return -ENOMEM;
 	e = &p->entries[p->n_entries];
 	e->section = strdup(section);
 	e->key = strdup(key);
@@ -238,7 +295,7 @@ static int entry_add(struct policy *p, const char *section, const char *key,
 		free(e->value);
 		return -ENOMEM;
 	}
-	p->n_entries++;
+	*entry_slot(p, section, key) = ++p->n_entries;
 	return 0;
 }
 
@@ -284,15 +341,32 @@ static char *policy_reader(char *str, int num, void *stream)
 {
 	struct parse_ctx *ctx = stream;
 	const char *s;
+	bool nul = false;
 	size_t len;
+	int c = EOF;
 
-	if (!fgets(str, num, ctx->stream))
+	/* fgets, but counting what it reads: a NUL byte must not end the line. */
+	len = 0;
+	while (len < (size_t)num - 1 && (c = getc_unlocked(ctx->stream)) != EOF) {
+		nul |= c == '\0';
+		str[len++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (len == 0)
 		return NULL;
+	str[len] = '\0';
 	ctx->line++;
-	len = strlen(str);
-	if (len > 0 && str[len - 1] != '\n' && !feof(ctx->stream)) {
-		int c;
-
+	if (nul) {
+		policy_errors_add(ctx->errs, ctx->file, ctx->line,
+				  "NUL byte in the line (policy files are text)");
+		if (str[len - 1] != '\n')
+			while ((c = getc_unlocked(ctx->stream)) != EOF && c != '\n')
+				;
+		str[0] = '\0';	/* the error is ours, as for a long line */
+		return str;
+	}
+	if (str[len - 1] != '\n' && !feof(ctx->stream)) {
 		policy_errors_add(ctx->errs, ctx->file, ctx->line,
 				  "line too long (at most %d characters; continue a long value on indented lines)",
 				  num - 2);
@@ -467,6 +541,7 @@ void policy_free(struct policy *p)
 		free(p->entries[i].value);
 	}
 	free(p->entries);
+	free(p->slots);
 	for (size_t i = 0; i < p->n_files; i++)
 		free(p->files[i]);
 	free(p->files);
@@ -560,6 +635,107 @@ static int dropin_dir_of(const char *main_file, char *buf, size_t size)
 	return 0;
 }
 
+/*
+ * Write access to a policy file is root code execution ([sshd] sshd_path
+ * names a program the agent runs as root): trust a file only when root
+ * alone can change it and every directory above it.  Returns 1 when
+ * refused (the error is recorded), 0 when trusted, or -ENOMEM.
+ */
+static int policy_check_trusted(int root_fd, const char *root, const char *path,
+				const char *shown, struct policy_errors *errs)
+{
+	char why[PATH_MAX + 128];
+	int err = rootfs_check_trusted(root_fd, root, path, NULL, why, sizeof(why));
+
+	if (err == -ENOENT)
+		return 0;	/* reported as "cannot read" where it matters */
+	if (err == -JEFE_EUNTRUSTED)
+		err = policy_errors_add(errs, shown, 0,
+					"refused: %s; policy files and every directory above them must be owned by root and writable by root alone",
+					why);
+	else if (err)
+		err = policy_errors_add(errs, shown, 0, "refused: cannot check who may change it: %s",
+					strerror(-err));
+	else
+		return 0;
+	return err ? err : 1;
+}
+
+/*
+ * The first hop of a symlink below root, made absolute and with "." and
+ * ".." taken lexically: "/etc/jefe/policy.d/x.conf" -> "../y.conf" gives
+ * "/etc/jefe/y.conf".
+ */
+static int policy_link_target(int root_fd, const char *path, char *out, size_t size)
+{
+	char target[PATH_MAX], joined[2 * PATH_MAX], *save = NULL, *comp;
+	const char *slash = strrchr(path, '/');
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = rootfs_open(root_fd, path, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return fd;
+	n = readlinkat(fd, "", target, sizeof(target) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	if (target[0] == '/')
+		snprintf(joined, sizeof(joined), "%s", target);
+	else
+		snprintf(joined, sizeof(joined), "%.*s/%s", slash ? (int)(slash - path) : 0, path,
+			 target);
+	out[0] = '\0';
+	for (comp = strtok_r(joined, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			char *last = strrchr(out, '/');
+
+			len = last ? (size_t)(last - out) : 0;
+			out[len] = '\0';
+			continue;
+		}
+		if (len + 1 + strlen(comp) >= size)
+			return -ENAMETOOLONG;
+		len += (size_t)snprintf(out + len, size - len, "/%s", comp);
+	}
+	if (!len)
+		snprintf(out, size, "/");
+	return 0;
+}
+
+/*
+ * A symlink in policy.d may only lead to a file below the policy
+ * directory: one to /tmp/x.conf would hand the policy to whoever can
+ * write there, whatever that file's mode is today.
+ */
+static int policy_check_dropin_link(int root_fd, const char *root, const char *policy_dir,
+				    const char *path, const char *shown,
+				    struct policy_errors *errs)
+{
+	char resolved[PATH_MAX], why[PATH_MAX + 128];
+	size_t dlen = strlen(policy_dir);
+	struct stat sb;
+	int err;
+
+	if (rootfs_stat(root_fd, path, &sb, false) < 0 || !S_ISLNK(sb.st_mode))
+		return 0;
+	/* Where the link leads when every hop exists; else its own target, so a
+	 * link to a missing file outside is named as such, not "cannot read". */
+	err = rootfs_check_trusted(root_fd, root, path, resolved, why, sizeof(why));
+	if (err && policy_link_target(root_fd, path, resolved, sizeof(resolved)))
+		return 0;	/* policy_check_trusted() reports it */
+	if (strncmp(resolved, policy_dir, dlen) == 0 && resolved[dlen] == '/')
+		return 0;
+	err = policy_errors_add(errs, shown, 0,
+				"refused: a symbolic link to %s, outside %s (policy.d links must stay below it)",
+				resolved, policy_dir);
+	return err ? err : 1;
+}
+
 static int policy_parse_root_file(struct policy *p, int root_fd, const char *root,
 				  const char *path, struct policy_errors *errs)
 {
@@ -570,6 +746,9 @@ static int policy_parse_root_file(struct policy *p, int root_fd, const char *roo
 	err = root_join(shown, sizeof(shown), root, path);
 	if (err)
 		return err;
+	err = policy_check_trusted(root_fd, root, path, shown, errs);
+	if (err)
+		return err < 0 ? err : 0;
 	fd = rootfs_open(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return policy_errors_add(errs, shown, 0, "cannot read: %s", strerror(-fd));
@@ -587,7 +766,7 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 	const char *main_path = main_file ? main_file : POLICY_MAIN_FILE;
 	size_t errs_before = errs->n;
 	struct strv names = { 0 };
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], policy_dir[PATH_MAX];
 	struct policy *p;
 	DIR *d = NULL;
 	int fd, err;
@@ -606,6 +785,16 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 	fd = rootfs_open(root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		struct dirent *de;
+		char shown[PATH_MAX];
+
+		/* An empty 0777 policy.d is refused too: anyone could fill it. */
+		err = root_join(shown, sizeof(shown), root, dir);
+		if (!err)
+			err = policy_check_trusted(root_fd, root, dir, shown, errs);
+		if (err < 0) {
+			close(fd);
+			goto fail;
+		}
 
 		d = fdopendir(fd);
 		if (!d) {
@@ -634,13 +823,22 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 	}
 	if (names.n > 1)
 		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
+	err = policy_dir_of(main_path, policy_dir, sizeof(policy_dir));
+	if (err)
+		goto fail;
 	for (size_t i = 0; i < names.n; i++) {
-		char path[PATH_MAX];
+		char path[PATH_MAX], shown[PATH_MAX];
 
-		if (snprintf(path, sizeof(path), "%s/%s", dir, names.v[i]) >= (int)sizeof(path)) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, names.v[i]) >= (int)sizeof(path) ||
+		    root_join(shown, sizeof(shown), root, path)) {
 			err = -ENAMETOOLONG;
 			goto fail;
 		}
+		err = policy_check_dropin_link(root_fd, root, policy_dir, path, shown, errs);
+		if (err < 0)
+			goto fail;
+		if (err)
+			continue;
 		err = policy_parse_root_file(p, root_fd, root, path, errs);
 		if (err)
 			goto fail;
@@ -756,6 +954,24 @@ const char *policy_mode_name(enum policy_mode m)
 
 /* ---- dumping ---- */
 
+/*
+ * key = value with its origin, escaped as the daemon's log does: a control
+ * character in a policy file never reaches the terminal raw.
+ */
+static void dump_line(FILE *out, const char *key, const char *value, const char *file, int line)
+{
+	size_t kn = 2 * strlen(key) + 3, vn = 2 * strlen(value) + 3;
+	char *k = malloc(kn), *v = malloc(vn);
+
+	if (k && v)
+		fprintf(out, "%s = %s\t# %s:%d\n", log_escape(k, kn, key, false),
+			log_escape(v, vn, value, false), file, line);
+	else
+		fprintf(out, "# (out of memory)\n");
+	free(k);
+	free(v);
+}
+
 static void dump_section(const struct policy *p, const char *section, FILE *out)
 {
 	size_t it = 0;
@@ -767,7 +983,7 @@ static void dump_section(const struct policy *p, const char *section, FILE *out)
 			fprintf(out, "\n[%s]\n", section);
 			header = true;
 		}
-		fprintf(out, "%s = %s\t# %s:%d\n", e->key, e->value, e->file, e->line);
+		dump_line(out, e->key, e->value, e->file, e->line);
 	}
 }
 
@@ -806,7 +1022,7 @@ int policy_dump(const struct policy *p, FILE *out)
 		const struct policy_entry *e = policy_get(p, "agent", agent_keys[i].key);
 
 		if (e)
-			fprintf(out, "%s = %s\t# %s:%d\n", e->key, e->value, e->file, e->line);
+			dump_line(out, e->key, e->value, e->file, e->line);
 		else
 			fprintf(out, "%s = %s\t# default\n", agent_keys[i].key,
 				agent_keys[i].default_value);

@@ -40,6 +40,10 @@ struct policy {
 	struct policy_entry *entries;	/* in first-seen order */
 	size_t n_entries;
 	size_t cap_entries;
+	/* (section, key) -> entry index + 1, open addressing: a lookup per
+	 * line keeps loading linear (100,000 keys), never a scan per key. */
+	size_t *slots;
+	size_t n_slots;			/* a power of two, or 0 */
 	char **files;			/* files read, in order */
 	size_t n_files;
 	struct strv sections;		/* every [section] header seen */

@@ -8,11 +8,13 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "layer.h"
+#include "log.h"
 #include "rootfs.h"
 #include "report.h"
 #include "util.h"
@@ -325,6 +327,24 @@ static int64_t get_int(struct json_object *o, const char *key)
 	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
 }
 
+/*
+ * Text from policy files and the system, escaped as the daemon's log does
+ * (log_escape): whole, however long (a set of 10,000 sources), and never a
+ * raw control character on the terminal.
+ */
+static void print_escaped(FILE *out, const char *s, size_t len)
+{
+	size_t size = 2 * len + 3;
+	char *copy = strndup(s, len), *buf = malloc(size);
+
+	if (copy && buf)
+		fputs(log_escape(buf, size, copy, false), out);
+	else
+		fputs("(out of memory)", out);
+	free(copy);
+	free(buf);
+}
+
 static void print_note(FILE *out, const char *note)
 {
 	const char *p = note;
@@ -333,8 +353,9 @@ static void print_note(FILE *out, const char *note)
 	while (p && *p) {
 		const char *nl = strchr(p, '\n');
 		int len = nl ? (int)(nl - p) : (int)strlen(p);
-
-		fprintf(out, "      %.*s\n", len, p);
+		fputs("      ", out);
+		print_escaped(out, p, (size_t)len);
+		fputc('\n', out);
 		p = nl ? nl + 1 : NULL;
 	}
 }
@@ -344,7 +365,7 @@ static void print_item(FILE *out, struct json_object *o, enum report_verb verb)
 	const char *state = get_str(o, "state"), *action = get_str(o, "action");
 	const char *expected = get_str(o, "expected"), *actual = get_str(o, "actual");
 	const char *ref = get_str(o, "ref"), *note = get_str(o, "note");
-	const char *label = state;
+	const char *id = get_str(o, "id"), *label = state;
 	int64_t contested = get_int(o, "contested");
 
 	if (contested > 0)
@@ -358,12 +379,26 @@ static void print_item(FILE *out, struct json_object *o, enum report_verb verb)
 	else if (strcmp(action, "cannot-fix") == 0)
 		label = "cannot fix";
 
-	fprintf(out, "  %-11s %s", label, get_str(o, "id"));
-	if (expected || actual)
-		fprintf(out, ": %s -> %s", actual ? actual : "(absent)",
-			expected ? expected : "(absent)");
-	if (ref)
-		fprintf(out, "  [%s]", ref);
+	/* Values come from policy files and the system: escaped, as in the log. */
+	if (!id)
+		id = "";
+	fprintf(out, "  %-11s ", label);
+	print_escaped(out, id, strlen(id));
+	if (expected || actual) {
+		if (!actual)
+			actual = "(absent)";
+		if (!expected)
+			expected = "(absent)";
+		fputs(": ", out);
+		print_escaped(out, actual, strlen(actual));
+		fputs(" -> ", out);
+		print_escaped(out, expected, strlen(expected));
+	}
+	if (ref) {
+		fputs("  [", out);
+		print_escaped(out, ref, strlen(ref));
+		fputc(']', out);
+	}
 	fputc('\n', out);
 	if (contested > 0)
 		fprintf(out, "      repaired %lld times in a row: something keeps undoing it\n",

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include <sha2.h>
 
+#include "errors.h"
 #include "rootfs.h"
 #include "util.h"
 
@@ -142,6 +144,88 @@ int rootfs_mkdir_p(int root_fd, const char *path, unsigned int mode)
 	return 0;
 }
 
+/*
+ * Open the directory of path below root; *name points at the last
+ * component inside path.  "/etc/ssh/x" -> fd of /etc/ssh, "x".
+ */
+static int rootfs_open_parent(int root_fd, const char *path, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+
+	*name = slash ? slash + 1 : path;
+	if (!**name || strcmp(*name, ".") == 0 || strcmp(*name, "..") == 0 ||
+	    strlen(*name) > 255)
+		return -EINVAL;
+	if (!slash)
+		return rootfs_open(root_fd, ".", O_RDONLY | O_DIRECTORY);
+	if (snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path) >=
+	    (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	return rootfs_open(root_fd, dir, O_RDONLY | O_DIRECTORY);
+}
+
+int rootfs_rename(int root_fd, const char *from, const char *to)
+{
+	const char *from_name, *to_name;
+	int from_dfd, to_dfd, err = 0;
+
+	from_dfd = rootfs_open_parent(root_fd, from, &from_name);
+	if (from_dfd < 0)
+		return from_dfd;
+	to_dfd = rootfs_open_parent(root_fd, to, &to_name);
+	if (to_dfd < 0) {
+		close(from_dfd);
+		return to_dfd;
+	}
+	if (renameat(from_dfd, from_name, to_dfd, to_name) < 0)
+		err = -errno;
+	/* The rename is durable only once its directory is on disk. */
+	if (!err && fsync(to_dfd) < 0)
+		err = -errno;
+	close(from_dfd);
+	close(to_dfd);
+	return err;
+}
+
+int rootfs_unlink(int root_fd, const char *path)
+{
+	const char *name;
+	int dfd, err = 0;
+
+	dfd = rootfs_open_parent(root_fd, path, &name);
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, name, 0) < 0)
+		err = -errno;
+	close(dfd);
+	return err;
+}
+
+int rootfs_stat(int root_fd, const char *path, struct stat *st, bool follow)
+{
+	const char *name;
+	int dfd, err = 0;
+
+	if (follow) {
+		int fd = rootfs_open(root_fd, path, O_PATH);
+
+		if (fd < 0)
+			return fd;
+		if (fstat(fd, st) < 0)
+			err = -errno;
+		close(fd);
+		return err;
+	}
+	dfd = rootfs_open_parent(root_fd, path, &name);
+	if (dfd < 0)
+		return dfd;
+	if (fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+		err = -errno;
+	close(dfd);
+	return err;
+}
+
 int rootfs_write_atomic(int root_fd, const char *path, const void *data, size_t len,
 			unsigned int mode)
 {
@@ -184,9 +268,117 @@ int rootfs_write_atomic(int root_fd, const char *path, const void *data, size_t 
 		err = -errno;
 	if (!err && renameat(dfd, tmp, dfd, name) < 0)
 		err = -errno;
+	/* Without this a crash can leave the old name, or none (ext4 data=writeback). */
+	if (!err && fsync(dfd) < 0)
+		err = -errno;
 	if (err)
 		unlinkat(dfd, tmp, 0);
 	close(dfd);
+	return err;
+}
+
+/* Is this inode one only root (or we) can change? */
+static int trust_inode(const struct stat *sb, const char *shown_root, const char *path,
+		       char *why, size_t why_len)
+{
+	const char *pre = shown_root && strcmp(shown_root, "/") ? shown_root : "";
+
+	if (sb->st_uid != 0 && sb->st_uid != geteuid()) {
+		snprintf(why, why_len, "%s%s is owned by uid %u (only root may own it)",
+			 pre, *path ? path : "/", (unsigned)sb->st_uid);
+		return -JEFE_EUNTRUSTED;
+	}
+	if (sb->st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, why_len, "%s%s has mode %04o (writable by %s)",
+			 pre, *path ? path : "/", (unsigned)(sb->st_mode & 07777),
+			 (sb->st_mode & S_IWOTH) ? "others" : "its group");
+		return -JEFE_EUNTRUSTED;
+	}
+	return 0;
+}
+
+int rootfs_check_trusted(int root_fd, const char *shown_root, const char *path,
+			 char resolved[4096], char *why, size_t why_len)
+{
+	/* done: the resolved directories so far, "" or "/a/b", never a symlink. */
+	char done[PATH_MAX] = "", todo[PATH_MAX], target[PATH_MAX];
+	unsigned int links = 0;
+	struct stat sb;
+	char *comp;
+	int err;
+
+	if (fstat(root_fd, &sb) < 0)
+		return -errno;
+	err = trust_inode(&sb, shown_root, "", why, why_len);
+	if (err)
+		return err;
+	if (snprintf(todo, sizeof(todo), "%s", path) >= (int)sizeof(todo))
+		return -ENAMETOOLONG;
+	comp = todo;
+	while (comp) {
+		char *next = strchr(comp, '/');
+		size_t dlen = strlen(done);
+
+		if (next)
+			*next++ = '\0';
+		if (*comp == '\0' || strcmp(comp, ".") == 0) {
+			comp = next;
+			continue;
+		}
+		if (strcmp(comp, "..") == 0) {
+			/* done holds no symlink: dropping its last name is exact. */
+			char *slash = strrchr(done, '/');
+
+			if (slash)
+				*slash = '\0';
+			comp = next;
+			continue;
+		}
+		if (dlen + 1 + strlen(comp) >= sizeof(done))
+			return -ENAMETOOLONG;
+		snprintf(done + dlen, sizeof(done) - dlen, "/%s", comp);
+		if (fstatat(root_fd, done + 1, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		if (S_ISLNK(sb.st_mode)) {
+			char rest[PATH_MAX];
+			ssize_t n;
+
+			if (++links > 40)
+				return -ELOOP;
+			n = readlinkat(root_fd, done + 1, target, sizeof(target) - 1);
+			if (n < 0)
+				return -errno;
+			target[n] = '\0';
+			done[dlen] = '\0';
+			if (target[0] == '/')
+				done[0] = '\0';	/* absolute: from the root again */
+			if (snprintf(rest, sizeof(rest), "%s%s%s", target, next ? "/" : "",
+				     next ? next : "") >= (int)sizeof(rest))
+				return -ENAMETOOLONG;
+			memcpy(todo, rest, sizeof(rest));
+			comp = todo;
+			continue;
+		}
+		err = trust_inode(&sb, shown_root, done, why, why_len);
+		if (err)
+			return err;
+		if (next && !S_ISDIR(sb.st_mode))
+			return -ENOTDIR;
+		comp = next;
+	}
+	if (resolved)
+		snprintf(resolved, 4096, "%s", *done ? done : "/");
+	return 0;
+}
+
+int rootfs_check_program(const char *path, char *why, size_t why_len)
+{
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	err = rootfs_check_trusted(fd, NULL, path, NULL, why, why_len);
+	close(fd);
 	return err;
 }
 

@@ -39,6 +39,41 @@ int rootfs_mkdir_p(int root_fd, const char *path, unsigned int mode);
 int rootfs_write_atomic(int root_fd, const char *path, const void *data, size_t len,
 			unsigned int mode);
 
+/*
+ * rename, unlink and stat below root: the directory part is resolved as by
+ * rootfs_open, and the last component is the name itself (never followed),
+ * so a symlinked parent directory can never send the operation outside
+ * the root.  rootfs_rename works within one directory of the root or
+ * across two; all return 0 or -errno.
+ */
+int rootfs_rename(int root_fd, const char *from, const char *to);
+int rootfs_unlink(int root_fd, const char *path);
+struct stat;
+/* follow: stat what a final symlink points to (resolved inside the root too). */
+int rootfs_stat(int root_fd, const char *path, struct stat *st, bool follow);
+
+/*
+ * May only root change path?  sshd's StrictModes rule, walked from the
+ * root (root_fd itself included, its ancestors on the host not) down to
+ * path: every directory and the file itself must be owned by root (or by
+ * the user the agent runs as, who could change them anyway) and writable
+ * by neither group nor others; a sticky world-writable directory such as
+ * /tmp is refused too.  Symlinks are followed inside the root and their
+ * targets walked the same way.  Returns 0, or -JEFE_EUNTRUSTED with why
+ * naming the offending path (as seen below root, prefixed with shown_root
+ * unless that is NULL or "/") and its owner or mode, or -errno.  When
+ * resolved is not NULL it receives the path with every symlink resolved.
+ */
+int rootfs_check_trusted(int root_fd, const char *shown_root, const char *path,
+			 char resolved[4096], char *why, size_t why_len);
+
+/*
+ * The same for a program the agent runs as root (sshd_path, an init
+ * script): walked on the host from "/", whatever root the agent manages,
+ * since that is the file execve() runs.
+ */
+int rootfs_check_program(const char *path, char *why, size_t why_len);
+
 /* SHA-256 of a regular file below root, as lower-case hex. */
 int rootfs_sha256(int root_fd, const char *path, char hex[ROOTFS_SHA256_HEX]);
 

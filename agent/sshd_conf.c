@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
 #include <limits.h>
@@ -13,7 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+
+#include "errors.h"
+#include "rootfs.h"
 #include "sshd_conf.h"
 #include "util.h"
 
@@ -598,12 +604,17 @@ static int conf_read_text(struct conf_reader *rd, const char *file, const char *
 {
 	struct sshd_conf *c = rd->c;
 	bool ours = rd->ours_path && strcmp(file, rd->ours_path) == 0;
-	char *match = match_in ? strdup(match_in) : NULL;
 	const char *p = text;
 	int lineno = 0, r = 0;
+	char *match;
 
+	/*
+	 * sshd's READCONF_MAX_DEPTH.  Checked before the Match copy below,
+	 * which a refused Include loop inside a Match block used to leak.
+	 */
 	if (depth > 16)
-		return -ELOOP;	/* sshd's READCONF_MAX_DEPTH */
+		return -JEFE_EINCLUDE;
+	match = match_in ? strdup(match_in) : NULL;
 	if (match_in && !match)
 		return -ENOMEM;
 	if (!strv_contains(&c->files, file) && (r = strv_push(&c->files, file)))
@@ -687,6 +698,35 @@ void sshd_conf_free(struct sshd_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/*
+ * sshd opens the host path root/f itself, following every symlink on the
+ * host.  Hand it the path only when it names the very file that f names
+ * inside the root (openat2 RESOLVE_IN_ROOT): a root whose sshd_config.d is
+ * a symlink to a host directory gets -EXDEV, never a host file.  A file
+ * absent inside the root is left out (1), as sshd skips a vanished glob
+ * match.  The root's own tree is trusted not to change between this check
+ * and sshd's open: it is the tree the caller chose to manage.
+ */
+static int include_path_confined(int root_fd, const char *f, const char *full)
+{
+	struct stat in_root, on_host;
+	int fd, r;
+
+	fd = rootfs_open(root_fd, f, O_PATH);
+	if (fd == -ENOENT || fd == -ELOOP || fd == -ENOTDIR)
+		return 1;
+	if (fd < 0)
+		return fd;
+	r = fstat(fd, &in_root) < 0 ? -errno : 0;
+	close(fd);
+	if (r)
+		return r;
+	if (stat(full, &on_host) < 0 || on_host.st_dev != in_root.st_dev ||
+	    on_host.st_ino != in_root.st_ino)
+		return -EXDEV;
+	return 0;
+}
+
 int sshd_conf_render_top(int root_fd, const char *root, const char *main_text,
 			 const char *ours_path, const char *subst_path, char **out)
 {
@@ -694,7 +734,6 @@ int sshd_conf_render_top(int root_fd, const char *root, const char *main_text,
 	const char *p = main_text;
 	int r = 0;
 
-	(void)root_fd;
 	*out = NULL;
 	while (*p && !r) {
 		const char *eol = strchrnul(p, '\n');
@@ -717,27 +756,30 @@ int sshd_conf_render_top(int root_fd, const char *root, const char *main_text,
 			r = sshd_buf_printf(&b, "%s\n", line);
 		} else {
 			struct strv words = { 0 }, files = { 0 };
+			size_t n_paths = 0;
 
 			r = strv_split(&words, args, " \t");
 			for (size_t i = 0; !r && i < words.n; i++)
 				r = include_expand(root, words.v[i], ours_path, subst_path != NULL,
 						   &files);
-			if (!r && files.n == 0)
-				/* Keeps line numbers; sshd ignores an empty glob too. */
-				r = sshd_buf_printf(&b, "# %s (matches nothing)\n", line);
-			else if (!r)
-				r = sshd_buf_printf(&b, "Include");
 			for (size_t i = 0; !r && i < files.n; i++) {
 				char full[PATH_MAX];
 				const char *f = files.v[i];
+				int c;
 
 				if (subst_path && ours_path && strcmp(f, ours_path) == 0)
 					f = subst_path;
 				r = root_join(full, sizeof(full), root, f);
-				if (!r)
-					r = sshd_buf_printf(&b, " %s", full);
+				c = r ? r : include_path_confined(root_fd, f, full);
+				if (c < 0)
+					r = c;
+				else if (c == 0)
+					r = sshd_buf_printf(&b, "%s %s", n_paths++ ? "" : "Include", full);
 			}
-			if (!r && files.n)
+			if (!r && n_paths == 0)
+				/* Keeps line numbers; sshd ignores an empty glob too. */
+				r = sshd_buf_printf(&b, "# %s (matches nothing)\n", line);
+			else if (!r)
 				r = sshd_buf_printf(&b, "\n");
 			strv_free(&words);
 			strv_free(&files);
@@ -820,7 +862,7 @@ static const char *first_positive(struct strv *pats, const char *list)
 }
 
 /* A member of group name below root: listed member, else primary gid. */
-static int group_member(int root_fd, const char *group, char *buf, size_t size)
+static int sshd_group_member(int root_fd, const char *group, char *buf, size_t size)
 {
 	char *text = NULL, *gid = NULL;
 	size_t len;
@@ -905,7 +947,7 @@ int sshd_match_spec(int root_fd, const char *match_args, char *buf, size_t size)
 			char g[128];
 
 			pattern_concrete(pos, g, sizeof(g));
-			if (group_member(root_fd, g, user, sizeof(user)))
+			if (sshd_group_member(root_fd, g, user, sizeof(user)))
 				r = -ENOTSUP;
 		} else if (strcasecmp(crit, "host") == 0) {
 			pattern_concrete(pos, host, sizeof(host));

@@ -10,6 +10,15 @@
 .EXAMPLE
   .\contrib\build.ps1 -Target iso -Arch x86_64
   .\contrib\build.ps1 -Target check
+  .\contrib\build.ps1 -Target iso -SecureBoot own -SignKey C:\keys\db.key -SignCert C:\keys\db.pem
+
+.NOTES
+  -SecureBoot microsoft (default) boots on firmware that trusts Microsoft's
+  UEFI CA (Hyper-V Gen 2: template MicrosoftUEFICertificateAuthority).
+  -SecureBoot own signs a unified kernel image with -SignKey/-SignCert
+  (the certificate must be in the firmware's db); the key's directory is
+  mounted read-only into the container and nothing of it is kept
+  (docs/secure-boot.md).
 #>
 [CmdletBinding()]
 param(
@@ -17,7 +26,11 @@ param(
     [string]$Target = 'iso',
     [ValidateSet('x86_64')]
     [string]$Arch = 'x86_64',
-    [string]$Image = 'jefelinux-builder'
+    [string]$Image = 'jefelinux-builder',
+    [ValidateSet('microsoft', 'own')]
+    [string]$SecureBoot = 'microsoft',
+    [string]$SignKey,
+    [string]$SignCert
 )
 $ErrorActionPreference = 'Stop'
 
@@ -29,8 +42,25 @@ $root = Split-Path -Parent $PSScriptRoot
 docker build -f (Join-Path $root 'contrib/Dockerfile.builder') -t $Image $root
 if ($LASTEXITCODE -ne 0) { throw "docker build failed ($LASTEXITCODE)" }
 
-docker run --rm --privileged -v "${root}:/src" -w /src $Image `
-    ./build.sh --target $Target --arch $Arch
+$mounts = @('-v', "${root}:/src")
+$extra = @()
+if ($SecureBoot -eq 'own') {
+    if (-not $SignKey -or -not $SignCert) {
+        throw '-SecureBoot own needs -SignKey and -SignCert.'
+    }
+    $key = Resolve-Path $SignKey
+    $cert = Resolve-Path $SignCert
+    $mounts += @('-v', "$(Split-Path -Parent $key):/keys/key:ro",
+                 '-v', "$(Split-Path -Parent $cert):/keys/cert:ro")
+    $extra = @('--secure-boot', 'own',
+               '--sign-key', "/keys/key/$(Split-Path -Leaf $key)",
+               '--sign-cert', "/keys/cert/$(Split-Path -Leaf $cert)")
+} elseif ($SignKey -or $SignCert) {
+    throw '-SignKey and -SignCert are for -SecureBoot own.'
+}
+
+docker run --rm --privileged @mounts -w /src $Image `
+    ./build.sh --target $Target --arch $Arch @extra
 if ($LASTEXITCODE -ne 0) { throw "build.sh --target $Target failed ($LASTEXITCODE)" }
 
 if ($Target -eq 'iso') {

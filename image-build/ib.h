@@ -35,9 +35,16 @@ enum ib_error {
 	IB_ENOTOOL,		/* a host tool is missing (named with its package) */
 	IB_EINPUT,		/* bad input: option, package list, overlay */
 	IB_ENOCACHE,		/* --from-stage N needs cached results of stages < N */
+	IB_ELOCK,		/* a locked package is missing or its hash differs */
 };
 
 const char *ib_strerror(int err);
+
+/* How the ISO's UEFI side is signed (docs/secure-boot.md). */
+enum ib_secure_boot {
+	IB_SB_MICROSOFT,	/* Debian's signed shim, GRUB and kernel */
+	IB_SB_OWN,		/* a UKI signed with the site's key; dm-verity root */
+};
 
 struct ib_config {
 	const char *srcdir;		/* source tree: image-build/ lives here */
@@ -59,8 +66,94 @@ struct ib_config {
 	long long source_date_epoch;
 	int from_stage;			/* 1: use the cache for everything unchanged */
 	bool no_cache;
+	const char *lock_path;		/* --lock: install exactly these packages */
+	const struct ib_lock *lock;	/* its parsed content, NULL without --lock */
+	const char *package_cache;	/* --package-cache: every .deb kept here */
+	bool offline;			/* --offline: packages only from the cache */
 	uint8_t self_hash[SHA256_LEN];	/* the tool's own binary: a new tool, a new key */
+	enum ib_secure_boot secure_boot;
+	const char *sign_key;		/* own: PEM private key; never cached, never hashed */
+	const char *sign_cert;		/* own: PEM certificate (its hash is in the key) */
 };
+
+struct ib_stage_ctx;
+
+/* --- lock.c: the exact package set of an image --- */
+
+struct ib_lock_pkg {
+	char *name;
+	char *version;
+	char *arch;
+	char sha256[2 * SHA256_LEN + 1];
+};
+
+struct ib_lock {
+	char *base, *suite, *arch;	/* header fields checked against the build */
+	struct ib_lock_pkg *pkgs;	/* sorted by name, as written */
+	size_t n;
+	char digest[2 * SHA256_LEN + 1];	/* of the package lines only */
+};
+
+/* Parses a lock; errors name the file and line.  Frees with lock_free. */
+int lock_read(const char *path, struct ib_lock *lock);
+void lock_free(struct ib_lock *lock);
+/* "name_version_arch.deb" as apt names a downloaded package (':' as %3a) */
+int lock_deb_name(const char *name, const char *version, const char *arch,
+		  char *buf, size_t size);
+const struct ib_lock_pkg *lock_find(const struct ib_lock *lock, const char *name,
+				    const char *arch);
+/* The directory holding the locked .debs (--package-cache or WORKDIR/packages). */
+int lock_cache_dir(const struct ib_config *cfg, char *buf, size_t size);
+/* Every locked .deb in the cache (downloaded first unless --offline), its
+ * SHA-256 checked, then a flat repository of exactly those in repo. */
+int lock_repo_make(struct ib_stage_ctx *ctx, const char *repo);
+/* WORKDIR/lock-repo: where stages 1 and 2 find the locked repository */
+int lock_repo_dir(const struct ib_config *cfg, char *buf, size_t size);
+struct ib_inventory;
+/* out/NAME.lock: the header, then every installed package */
+int lock_write(const struct ib_config *cfg, const struct ib_inventory *inv,
+	       const char *path);
+
+/* --- inventory.c: what stage 2 installed, and what the image keeps --- */
+
+struct ib_pkg {
+	char *name, *version, *arch;
+	char *supplier;			/* the Maintainer field */
+	char *license;			/* SPDX expression or NOASSERTION */
+	char sha256[2 * SHA256_LEN + 1];	/* of the .deb */
+	char **files;			/* non-directory files, documentation aside */
+	size_t n_files;
+	size_t n_total, n_kept;		/* of those files: how many, how many left */
+	bool in_image;			/* some file left after the removals */
+};
+
+struct ib_inventory {
+	struct ib_pkg *pkgs;
+	size_t n;
+};
+
+int inventory_add(struct ib_inventory *inv, struct ib_pkg *pkg);
+void inventory_free(struct ib_inventory *inv);
+/* After the removals: which packages still have a file in root. */
+void inventory_settle(struct ib_inventory *inv, const char *root);
+/* IB_INVENTORY (every field, tab-separated) and IB_PACKAGES ("name version"
+ * of what the image holds) into dir. */
+int inventory_write(const struct ib_inventory *inv, const char *dir);
+int inventory_read(const char *path, struct ib_inventory *inv);
+
+/* --- sbom.c --- */
+
+/* A DEP-5 copyright file's License: names as one SPDX expression into
+ * out ("NOASSERTION" when the file is not machine-readable). */
+int sbom_license_from_copyright(const char *text, char *out, size_t size);
+struct sbom_meta {
+	const char *image_name;		/* jefelinux-0.1.0-x86_64 */
+	const char *iso_sha256;
+	const char *agent_sha256;	/* of the agent staging tree */
+	const char *builder_sha256;	/* of jefe-image-build */
+};
+int sbom_write(const struct ib_config *cfg, const struct ib_inventory *inv,
+	       const struct sbom_meta *meta, const char *path);
 
 /* What one stage run sees. */
 struct ib_stage_ctx {
@@ -93,6 +186,10 @@ int stage_security_run(struct ib_stage_ctx *ctx);
 int stage_overlay_key(const struct ib_config *cfg, struct sha256 *h);
 int stage_overlay_run(struct ib_stage_ctx *ctx);
 int stage_iso_key(const struct ib_config *cfg, struct sha256 *h);
+/* The kernel command line of every boot path: jefe.label=, then the
+ * dm-verity arguments (own mode; "" otherwise), then the fixed arguments. */
+int stage_iso_cmdline(const struct ib_config *cfg, const char *verity, char *out,
+		      size_t size);
 int stage_iso_run(struct ib_stage_ctx *ctx);
 
 /* stage_packages.c helpers shared with later stages */
@@ -108,6 +205,10 @@ struct ib_base {
 		       char *const *pkgs, size_t n);
 	/* "name version" lines, sorted, into path */
 	int (*manifest)(struct ib_stage_ctx *ctx, const char *root, const char *path);
+	/* every installed package with its .deb's hash, supplier, license
+	 * and files, before the removals (NULL: no lock or SBOM, alpine) */
+	int (*inventory)(struct ib_stage_ctx *ctx, const char *root,
+			 struct ib_inventory *inv);
 	/* the package manager's own files, removed from the final image */
 	const char *const *pm_paths;
 };
@@ -163,6 +264,7 @@ int fs_path_join(char *buf, size_t size, const char *a, const char *b);
 /* Directory of the stage's root filesystem within a result directory. */
 #define IB_ROOTFS "rootfs"
 #define IB_PACKAGES "packages.txt"
+#define IB_INVENTORY "inventory.tsv"
 #define IB_ISO "image.iso"
 
 #endif

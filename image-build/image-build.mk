@@ -15,10 +15,21 @@ jefe_image_build_SOURCES = \
 	image-build/stage_packages.c \
 	image-build/stage_security.c \
 	image-build/stage_overlay.c \
-	image-build/stage_iso.c
+	image-build/stage_iso.c \
+	image-build/lock.c \
+	image-build/inventory.c \
+	image-build/sbom.c
 jefe_image_build_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/image-build
-jefe_image_build_CFLAGS = $(AM_CFLAGS) $(LIBMD_CFLAGS)
-jefe_image_build_LDADD = $(LIBMD_LIBS)
+jefe_image_build_CFLAGS = $(AM_CFLAGS) $(LIBMD_CFLAGS) $(JSONC_CFLAGS)
+jefe_image_build_LDADD = $(LIBMD_LIBS) $(JSONC_LIBS)
+
+# jefe-verity: static (it runs in the initramfs before any library is
+# there); installed, so it is in the image root that stage 5 takes it from
+# and an admin can read the root's dm-verity status (issue 15).
+sbin_PROGRAMS += jefe-verity
+jefe_verity_SOURCES = image-build/jefe-verity.c
+jefe_verity_LDFLAGS = -static
+dist_man_MANS += docs/man/jefe-verity.8
 
 EXTRA_DIST += \
 	image-build/profiles \
@@ -27,4 +38,5 @@ EXTRA_DIST += \
 	image-build/grub
 
 # The tool's documentation (not installed: the tool is not) and its bench.
-EXTRA_DIST += docs/image-build.md docs/man/jefe-image-build.8 bench/iso.sh
+EXTRA_DIST += docs/image-build.md docs/man/jefe-image-build.8 bench/iso.sh \
+	docs/secure-boot.md bench/secure-boot.sh

@@ -38,6 +38,15 @@ static void usage(FILE *f)
 		"  --source-date-epoch N    every timestamp (default: $SOURCE_DATE_EPOCH)\n"
 		"  --from-stage N           reuse stages before N from the cache, rebuild the rest\n"
 		"  --no-cache               rebuild every stage\n"
+		"  --lock FILE              install exactly the packages of FILE (an out/*.lock),\n"
+		"                           each .deb checked against its SHA-256 (debian base)\n"
+		"  --package-cache DIR      keep every downloaded .deb in DIR\n"
+		"  --offline                no network: the locked packages from --package-cache\n"
+		"  --secure-boot microsoft|own  UEFI chain: Debian's signed shim, GRUB and\n"
+		"                           kernel (default), or a UKI signed with --sign-key\n"
+		"                           and a dm-verity root\n"
+		"  --sign-key FILE          own: PEM private key (not encrypted), never copied\n"
+		"  --sign-cert FILE         own: PEM certificate of that key, enrolled in db\n"
 		"  -h, --help               this text\n",
 		PACKAGE_VERSION);
 }
@@ -60,7 +69,8 @@ int main(int argc, char **argv)
 		OPT_SRCDIR = 256, OPT_WORKDIR, OPT_OUTDIR, OPT_BASE, OPT_ARCH, OPT_SUITE,
 		OPT_MIRROR, OPT_SECMIRROR, OPT_APKKEYS, OPT_DESTDIR, OPT_REVISION,
 		OPT_KEYS, OPT_OVERLAY, OPT_VERSION, OPT_LABEL, OPT_SDE, OPT_FROM,
-		OPT_NOCACHE,
+		OPT_NOCACHE, OPT_LOCK, OPT_PKGCACHE, OPT_OFFLINE, OPT_SECBOOT, OPT_SIGNKEY,
+		OPT_SIGNCERT,
 	};
 	static const struct option opts[] = {
 		{ "srcdir", required_argument, NULL, OPT_SRCDIR },
@@ -81,6 +91,12 @@ int main(int argc, char **argv)
 		{ "source-date-epoch", required_argument, NULL, OPT_SDE },
 		{ "from-stage", required_argument, NULL, OPT_FROM },
 		{ "no-cache", no_argument, NULL, OPT_NOCACHE },
+		{ "lock", required_argument, NULL, OPT_LOCK },
+		{ "package-cache", required_argument, NULL, OPT_PKGCACHE },
+		{ "offline", no_argument, NULL, OPT_OFFLINE },
+		{ "secure-boot", required_argument, NULL, OPT_SECBOOT },
+		{ "sign-key", required_argument, NULL, OPT_SIGNKEY },
+		{ "sign-cert", required_argument, NULL, OPT_SIGNCERT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,6 +108,7 @@ int main(int argc, char **argv)
 	char workdir[PATH_MAX], outdir[PATH_MAX], label[64], mirror[512], secmirror[512];
 	char path[PATH_MAX + 64], *end;
 	const char *env;
+	struct ib_lock lock = { 0 };
 	struct sha256 h;
 	sigset_t sigs;
 	int c, err;
@@ -139,6 +156,22 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_NOCACHE: cfg.no_cache = true; break;
+		case OPT_LOCK: cfg.lock_path = optarg; break;
+		case OPT_PKGCACHE: cfg.package_cache = optarg; break;
+		case OPT_OFFLINE: cfg.offline = true; break;
+		case OPT_SECBOOT:
+			if (!strcmp(optarg, "microsoft")) {
+				cfg.secure_boot = IB_SB_MICROSOFT;
+			} else if (!strcmp(optarg, "own")) {
+				cfg.secure_boot = IB_SB_OWN;
+			} else {
+				fprintf(stderr, "jefe-image-build: --secure-boot %s: use "
+					"microsoft or own\n", optarg);
+				return 64;
+			}
+			break;
+		case OPT_SIGNKEY: cfg.sign_key = optarg; break;
+		case OPT_SIGNCERT: cfg.sign_cert = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 64;
 		}
@@ -165,6 +198,26 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 64;
 	}
+	if (cfg.secure_boot == IB_SB_OWN && (!cfg.sign_key || !cfg.sign_cert)) {
+		fprintf(stderr, "jefe-image-build: --secure-boot own needs --sign-key "
+			"and --sign-cert\n");
+		return 64;
+	}
+	if (cfg.secure_boot == IB_SB_MICROSOFT && (cfg.sign_key || cfg.sign_cert)) {
+		fprintf(stderr, "jefe-image-build: --sign-key and --sign-cert are for "
+			"--secure-boot own\n");
+		return 64;
+	}
+	if (cfg.sign_key && access(cfg.sign_key, R_OK) != 0) {
+		fprintf(stderr, "jefe-image-build: --sign-key %s: %s\n", cfg.sign_key,
+			strerror(errno));
+		return 64;
+	}
+	if (cfg.sign_cert && access(cfg.sign_cert, R_OK) != 0) {
+		fprintf(stderr, "jefe-image-build: --sign-cert %s: %s\n", cfg.sign_cert,
+			strerror(errno));
+		return 64;
+	}
 	if (access(cfg.authorized_keys, R_OK) != 0) {
 		fprintf(stderr, "jefe-image-build: --authorized-keys %s: %s\n",
 			cfg.authorized_keys, strerror(errno));
@@ -187,6 +240,31 @@ int main(int argc, char **argv)
 	/* Given to each tool explicitly: some (mksquashfs) refuse it together
 	 * with their own date options. */
 	unsetenv("SOURCE_DATE_EPOCH");
+	if (cfg.offline && (!cfg.lock_path || !cfg.package_cache)) {
+		fprintf(stderr, "jefe-image-build: --offline needs --lock FILE and "
+			"--package-cache DIR (the locked packages come from DIR)\n");
+		return 64;
+	}
+	if ((cfg.lock_path || cfg.package_cache) && strcmp(cfg.base, "debian")) {
+		fprintf(stderr, "jefe-image-build: --lock and --package-cache are only "
+			"supported for the debian base\n");
+		return 64;
+	}
+	if (cfg.lock_path) {
+		if (lock_read(cfg.lock_path, &lock) < 0)
+			return 64;
+		if (strcmp(lock.base, cfg.base) || strcmp(lock.arch, cfg.arch) ||
+		    (cfg.suite && strcmp(lock.suite, cfg.suite))) {
+			fprintf(stderr, "jefe-image-build: --lock %s is for %s %s %s, "
+				"this build is %s %s %s\n", cfg.lock_path, lock.base,
+				lock.suite, lock.arch, cfg.base, cfg.suite ? cfg.suite : lock.suite,
+				cfg.arch);
+			lock_free(&lock);
+			return 64;
+		}
+		cfg.suite = lock.suite;
+		cfg.lock = &lock;
+	}
 	if (!cfg.suite)
 		cfg.suite = !strcmp(cfg.base, "debian") ? "bookworm" : "v3.19";
 	if (!strcmp(cfg.base, "debian")) {
@@ -244,6 +322,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 
 	err = pipeline_run(&cfg, &sigs);
+	lock_free(&lock);
 	if (err == -EINTR) {
 		fprintf(stderr, "jefe-image-build: interrupted; nothing half-written "
 			"was kept\n");

@@ -47,6 +47,8 @@ const char *ib_strerror(int err)
 		return "invalid input";
 	case IB_ENOCACHE:
 		return "no cached result for an earlier stage";
+	case IB_ELOCK:
+		return "a locked package is missing or differs from the lock";
 	default:
 		return strerror(err);
 	}
@@ -128,6 +130,60 @@ static void pipeline_log_tail(const char *log, int lines)
 	free(data);
 }
 
+/*
+ * Stages 3-5 are keyed by what stage 2 produced, its inventory (every
+ * package with the SHA-256 of its .deb), not by how: the same packages
+ * fetched from another mirror, or offline from a locked cache, give the
+ * same keys for the later stages, and so the same ISO bytes (stage 5
+ * derives its serials from its key).  Stage 2's rootfs is a function of
+ * its packages and of the tool, whose hash is in every key.
+ */
+static int pipeline_content_key(const struct ib_config *cfg, const char *entry,
+				char key[2 * SHA256_LEN + 1])
+{
+	char path[PATH_MAX];
+	uint8_t md[SHA256_LEN];
+	struct sha256 h;
+	int err;
+
+	err = IB_PATH(path, entry, IB_INVENTORY);
+	if (err < 0 || access(path, R_OK) != 0)
+		return err;	/* no inventory (alpine): the chained key stays */
+	sha256_init(&h);
+	sha256_update_str(&h, "packages");
+	sha256_update_str(&h, cfg->base);
+	sha256_update_str(&h, cfg->arch);
+	err = fs_file_hash(path, &h);
+	if (err < 0)
+		return err;
+	sha256_final(&h, md);
+	sha256_hex(md, key);
+	return 0;
+}
+
+/* --package-cache DIR on an unlocked build: DIR must end up with every
+ * .deb of the image, so a cached stage 2 whose .debs DIR lacks is
+ * rebuilt (stages 1 and 2 are where the .debs are downloaded). */
+static bool pipeline_package_cache_complete(const struct ib_config *cfg, const char *entry)
+{
+	struct ib_inventory inv;
+	char path[PATH_MAX], name[600];
+	bool complete = true;
+	size_t i;
+
+	if (IB_PATH(path, entry, IB_INVENTORY) < 0 || inventory_read(path, &inv) < 0)
+		return true;	/* nothing to check against: the stage decides */
+	for (i = 0; complete && i < inv.n; i++) {
+		const struct ib_pkg *p = &inv.pkgs[i];
+
+		complete = lock_deb_name(p->name, p->version, p->arch, name, sizeof(name)) == 0 &&
+			   IB_PATH(path, cfg->package_cache, name) == 0 &&
+			   access(path, R_OK) == 0;
+	}
+	inventory_free(&inv);
+	return complete;
+}
+
 static int pipeline_stage_key(const struct ib_config *cfg, int i, const char *prev_key,
 			      char hex[2 * SHA256_LEN + 1])
 {
@@ -194,8 +250,54 @@ static bool pipeline_same_file(const char *a, const char *b)
 	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* out/NAME.lock and out/NAME.spdx.json from stage 2's inventory */
+static int pipeline_lock_sbom(const struct ib_config *cfg, const char *packages_entry,
+			      const char *base, const char *iso_hex)
+{
+	char path[PATH_MAX], agent[2 * SHA256_LEN + 1], builder[2 * SHA256_LEN + 1];
+	struct sbom_meta meta = {
+		.image_name = base, .iso_sha256 = iso_hex,
+		.agent_sha256 = agent, .builder_sha256 = builder,
+	};
+	struct ib_inventory inv;
+	uint8_t md[SHA256_LEN];
+	struct sha256 h;
+	int err;
+
+	err = IB_PATH(path, packages_entry, IB_INVENTORY);
+	if (err < 0)
+		return err;
+	if (access(path, R_OK) != 0) {
+		printf("Note: no package inventory for the %s base: no lock, no SBOM\n",
+		       cfg->base);
+		return 0;
+	}
+	err = inventory_read(path, &inv);
+	if (err < 0)
+		return err;
+	sha256_init(&h);
+	err = fs_tree_hash(cfg->agent_destdir, &h);
+	sha256_final(&h, md);
+	sha256_hex(md, agent);
+	sha256_hex(cfg->self_hash, builder);
+	if (!err && snprintf(path, sizeof(path), "%s/%s.lock", cfg->outdir, base) >=
+		    (int)sizeof(path))
+		err = -ENAMETOOLONG;
+	if (!err)
+		err = lock_write(cfg, &inv, path);
+	if (!err && snprintf(path, sizeof(path), "%s/%s.spdx.json", cfg->outdir, base) >=
+		    (int)sizeof(path))
+		err = -ENAMETOOLONG;
+	if (!err)
+		err = sbom_write(cfg, &inv, &meta, path);
+	inventory_free(&inv);
+	if (err < 0)
+		fprintf(stderr, "jefe-image-build: %s: %s\n", path, ib_strerror(err));
+	return err;
+}
+
 static int pipeline_outputs(const struct ib_config *cfg, const char *entry,
-			    long long start_ms)
+			    const char *packages_entry, long long start_ms)
 {
 	char base[256], iso[PATH_MAX - 8], src[PATH_MAX], tmp[PATH_MAX], path[PATH_MAX];
 	char hex[2 * SHA256_LEN + 1], total[32], *packages, *text;
@@ -279,6 +381,9 @@ static int pipeline_outputs(const struct ib_config *cfg, const char *entry,
 	if (err < 0)
 		return err;
 
+	err = pipeline_lock_sbom(cfg, packages_entry, base, hex);
+	if (err < 0)
+		return err;
 	if (stat(iso, &st) < 0)
 		return -errno;
 	pipeline_duration_format(pipeline_now_ms() - start_ms, total, sizeof(total));
@@ -294,6 +399,7 @@ int pipeline_run(const struct ib_config *cfg, sigset_t *sigs)
 	char entries[IB_STAGES][PATH_MAX];
 	char key[2 * SHA256_LEN + 1] = "";
 	long long start = pipeline_now_ms();
+	bool refill = false;
 	int i, err, lockfd;
 
 	err = IB_PATH(cache, cfg->workdir, "cache");
@@ -317,6 +423,9 @@ int pipeline_run(const struct ib_config *cfg, sigset_t *sigs)
 	}
 	/* what a build killed outright (-9, power loss) left behind */
 	err = pipeline_cache_prune(cache, 0, NULL);
+	if (err < 0)
+		fprintf(stderr, "jefe-image-build: %s: cannot remove what an earlier "
+			"build left: %s\n", cache, ib_strerror(err));
 
 	for (i = 0; !err && i < IB_STAGES; i++) {
 		struct ib_stage_ctx ctx = { .sigs = sigs };
@@ -325,6 +434,10 @@ int pipeline_run(const struct ib_config *cfg, sigset_t *sigs)
 		long long t0 = pipeline_now_ms();
 		bool cached, rebuild;
 
+		if (i == 2)
+			err = pipeline_content_key(cfg, entries[1], key);
+		if (err < 0)
+			break;
 		err = pipeline_stage_key(cfg, i, key, ctx.key);
 		if (err < 0) {
 			fprintf(stderr, "jefe-image-build: stage %d (%s): inputs: %s\n",
@@ -337,7 +450,20 @@ int pipeline_run(const struct ib_config *cfg, sigset_t *sigs)
 		if (err < 0)
 			break;
 		cached = stat(entries[i], &st) == 0;
-		rebuild = cfg->no_cache || (cfg->from_stage > 0 && i + 1 >= cfg->from_stage);
+		if (i == 0 && cached && cfg->package_cache && !cfg->lock) {
+			char k2[2 * SHA256_LEN + 1], name2[32], entry2[PATH_MAX];
+
+			err = pipeline_stage_key(cfg, 1, key, k2);
+			snprintf(name2, sizeof(name2), "2-%.16s", k2);
+			if (!err)
+				err = IB_PATH(entry2, cache, name2);
+			if (err < 0)
+				break;
+			refill = stat(entry2, &st) == 0 &&
+				 !pipeline_package_cache_complete(cfg, entry2);
+		}
+		rebuild = cfg->no_cache || (cfg->from_stage > 0 && i + 1 >= cfg->from_stage) ||
+			  (refill && i < 2);
 		printf("[Stage %d/%d] %s... ", i + 1, IB_STAGES, ib_stage_table[i].name);
 		fflush(stdout);
 		if (cached && !rebuild) {
@@ -376,7 +502,7 @@ int pipeline_run(const struct ib_config *cfg, sigset_t *sigs)
 		pipeline_cache_prune(cache, i + 1, name);
 	}
 	if (!err)
-		err = pipeline_outputs(cfg, entries[IB_STAGES - 1], start);
+		err = pipeline_outputs(cfg, entries[IB_STAGES - 1], entries[1], start);
 	close(lockfd);
 	return err;
 }

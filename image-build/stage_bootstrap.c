@@ -23,8 +23,15 @@ int stage_bootstrap_key(const struct ib_config *cfg, struct sha256 *h)
 	sha256_update_str(h, cfg->base);
 	sha256_update_str(h, cfg->arch);
 	sha256_update_str(h, cfg->suite);
-	sha256_update_str(h, cfg->mirror);
-	sha256_update_str(h, cfg->security_mirror);
+	if (cfg->lock) {
+		/* the lock fixes every package and its bytes: the mirror (or
+		 * none, --offline) does not matter */
+		sha256_update_str(h, "lock");
+		sha256_update_str(h, cfg->lock->digest);
+	} else {
+		sha256_update_str(h, cfg->mirror);
+		sha256_update_str(h, cfg->security_mirror);
+	}
 	/* Not SOURCE_DATE_EPOCH: it only sets file times here, and stage 5
 	 * sets every time again; a new commit need not bootstrap anew.
 	 * Dates inside files (shadow) are set by stage 3, which is keyed. */

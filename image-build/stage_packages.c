@@ -162,6 +162,7 @@ int stage_packages_run(struct ib_stage_ctx *ctx)
 	};
 	const struct ib_base *base = base_find(ctx->cfg->base);
 	char list[PATH_MAX], root[PATH_MAX], prev_root[PATH_MAX], manifest[PATH_MAX];
+	struct ib_inventory inv = { 0 };
 	char **pkgs;
 	size_t n;
 	int err;
@@ -186,7 +187,11 @@ int stage_packages_run(struct ib_stage_ctx *ctx)
 	if (!err)
 		err = base->install(ctx, root, pkgs, n);
 	fs_list_free(pkgs, n);
-	if (!err)
+	/* What was installed (for the lock) is known before the removals,
+	 * what the image holds (manifest, SBOM) only after them. */
+	if (!err && base->inventory)
+		err = base->inventory(ctx, root, &inv);
+	else if (!err)
 		err = base->manifest(ctx, root, manifest);
 	if (!err)
 		err = packages_glob_remove(root, base->pm_paths);
@@ -196,5 +201,10 @@ int stage_packages_run(struct ib_stage_ctx *ctx)
 		err = packages_logs_clear(ctx, root);
 	if (!err)
 		err = packages_modules_prune(ctx, root);
+	if (!err && base->inventory) {
+		inventory_settle(&inv, root);
+		err = inventory_write(&inv, ctx->out);
+	}
+	inventory_free(&inv);
 	return err;
 }

@@ -1,3 +1,3 @@
 # CLI tests against temporary roots: no privileges needed.
-TESTS += tests/cli/cli-status.sh
-EXTRA_DIST += tests/cli/cli-status.sh tests/lib/common.sh
+TESTS += tests/cli/cli-status.sh tests/cli/cli-escape.sh
+EXTRA_DIST += tests/cli/cli-status.sh tests/cli/cli-escape.sh tests/lib/common.sh

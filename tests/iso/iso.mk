@@ -1,6 +1,7 @@
 # tests/iso: the built ISO, booted under qemu (-accel tcg) the three ways
 # an admin gets it (BIOS CD, UEFI CD, USB disk), plus the build's own
-# contracts (cache, reproducibility, the alpine base's apk commands).
+# contracts (cache, reproducibility, the alpine base's apk commands), and
+# both Secure Boot modes in OVMF's Secure Boot build (docs/secure-boot.md).
 # They share one ISO build (tests/iso/state, serialized by a lock).
 ISO_TESTS = \
 	tests/iso/boot-bios.sh \
@@ -8,9 +9,12 @@ ISO_TESTS = \
 	tests/iso/boot-disk.sh \
 	tests/iso/cache.sh \
 	tests/iso/reproducible.sh \
-	tests/iso/alpine.sh
+	tests/iso/offline.sh \
+	tests/iso/alpine.sh \
+	tests/iso/secure-boot-microsoft.sh \
+	tests/iso/secure-boot-own.sh
 TESTS += $(ISO_TESTS)
-EXTRA_DIST += $(ISO_TESTS) tests/iso/lib.sh
+EXTRA_DIST += $(ISO_TESTS) tests/iso/lib.sh tests/iso/spdx-2.3.schema.json
 
 clean-local: clean-local-iso
 clean-local-iso:

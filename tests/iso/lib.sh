@@ -73,6 +73,29 @@ iso_build() {
 	return $rc
 }
 
+# The test key of --secure-boot own: Debian's ovmf ships the snakeoil key
+# (enrolled in OVMF_VARS_4M.snakeoil.fd) with the passphrase "snakeoil";
+# sbsign wants it without one.
+SNAKEOIL_CERT=/usr/share/ovmf/PkKek-1-snakeoil.pem
+SNAKEOIL_KEY=$ISO_STATE/snakeoil.key
+iso_snakeoil_key() {
+	need openssl
+	[ -f "$SNAKEOIL_CERT" ] || fail "no $SNAKEOIL_CERT (package ovmf)"
+	mkdir -p "$ISO_STATE"
+	(umask 077 && openssl pkey -in /usr/share/ovmf/PkKek-1-snakeoil.key \
+		-passin pass:snakeoil -out "$SNAKEOIL_KEY") ||
+		fail "cannot decrypt the snakeoil key"
+}
+
+# iso_build_own: the --secure-boot own ISO, signed with the snakeoil key,
+# in its own out directory, which becomes ISO_OUT (the cache is shared:
+# stage 5 is rebuilt when the other mode built last).
+iso_build_own() {
+	iso_snakeoil_key
+	ISO_OUT=$ISO_STATE/out-own
+	iso_build --secure-boot own --sign-key "$SNAKEOIL_KEY" --sign-cert "$SNAKEOIL_CERT"
+}
+
 iso_file() {
 	set -- "$ISO_OUT"/jefelinux-*-x86_64.iso
 	[ -f "$1" ] || fail "no ISO in $ISO_OUT"
@@ -95,20 +118,33 @@ iso_cleanup() {
 }
 trap iso_cleanup EXIT INT TERM
 
-# iso_boot bios|uefi|disk NAME: start qemu in the background; sets
-# SERIAL (the console log) and PORT (ssh on 127.0.0.1).
+# iso_boot bios|uefi|disk|uefi-sb-ms|uefi-sb-own NAME [ISO]: start qemu in
+# the background; sets SERIAL (the console log) and PORT (ssh on
+# 127.0.0.1).  The uefi-sb-* modes boot OVMF's Secure Boot build (q35
+# with SMM, the flash writable only from SMM) with Secure Boot on and
+# Microsoft's keys (ms) or Debian's snakeoil test key (own) enrolled.
 iso_boot() {
 	mode=$1 name=$2
 	need qemu-system-x86_64 python3
 	# One ISO guest at a time: TCG on 2 cores is slow enough alone.
 	exec 8>"$ISO_STATE/boot.lock"
 	flock -w "$ISO_BOOT_TIMEOUT" 8 || fail "another ISO boot test holds the lock"
-	iso=$(iso_file)
+	iso=${3:-$(iso_file)}
 	SERIAL=$ISO_STATE/$name.serial
 	PORT=$(iso_free_port)
 	rm -f "$SERIAL"
 	set --
 	case "$mode" in
+	uefi-sb-ms|uefi-sb-own)
+		code=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
+		vars=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
+		[ "$mode" = uefi-sb-own ] && vars=/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd
+		[ -f "$code" ] && [ -f "$vars" ] || fail "no OVMF Secure Boot firmware (package ovmf)"
+		cp "$vars" "$ISO_STATE/$name.vars"
+		set -- -machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on \
+			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" \
+			-drive "if=pflash,format=raw,unit=1,file=$ISO_STATE/$name.vars" \
+			-cdrom "$iso" ;;
 	bios)
 		set -- -cdrom "$iso" ;;
 	uefi)

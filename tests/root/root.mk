@@ -4,3 +4,7 @@ TESTS += tests/root/modules-root.sh tests/root/files-root.sh tests/root/files-da
 	tests/root/files-watch.sh
 EXTRA_DIST += tests/root/modules-root.sh tests/root/files-root.sh tests/root/files-daemon.sh tests/root/daemon-signal.sh \
 	tests/root/files-watch.sh
+# Policy trust (StrictModes-style) and --root confinement of every layer
+# that writes files; both need root (namespaces, chown) and never skip.
+TESTS += tests/root/policy-trust.sh tests/root/root-confine.sh tests/root/atomic-fsync.sh
+EXTRA_DIST += tests/root/policy-trust.sh tests/root/root-confine.sh tests/root/atomic-fsync.sh

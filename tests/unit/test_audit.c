@@ -249,6 +249,7 @@ static void test_watch_dir_below_root(void **state)
 	close(fd);
 	audit_ruleset_free(&rs);
 	tu_rmtree(root);
+	free(root);
 }
 
 /* The shipped policy through the layer's load(): no errors, >= 20 referenced groups. */
@@ -360,6 +361,7 @@ static void test_shipped_policy(void **state)
 	policy_free(policy);
 	close(env.root_fd);
 	tu_rmtree(root);
+	free(root);
 }
 
 static void test_policy_key_errors(void **state)
@@ -396,6 +398,7 @@ static void test_policy_key_errors(void **state)
 	policy_free(policy);
 	close(env.root_fd);
 	tu_rmtree(root);
+	free(root);
 }
 
 int main(void)

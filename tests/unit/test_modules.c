@@ -315,6 +315,115 @@ static void test_modules_disabled(void **state)
 	assert_int_equal(find(f, "kernel.modules_disabled")->state, FINDING_COMPLIANT);
 }
 
+#define SB_VAR "sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+
+static const char *tpath(const char *root, const char *rel)
+{
+	static char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return path;
+}
+
+/* efivarfs content: 4 attribute bytes (NV|BS|RT), then the value. */
+static void write_efivar(const char *root, const char *rel, const char *data, size_t len)
+{
+	char path[4096];
+	int fd;
+
+	tu_write(root, rel, "");
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void test_secure_boot(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+	enum modules_secure_boot sb;
+
+	assert_int_equal(load(f, "verify_unloaded = no\nrequire_secure_boot = yes\n"), 0);
+
+	/* No /sys/firmware/efi: a BIOS boot, no Secure Boot possible. */
+	assert_int_equal(modules_secure_boot_read(f->env.root_fd, &sb), 0);
+	assert_int_equal(sb, MODULES_SB_NO_UEFI);
+	assert_int_equal(layer_modules_ops.check(f->layer, &f->out), 0);
+	x = find(f, "boot:secure_boot");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	assert_string_equal(x->expected, "enabled");
+	assert_string_equal(x->actual, "disabled");
+	assert_non_null(strstr(x->note, "not booted through UEFI"));
+
+	/* UEFI, efivarfs not mounted: unknown, never guessed. */
+	tu_write(f->root, "sys/firmware/efi/fw_platform_size", "64\n");
+	assert_int_equal(mkdir(tpath(f->root, "sys/firmware/efi/efivars"), 0755), 0);
+	assert_int_equal(modules_secure_boot_read(f->env.root_fd, &sb), -ENOTCONN);
+	findings_reset(&f->out);
+	assert_int_equal(layer_modules_ops.check(f->layer, &f->out), 0);
+	x = find(f, "boot:secure_boot");
+	assert_int_equal(x->state, FINDING_ERROR);
+	assert_non_null(strstr(x->note, "efivarfs is not mounted"));
+
+	/* Secure Boot off; apply cannot fix it and says so. */
+	write_efivar(f->root, SB_VAR, "\x06\x00\x00\x00\x00", 5);
+	findings_reset(&f->out);
+	assert_int_equal(layer_modules_ops.apply(f->layer, false, &f->out), 0);
+	x = find(f, "boot:secure_boot");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	assert_string_equal(x->actual, "disabled");
+	assert_non_null(strstr(x->note, "firmware"));
+
+	/* On. */
+	write_efivar(f->root, SB_VAR, "\x06\x00\x00\x00\x01", 5);
+	assert_int_equal(modules_secure_boot_read(f->env.root_fd, &sb), 0);
+	assert_int_equal(sb, MODULES_SB_ENABLED);
+	findings_reset(&f->out);
+	assert_int_equal(layer_modules_ops.check(f->layer, &f->out), 0);
+	x = find(f, "boot:secure_boot");
+	assert_int_equal(x->state, FINDING_COMPLIANT);
+	assert_string_equal(x->actual, "enabled");
+
+	/* Not the variable's 5 bytes: an error, not a guess. */
+	write_efivar(f->root, SB_VAR, "\x06\x00\x00\x00\x01\x01", 6);
+	assert_int_equal(modules_secure_boot_read(f->env.root_fd, &sb), -EINVAL);
+
+	/* Variable absent while efivarfs lists others: firmware without it. */
+	unlink(tpath(f->root, SB_VAR));
+	write_efivar(f->root, "sys/firmware/efi/efivars/BootOrder-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+		     "\x07\x00\x00\x00\x01\x00", 6);
+	assert_int_equal(modules_secure_boot_read(f->env.root_fd, &sb), 0);
+	assert_int_equal(sb, MODULES_SB_DISABLED);
+}
+
+static void test_secure_boot_not_required(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	/* Default: reported, never drift. */
+	assert_int_equal(load(f, "verify_unloaded = no\n"), 0);
+	write_efivar(f->root, SB_VAR, "\x06\x00\x00\x00\x00", 5);
+	assert_int_equal(layer_modules_ops.check(f->layer, &f->out), 0);
+	x = find(f, "boot:secure_boot");
+	assert_int_equal(x->state, FINDING_COMPLIANT);
+	assert_string_equal(x->actual, "disabled");
+	assert_null(x->expected);
+	assert_non_null(strstr(x->note, "not required"));
+}
+
+static void test_secure_boot_bad_value(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "require_secure_boot = maybe\n"), -JEFE_EPOLICY);
+	assert_true(has_error(f, "require_secure_boot"));
+}
+
 static void test_watch_sees_edit(void **state)
 {
 	struct fixture *f = *state;
@@ -420,6 +529,9 @@ int main(void)
 		cmocka_unit_test(test_cmdline_split),
 		cmocka_unit_test_setup_teardown(test_cmdline_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modules_disabled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secure_boot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secure_boot_not_required, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secure_boot_bad_value, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_sees_edit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inactive_without_section, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_replaced, setup, teardown),

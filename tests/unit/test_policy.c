@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -280,6 +281,167 @@ static void test_section_ownership(void **state)
 	assert_false(layer_owns_section(""));
 }
 
+/*
+ * Write access to a policy file is root code execution: a file or any
+ * directory above it that others than root can change is refused, with
+ * the path and the offending mode or owner, and nothing of it is used.
+ */
+static void chmod_in(const struct fixture *f, const char *rel, mode_t mode)
+{
+	char p[4096];
+
+	snprintf(p, sizeof(p), "%s/%s", f->root, rel);
+	assert_int_equal(chmod(p, mode), 0);
+}
+
+static void write_good(const struct fixture *f)
+{
+	tu_write(f->root, "etc/jefe/jefe.conf", "[agent]\nmode = report\n");
+	tu_write(f->root, "etc/jefe/policy.d/10-sysctl.conf", "[sysctl]\nkernel.kptr_restrict = 2\n");
+}
+
+static void test_untrusted_file_mode(void **state)
+{
+	struct fixture *f = *state;
+
+	write_good(f);
+	chmod_in(f, "etc/jefe/policy.d/10-sysctl.conf", 0666);
+	assert_int_equal(load(f), -JEFE_EPOLICY);
+	assert_true(has_error(f, "/etc/jefe/policy.d/10-sysctl.conf: refused: "
+			      "/etc/jefe/policy.d/10-sysctl.conf has mode 0666 (writable by others); "
+			      "policy files and every directory above them must be owned by root and writable by root alone"));
+	/* Nothing of the refused file was read. */
+	assert_null(policy_get(f->policy, "sysctl", "kernel.kptr_restrict"));
+}
+
+static void test_untrusted_file_owner(void **state)
+{
+	struct fixture *f = *state;
+	char p[4096];
+
+	if (geteuid() != 0)
+		fail_msg("this test gives a file to uid 65534: run the unit tests as root (make check does in CI)");
+	write_good(f);
+	snprintf(p, sizeof(p), "%s/etc/jefe/policy.d/10-sysctl.conf", f->root);
+	assert_int_equal(chown(p, 65534, 65534), 0);
+	assert_int_equal(load(f), -JEFE_EPOLICY);
+	assert_true(tu_error_contains(&f->errs, "refused: /etc/jefe/policy.d/10-sysctl.conf is owned by uid 65534 (only root may own it)"));
+}
+
+static void test_untrusted_directories(void **state)
+{
+	struct fixture *f = *state;
+
+	write_good(f);
+	chmod_in(f, "etc/jefe/policy.d", 0777);
+	assert_int_equal(load(f), -JEFE_EPOLICY);
+	assert_true(tu_error_contains(&f->errs, "/etc/jefe/policy.d: refused: /etc/jefe/policy.d has mode 0777 (writable by others)"));
+	policy_free(f->policy);
+	f->policy = NULL;
+	policy_errors_free(&f->errs);
+
+	/* An empty world-writable policy.d is refused too: anyone could fill it. */
+	chmod_in(f, "etc/jefe/policy.d", 01777);
+	{
+		char p[4096];
+
+		snprintf(p, sizeof(p), "%s/etc/jefe/policy.d/10-sysctl.conf", f->root);
+		assert_int_equal(unlink(p), 0);
+	}
+	assert_int_equal(load(f), -JEFE_EPOLICY);
+	assert_true(tu_error_contains(&f->errs, "/etc/jefe/policy.d has mode 1777 (writable by others)"));
+	policy_free(f->policy);
+	f->policy = NULL;
+	policy_errors_free(&f->errs);
+
+	/* A group-writable directory higher up: /etc. */
+	chmod_in(f, "etc/jefe/policy.d", 0755);
+	chmod_in(f, "etc", 0775);
+	assert_int_equal(load(f), -JEFE_EPOLICY);
+	assert_true(has_error(f, "/etc/jefe/jefe.conf: refused: /etc has mode 0775 (writable by its group); "
+			      "policy files and every directory above them must be owned by root and writable by root alone"));
+}
+
+static void test_dropin_symlinks(void **state)
+{
+	struct fixture *f = *state;
+	char p[4096];
+
+	write_good(f);
+	/* Below the policy directory: followed. */
+	tu_write(f->root, "etc/jefe/shared/audit.conf", "[audit]\nmode = report\n");
+	snprintf(p, sizeof(p), "%s/etc/jefe/policy.d/30-audit.conf", f->root);
+	assert_int_equal(symlink("../shared/audit.conf", p), 0);
+	assert_int_equal(load(f), 0);
+	assert_non_null(policy_get(f->policy, "audit", "mode"));
+	policy_free(f->policy);
+	f->policy = NULL;
+
+	/* Outside /etc/jefe: refused, even with good modes. */
+	tu_write(f->root, "srv/out.conf", "[sshd]\nsshd_path = /srv/evil\n");
+	snprintf(p, sizeof(p), "%s/etc/jefe/policy.d/40-out.conf", f->root);
+	assert_int_equal(symlink("/srv/out.conf", p), 0);
+	assert_int_equal(load(f), -JEFE_EPOLICY);
+	assert_true(has_error(f, "/etc/jefe/policy.d/40-out.conf: refused: a symbolic link to /srv/out.conf, "
+			      "outside /etc/jefe (policy.d links must stay below it)"));
+	assert_null(policy_get(f->policy, "sshd", "sshd_path"));
+}
+
+/*
+ * 100,000 keys load, each findable (loading is linear: bench/policy-load.sh
+ * measures it; the quadratic loader before it took 86 s here).
+ */
+static void test_many_keys(void **state)
+{
+	struct fixture *f = *state;
+	char path[4096], *files[1], key[64];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/many.conf", f->root);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("[files.perms]\n", fp);
+	for (int i = 0; i < 100000; i++)
+		fprintf(fp, "/etc/many/f%d = 0644\n", i);
+	assert_int_equal(fclose(fp), 0);
+	files[0] = path;
+	assert_int_equal(policy_load_files(&f->policy, files, 1, &f->errs), 0);
+	assert_int_equal(f->policy->n_entries, 100000);
+	for (int i = 0; i < 100000; i += 9999) {
+		const struct policy_entry *e;
+
+		snprintf(key, sizeof(key), "/etc/many/f%d", i);
+		e = policy_get(f->policy, "files.perms", key);
+		assert_non_null(e);
+		assert_int_equal(e->line, i + 2);
+	}
+	assert_null(policy_get(f->policy, "files.perms", "/etc/many/f100000"));
+}
+
+/* A NUL byte is named as such, with its line; the lines around it still count. */
+static void test_nul_byte(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] = "[agent]\nmode = re\0port\n\0\ncheck_interval = 0\n";
+	char path[4096], *files[1];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/nul.conf", f->root);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, fp), sizeof(text) - 1);
+	assert_int_equal(fclose(fp), 0);
+	files[0] = path;
+	assert_int_equal(policy_load_files(&f->policy, files, 1, &f->errs), -JEFE_EPOLICY);
+	snprintf(path, sizeof(path), "%s/nul.conf line 2: NUL byte in the line (policy files are text)", f->root);
+	assert_true(has_error(f, path));
+	snprintf(path, sizeof(path), "%s/nul.conf line 3: NUL byte in the line (policy files are text)", f->root);
+	assert_true(has_error(f, path));
+	assert_false(tu_error_contains(&f->errs, "too long"));
+	/* Line 4 is still line 4. */
+	assert_true(tu_error_contains(&f->errs, "nul.conf line 4: invalid value '0' for check_interval"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +457,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_files_and_dump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_layer_configured_by_its_sections, setup, teardown),
 		cmocka_unit_test(test_section_ownership),
+		cmocka_unit_test_setup_teardown(test_untrusted_file_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_untrusted_file_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_untrusted_directories, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dropin_symlinks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nul_byte, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

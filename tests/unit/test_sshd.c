@@ -251,6 +251,26 @@ static void test_conf_read(void **state)
 	sshd_conf_free(&c);
 }
 
+/*
+ * An Include loop inside a Match block: refused with its own message (not
+ * "Too many levels of symbolic links"), and the Match copy is not leaked
+ * (the sanitizer build's LeakSanitizer fails this test when it is).
+ */
+static void test_conf_include_loop(void **state)
+{
+	struct tree *t = *state;
+	struct sshd_conf c;
+	int r;
+
+	tu_write(t->root, "etc/ssh/sshd_config",
+		 "Match User alice\n\tInclude /etc/ssh/loop.conf\n");
+	tu_write(t->root, "etc/ssh/loop.conf", "Include /etc/ssh/loop.conf\n");
+	r = sshd_conf_read(&c, t->fd, t->root, SSHD_CONFIG, NULL, SSHD_DROPIN, NULL);
+	assert_int_equal(r, -JEFE_EINCLUDE);
+	assert_string_equal(jefe_strerror(r),
+			    "sshd_config Include nested more than 16 deep (an Include loop)");
+}
+
 static void test_render_top(void **state)
 {
 	struct tree *t = *state;
@@ -258,6 +278,7 @@ static void test_render_top(void **state)
 
 	tu_write(t->root, "etc/ssh/sshd_config.d/10-a.conf", "X11Forwarding no\n");
 	tu_write(t->root, "etc/ssh/sshd_config.d/90-z.conf", "LogLevel INFO\n");
+	tu_write(t->root, "etc/ssh/sshd_config.d/00-jefe.conf.jefe-candidate", "MaxAuthTries 3\n");
 	assert_int_equal(sshd_conf_render_top(t->fd, t->root,
 		"# head\nInclude /etc/ssh/sshd_config.d/*.conf\nInclude /etc/ssh/nothing/*.conf\nPort 22\n",
 		SSHD_DROPIN, SSHD_DROPIN ".jefe-candidate", &top), 0);
@@ -277,6 +298,31 @@ static void test_render_top(void **state)
 		 t->root, t->root);
 	assert_string_equal(top, expect);
 	free(top);
+}
+
+/*
+ * sshd opens the Include paths itself, on the host: when sshd_config.d is
+ * a symlink to a directory outside the root (here another temporary tree
+ * standing for the host, with the same path planted inside the root), the
+ * host path names another file than the root does, and is refused.
+ */
+static void test_render_top_confined(void **state)
+{
+	struct tree *t = *state;
+	char *host = tu_mkdtemp(), link[4096], *top = NULL;
+
+	tu_write(host, "10-host.conf", "PermitRootLogin yes\n");
+	/* The same path inside the root, so the in-root view finds a file too. */
+	snprintf(link, sizeof(link), "%s/10-host.conf", host + 1);
+	tu_write(t->root, link, "PermitRootLogin no\n");
+	tu_write(t->root, "etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\n");
+	snprintf(link, sizeof(link), "%s/etc/ssh/sshd_config.d", t->root);
+	assert_int_equal(symlink(host, link), 0);
+	assert_int_equal(sshd_conf_render_top(t->fd, t->root,
+		"Include /etc/ssh/sshd_config.d/*.conf\n", SSHD_DROPIN, NULL, &top), -EXDEV);
+	assert_null(top);
+	tu_rmtree(host);
+	free(host);
 }
 
 static struct sshd_setting settings[3];
@@ -532,7 +578,9 @@ int main(void)
 		cmocka_unit_test(test_equal),
 		cmocka_unit_test(test_line_split),
 		cmocka_unit_test_setup_teardown(test_conf_read, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_conf_include_loop, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_render_top, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_render_top_confined, tree_setup, tree_teardown),
 		cmocka_unit_test(test_dropin_render),
 		cmocka_unit_test_setup_teardown(test_match_overrides, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_plan_main, tree_setup, tree_teardown),

@@ -43,7 +43,10 @@ void tu_write(const char *dir, const char *rel, const char *content)
 	for (char *p = path + strlen(dir) + 1; *p; p++) {
 		if (*p == '/') {
 			*p = '\0';
-			mkdir(path, 0755);
+			/* Explicit modes: the agent refuses group- or world-writable
+			 * policy files, whatever umask the test runs under. */
+			if (mkdir(path, 0755) == 0)
+				chmod(path, 0755);
 			*p = '/';
 		}
 	}
@@ -51,6 +54,7 @@ void tu_write(const char *dir, const char *rel, const char *content)
 	assert_non_null(fp);
 	fputs(content, fp);
 	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(chmod(path, 0644), 0);
 }
 
 const struct finding *tu_finding(const struct findings *fs, const char *item)

@@ -18,3 +18,4 @@ tests_unit_test_report_LDADD = $(UNIT_LDADD)
 tests_unit_test_sysctl_SOURCES = tests/unit/test_sysctl.c
 tests_unit_test_sysctl_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_sysctl_LDADD = $(UNIT_LDADD)
+EXTRA_DIST += bench/policy-load.sh

@@ -761,6 +761,8 @@ static int daemon_reload(struct daemon *d, struct policy_errors *errs_out)
 		daemon_log_policy_errors(d, &errs);
 		log_msg(&d->log, LOG_ERR, "reload failed errors=%zu msg=%s", errs.n,
 			kv((char[256]){ 0 }, 256, "keeping the running policy"));
+		/* status.json says so too, as `jefe status` does. */
+		(void)daemon_publish(d);
 		if (errs_out != NULL)
 			*errs_out = errs;
 		else
@@ -998,6 +1000,8 @@ static int daemon_write_metrics(struct daemon *d, const char *path)
  * atomically so a reader never sees half of one.  A failure is logged
  * once per kind of failure and does not stop the daemon.
  */
+static int daemon_reload_refused_finding(const struct daemon *d, struct findings *fs);
+
 static int daemon_publish(struct daemon *d)
 {
 	struct findings all = { 0 };
@@ -1006,6 +1010,11 @@ static int daemon_publish(struct daemon *d)
 
 	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS && rc == 0; i++)
 		rc = findings_append(&all, &d->last[i]);
+	/* What `jefe status` through the daemon would add: fights, a refused reload. */
+	if (rc == 0) {
+		daemon_fights_mark(d, &all);
+		rc = daemon_reload_refused_finding(d, &all);
+	}
 	if (rc == 0)
 		rc = daemon_write_status(d, &all, when);
 	findings_free(&all);

@@ -113,6 +113,9 @@ src=0
 [ "$src" = 1 ] || fail "jefe status after a refused reload exited $src, expected 1: $(cat "$T/status.out")"
 grep -q "running policy differs from disk (refused: .*50-broken.conf line [0-9]*: " "$T/status.out" ||
 	fail "jefe status does not report the refused reload with file and line: $(cat "$T/status.out")"
+# The daemon's status.json, which a fleet collects, says the same.
+grep -q '"id": *"policy:disk"' "$T/var/lib/jefe/status.json" ||
+	fail "status.json does not carry the refused reload"
 note "SIGHUP with a broken policy: errors logged, old policy still enforced, status exit 1"
 
 # 5. A good reload (jefe reload, then SIGHUP) takes a new key, and events

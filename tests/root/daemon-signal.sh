@@ -5,7 +5,8 @@
 # per layer and no `drift` line; a later tamper of an item the daemon had
 # seen compliant logs `drift ... action=repaired`; and one `chmod 666` of a file that is both a perm and a
 # world-writable finding logs two `repaired` lines and no `failed`, the
-# outcome of each being decided by the check made after the repair.
+# outcome of each being decided by the check made after the repair; a
+# reload that tightens the policy logs `applied`, not drift.
 set -eu
 . "${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/daemon-env.sh"
 env_enter_ns "$@"
@@ -73,6 +74,15 @@ new=$(tail -n +"$((n + 1))" "$LOG")
 [ "$(echo "$new" | grep -c 'drift layer=files item=\(perm\|world-writable\):/etc/shadow .*action=repaired')" = 2 ] ||
 	fail "expected two repaired lines: $new"
 ! echo "$new" | grep -q "action=failed" || fail "a false failed: $new"
+
+# 4. A reload that tightens the policy is the policy being applied: one
+#    applied line, no drift line.
+n=$(log_lines)
+sed -i 's|^/etc/shadow = 0640$|/etc/shadow = 0600|' "$T/etc/jefe/policy.d/60-files.conf"
+"$JEFE" reload --root "$T" >/dev/null || fail "jefe reload failed"
+wait_mode "$T/etc/shadow" 600 10 || fail "the reload did not apply /etc/shadow = 0600"
+wait_log "$n" "applied layer=files items=1" 5 || fail "no 'applied layer=files items=1' after the reload"
+! tail -n +"$((n + 1))" "$LOG" | grep -q "drift layer=" || fail "the reload logged drift: $(tail -n +"$((n + 1))" "$LOG")"
 
 stop_daemon
 echo "PASS: daemon-signal"

@@ -79,6 +79,9 @@ shim-signed grub-efi-amd64-signed systemd-boot-efi sbsigntool libfaketime crypts
 strace
 # the sanitizer tier and tests/fuzz: clang with ASan/UBSan and libFuzzer
 clang-14 libfuzzer-14-dev libclang-rt-14-dev
+# fleet reports and metrics (tests/netns/daemon-fleet.sh): the JSON Schema
+# validator (also above) and promtool (prometheus is never started as a service)
+python3-jsonschema prometheus
 PKGS
 }
 
@@ -97,6 +100,8 @@ qemu-system-x86_64 ovmf openssh-client
 strace
 clang compiler-rt
 rsyslog rsyslog-tls gnutls-utils
+# fleet reports and metrics: JSON Schema validator, promtool
+py3-jsonschema prometheus
 PKGS
 }
 

@@ -175,6 +175,7 @@ static int cli_check_or_apply(struct cli *cli, bool apply)
 	struct layer_set set;
 	struct findings fs = { 0 };
 	struct json_object *doc = NULL;
+	struct report_meta meta = { .kind = !apply ? "status" : cli->dry_run ? "dry-run" : "enforce" };
 	int rc, err;
 
 	rc = cli_via_daemon(cli, apply ? IPC_CMD_ENFORCE : IPC_CMD_STATUS, verb);
@@ -186,12 +187,20 @@ static int cli_check_or_apply(struct cli *cli, bool apply)
 	env.root_fd = cli->root_fd;
 	if (cli_load(cli, &env, &policy, &set))
 		return EXIT_ERROR;
+	meta.time = time(NULL);
+	meta.mode = policy_mode_name(policy->mode);
 	if (apply)
 		err = layer_set_apply(&set, cli->layers, cli->dry_run, false, &fs);
 	else
 		err = layer_set_check(&set, cli->layers, &fs);
 	if (!err)
+		err = report_meta_host(&meta, cli->root_fd);
+	if (!err)
+		err = policy_digest(policy, meta.policy_digest);
+	if (!err)
 		err = report_build(&fs, &doc);
+	if (!err)
+		err = report_add_meta(doc, &meta);
 	if (err) {
 		fprintf(stderr, "jefe: %s\n", jefe_strerror(err));
 		rc = EXIT_ERROR;

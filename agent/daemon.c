@@ -41,6 +41,7 @@
 #include "log.h"
 #include "policy.h"
 #include "report.h"
+#include "rootfs.h"
 #include "util.h"
 
 /*
@@ -402,14 +403,17 @@ static bool daemon_drift_all_cannot_fix(const struct daemon *d, unsigned int i,
 }
 
 /*
- * Returns true when a line was logged.  fight: count a repair towards a
- * fight (not in the start or reload pass).
+ * Returns true when a line was logged.  fight: a pass after the first one
+ * (not the start or a reload): its lines are `drift`, and a repair counts
+ * towards a fight; the first pass's are `noncompliant`.
  */
 static bool daemon_log_drift(struct daemon *d, unsigned int i, const struct finding *f,
 			     const char *action, const struct strv *old, struct strv *seen,
 			     bool fight)
 {
-	char b1[512], b2[512], b3[512], b4[512], key[2048];
+	/* A pass after the first one sees changes; the first one, the state. */
+	const char *word = fight ? "drift" : "noncompliant";
+	char b1[512], b2[512], b3[512], b4[512], b5[512], key[2048];
 	bool repaired = strcmp(action, "repaired") == 0;
 
 	if (!repaired) {
@@ -427,33 +431,75 @@ static bool daemon_log_drift(struct daemon *d, unsigned int i, const struct find
 		return true;
 	}
 	log_msg(&d->log, repaired ? LOG_NOTICE : LOG_WARNING,
-		"drift layer=%s item=%s expected=%s actual=%s action=%s%s%s",
-		jefe_layers[i]->name, kv(b1, sizeof(b1), f->item),
+		"%s layer=%s item=%s expected=%s actual=%s action=%s%s%s%s%s",
+		word, jefe_layers[i]->name, kv(b1, sizeof(b1), f->item),
 		kv(b2, sizeof(b2), f->expected), kv(b3, sizeof(b3), f->actual), action,
+		f->ref ? " ref=" : "", f->ref ? kv(b5, sizeof(b5), f->ref) : "",
 		f->note && !repaired ? " note=" : "",
 		f->note && !repaired ? kv(b4, sizeof(b4), f->note) : "");
 	return true;
 }
 
+/* Count one drifted item's outcome (metrics); the first pass's are `applied`. */
+static void daemon_count_outcome(struct daemon *d, unsigned int i, const char *action,
+				 bool first_pass)
+{
+	static const char *const results[] = { "repaired", "failed", "cannot-fix" };
+
+	if (!first_pass)
+		d->drift_total[i]++;
+	for (size_t r = 0; r < ARRAY_SIZE(results); r++)
+		if (strcmp(action, results[r]) == 0 && !(first_pass && r == 0))
+			d->repairs_total[i][r]++;
+}
+
+/*
+ * The outcome of one drifted item of an enforce pass, decided by the
+ * check made after the repair, not by apply's own list: one change can
+ * fix several items (a chmod fixes a file's mode and its o+w finding),
+ * and apply names only the one it acted on.
+ */
+static const char *daemon_repair_outcome(const struct finding *app, const struct finding *re)
+{
+	/* Absent after the repair: the offending thing is gone (a rule, a file). */
+	if (re == NULL || re->state == FINDING_COMPLIANT)
+		return "repaired";
+	if (app != NULL && (app->action == FINDING_ACTION_CANNOT_FIX ||
+			    app->action == FINDING_ACTION_FAILED))
+		return daemon_action_word(app->action);
+	return "failed";
+}
+
 /*
  * Check one layer and, in enforce mode, repair it: check first so that a
  * compliant layer is never written to, and so the drift line carries the
- * value found before the repair.  force_apply (start, reload) applies an
+ * value found before the repair; check again after the repair to decide
+ * each item's outcome.  force_apply (start, reload) applies an
  * enforce-mode layer even when the check found nothing, so that whatever
  * apply does beyond the checked items (persistence files) happens too.
+ *
+ * `drift` is a change found after the first pass (force_apply: start,
+ * reload): an item the agent had seen compliant that changed, or a new
+ * offending item (a set-id file, a foreign rule).  The first pass is the
+ * policy being applied, not tampering: its repairs are one `applied
+ * layer=L items=N` line per layer, and what it leaves wrong is
+ * `noncompliant`, so that a log collector can tell a boot from an attack.
  */
 static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 {
 	const struct layer_ops *ops = jefe_layers[i];
-	struct findings chk = { 0 }, app = { 0 };
+	struct findings chk = { 0 }, app = { 0 }, re = { 0 };
 	struct strv seen = { 0 };
 	bool enforce = daemon_layer_mode(d, i) == POLICY_MODE_ENFORCE;
-	bool futile = false;
-	size_t drift = 0, bad = 0, repairs_logged = 0;
+	bool futile = false, applied_now = false;
+	time_t when = time(NULL);
+	size_t drift = 0, bad = 0, repairs_logged = 0, applied = 0;
 	int rc;
 
-	if (d->set.state[i] == NULL)
+	if (d->set.state[i] == NULL) {
+		findings_free(&d->last[i]);
 		return 0;
+	}
 	rc = layer_set_check(&d->set, ops->name, &chk);
 	if (rc < 0)
 		goto out;
@@ -468,6 +514,10 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 		d->env.unattended = false;
 		if (rc < 0)
 			goto out;
+		rc = layer_set_check(&d->set, ops->name, &re);
+		if (rc < 0)
+			goto out;
+		applied_now = true;
 	}
 
 	for (size_t k = 0; k < chk.n; k++) {
@@ -489,16 +539,15 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 			action = "cannot-fix";
 		} else {
 			a = findings_lookup(&app, f->item);
-			if (a == NULL)
-				action = "failed";
-			else if (a->action == FINDING_ACTION_NONE &&
-				 a->state == FINDING_COMPLIANT)
-				action = "repaired";	/* fixed by someone in between */
-			else
-				action = daemon_action_word(a->action);
+			action = daemon_repair_outcome(a, findings_lookup(&re, f->item));
 		}
-		if (strcmp(action, "repaired") != 0)
+		daemon_count_outcome(d, i, action, force_apply);
+		if (strcmp(action, "repaired") != 0) {
 			bad++;
+		} else if (force_apply) {
+			applied++;
+			continue;
+		}
 		/* The value found by the check, the reason given by apply. */
 		shown = *f;
 		if (shown.note == NULL && a != NULL)
@@ -515,18 +564,30 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 		if (f != NULL && (f->state == FINDING_DRIFT || f->state == FINDING_ERROR))
 			continue;
 		if (a->action == FINDING_ACTION_REPAIRED) {
-			if (daemon_log_drift(d, i, a, "repaired", &d->noted[i], &seen, !force_apply))
+			if (force_apply)
+				applied++;
+			else if (daemon_log_drift(d, i, a, "repaired", &d->noted[i], &seen, true))
 				repairs_logged++;
 		} else if (a->action == FINDING_ACTION_FAILED ||
 			   a->action == FINDING_ACTION_CANNOT_FIX || a->state == FINDING_ERROR) {
 			bad++;
 			daemon_log_drift(d, i, a, daemon_action_word(a->action),
-					 &d->noted[i], &seen, false);
+					 &d->noted[i], &seen, !force_apply);
 		}
 	}
 
+	d->applied_total[i] += applied;
+	findings_free(&d->last[i]);
+	d->last[i] = applied_now ? re : chk;
+	if (applied_now)
+		re = (struct findings){ 0 };
+	else
+		chk = (struct findings){ 0 };
+	d->last_at[i] = when;
+	if (applied > 0)
+		log_msg(&d->log, LOG_NOTICE, "applied layer=%s items=%zu", ops->name, applied);
 	/* A repair of a contested item is not news: its summary says it. */
-	if (bad == 0 && (d->drifted[i] || repairs_logged > 0))
+	if (bad == 0 && (d->drifted[i] || repairs_logged > 0 || applied > 0))
 		log_msg(&d->log, LOG_NOTICE, "compliant layer=%s items=%zu", ops->name, chk.n);
 	d->drifted[i] = bad > 0;
 	strv_free(&d->noted[i]);
@@ -539,8 +600,11 @@ out:
 	strv_free(&seen);
 	findings_free(&chk);
 	findings_free(&app);
+	findings_free(&re);
 	return rc;
 }
+
+static int daemon_publish(struct daemon *d);
 
 static int daemon_pass_all(struct daemon *d, bool force_apply)
 {
@@ -556,7 +620,7 @@ static int daemon_pass_all(struct daemon *d, bool force_apply)
 			rc = r;
 		d->dirty[i] = false;
 	}
-	return rc;
+	return daemon_publish(d) == -ENOMEM ? -ENOMEM : rc;
 }
 
 static int daemon_pass_dirty(struct daemon *d)
@@ -569,7 +633,7 @@ static int daemon_pass_dirty(struct daemon *d)
 		if (daemon_layer_pass(d, i, false) == -ENOMEM)
 			return -ENOMEM;
 	}
-	return 0;
+	return daemon_publish(d) == -ENOMEM ? -ENOMEM : 0;
 }
 
 /* ---- event sources --------------------------------------------------- */
@@ -697,6 +761,8 @@ static int daemon_reload(struct daemon *d, struct policy_errors *errs_out)
 		daemon_log_policy_errors(d, &errs);
 		log_msg(&d->log, LOG_ERR, "reload failed errors=%zu msg=%s", errs.n,
 			kv((char[256]){ 0 }, 256, "keeping the running policy"));
+		/* status.json says so too, as `jefe status` does. */
+		(void)daemon_publish(d);
 		if (errs_out != NULL)
 			*errs_out = errs;
 		else
@@ -767,14 +833,214 @@ static int daemon_peer_authorize(struct daemon *d, int fd, uint16_t command, uid
 	return -EPERM;
 }
 
+/* The report document of a findings list checked at `when`. */
+static int daemon_report(struct daemon *d, const struct findings *fs, const char *kind,
+			 time_t when, struct json_object **doc)
+{
+	struct report_meta meta = { .kind = kind, .time = when,
+				    .mode = policy_mode_name(d->policy->mode) };
+	int rc = report_meta_host(&meta, d->env.root_fd);
+
+	if (rc == 0)
+		rc = policy_digest(d->policy, meta.policy_digest);
+	if (rc == 0)
+		rc = report_build(fs, doc);
+	if (rc == 0) {
+		rc = report_add_meta(*doc, &meta);
+		if (rc < 0) {
+			json_object_put(*doc);
+			*doc = NULL;
+		}
+	}
+	return rc;
+}
+
+/* Write below the root, making the directory first. */
+static int daemon_write_file(struct daemon *d, const char *path, const char *data, size_t len,
+			     unsigned int mode)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		rc = rootfs_mkdir_p(d->env.root_fd, dir, 0755);
+		if (rc < 0)
+			return rc;
+	}
+	return rootfs_write_atomic(d->env.root_fd, path, data, len, mode);
+}
+
+/*
+ * The last full report, for a collector that reads files: root and
+ * status_group may read it, as they may ask the daemon.
+ */
+static int daemon_write_status(struct daemon *d, const struct findings *all, time_t when)
+{
+	struct json_object *doc = NULL, *layers;
+	const char *text;
+	int rc = daemon_report(d, all, "status", when, &doc);
+
+	if (rc < 0)
+		return rc;
+	/* Each layer was checked by its own latest pass. */
+	if (json_object_object_get_ex(doc, "layers", &layers)) {
+		for (size_t k = 0; k < json_object_array_length(layers); k++) {
+			struct json_object *l = json_object_array_get_idx(layers, k), *name;
+			char at[32];
+			struct tm tm;
+
+			if (!json_object_object_get_ex(l, "name", &name))
+				continue;
+			for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
+				if (strcmp(jefe_layers[i]->name, json_object_get_string(name)) != 0 ||
+				    gmtime_r(&d->last_at[i], &tm) == NULL)
+					continue;
+				strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+				json_object_object_add(l, "checked_at", json_object_new_string(at));
+			}
+		}
+	}
+	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY);
+	if (text == NULL)
+		rc = -ENOMEM;
+	else
+		rc = daemon_write_file(d, DAEMON_STATUS_FILE, text, strlen(text), 0640);
+	if (rc == 0 && d->status_gid_valid) {
+		int fd = rootfs_open(d->env.root_fd, DAEMON_STATUS_FILE, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || fchown(fd, 0, d->status_gid) < 0)
+			rc = fd < 0 ? fd : -errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	json_object_put(doc);
+	return rc;
+}
+
+/* node_exporter's textfile collector format; names as Prometheus wants them. */
+static int daemon_write_metrics(struct daemon *d, const char *path)
+{
+	static const char *const results[] = { "repaired", "failed", "cannot-fix" };
+	static const enum finding_state states[] = {
+		FINDING_COMPLIANT, FINDING_DRIFT, FINDING_ERROR, FINDING_UNSUPPORTED,
+	};
+	char digest[POLICY_DIGEST_HEX], *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
+
+	if (f == NULL)
+		return -ENOMEM;
+	(void)policy_digest(d->policy, digest);
+#define EACH_LAYER(i) \
+	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) \
+		if (d->set.state[i] != NULL)
+	fprintf(f, "# HELP jefe_info The running agent and the digest of its merged policy.\n"
+		"# TYPE jefe_info gauge\n"
+		"jefe_info{agent_version=\"%s\",policy_digest=\"%s\"} 1\n",
+		PACKAGE_VERSION, digest);
+	fprintf(f, "# HELP jefe_layer_compliant 1 when the layer's latest check found no drift and no error.\n"
+		"# TYPE jefe_layer_compliant gauge\n");
+	EACH_LAYER(i) {
+		struct findings_count c = findings_count(&d->last[i], NULL);
+
+		fprintf(f, "jefe_layer_compliant{layer=\"%s\"} %d\n", jefe_layers[i]->name,
+			c.drift == 0 && c.error == 0);
+	}
+	fprintf(f, "# HELP jefe_findings Items of the layer's latest check, by state.\n"
+		"# TYPE jefe_findings gauge\n");
+	EACH_LAYER(i) {
+		for (size_t s = 0; s < ARRAY_SIZE(states); s++) {
+			size_t n = 0;
+
+			for (size_t k = 0; k < d->last[i].n; k++)
+				n += d->last[i].v[k].state == states[s];
+			fprintf(f, "jefe_findings{layer=\"%s\",state=\"%s\"} %zu\n",
+				jefe_layers[i]->name, finding_state_name(states[s]), n);
+		}
+	}
+	fprintf(f, "# HELP jefe_drift_total Drifted items found after the first pass, since the agent started.\n"
+		"# TYPE jefe_drift_total counter\n");
+	EACH_LAYER(i)
+		fprintf(f, "jefe_drift_total{layer=\"%s\"} %lu\n", jefe_layers[i]->name,
+			d->drift_total[i]);
+	fprintf(f, "# HELP jefe_repairs_total Outcomes of repairs of drift, by result, since the agent started.\n"
+		"# TYPE jefe_repairs_total counter\n");
+	EACH_LAYER(i) {
+		for (size_t r = 0; r < ARRAY_SIZE(results); r++)
+			fprintf(f, "jefe_repairs_total{layer=\"%s\",result=\"%s\"} %lu\n",
+				jefe_layers[i]->name, results[r], d->repairs_total[i][r]);
+	}
+	fprintf(f, "# HELP jefe_applied_total Items changed by the first application of the policy (start, reload).\n"
+		"# TYPE jefe_applied_total counter\n");
+	EACH_LAYER(i)
+		fprintf(f, "jefe_applied_total{layer=\"%s\"} %lu\n", jefe_layers[i]->name,
+			d->applied_total[i]);
+	fprintf(f, "# HELP jefe_last_check_timestamp_seconds When the layer was last checked (Unix time).\n"
+		"# TYPE jefe_last_check_timestamp_seconds gauge\n");
+	EACH_LAYER(i)
+		fprintf(f, "jefe_last_check_timestamp_seconds{layer=\"%s\"} %lld\n",
+			jefe_layers[i]->name, (long long)d->last_at[i]);
+#undef EACH_LAYER
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	rc = daemon_write_file(d, path, text, len, 0644);
+	free(text);
+	return rc;
+}
+
+/*
+ * After each pass: the full report and the metrics, each replaced
+ * atomically so a reader never sees half of one.  A failure is logged
+ * once per kind of failure and does not stop the daemon.
+ */
+static int daemon_reload_refused_finding(const struct daemon *d, struct findings *fs);
+
+static int daemon_publish(struct daemon *d)
+{
+	struct findings all = { 0 };
+	time_t when = time(NULL);
+	int rc = 0;
+
+	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS && rc == 0; i++)
+		rc = findings_append(&all, &d->last[i]);
+	/* What `jefe status` through the daemon would add: fights, a refused reload. */
+	if (rc == 0) {
+		daemon_fights_mark(d, &all);
+		rc = daemon_reload_refused_finding(d, &all);
+	}
+	if (rc == 0)
+		rc = daemon_write_status(d, &all, when);
+	findings_free(&all);
+	if (rc < 0 && rc != d->publish_error)
+		log_msg(&d->log, LOG_ERR, "error item=status-file path=%s msg=%s",
+			DAEMON_STATUS_FILE, jefe_strerror(rc));
+	d->publish_error = rc;
+	if (rc == -ENOMEM || d->policy->metrics_file == NULL || d->policy->metrics_file[0] == '\0')
+		return rc;
+	rc = daemon_write_metrics(d, d->policy->metrics_file);
+	if (rc < 0 && rc != d->metrics_error)
+		log_msg(&d->log, LOG_ERR, "error item=metrics-file path=%s msg=%s",
+			d->policy->metrics_file, jefe_strerror(rc));
+	d->metrics_error = rc;
+	return rc;
+}
+
 /* A findings list as the report document, and the reply that carries it. */
-static int daemon_reply_findings(int fd, const struct findings *fs)
+static int daemon_reply_findings(struct daemon *d, int fd, const struct findings *fs,
+				 const char *kind, time_t when)
 {
 	struct json_object *doc = NULL;
 	const char *s;
 	int rc;
 
-	rc = report_build(fs, &doc);
+	rc = daemon_report(d, fs, kind, when, &doc);
 	if (rc < 0)
 		return ipc_send_reply(fd, rc, NULL, 0);
 	s = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
@@ -815,12 +1081,29 @@ static int daemon_reload_refused_finding(const struct daemon *d, struct findings
 	});
 }
 
+/* `jefe enforce` through the daemon: one `applied` line per layer it changed. */
+static void daemon_log_applied(struct daemon *d, const struct findings *fs)
+{
+	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
+		size_t n = 0;
+
+		for (size_t k = 0; k < fs->n; k++)
+			if (fs->v[k].action == FINDING_ACTION_REPAIRED &&
+			    strcmp(fs->v[k].layer, jefe_layers[i]->name) == 0)
+				n++;
+		if (n > 0)
+			log_msg(&d->log, LOG_NOTICE, "applied layer=%s items=%zu by=enforce",
+				jefe_layers[i]->name, n);
+	}
+}
+
 static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *req)
 {
 	const char *only = req->layer[0] ? req->layer : NULL;
 	bool dry_run = (req->flags & IPC_FLAG_DRY_RUN) != 0;
 	struct findings fs = { 0 };
 	struct policy_errors errs = { 0 };
+	time_t when = time(NULL);
 	int rc;
 
 	switch (req->command) {
@@ -833,6 +1116,8 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 		break;
 	case IPC_CMD_ENFORCE:
 		rc = layer_set_apply(&d->set, only, dry_run, false, &fs);
+		if (rc == 0 && !dry_run)
+			daemon_log_applied(d, &fs);
 		if (rc == 0 && !dry_run) {
 			/* The next pass must not report what the admin just fixed as old drift. */
 			for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++)
@@ -869,7 +1154,8 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 	if (rc < 0)
 		rc = daemon_reply_text(fd, rc, jefe_strerror(rc));
 	else
-		rc = daemon_reply_findings(fd, &fs);
+		rc = daemon_reply_findings(d, fd, &fs, req->command == IPC_CMD_STATUS ? "status" :
+					   dry_run ? "dry-run" : "enforce", when);
 	findings_free(&fs);
 	return rc;
 }
@@ -1384,6 +1670,7 @@ void daemon_fini(struct daemon *d)
 	}
 	policy_free(d->policy);
 	for (unsigned int i = 0; i < DAEMON_MAX_LAYERS; i++) {
+		findings_free(&d->last[i]);
 		strv_free(&d->noted[i]);
 		for (size_t k = 0; k < d->fights[i].n; k++)
 			free(d->fights[i].v[k].item);

@@ -10,6 +10,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <time.h>
 #include <sys/un.h>
 #include <sys/types.h>
 
@@ -59,6 +60,9 @@ struct daemon_client {
 	long long deadline;	/* clock_ms() after which it is dropped */
 };
 
+/* The last full report, below the root. */
+#define DAEMON_STATUS_FILE "/var/lib/jefe/status.json"
+
 struct daemon {
 	/* Options. */
 	const char *root;
@@ -95,6 +99,15 @@ struct daemon {
 	bool drifted[DAEMON_MAX_LAYERS];	/* drift left after the last pass */
 	/* Items whose non-repaired drift was logged already, per layer. */
 	struct strv noted[DAEMON_MAX_LAYERS];
+	/* What each layer's latest pass found, and when: status.json, metrics. */
+	struct findings last[DAEMON_MAX_LAYERS];
+	time_t last_at[DAEMON_MAX_LAYERS];
+	/* Counters since the start, per layer (metrics). */
+	unsigned long drift_total[DAEMON_MAX_LAYERS];
+	unsigned long applied_total[DAEMON_MAX_LAYERS];
+	unsigned long repairs_total[DAEMON_MAX_LAYERS][3];	/* repaired, failed, cannot-fix */
+	int publish_error;		/* last status.json write result */
+	int metrics_error;		/* last metrics write result */
 	struct daemon_client clients[DAEMON_MAX_CLIENTS];
 	struct daemon_fights fights[DAEMON_MAX_LAYERS];
 	struct daemon_rate rates[DAEMON_RATE_UIDS];

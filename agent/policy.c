@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <sha2.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -152,6 +153,20 @@ static int agent_parse_group(struct policy *p, const char *value)
 	return 0;
 }
 
+static int agent_parse_metrics_file(struct policy *p, const char *value)
+{
+	char *copy;
+
+	if (value[0] != '\0' && value[0] != '/')
+		return -EINVAL;
+	copy = strdup(value);
+	if (!copy)
+		return -ENOMEM;
+	free(p->metrics_file);
+	p->metrics_file = copy;
+	return 0;
+}
+
 static const struct agent_key agent_keys[] = {
 	{ "mode", "enforce", agent_parse_mode,
 	  "enforce (repair drift) or report (only report it); a layer's own `mode` wins" },
@@ -161,6 +176,8 @@ static const struct agent_key agent_keys[] = {
 	  "syslog facility of the daemon's lines" },
 	{ "status_group", "", agent_parse_group,
 	  "group whose members may run `jefe status` through the daemon (empty: root only)" },
+	{ "metrics_file", POLICY_METRICS_FILE, agent_parse_metrics_file,
+	  "node_exporter textfile-collector file the daemon writes after each pass, below the root (absolute path; empty: none)" },
 };
 
 static const struct agent_key *agent_key_find(const char *key)
@@ -530,6 +547,7 @@ void policy_free(struct policy *p)
 	free(p->files);
 	strv_free(&p->sections);
 	free(p->status_group);
+	free(p->metrics_file);
 	free(p);
 }
 
@@ -969,9 +987,34 @@ static void dump_section(const struct policy *p, const char *section, FILE *out)
 	}
 }
 
+int policy_digest(const struct policy *p, char hex[POLICY_DIGEST_HEX])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA2_CTX ctx;
+
+	SHA256Init(&ctx);
+	for (size_t i = 0; i < p->n_entries; i++) {
+		const struct policy_entry *e = &p->entries[i];
+		const char *parts[] = { e->section, e->key, e->value, e->file };
+
+		for (size_t k = 0; k < ARRAY_SIZE(parts); k++)
+			SHA256Update(&ctx, (const unsigned char *)(parts[k] ? parts[k] : ""),
+				     strlen(parts[k] ? parts[k] : "") + 1);
+		SHA256Update(&ctx, (const unsigned char *)"\n", 1);
+	}
+	SHA256Final(md, &ctx);
+	for (size_t i = 0; i < sizeof(md); i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
 int policy_dump(const struct policy *p, FILE *out)
 {
+	char digest[POLICY_DIGEST_HEX];
+
+	policy_digest(p, digest);
 	fprintf(out, "# effective policy, merged from %zu file(s)\n", p->n_files);
+	fprintf(out, "# policy_digest %s\n", digest);
 	for (size_t i = 0; i < p->n_files; i++)
 		fprintf(out, "#   %s\n", p->files[i]);
 	fprintf(out, "\n[agent]\n");

@@ -20,6 +20,7 @@
 #define POLICY_DIR		"/etc/jefe"
 #define POLICY_MAIN_FILE	POLICY_DIR "/jefe.conf"
 #define POLICY_DROPIN_DIR	POLICY_DIR "/policy.d"
+#define POLICY_METRICS_FILE	"/var/lib/node_exporter/textfile_collector/jefe.prom"
 
 enum policy_mode {
 	POLICY_MODE_INHERIT = 0,	/* per layer: take [agent] mode */
@@ -52,6 +53,7 @@ struct policy {
 	unsigned int check_interval;	/* seconds, backstop timer */
 	int log_facility;		/* LOG_DAEMON, LOG_AUTHPRIV, ... */
 	char *status_group;		/* may run `jefe status` via the daemon */
+	char *metrics_file;		/* textfile-collector file, "" for none */
 };
 
 /* Collected "FILE line N: message" strings. */
@@ -116,6 +118,15 @@ bool policy_has_layer(const struct policy *p, const char *layer);
 /* The mode a layer runs in: its own `mode` key, else [agent] mode. */
 enum policy_mode policy_layer_mode(const struct policy *p, const char *layer);
 const char *policy_mode_name(enum policy_mode m);
+
+/*
+ * SHA-256 (hex) of the merged effective policy: over every effective
+ * entry in first-seen order, the bytes section NUL key NUL value NUL file
+ * LF.  Comments, blank lines and line numbers do not count; a value or
+ * the file that sets it does.
+ */
+#define POLICY_DIGEST_HEX 65
+int policy_digest(const struct policy *p, char hex[POLICY_DIGEST_HEX]);
 
 /* Print the merged effective policy as INI, each key with its origin. */
 int policy_dump(const struct policy *p, FILE *out);

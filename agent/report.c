@@ -5,13 +5,17 @@
  * renders a daemon's answer and a local check the same way.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #include "layer.h"
 #include "log.h"
+#include "rootfs.h"
 #include "report.h"
 #include "util.h"
 
@@ -163,6 +167,75 @@ fail:
 	json_object_put(layers);
 	json_object_put(items);
 	json_object_put(doc);
+	return err;
+}
+
+static void read_first_line(int root_fd, const char *path, char *buf, size_t size)
+{
+	int fd = rootfs_open(root_fd, path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0) {
+		buf[0] = '\0';
+		return;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n \t")] = '\0';
+}
+
+int report_meta_host(struct report_meta *m, int root_fd)
+{
+	struct utsname u;
+
+	read_first_line(root_fd, "/etc/machine-id", m->machine_id, sizeof(m->machine_id));
+	read_first_line(root_fd, "/etc/hostname", m->hostname, sizeof(m->hostname));
+	if (m->hostname[0] == '\0') {
+		if (uname(&u) < 0)
+			return -errno;
+		snprintf(m->hostname, sizeof(m->hostname), "%s", u.nodename);
+	}
+	return 0;
+}
+
+static int rfc3339(time_t t, char buf[32])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return -EOVERFLOW;
+	return 0;
+}
+
+int report_add_meta(struct json_object *doc, const struct report_meta *m)
+{
+	struct json_object *host = json_object_new_object();
+	struct json_object *layers;
+	char when[32];
+	int err;
+
+	if (host == NULL)
+		return -ENOMEM;
+	err = rfc3339(m->time, when);
+	err = err ? err : add_str(host, "hostname", m->hostname);
+	err = err ? err : add_str(host, "machine_id", m->machine_id);
+	if (err || json_object_object_add(doc, "host", host)) {
+		json_object_put(host);
+		return err ? err : -ENOMEM;
+	}
+	err = add_str(doc, "schema", REPORT_SCHEMA);
+	err = err ? err : add_str(doc, "agent_version", PACKAGE_VERSION);
+	err = err ? err : add_str(doc, "policy_digest", m->policy_digest);
+	err = err ? err : add_str(doc, "mode", m->mode);
+	err = err ? err : add_str(doc, "kind", m->kind);
+	err = err ? err : add_str(doc, "time", when);
+	if (!err && json_object_object_get_ex(doc, "layers", &layers))
+		for (size_t i = 0; i < json_object_array_length(layers) && !err; i++)
+			err = add_str(json_object_array_get_idx(layers, i), "checked_at", when);
 	return err;
 }
 

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "finding.h"
 
@@ -20,6 +21,31 @@ int report_build(const struct findings *fs, struct json_object **out);
 int report_parse(const char *text, struct json_object **out);
 /* findings <- document (the CLI rebuilds findings from a daemon reply). */
 int report_to_findings(struct json_object *doc, struct findings *fs);
+
+/*
+ * Who and when: what a report collected from many hosts must say about
+ * itself.  Every document the CLI or the daemon prints carries these
+ * (docs/jefe-report.schema.json).
+ */
+#define REPORT_SCHEMA "jefe-report/1"
+
+struct report_meta {
+	char hostname[256];
+	char machine_id[64];		/* "" when the root has none */
+	char policy_digest[65];		/* policy_digest() */
+	const char *mode;		/* the policy's [agent] mode */
+	const char *kind;		/* "status", "enforce" or "dry-run" */
+	time_t time;			/* when the layers were checked */
+};
+
+/*
+ * The host of the root: /etc/hostname and /etc/machine-id below it (the
+ * root is a mounted system image, or the host itself); the kernel's node
+ * name when the root has no /etc/hostname.
+ */
+int report_meta_host(struct report_meta *m, int root_fd);
+/* Add schema, host, agent_version, policy_digest, mode, kind, time and per-layer checked_at. */
+int report_add_meta(struct json_object *doc, const struct report_meta *m);
 
 enum report_format {
 	REPORT_TEXT,

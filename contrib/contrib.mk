@@ -9,3 +9,8 @@ EXTRA_DIST += contrib/debian/changelog contrib/debian/control \
 	contrib/debian/jefe.jefe-boot.service \
 	contrib/debian/jefe.lintian-overrides contrib/debian/jefe.postrm \
 	contrib/alpine/APKBUILD
+# Fleet monitoring over jefe-setup's metrics (docs/fleet.md; checked by
+# tests/netns/daemon-fleet.sh), installed beside the report schema.
+jefedatadir = $(datadir)/jefe
+dist_jefedata_DATA = docs/jefe-report.schema.json contrib/grafana/jefe-dashboard.json \
+	contrib/prometheus/jefe-alerts.yml

@@ -20,7 +20,7 @@ net.ipv4.conf.all.rp_filter = 1"
 sysctl -qw net.ipv4.tcp_syncookies=0 net.ipv4.conf.all.rp_filter=1
 
 env_start_daemon
-LINE="drift layer=sysctl item=net.ipv4.tcp_syncookies expected=1 actual=0 action=reported"
+LINE="noncompliant layer=sysctl item=net.ipv4.tcp_syncookies expected=1 actual=0 action=reported"
 wait_log 0 "$LINE" 5 || fail "report mode: no '$LINE'"
 grep -qF "started version=" "$LOG" && grep -q "started .*mode=report" "$LOG" || fail "no 'started ... mode=report' line"
 sleep 3.5
@@ -38,14 +38,16 @@ erc=0
 wait_log "$n" "request uid=0 command=enforce layer=sysctl" 5 || fail "jefe enforce did not go through the daemon"
 [ "$(sysctl -n net.ipv4.tcp_syncookies)" = 1 ] || fail "jefe enforce did not set tcp_syncookies"
 wait_log "$n" "compliant layer=sysctl items=" 5 || fail "no 'compliant' line after jefe enforce"
+grep -qE "applied layer=sysctl items=[1-9][0-9]* by=enforce" "$LOG" || fail "no 'applied ... by=enforce' line"
 
 # A new drift is reported again (once), and still not repaired.
 n=$(log_lines)
 sysctl -qw net.ipv4.tcp_syncookies=0
-wait_log "$n" "$LINE" 5 || fail "new drift after compliance not reported"
+DLINE="drift layer=sysctl item=net.ipv4.tcp_syncookies expected=1 actual=0 action=reported ref="
+wait_log "$n" "$DLINE" 5 || fail "new drift after compliance not reported as drift with its ref"
 sleep 1.5
 [ "$(sysctl -n net.ipv4.tcp_syncookies)" = 0 ] || fail "report mode repaired"
-[ "$(tail -n +"$((n + 1))" "$LOG" | grep -cF "$LINE")" = 1 ] || fail "new drift reported more than once"
+[ "$(tail -n +"$((n + 1))" "$LOG" | grep -cF "$DLINE")" = 1 ] || fail "new drift reported more than once"
 note "report mode: jefe enforce via the daemon, compliant line, new drift reported again"
 stop_daemon
 
@@ -64,7 +66,7 @@ printf 'mode = enforce\nkernel.lockdown = confidentiality\nnet.ipv4.conf.all.for
 	>> "$T/etc/jefe/policy.d/10-sysctl.conf"
 n=$(log_lines)
 env_start_daemon
-CF="drift layer=sysctl item=kernel.lockdown expected=confidentiality actual=none action=cannot-fix"
+CF="noncompliant layer=sysctl item=kernel.lockdown expected=confidentiality actual=none action=cannot-fix"
 wait_log "$n" "$CF" 5 || fail "no cannot-fix line for the lockdown stand-in"
 sleep 3.5
 [ "$(tail -n +"$((n + 1))" "$LOG" | grep -cF "$CF")" = 1 ] || fail "cannot-fix drift logged more than once"
@@ -85,7 +87,7 @@ wait_log "$m" "drift layer=sysctl item=net.ipv4.conf.all.forwarding expected=0 a
 	fail "the backstop timer did not repair a change made inside the kernel"
 wait_sysctl net.ipv4.conf.all.forwarding 0 5 || fail "conf.all.forwarding not repaired"
 sleep 1.5
-! tail -n +"$((n + 1))" "$LOG" | grep -q "compliant layer=sysctl" ||
+! tail -n +"$((n + 1))" "$LOG" | grep -q ": compliant layer=sysctl" ||
 	fail "layer called compliant while lockdown cannot be fixed"
 [ "$(tail -n +"$((n + 1))" "$LOG" | grep -cF "$CF")" = 1 ] || fail "cannot-fix drift logged again after a repair"
 stop_daemon

@@ -108,6 +108,41 @@ static void test_dropins_merge_in_name_order(void **state)
 	assert_string_equal(f->policy->files[1], "/etc/jefe/policy.d/10-a.conf");
 }
 
+/*
+ * The digest is over the effective entries (section, key, value, file),
+ * pinned here to the bytes jefe(8) documents: comments and line numbers do
+ * not move it, a value or the file that sets it does.
+ */
+static void test_digest(void **state)
+{
+	struct fixture *f = *state;
+	char a[POLICY_DIGEST_HEX], b[POLICY_DIGEST_HEX];
+
+	tu_write(f->root, "etc/jefe/jefe.conf", "[sysctl]\nkernel.a = 1\n");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(policy_digest(f->policy, a), 0);
+	assert_string_equal(a, "4b8015efb8674577462d5db1f45ceb3806f2331124d4fda1a7047d661b8551c1");
+	policy_free(f->policy);
+	f->policy = NULL;
+	tu_write(f->root, "etc/jefe/jefe.conf", "# a comment\n\n[sysctl]\n\nkernel.a = 1\n");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(policy_digest(f->policy, b), 0);
+	assert_string_equal(a, b);
+	policy_free(f->policy);
+	f->policy = NULL;
+	tu_write(f->root, "etc/jefe/jefe.conf", "[sysctl]\nkernel.a = 2\n");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(policy_digest(f->policy, b), 0);
+	assert_string_not_equal(a, b);
+	policy_free(f->policy);
+	f->policy = NULL;
+	tu_write(f->root, "etc/jefe/jefe.conf", "[agent]\n");
+	tu_write(f->root, "etc/jefe/policy.d/10-a.conf", "[sysctl]\nkernel.a = 1\n");
+	assert_int_equal(load(f), 0);
+	assert_int_equal(policy_digest(f->policy, b), 0);
+	assert_string_not_equal(a, b);
+}
+
 static void test_every_error_reported(void **state)
 {
 	struct fixture *f = *state;
@@ -414,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dropins_merge_in_name_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_error_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_key_in_two_files_is_not_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_main_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_continuation_and_long_lines, setup, teardown),

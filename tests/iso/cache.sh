@@ -53,7 +53,7 @@ flock -w "$ISO_BUILD_TIMEOUT" 9 || fail "lock"
 "$ISO_TOOL" --srcdir "$abs_top_srcdir" --workdir "$ISO_WORK" --outdir "$ISO_STATE/out-int" \
 	--agent-destdir "$ISO_STATE/agent" --agent-revision test \
 	--authorized-keys "$ISO_KEY.pub" --source-date-epoch "$(iso_sde)" \
-	--from-stage 5 >"$log" 2>&1 &
+	--syslog-ca "$ISO_SYSLOG_PKI/ca.pem" --from-stage 5 >"$log" 2>&1 &
 pid=$!
 i=0
 until ls -d "$ISO_WORK"/cache/.tmp-5-* >/dev/null 2>&1 || [ $i -ge 100 ]; do
@@ -61,7 +61,11 @@ until ls -d "$ISO_WORK"/cache/.tmp-5-* >/dev/null 2>&1 || [ $i -ge 100 ]; do
 	i=$((i + 1))
 done
 sleep 3
-kill -INT "$pid"
+if ! kill -INT "$pid" 2>/dev/null; then
+	wait "$pid" || true
+	cat "$log"
+	fail "the stage 5 build ended before it could be interrupted (its options must be iso_build's)"
+fi
 rc=0
 wait "$pid" || rc=$?
 flock -u 9

@@ -25,10 +25,14 @@ jefe_image_build_LDADD = $(LIBMD_LIBS) $(JSONC_LIBS)
 
 # jefe-verity: static (it runs in the initramfs before any library is
 # there); installed, so it is in the image root that stage 5 takes it from
-# and an admin can read the root's dm-verity status (issue 15).
+# and an admin can read the root's dm-verity status (docs/secure-boot.md).
 sbin_PROGRAMS += jefe-verity
 jefe_verity_SOURCES = image-build/jefe-verity.c
+# The sanitizer tree (configure --enable-fuzz, ASan) cannot link a static
+# program: there it is an ordinary one; it never runs in that tree's tests.
+if !FUZZ
 jefe_verity_LDFLAGS = -static
+endif
 dist_man_MANS += docs/man/jefe-verity.8
 
 EXTRA_DIST += \

@@ -2,8 +2,8 @@
 /*
  * jefe - the admin's command.
  *
- *   jefe status   [--json] [--layer NAME]...     read-only audit
- *   jefe enforce  [--dry-run] [--json] [--layer NAME]...
+ *   jefe status   [--json] [--verbose] [--layer NAME]...     read-only audit
+ *   jefe enforce  [--dry-run] [--json] [--verbose] [--layer NAME]...
  *   jefe policy   check [FILE...] | show
  *   jefe reload
  *   jefe baseline accept PATH...
@@ -15,11 +15,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -29,6 +31,7 @@
 #include "log.h"
 #include "policy.h"
 #include "report.h"
+#include "rootfs.h"
 #include "util.h"
 
 /* Exit codes (documented in jefe(8)); status follows oscap. */
@@ -46,7 +49,8 @@ struct cli {
 	bool direct;
 	bool json;
 	bool dry_run;
-	char layers[IPC_LAYER_MAX];	/* comma-separated, "" = all */
+	struct report_style style;
+	uint32_t layers;		/* layer mask (layer.h), 0 = all */
 	char policy_dir[PATH_MAX];	/* below root; see layer_policy_path() */
 	char **args;		/* after the command */
 	int n_args;
@@ -78,12 +82,53 @@ static int cli_open_root(struct cli *cli)
 	return 0;
 }
 
+/*
+ * Before parsing: is there a policy at all, and may we read it?  A missing
+ * file is "missing", not an invalid policy; an unreadable one says whose
+ * it is.  Returns 0 or an exit code's -errno after printing why.
+ */
+static int cli_policy_present(struct cli *cli)
+{
+	const char *main_file = cli->config ? cli->config : POLICY_MAIN_FILE;
+	char shown[PATH_MAX];
+	struct stat st = { 0 };
+	int err = rootfs_stat(cli->root_fd, main_file, &st, true), fd;
+
+	if (root_join(shown, sizeof(shown), cli->root, main_file))
+		snprintf(shown, sizeof(shown), "%s", main_file);
+	if (err == -ENOENT || err == -ENOTDIR) {
+		fprintf(stderr, "jefe: the policy is missing: %s does not exist%s\n", shown,
+			cli->config ? "" : " (give another with --config FILE)");
+		return err;
+	}
+	if (err == 0) {
+		fd = rootfs_open(cli->root_fd, main_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0)
+			close(fd);
+		err = fd < 0 ? fd : 0;
+	}
+	if ((err == -EACCES || err == -EPERM) && st.st_mode)
+		fprintf(stderr, "jefe: cannot read the policy %s: %s (owner uid %ld, mode %04o);"
+			" run as root\n", shown, strerror(-err), (long)st.st_uid,
+			(unsigned int)(st.st_mode & 07777));
+	else if (err == -EACCES || err == -EPERM)
+		fprintf(stderr, "jefe: cannot read the policy %s: %s; run as root\n", shown,
+			strerror(-err));
+	else if (err)
+		fprintf(stderr, "jefe: cannot read the policy %s: %s\n", shown, jefe_strerror(err));
+	return err;
+}
+
 /* Load the policy and every layer from it; all errors are printed. */
 static int cli_load(struct cli *cli, const struct jefe_env *env, struct policy **policy,
 		    struct layer_set *set)
 {
 	struct policy_errors errs = { 0 };
-	int err = layer_policy_load(policy, set, env, cli->config, NULL, 0, &errs);
+	int err = cli_policy_present(cli);
+
+	if (err)
+		return err;
+	err = layer_policy_load(policy, set, env, cli->config, NULL, 0, &errs);
 
 	print_policy_errors(&errs);
 	if (err)
@@ -96,13 +141,63 @@ static int cli_load(struct cli *cli, const struct jefe_env *env, struct policy *
 static int cli_render(struct cli *cli, struct json_object *doc, const struct findings *fs,
 		      enum report_verb verb)
 {
-	int err = report_print(stdout, doc, cli->json ? REPORT_JSON : REPORT_TEXT, verb);
+	int err = report_print(stdout, doc, cli->json ? REPORT_JSON : REPORT_TEXT, verb,
+			       &cli->style);
 
 	if (fflush(stdout) != 0 || err) {
 		fprintf(stderr, "jefe: cannot write the report: %s\n", strerror(errno));
 		return EXIT_ERROR;
 	}
 	return report_exit_code(fs);
+}
+
+/* Is the calling user a member of gid (primary or supplementary)? */
+static bool cli_user_in_group(gid_t gid)
+{
+	gid_t groups[NGROUPS_MAX];
+	int n = getgroups((int)ARRAY_SIZE(groups), groups);
+
+	if (getegid() == gid)
+		return true;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * The daemon's socket would not let us in: say exactly why.  Its mode
+ * and group are the daemon's status_group setting (0660 and that group,
+ * or 0600 when none is set).
+ */
+static int cli_refused_access(const char *path, uint16_t command)
+{
+	struct stat st;
+	struct group grp, *res = NULL;
+	char buf[4096], name[64];
+
+	if (command != IPC_CMD_STATUS) {
+		fprintf(stderr, "jefe: %s needs root: jefe-setup takes it from root only\n",
+			command == IPC_CMD_RELOAD ? "reload" : "enforce");
+		return EXIT_ERROR;
+	}
+	if (stat(path, &st) < 0 || !(st.st_mode & S_IRWXG) || st.st_gid == 0) {
+		fprintf(stderr, "jefe: jefe-setup answers root only: the policy sets no status_group"
+			" ([agent] status_group in jefe.conf); run as root\n");
+		return EXIT_ERROR;
+	}
+	if (getgrgid_r(st.st_gid, &grp, buf, sizeof(buf), &res) == 0 && res)
+		snprintf(name, sizeof(name), "%s", res->gr_name);
+	else
+		snprintf(name, sizeof(name), "%ld", (long)st.st_gid);
+	if (cli_user_in_group(st.st_gid))
+		fprintf(stderr, "jefe: %s: permission denied although you are in group '%s'"
+			" (status_group): log in again for the membership to count\n", path, name);
+	else
+		fprintf(stderr, "jefe: you (uid %ld) are not in group '%s', the status_group that"
+			" may ask jefe-setup for status: run as root, or ask an admin to add you"
+			" to '%s'\n", (long)getuid(), name, name);
+	return EXIT_ERROR;
 }
 
 /* Try the daemon.  Returns an exit code, or -1 when no daemon answered. */
@@ -120,9 +215,11 @@ static int cli_via_daemon(struct cli *cli, uint16_t command, enum report_verb ve
 		return -1;
 	if (cli->socket)
 		snprintf(path, sizeof(path), "%s", cli->socket);
-	else if (root_join(path, sizeof(path), cli->root, IPC_SOCKET_PATH))
+	else if (jefe_socket_path(path, sizeof(path), cli->root))
 		return -1;
 	err = ipc_connect(path, &fd);
+	if ((err == -EACCES || err == -EPERM) && geteuid() != 0)
+		return cli_refused_access(path, command);
 	if (err) {
 		/* No daemon, or not ours to talk to: do the work here instead. */
 		if (err != -ENOENT && err != -ECONNREFUSED)
@@ -132,12 +229,21 @@ static int cli_via_daemon(struct cli *cli, uint16_t command, enum report_verb ve
 	}
 	if (command != IPC_CMD_RELOAD) {
 		req.flags = cli->dry_run ? IPC_FLAG_DRY_RUN : 0;
-		memcpy(req.layer, cli->layers, sizeof(req.layer));
+		req.layers = cli->layers;
 	}
 	err = ipc_call(fd, &req, &status, &payload, &len);
 	close(fd);
 	if (err) {
 		fprintf(stderr, "jefe: daemon at %s: %s\n", path, jefe_strerror(err));
+		free(payload);
+		return EXIT_ERROR;
+	}
+	if (status == -EPERM && geteuid() != 0) {
+		free(payload);
+		return cli_refused_access(path, command);
+	}
+	if (status == -JEFE_ENOTINPOLICY) {
+		fprintf(stderr, "jefe: %s\n", payload && *payload ? payload : jefe_strerror(status));
 		free(payload);
 		return EXIT_ERROR;
 	}
@@ -167,10 +273,43 @@ static int cli_via_daemon(struct cli *cli, uint16_t command, enum report_verb ve
 	return rc;
 }
 
+/*
+ * enforce changes the system: without the privileges for it, refuse
+ * before touching anything rather than fail item by item.  On this host
+ * that takes root; below another --root, write access to that tree.
+ */
+static int cli_may_enforce(struct cli *cli)
+{
+	if (cli->dry_run || geteuid() == 0)
+		return 0;
+	if (strcmp(cli->root, "/") != 0 && access(cli->root, W_OK) == 0)
+		return 0;
+	fprintf(stderr, "jefe enforce: needs root%s%s%s: it writes system files and kernel"
+		" settings; nothing was changed (see what it would do with --dry-run)\n",
+		strcmp(cli->root, "/") ? " or write access to " : "",
+		strcmp(cli->root, "/") ? cli->root : "", "");
+	return -EPERM;
+}
+
+/* Layers asked for by name must be in the policy: an error, never an empty "compliant". */
+static int cli_layers_loaded(struct cli *cli, const struct policy *policy,
+			     const struct layer_set *set)
+{
+	uint32_t missing = layer_set_unloaded(set, cli->layers);
+	char why[4096];
+
+	if (!missing)
+		return 0;
+	if (layer_unloaded_message(policy, missing, why, sizeof(why)))
+		snprintf(why, sizeof(why), "%s", jefe_strerror(-JEFE_ENOTINPOLICY));
+	fprintf(stderr, "jefe: %s\n", why);
+	return -JEFE_ENOTINPOLICY;
+}
+
 static int cli_check_or_apply(struct cli *cli, bool apply)
 {
 	enum report_verb verb = !apply ? REPORT_STATUS : cli->dry_run ? REPORT_DRY_RUN : REPORT_ENFORCE;
-	struct jefe_env env = { .root = cli->root, .policy_dir = cli->policy_dir };
+	struct jefe_env env;
 	struct policy *policy = NULL;
 	struct layer_set set;
 	struct findings fs = { 0 };
@@ -178,15 +317,21 @@ static int cli_check_or_apply(struct cli *cli, bool apply)
 	struct report_meta meta = { .kind = !apply ? "status" : cli->dry_run ? "dry-run" : "enforce" };
 	int rc, err;
 
+	if (apply && cli_may_enforce(cli))
+		return EXIT_ERROR;
 	rc = cli_via_daemon(cli, apply ? IPC_CMD_ENFORCE : IPC_CMD_STATUS, verb);
 	if (rc >= 0)
 		return rc;
 
-	if (cli_open_root(cli))
+	if (cli_open_root(cli) || jefe_env_init(&env, cli->root, cli->root_fd, cli->policy_dir))
 		return EXIT_ERROR;
-	env.root_fd = cli->root_fd;
 	if (cli_load(cli, &env, &policy, &set))
 		return EXIT_ERROR;
+	if (cli_layers_loaded(cli, policy, &set)) {
+		layer_set_free(&set);
+		policy_free(policy);
+		return EXIT_ERROR;
+	}
 	meta.time = time(NULL);
 	meta.mode = policy_mode_name(policy->mode);
 	if (apply)
@@ -236,12 +381,22 @@ static int cmd_policy(struct cli *cli)
 {
 	struct policy_errors errs = { 0 };
 	struct policy *policy = NULL;
-	struct jefe_env env = { .root = cli->root, .policy_dir = cli->policy_dir };
+	struct jefe_env env;
 	struct layer_set set;
 	bool show;
 	int err;
 
 	if (cli->n_args < 1 || (strcmp(cli->args[0], "check") && strcmp(cli->args[0], "show"))) {
+		struct str_suggest near = { 0 };
+
+		if (cli->n_args >= 1) {
+			str_suggest_consider(&near, cli->args[0], "check");
+			str_suggest_consider(&near, cli->args[0], "show");
+			fprintf(stderr, "jefe policy: unknown subcommand '%s'", cli->args[0]);
+			if (near.best)
+				fprintf(stderr, "; did you mean '%s'?", near.best);
+			fputc('\n', stderr);
+		}
 		fprintf(stderr, "usage: jefe policy check [FILE...] | jefe policy show\n");
 		return EXIT_USAGE;
 	}
@@ -250,9 +405,10 @@ static int cmd_policy(struct cli *cli)
 		fprintf(stderr, "jefe policy show: unexpected argument '%s'\n", cli->args[1]);
 		return EXIT_USAGE;
 	}
-	if (cli_open_root(cli))
+	if (cli_open_root(cli) || jefe_env_init(&env, cli->root, cli->root_fd, cli->policy_dir))
 		return EXIT_ERROR;
-	env.root_fd = cli->root_fd;
+	if (cli->n_args == 1 && cli_policy_present(cli))
+		return EXIT_ERROR;
 	/* Explicit files carry their companions (audit.rules) beside the first one. */
 	if (cli->n_args > 1 && policy_dir_of(cli->args[1], cli->policy_dir, sizeof(cli->policy_dir))) {
 		fprintf(stderr, "jefe: path too long: %s\n", cli->args[1]);
@@ -300,13 +456,20 @@ static int cmd_reload(struct cli *cli)
  */
 static int cmd_baseline(struct cli *cli)
 {
-	struct jefe_env env = { .root = cli->root, .policy_dir = cli->policy_dir };
+	struct jefe_env env;
 	struct policy *policy = NULL;
 	struct layer_set set;
 	void *files = NULL;
 	int rc = EXIT_COMPLIANT;
 
 	if (cli->n_args < 2 || strcmp(cli->args[0], "accept") != 0) {
+		struct str_suggest near = { 0 };
+
+		if (cli->n_args >= 1 && strcmp(cli->args[0], "accept") != 0) {
+			str_suggest_consider(&near, cli->args[0], "accept");
+			fprintf(stderr, "jefe baseline: unknown subcommand '%s'%s\n", cli->args[0],
+				near.best ? "; did you mean 'accept'?" : "");
+		}
 		fprintf(stderr, "usage: jefe baseline accept PATH...\n");
 		return EXIT_USAGE;
 	}
@@ -316,9 +479,8 @@ static int cmd_baseline(struct cli *cli)
 				cli->args[i]);
 			return EXIT_USAGE;
 		}
-	if (cli_open_root(cli))
+	if (cli_open_root(cli) || jefe_env_init(&env, cli->root, cli->root_fd, cli->policy_dir))
 		return EXIT_ERROR;
-	env.root_fd = cli->root_fd;
 	if (cli_load(cli, &env, &policy, &set))
 		return EXIT_ERROR;
 	for (unsigned int i = 0; i < jefe_layers_count; i++)
@@ -348,8 +510,8 @@ static int cmd_baseline(struct cli *cli)
 }
 
 static const struct cli_command commands[] = {
-	{ "status", cmd_status, "status [--json] [--layer NAME]...   audit, read-only" },
-	{ "enforce", cmd_enforce, "enforce [--dry-run] [--json] [--layer NAME]...   apply the policy" },
+	{ "status", cmd_status, "status [--json] [--verbose] [--layer NAME]...   audit, read-only" },
+	{ "enforce", cmd_enforce, "enforce [--dry-run] [--json] [--verbose] [--layer NAME]...   apply the policy" },
 	{ "policy", cmd_policy, "policy check [FILE...] | policy show   validate or print the policy" },
 	{ "reload", cmd_reload, "reload   make jefe-setup re-read its policy" },
 	{ "baseline", cmd_baseline, "baseline accept PATH...   record reviewed files in the files baseline" },
@@ -368,36 +530,79 @@ static void usage(FILE *out)
 		"  --direct        do not go through jefe-setup even if it runs\n"
 		"  --layer NAME    only this layer (repeatable; or a comma-separated list)\n"
 		"  --json          JSON output\n"
-		"  --dry-run       enforce: show what would change, change nothing\n"
+		"  --dry-run       enforce: show what would change (a diff of every file), change nothing\n"
+		"  -v, --verbose   also list compliant and unsupported items\n"
+		"  --color[=WHEN]  colour the text: auto (a terminal, NO_COLOR unset), always, never\n"
 		"  --version       print the version\n"
 		"  -h, --help      this text\n"
 		"\nExit status: 0 compliant, 2 drift, 1 error, 64 usage error.\n");
 }
 
-static int cli_add_layer(struct cli *cli, const char *name)
+static int cli_add_layer(struct cli *cli, const char *list)
 {
-	const char *bad = NULL;
-	size_t len = strlen(cli->layers);
+	char bad[64];
+	int err = layer_mask_parse(list, &cli->layers, bad, sizeof(bad));
+	const char *near;
 
-	if (layer_list_check(name, &bad)) {
-		fprintf(stderr, "jefe: unknown layer '%s' (layers:", bad ? bad : name);
+	if (err == -EINVAL) {
+		fprintf(stderr, "jefe: --layer '%s': empty layer name\n", list);
+		return err;
+	}
+	if (err) {
+		fprintf(stderr, "jefe: unknown layer '%s'", bad);
+		near = layer_suggest(bad);
+		if (near)
+			fprintf(stderr, "; did you mean '%s'?", near);
+		fprintf(stderr, " (layers:");
 		for (unsigned int i = 0; i < jefe_layers_count; i++)
 			fprintf(stderr, " %s", jefe_layers[i]->name);
 		fprintf(stderr, ")\n");
+	}
+	return err;
+}
+
+/* --color=WHEN; NO_COLOR (no-color.org) turns auto off, never an explicit always. */
+static int cli_set_color(struct cli *cli, const char *when)
+{
+	const char *no_color = getenv("NO_COLOR");
+
+	if (!when || strcmp(when, "auto") == 0)
+		cli->style.color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
+	else if (strcmp(when, "always") == 0)
+		cli->style.color = true;
+	else if (strcmp(when, "never") == 0)
+		cli->style.color = false;
+	else
 		return -EINVAL;
-	}
-	if (len + strlen(name) + 2 > sizeof(cli->layers)) {
-		fprintf(stderr, "jefe: too many --layer names\n");
-		return -E2BIG;
-	}
-	snprintf(cli->layers + len, sizeof(cli->layers) - len, "%s%s", len ? "," : "", name);
 	return 0;
+}
+
+/* An option getopt did not know: name it, with the closest known one. */
+static void cli_bad_option(const struct option *options, const char *arg, int opt)
+{
+	struct str_suggest near = { 0 };
+	char word[128];
+	size_t n;
+
+	if (opt != '?' || arg == NULL || strncmp(arg, "--", 2) != 0) {
+		fprintf(stderr, "jefe: %s '%s'\n", opt == ':' ? "missing value for option" :
+			"unknown option", arg ? arg : "?");
+		return;
+	}
+	n = strcspn(arg + 2, "=");
+	snprintf(word, sizeof(word), "%.*s", (int)n, arg + 2);
+	for (const struct option *o = options; o->name; o++)
+		str_suggest_consider(&near, word, o->name);
+	fprintf(stderr, "jefe: unknown option '--%s'", word);
+	if (near.best)
+		fprintf(stderr, "; did you mean '--%s'?", near.best);
+	fputc('\n', stderr);
 }
 
 int main(int argc, char **argv)
 {
 	enum { OPT_ROOT = 256, OPT_CONFIG, OPT_SOCKET, OPT_DIRECT, OPT_LAYER, OPT_JSON,
-	       OPT_DRY_RUN, OPT_VERSION };
+	       OPT_DRY_RUN, OPT_VERSION, OPT_COLOR };
 	static const struct option options[] = {
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "config", required_argument, NULL, OPT_CONFIG },
@@ -406,6 +611,9 @@ int main(int argc, char **argv)
 		{ "layer", required_argument, NULL, OPT_LAYER },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "color", optional_argument, NULL, OPT_COLOR },
+		{ "colour", optional_argument, NULL, OPT_COLOR },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -414,7 +622,10 @@ int main(int argc, char **argv)
 	const struct cli_command *cmd = NULL;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	/* We name the bad option ourselves, with "did you mean". */
+	opterr = 0;
+	(void)cli_set_color(&cli, "auto");
+	while ((opt = getopt_long(argc, argv, ":hv", options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_ROOT:
 			cli.root = optarg;
@@ -438,6 +649,15 @@ int main(int argc, char **argv)
 		case OPT_DRY_RUN:
 			cli.dry_run = true;
 			break;
+		case 'v':
+			cli.style.verbose = true;
+			break;
+		case OPT_COLOR:
+			if (cli_set_color(&cli, optarg)) {
+				fprintf(stderr, "jefe: --color=%s: give auto, always or never\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case OPT_VERSION:
 			printf("jefe %s\n", PACKAGE_VERSION);
 			return EXIT_COMPLIANT;
@@ -445,7 +665,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_COMPLIANT;
 		default:
-			usage(stderr);
+			cli_bad_option(options, argv[optind - 1], opt);
+			fprintf(stderr, "Try 'jefe --help'.\n");
 			return EXIT_USAGE;
 		}
 	}
@@ -457,7 +678,14 @@ int main(int argc, char **argv)
 		if (strcmp(commands[i].name, argv[optind]) == 0)
 			cmd = &commands[i];
 	if (!cmd) {
-		fprintf(stderr, "jefe: unknown command '%s'\n", argv[optind]);
+		struct str_suggest near = { 0 };
+
+		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+			str_suggest_consider(&near, argv[optind], commands[i].name);
+		fprintf(stderr, "jefe: unknown command '%s'", argv[optind]);
+		if (near.best)
+			fprintf(stderr, "; did you mean '%s'?", near.best);
+		fputc('\n', stderr);
 		usage(stderr);
 		return EXIT_USAGE;
 	}

@@ -500,7 +500,7 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 		findings_free(&d->last[i]);
 		return 0;
 	}
-	rc = layer_set_check(&d->set, ops->name, &chk);
+	rc = layer_set_check(&d->set, LAYER_BIT(i), &chk);
 	if (rc < 0)
 		goto out;
 	for (size_t k = 0; k < chk.n; k++)
@@ -510,11 +510,11 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 		futile = daemon_drift_all_cannot_fix(d, i, &chk);
 	if (enforce && !futile && (drift > 0 || force_apply)) {
 		d->env.unattended = true;
-		rc = layer_set_apply(&d->set, ops->name, false, true, &app);
+		rc = layer_set_apply(&d->set, LAYER_BIT(i), false, true, &app);
 		d->env.unattended = false;
 		if (rc < 0)
 			goto out;
-		rc = layer_set_check(&d->set, ops->name, &re);
+		rc = layer_set_check(&d->set, LAYER_BIT(i), &re);
 		if (rc < 0)
 			goto out;
 		applied_now = true;
@@ -1099,12 +1099,22 @@ static void daemon_log_applied(struct daemon *d, const struct findings *fs)
 
 static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *req)
 {
-	const char *only = req->layer[0] ? req->layer : NULL;
+	uint32_t only = req->layers;
 	bool dry_run = (req->flags & IPC_FLAG_DRY_RUN) != 0;
 	struct findings fs = { 0 };
 	struct policy_errors errs = { 0 };
 	time_t when = time(NULL);
 	int rc;
+
+	/* A layer asked for by name that the policy lacks: an error, never "compliant". */
+	if (req->command != IPC_CMD_RELOAD && layer_set_unloaded(&d->set, only)) {
+		char why[4096];
+
+		rc = layer_unloaded_message(d->policy, layer_set_unloaded(&d->set, only), why,
+					    sizeof(why));
+		return daemon_reply_text(fd, -JEFE_ENOTINPOLICY,
+					 rc == 0 ? why : jefe_strerror(-JEFE_ENOTINPOLICY));
+	}
 
 	switch (req->command) {
 	case IPC_CMD_STATUS:
@@ -1145,7 +1155,7 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 			return rc;
 		}
 		if (rc == 0)
-			rc = layer_set_check(&d->set, NULL, &fs);
+			rc = layer_set_check(&d->set, 0, &fs);
 		break;
 	default:
 		rc = -JEFE_EPROTO;
@@ -1295,7 +1305,7 @@ static int daemon_client_serve(struct daemon *d, int fd)
 	log_msg(&d->log, req.command == IPC_CMD_STATUS ? LOG_DEBUG : LOG_INFO,
 		"request uid=%ld command=%s layer=%s%s",
 		(long)uid, ipc_command_word(req.command),
-		kv(b2, sizeof(b2), req.layer[0] ? req.layer : "all"),
+		layer_mask_names(req.layers, b2, sizeof(b2)) == 0 ? b2 : "?",
 		req.flags & IPC_FLAG_DRY_RUN ? " dry_run=yes" : "");
 	rc = daemon_dispatch(d, fd, &req);
 	if (rc < 0)
@@ -1519,6 +1529,10 @@ int daemon_start(struct daemon *d)
 			   kv((char[PATH_MAX + 8]){ 0 }, PATH_MAX + 8, d->root), strerror(-rc));
 		return rc;
 	}
+	/* Whether the root is this host: decided once, for every layer. */
+	rc = jefe_env_init(&d->env, d->root, d->env.root_fd, d->policy_dir);
+	if (rc < 0)
+		return rc;
 
 	rc = daemon_policy_load(d, &d->policy, &d->set, &errs);
 	if (rc < 0) {
@@ -2002,7 +2016,7 @@ int main(int argc, char **argv)
 	}
 	rc = socket_opt ? (snprintf(d.socket_path, sizeof(d.socket_path), "%s", socket_opt) <
 			   (int)sizeof(d.socket_path) ? 0 : -ENAMETOOLONG)
-			: join_root(d.socket_path, sizeof(d.socket_path), d.root, IPC_SOCKET_PATH);
+			: jefe_socket_path(d.socket_path, sizeof(d.socket_path), d.root);
 	if (rc == 0 && !d.foreground)
 		rc = pidfile_opt ? (snprintf(d.pidfile, sizeof(d.pidfile), "%s", pidfile_opt) <
 				    (int)sizeof(d.pidfile) ? 0 : -ENAMETOOLONG)

@@ -30,6 +30,8 @@ const char *jefe_strerror(int err)
 		return "sshd_config Include nested more than 16 deep (an Include loop)";
 	case JEFE_EUNTRUSTED:
 		return "writable by others than root";
+	case JEFE_ENOTINPOLICY:
+		return "layer not configured by the policy";
 	default:
 		return strerror(err);
 	}

@@ -19,6 +19,7 @@ enum jefe_error {
 	JEFE_ERATE,		/* too many requests from this uid: try again shortly */
 	JEFE_EINCLUDE,		/* sshd_config Includes nest too deep (a loop) */
 	JEFE_EUNTRUSTED,	/* a policy file or program others than root can change */
+	JEFE_ENOTINPOLICY,	/* a layer asked for by name that the policy does not configure */
 };
 
 /* Accepts a positive or a negative code. */

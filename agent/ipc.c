@@ -67,35 +67,6 @@ static bool ipc_command_valid(uint16_t command)
 	       command == IPC_CMD_RELOAD;
 }
 
-/*
- * The layer field: NUL-terminated, and empty (all layers) or the name of a
- * known layer.  A comma-separated list of known names is accepted too,
- * since `--layer sysctl,firewall` selects the same way (layer_selected).
- */
-static bool ipc_layer_valid(const char *layer)
-{
-	char name[IPC_LAYER_MAX];
-	const char *p = layer;
-
-	if (memchr(layer, '\0', IPC_LAYER_MAX) == NULL)
-		return false;
-	if (*p == '\0')
-		return true;
-	for (;;) {
-		size_t n = strcspn(p, ",");
-
-		if (n == 0)
-			return false;
-		memcpy(name, p, n);
-		name[n] = '\0';
-		if (layer_find(name) == NULL)
-			return false;
-		if (p[n] == '\0')
-			return true;
-		p += n + 1;
-	}
-}
-
 int ipc_request_encode(const struct ipc_request *req, uint8_t *buf, size_t size)
 {
 	if (size < IPC_REQUEST_SIZE)
@@ -103,16 +74,14 @@ int ipc_request_encode(const struct ipc_request *req, uint8_t *buf, size_t size)
 	/* Refuse to send what the daemon would refuse anyway. */
 	if (!ipc_command_valid(req->command) ||
 	    (req->flags & ~IPC_FLAG_DRY_RUN) != 0 ||
-	    memchr(req->layer, '\0', IPC_LAYER_MAX) == NULL)
+	    (req->layers & ~layer_mask_valid()) != 0)
 		return -EINVAL;
 
 	put_le32(buf, IPC_MAGIC);
 	put_le16(buf + 4, IPC_VERSION);
 	put_le16(buf + 6, req->command);
 	put_le32(buf + 8, req->flags);
-	/* Zero the whole field: no stack bytes after the name leak onto the wire. */
-	memset(buf + 12, 0, IPC_LAYER_MAX);
-	memcpy(buf + 12, req->layer, strlen(req->layer));
+	put_le32(buf + 12, req->layers);
 	return IPC_REQUEST_SIZE;
 }
 
@@ -130,12 +99,13 @@ int ipc_request_decode(const uint8_t *buf, size_t len, struct ipc_request *req)
 	memset(&r, 0, sizeof(r));
 	r.command = get_le16(buf + 6);
 	r.flags = get_le32(buf + 8);
-	memcpy(r.layer, buf + 12, IPC_LAYER_MAX);
+	r.layers = get_le32(buf + 12);
 	if (!ipc_command_valid(r.command))
 		return -JEFE_EPROTO;
 	if ((r.flags & ~IPC_FLAG_DRY_RUN) != 0)
 		return -JEFE_EPROTO;
-	if (!ipc_layer_valid(r.layer))
+	/* A bit beyond the table: a layer this daemon does not have. */
+	if ((r.layers & ~layer_mask_valid()) != 0)
 		return -JEFE_EPROTO;
 	*req = r;
 	return 0;

@@ -18,8 +18,7 @@
 
 #define IPC_SOCKET_PATH	"/run/jefe/jefe.sock"
 #define IPC_MAGIC	0x4a454645u	/* "JEFE" */
-#define IPC_VERSION	1
-#define IPC_LAYER_MAX	32
+#define IPC_VERSION	2	/* 2: the layer selection is a bitmask (1: a name list) */
 #define IPC_CHUNK	65536
 #define IPC_MAX_PAYLOAD	(16u << 20)
 
@@ -31,20 +30,24 @@ enum ipc_command {
 
 #define IPC_FLAG_DRY_RUN 0x1u
 
-/* Decoded request.  layer is "" for all layers. */
+/*
+ * Decoded request.  layers is the layer mask of layer.h (bit i is
+ * jefe_layers[i], 0 for every layer): the CLI parses the names once, and
+ * neither the socket nor the daemon has a name parser of its own.
+ */
 struct ipc_request {
 	uint16_t command;
 	uint32_t flags;
-	char layer[IPC_LAYER_MAX];
+	uint32_t layers;
 };
 
-/* On the wire: magic u32, version u16, command u16, flags u32, layer[32]; little endian. */
-#define IPC_REQUEST_SIZE (4 + 2 + 2 + 4 + IPC_LAYER_MAX)
+/* On the wire: magic u32, version u16, command u16, flags u32, layers u32; little endian. */
+#define IPC_REQUEST_SIZE (4 + 2 + 2 + 4 + 4)
 /* On the wire: magic u32, version u16, reserved u16, status i32, length u32. */
 #define IPC_REPLY_HEADER_SIZE (4 + 2 + 2 + 4 + 4)
 
 int ipc_request_encode(const struct ipc_request *req, uint8_t *buf, size_t size);
-/* -JEFE_EPROTO for a bad length, magic, command, flags or layer; -JEFE_EVERSION for another version. */
+/* -JEFE_EPROTO for a bad length, magic, command, flags or layer bit; -JEFE_EVERSION for another version. */
 int ipc_request_decode(const uint8_t *buf, size_t len, struct ipc_request *req);
 
 struct ipc_reply_header {

@@ -4,6 +4,7 @@
  * loading a whole set from one policy, and running check/apply over it.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -75,42 +76,106 @@ bool layer_owns_section(const char *section)
 	return false;
 }
 
-bool layer_selected(const char *only, const char *name)
+_Static_assert(LAYER_MAX <= 32, "a layer mask has 32 bits");
+
+bool layer_mask_has(uint32_t mask, unsigned int i)
 {
-	size_t len = strlen(name);
-	const char *p = only;
-
-	if (!only || !*only)
-		return true;
-	while (p && *p) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-
-		if (n == len && strncmp(p, name, len) == 0)
-			return true;
-		p = comma ? comma + 1 : NULL;
-	}
-	return false;
+	return mask == 0 || (i < 32 && (mask & LAYER_BIT(i)) != 0);
 }
 
-int layer_list_check(const char *only, const char **bad)
+uint32_t layer_mask_valid(void)
 {
-	char buf[256];
-	char *save = NULL, *tok;
+	return jefe_layers_count >= 32 ? UINT32_MAX : LAYER_BIT(jefe_layers_count) - 1;
+}
 
-	if (!only || !*only)
-		return 0;
-	if (strlen(only) >= sizeof(buf))
-		return -ENAMETOOLONG;
-	strcpy(buf, only);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!layer_find(tok)) {
-			if (bad) {
-				/* Point into the caller's string, not our buffer. */
-				*bad = only + (tok - buf);
-			}
-			return -ENOENT;
+int layer_mask_parse(const char *list, uint32_t *mask, char *bad, size_t bad_size)
+{
+	uint32_t m = 0;
+	const char *p = list;
+
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		unsigned int i;
+
+		for (i = 0; i < jefe_layers_count; i++)
+			if (strlen(jefe_layers[i]->name) == n && strncmp(jefe_layers[i]->name, p, n) == 0)
+				break;
+		if (n == 0 || i == jefe_layers_count) {
+			snprintf(bad, bad_size, "%.*s", (int)n, p);
+			return n == 0 ? -EINVAL : -ENOENT;
 		}
+		m |= LAYER_BIT(i);
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	*mask |= m;
+	return 0;
+}
+
+int layer_mask_names(uint32_t mask, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	if (size == 0)
+		return -ENOBUFS;
+	buf[0] = '\0';
+	if (mask == 0)
+		return snprintf(buf, size, "all") < (int)size ? 0 : -ENOBUFS;
+	for (unsigned int i = 0; i < jefe_layers_count; i++) {
+		int n;
+
+		if (!(mask & LAYER_BIT(i)))
+			continue;
+		n = snprintf(buf + o, size - o, "%s%s", o ? "," : "", jefe_layers[i]->name);
+		if (n < 0 || (size_t)n >= size - o)
+			return -ENOBUFS;
+		o += (size_t)n;
+	}
+	return 0;
+}
+
+const char *layer_suggest(const char *name)
+{
+	struct str_suggest s = { 0 };
+
+	for (unsigned int i = 0; i < jefe_layers_count; i++)
+		str_suggest_consider(&s, name, jefe_layers[i]->name);
+	return s.best;
+}
+
+uint32_t layer_set_unloaded(const struct layer_set *set, uint32_t mask)
+{
+	uint32_t missing = 0;
+
+	for (unsigned int i = 0; i < jefe_layers_count; i++)
+		if ((mask & LAYER_BIT(i)) && set->state[i] == NULL)
+			missing |= LAYER_BIT(i);
+	return missing;
+}
+
+int layer_unloaded_message(const struct policy *policy, uint32_t missing, char *buf, size_t size)
+{
+	char names[256];
+	size_t o;
+	int n, err = layer_mask_names(missing, names, sizeof(names));
+
+	if (err)
+		return err;
+	if (strchr(names, ','))
+		n = snprintf(buf, size, "layers %s are not in the policy: none of its files has"
+			     " their sections; files read:", names);
+	else
+		n = snprintf(buf, size, "layer %s is not in the policy: no [%s] section in any"
+			     " of its files; files read:", names, names);
+	if (n < 0 || (size_t)n >= size)
+		return -ENOBUFS;
+	o = (size_t)n;
+	for (size_t i = 0; i < policy->n_files; i++) {
+		n = snprintf(buf + o, size - o, " %s", policy->files[i]);
+		if (n < 0 || (size_t)n >= size - o)
+			return -ENOBUFS;
+		o += (size_t)n;
 	}
 	return 0;
 }
@@ -207,13 +272,13 @@ static int layer_add_failure(struct findings *out, const char *layer, const char
 	});
 }
 
-int layer_set_check(struct layer_set *set, const char *only, struct findings *out)
+int layer_set_check(struct layer_set *set, uint32_t only, struct findings *out)
 {
 	for (unsigned int i = 0; i < jefe_layers_count; i++) {
 		const struct layer_ops *ops = jefe_layers[i];
 		int err;
 
-		if (!layer_selected(only, ops->name) || !set->state[i])
+		if (!layer_mask_has(only, i) || !set->state[i])
 			continue;
 		err = ops->check(set->state[i], out);
 		if (err == -ENOMEM)
@@ -229,12 +294,12 @@ int layer_set_check(struct layer_set *set, const char *only, struct findings *ou
 	 * (OpenRC's state, through librc).  That state belongs to the running
 	 * system, so only for the real root, never for a tree under --root.
 	 */
-	if ((!only || !*only) && set->env && strcmp(set->env->root, "/") == 0)
+	if (only == 0 && set->env && set->env->is_host)
 		return services_status(out);
 	return 0;
 }
 
-int layer_set_apply(struct layer_set *set, const char *only, bool dry_run,
+int layer_set_apply(struct layer_set *set, uint32_t only, bool dry_run,
 		    bool enforce_only, struct findings *out)
 {
 	for (unsigned int i = 0; i < jefe_layers_count; i++) {
@@ -242,7 +307,7 @@ int layer_set_apply(struct layer_set *set, const char *only, bool dry_run,
 		bool report_only = enforce_only && set->mode[i] != POLICY_MODE_ENFORCE;
 		int err;
 
-		if (!layer_selected(only, ops->name) || !set->state[i])
+		if (!layer_mask_has(only, i) || !set->state[i])
 			continue;
 		if (report_only)
 			err = ops->check(set->state[i], out);

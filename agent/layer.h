@@ -38,7 +38,19 @@ struct jefe_env {
 	 * everywhere else: the sshd layer runs ssh_path -Q.
 	 */
 	int (*ssh_query)(const char *query, char **out);
+	/*
+	 * The root is this running host's "/" (jefe_env_init decides it once):
+	 * only then may a layer touch kernel-wide state (audit), OpenRC or
+	 * running daemons.  Every layer asks this field, never the spelling
+	 * of root.
+	 */
+	bool is_host;
 };
+
+/* Fill env for root (its O_DIRECTORY fd) and decide is_host.  0 or -errno. */
+int jefe_env_init(struct jefe_env *env, const char *root, int root_fd, const char *policy_dir);
+/* The daemon's socket below root (IPC_SOCKET_PATH): the one join of it. */
+int jefe_socket_path(char *buf, size_t size, const char *root);
 
 /*
  * A path given in the policy, as a path below root: absolute paths stay,
@@ -111,12 +123,30 @@ extern const unsigned int jefe_layers_count;
 const struct layer_ops *layer_find(const char *name);
 
 /*
- * `only` selects layers: NULL or "" for all, else a comma-separated list
- * of names ("sysctl,firewall").  layer_list_check() returns -ENOENT and
- * points *bad at the first unknown name.
+ * Which layers a command is about: one bitmask of indices into
+ * jefe_layers, the same from the command line through the socket to the
+ * daemon.  0 selects every layer the policy loads; a set bit names that
+ * layer, which the policy must then configure (layer_set_unloaded).
  */
-bool layer_selected(const char *only, const char *name);
-int layer_list_check(const char *only, const char **bad);
+#define LAYER_BIT(i) (UINT32_C(1) << (i))
+bool layer_mask_has(uint32_t mask, unsigned int i);
+/* Every bit that names a layer of the table. */
+uint32_t layer_mask_valid(void);
+
+/*
+ * The one parser of layer names: a comma-separated list ("sysctl,firewall")
+ * ORed into *mask.  -EINVAL for an empty name (",sysctl"), -ENOENT for an
+ * unknown one; either way bad (bad_size bytes) receives the offending
+ * name ("" for an empty one) and *mask is left alone.
+ */
+int layer_mask_parse(const char *list, uint32_t *mask, char *bad, size_t bad_size);
+
+/* Names of the layers in mask, comma-separated, into buf ("all" for 0). */
+int layer_mask_names(uint32_t mask, char *buf, size_t size);
+
+/* The closest layer name to a mistyped one, or NULL ("did you mean"). */
+const char *layer_suggest(const char *name);
+
 /* True for "agent", a layer's "name", and "name.<something>" of a layer with subsections. */
 bool layer_owns_section(const char *section);
 
@@ -127,6 +157,15 @@ struct layer_set {
 	enum policy_mode mode[LAYER_MAX];
 	const struct jefe_env *env;
 };
+
+/*
+ * The layers of mask the policy does not configure (not loaded), as a
+ * mask: asking for a layer that is not there is an error, never an empty
+ * and therefore "compliant" report.
+ */
+uint32_t layer_set_unloaded(const struct layer_set *set, uint32_t mask);
+/* "layer audit is not in the policy (files read: A, B)" for the layers of missing. */
+int layer_unloaded_message(const struct policy *policy, uint32_t missing, char *buf, size_t size);
 
 /* Load every layer from policy; on any error nothing is kept. */
 int layer_set_load(struct layer_set *set, const struct jefe_env *env,
@@ -145,7 +184,9 @@ int layer_policy_load(struct policy **policy, struct layer_set *set,
 		      char *const *files, size_t n_files, struct policy_errors *errs);
 
 /*
- * Run check or apply on every layer (or only those selected by `only`).
+ * Run check or apply on every loaded layer (or only those in the mask
+ * `only`; a selected layer the policy does not configure is skipped, so
+ * callers refuse such a request first with layer_set_unloaded).
  * A check of all layers on the real root also reports the OpenRC
  * services around the agent (services.h, layer "services").
  * A layer that fails adds an error finding and the others carry on; the
@@ -153,8 +194,8 @@ int layer_policy_load(struct policy **policy, struct layer_set *set,
  * enforce_only: apply only the layers whose mode is enforce (the daemon);
  * `jefe enforce` applies whatever it is asked.
  */
-int layer_set_check(struct layer_set *set, const char *only, struct findings *out);
-int layer_set_apply(struct layer_set *set, const char *only, bool dry_run,
+int layer_set_check(struct layer_set *set, uint32_t only, struct findings *out);
+int layer_set_apply(struct layer_set *set, uint32_t only, bool dry_run,
 		    bool enforce_only, struct findings *out);
 
 #endif

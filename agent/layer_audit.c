@@ -260,11 +260,7 @@ static int audit_load(void **state, const struct jefe_env *env, const struct pol
  */
 static bool audit_env_is_host(const struct jefe_env *env)
 {
-	struct stat r, h;
-
-	if (fstat(env->root_fd, &r) < 0 || stat("/", &h) < 0)
-		return false;
-	return r.st_dev == h.st_dev && r.st_ino == h.st_ino;
+	return env->is_host;
 }
 
 #define NOTHOST_NOTE "audit rules are kernel-wide: checked and applied only with --root /"

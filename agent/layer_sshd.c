@@ -60,6 +60,7 @@ struct sshd_want {
 
 struct sshd_state {
 	char *root;
+	bool is_host;		/* jefe_env's: the root is this running host */
 	int root_fd;
 	char *sshd_path;
 	char *ssh_path;
@@ -359,6 +360,7 @@ static int sshd_load(void **state, const struct jefe_env *env, const struct poli
 	st->ino_fd = -1;
 	st->wd_etc = st->wd_dropin = -1;
 	st->root_fd = env->root_fd;
+	st->is_host = env->is_host;
 	st->ssh_query = env->ssh_query;
 	st->root = strdup(env->root ? env->root : "/");
 	st->sshd_path = strdup("/usr/sbin/sshd");
@@ -1138,7 +1140,7 @@ static int sshd_reload(const struct sshd_state *st, char *note, size_t note_len)
 	char msg[256];
 	int r;
 
-	if (strcmp(st->root, "/") != 0) {
+	if (!st->is_host) {
 		snprintf(note, note_len, "reload not done: the root is %s, not this host", st->root);
 		return -ENOTSUP;
 	}
@@ -1398,7 +1400,7 @@ static int sshd_apply(void *state, bool dry_run, struct findings *out)
 		}
 	}
 	/* Only on this host: /proc and OpenRC are the running system's. */
-	if (changed && strcmp(st->root, "/") == 0 &&
+	if (changed && st->is_host &&
 	    (before.sshd_running || sshd_service_started(st)))
 		before.sshd_running = sshd_wait_settled(st, before.pidfile) || before.sshd_running;
 	if ((changed || before.reload_pending) && before.sshd_running) {

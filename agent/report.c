@@ -17,6 +17,7 @@
 #include "log.h"
 #include "rootfs.h"
 #include "report.h"
+#include "services.h"
 #include "util.h"
 
 #define REPORT_VERSION 1
@@ -360,7 +361,98 @@ static void print_note(FILE *out, const char *note)
 	}
 }
 
-static void print_item(FILE *out, struct json_object *o, enum report_verb verb)
+/* ANSI colours, only when the caller asked (--color; never in --json). */
+#define C_RED    "\033[31m"
+#define C_GREEN  "\033[32m"
+#define C_YELLOW "\033[33m"
+#define C_DIM    "\033[2m"
+#define C_BOLD   "\033[1m"
+#define C_OFF    "\033[0m"
+
+static const char *label_color(const char *label)
+{
+	if (strcmp(label, "compliant") == 0 || strcmp(label, "repaired") == 0)
+		return C_GREEN;
+	if (strcmp(label, "unsupported") == 0)
+		return C_DIM;
+	if (strcmp(label, "would fix") == 0 || strcmp(label, "cannot fix") == 0 ||
+	    strcmp(label, "contested") == 0)
+		return C_YELLOW;
+	return C_RED;	/* drift, error, FAILED */
+}
+
+/*
+ * A value longer than this that is a comma-separated list (sshd's
+ * algorithm lists) is shown as what is missing and what is extra, not
+ * as two long lists to compare by eye.
+ */
+#define REPORT_LIST_DIFF_MIN 48
+
+static bool list_has(const struct strv *l, const char *s)
+{
+	return strv_contains(l, s);
+}
+
+static void print_list(FILE *out, const struct strv *l, const struct strv *other)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (list_has(other, l->v[i]))
+			continue;
+		if (!first)
+			fputc(',', out);
+		print_escaped(out, l->v[i], strlen(l->v[i]));
+		first = false;
+	}
+}
+
+static size_t list_count_not_in(const struct strv *l, const struct strv *other)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (!list_has(other, l->v[i]))
+			n++;
+	return n;
+}
+
+/* Returns true when it printed the values as a list difference. */
+static bool print_list_diff(FILE *out, const char *actual, const char *expected)
+{
+	struct strv have = { 0 }, want = { 0 };
+	size_t missing, extra;
+	bool done = false;
+
+	if ((strlen(actual) < REPORT_LIST_DIFF_MIN && strlen(expected) < REPORT_LIST_DIFF_MIN) ||
+	    !strchr(actual, ',') || !strchr(expected, ','))
+		return false;
+	if (strv_split(&have, actual, ",") || strv_split(&want, expected, ","))
+		goto out;
+	missing = list_count_not_in(&want, &have);
+	extra = list_count_not_in(&have, &want);
+	fputs(": ", out);
+	if (missing) {
+		fputs("missing ", out);
+		print_list(out, &want, &have);
+	}
+	if (extra) {
+		fputs(missing ? "; extra " : "extra ", out);
+		print_list(out, &have, &want);
+	}
+	if (!missing && !extra) {
+		fputs("the same entries in another order; wanted ", out);
+		print_escaped(out, expected, strlen(expected));
+	}
+	done = true;
+out:
+	strv_free(&have);
+	strv_free(&want);
+	return done;
+}
+
+static void print_item(FILE *out, struct json_object *o, enum report_verb verb,
+		       const struct report_style *style)
 {
 	const char *state = get_str(o, "state"), *action = get_str(o, "action");
 	const char *expected = get_str(o, "expected"), *actual = get_str(o, "actual");
@@ -382,22 +474,27 @@ static void print_item(FILE *out, struct json_object *o, enum report_verb verb)
 	/* Values come from policy files and the system: escaped, as in the log. */
 	if (!id)
 		id = "";
-	fprintf(out, "  %-11s ", label);
+	if (style->color)
+		fprintf(out, "  %s%-11s%s ", label_color(label), label, C_OFF);
+	else
+		fprintf(out, "  %-11s ", label);
 	print_escaped(out, id, strlen(id));
 	if (expected || actual) {
 		if (!actual)
 			actual = "(absent)";
 		if (!expected)
 			expected = "(absent)";
-		fputs(": ", out);
-		print_escaped(out, actual, strlen(actual));
-		fputs(" -> ", out);
-		print_escaped(out, expected, strlen(expected));
+		if (!print_list_diff(out, actual, expected)) {
+			fputs(": ", out);
+			print_escaped(out, actual, strlen(actual));
+			fputs(" -> ", out);
+			print_escaped(out, expected, strlen(expected));
+		}
 	}
 	if (ref) {
-		fputs("  [", out);
+		fputs(style->color ? "  " C_DIM "[" : "  [", out);
 		print_escaped(out, ref, strlen(ref));
-		fputc(']', out);
+		fputs(style->color ? "]" C_OFF : "]", out);
 	}
 	fputc('\n', out);
 	if (contested > 0)
@@ -407,10 +504,47 @@ static void print_item(FILE *out, struct json_object *o, enum report_verb verb)
 		print_note(out, note);
 }
 
-static int print_text(FILE *out, struct json_object *doc, enum report_verb verb)
+static void print_layer_row(FILE *out, struct json_object *l, const struct report_style *style)
+{
+	const char *state = get_str(l, "state");
+
+	if (!state)
+		state = "";
+	fprintf(out, "%-10s ", get_str(l, "name"));
+	if (style->color)
+		fprintf(out, "%s%-12s%s", label_color(state), state, C_OFF);
+	else
+		fprintf(out, "%-12s", state);
+	fprintf(out, " %6lld %6lld %6lld %6lld\n", (long long)get_int(l, "compliant"),
+		(long long)get_int(l, "drift"), (long long)get_int(l, "error"),
+		(long long)get_int(l, "unsupported"));
+}
+
+/* Is this item shown in the text view? */
+static bool item_shown(struct json_object *o, enum report_verb verb,
+		       const struct report_style *style)
+{
+	const char *state = get_str(o, "state"), *action = get_str(o, "action");
+
+	if (style->verbose)
+		return true;
+	if (strcmp(state, "drift") == 0 || strcmp(state, "error") == 0 ||
+	    get_int(o, "contested") > 0 || strcmp(action, "failed") == 0)
+		return true;
+	/*
+	 * A dry run also shows compliant items that explain themselves (the
+	 * firewall's rendered ruleset, a file's diff), since seeing what would
+	 * be applied is its point; unsupported ones only with --verbose.
+	 */
+	return verb == REPORT_DRY_RUN && get_str(o, "note") && strcmp(state, "unsupported") != 0;
+}
+
+static int print_text(FILE *out, struct json_object *doc, enum report_verb verb,
+		      const struct report_style *style)
 {
 	struct json_object *layers, *items, *summary;
-	size_t shown = 0, changes = 0;
+	size_t shown = 0, would = 0, acted = 0, services = 0;
+	bool bad;
 
 	if (!json_object_object_get_ex(doc, "layers", &layers) ||
 	    !json_object_object_get_ex(doc, "findings", &items) ||
@@ -422,39 +556,53 @@ static int print_text(FILE *out, struct json_object *doc, enum report_verb verb)
 	for (size_t i = 0; i < json_object_array_length(layers); i++) {
 		struct json_object *l = json_object_array_get_idx(layers, i);
 
-		fprintf(out, "%-10s %-12s %6lld %6lld %6lld %6lld\n", get_str(l, "name"),
-			get_str(l, "state"), (long long)get_int(l, "compliant"),
-			(long long)get_int(l, "drift"), (long long)get_int(l, "error"),
-			(long long)get_int(l, "unsupported"));
+		/* Not a hardening layer: shown apart, below. */
+		if (strcmp(get_str(l, "name"), SERVICES_LAYER) == 0) {
+			services++;
+			continue;
+		}
+		print_layer_row(out, l, style);
+	}
+	/*
+	 * The services around the agent (OpenRC's view: jefe-setup, sshd,
+	 * auditd started in their runlevels) are checked with a full status
+	 * of this host, but they are not one of the policy's layers.
+	 */
+	for (size_t i = 0; services && i < json_object_array_length(layers); i++) {
+		struct json_object *l = json_object_array_get_idx(layers, i);
+
+		if (strcmp(get_str(l, "name"), SERVICES_LAYER) != 0)
+			continue;
+		fprintf(out, "\nSERVICES (OpenRC services the agent relies on; not a policy layer)\n");
+		print_layer_row(out, l, style);
 	}
 
 	for (size_t i = 0; i < json_object_array_length(items); i++) {
 		struct json_object *o = json_object_array_get_idx(items, i);
-		const char *state = get_str(o, "state");
-		bool needs_eyes = strcmp(state, "drift") == 0 || strcmp(state, "error") == 0 ||
-				  get_int(o, "contested") > 0;
+		const char *action = get_str(o, "action");
 
-		/*
-		 * Compliant and unsupported items are in --json; the table shows
-		 * what needs eyes.  A dry run also shows compliant items that
-		 * explain themselves (the firewall's rendered ruleset), since
-		 * seeing what would be applied is the point of a dry run.
-		 */
-		if (!needs_eyes && !(verb == REPORT_DRY_RUN && get_str(o, "note")))
+		if (strcmp(action, "would-repair") == 0)
+			would++;
+		else if (strcmp(action, "repaired") == 0 || strcmp(action, "failed") == 0)
+			acted++;
+		if (!item_shown(o, verb, style))
 			continue;
 		if (shown++ == 0)
 			fputc('\n', out);
-		if (needs_eyes)
-			changes++;
-		print_item(out, o, verb);
+		print_item(out, o, verb, style);
 	}
 
 	fputc('\n', out);
 	switch (verb) {
 	case REPORT_STATUS:
-		fprintf(out, "%s: %lld compliant, %lld drift, %lld error, %lld unsupported",
-			get_int(summary, "drift") || get_int(summary, "error") ||
-			get_int(summary, "contested") ? "NOT COMPLIANT" : "COMPLIANT",
+		bad = get_int(summary, "drift") || get_int(summary, "error") ||
+		      get_int(summary, "contested");
+		if (style->color)
+			fputs(bad ? C_BOLD C_RED : C_BOLD C_GREEN, out);
+		fprintf(out, "%s", bad ? "NOT COMPLIANT" : "COMPLIANT");
+		if (style->color)
+			fputs(C_OFF, out);
+		fprintf(out, ": %lld compliant, %lld drift, %lld error, %lld unsupported",
 			(long long)get_int(summary, "compliant"), (long long)get_int(summary, "drift"),
 			(long long)get_int(summary, "error"), (long long)get_int(summary, "unsupported"));
 		if (get_int(summary, "contested"))
@@ -462,22 +610,25 @@ static int print_text(FILE *out, struct json_object *doc, enum report_verb verb)
 		fputc('\n', out);
 		break;
 	case REPORT_DRY_RUN:
-		fprintf(out, "dry run: %zu item(s) would change, nothing was changed\n", changes);
+		/* Only what would change counts: not errors, not what is already right. */
+		fprintf(out, "dry run: %zu item(s) would change, nothing was changed\n", would);
 		break;
 	case REPORT_ENFORCE:
-		fprintf(out, "enforce: %zu item(s) acted on\n", changes);
+		fprintf(out, "enforce: %zu item(s) acted on\n", acted);
 		break;
 	}
 	return ferror(out) ? -EIO : 0;
 }
 
 int report_print(FILE *out, struct json_object *doc, enum report_format fmt,
-		 enum report_verb verb)
+		 enum report_verb verb, const struct report_style *style)
 {
+	static const struct report_style plain = { 0 };
+
 	if (fmt == REPORT_JSON) {
 		fprintf(out, "%s\n", json_object_to_json_string_ext(doc,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		return ferror(out) ? -EIO : 0;
 	}
-	return print_text(out, doc, verb);
+	return print_text(out, doc, verb, style ? style : &plain);
 }

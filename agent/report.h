@@ -58,8 +58,14 @@ enum report_verb {
 	REPORT_DRY_RUN,		/* what would change */
 };
 
+/* How the text is shown; NULL for the plain defaults. */
+struct report_style {
+	bool verbose;		/* also compliant and unsupported items */
+	bool color;		/* ANSI colours (the CLI decides: --color, NO_COLOR, a tty) */
+};
+
 int report_print(FILE *out, struct json_object *doc, enum report_format fmt,
-		 enum report_verb verb);
+		 enum report_verb verb, const struct report_style *style);
 
 /* The exit code of `jefe status`: 0 compliant, 2 drift, 1 error. */
 int report_exit_code(const struct findings *fs);

@@ -215,3 +215,50 @@ long long clock_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+size_t str_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	/* Three rows of the optimal-string-alignment table; names are short. */
+	size_t rows[3][STR_SUGGEST_MAX + 1], *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+
+	if (la > STR_SUGGEST_MAX || lb > STR_SUGGEST_MAX)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t best = prev[j - 1] + cost;
+
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			/* "stauts": a swap of two neighbours is one typo, not two. */
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best;
+		}
+		prev2 = prev;
+		prev = cur;
+		cur = rows[(size_t)(i + 2) % 3];
+	}
+	return prev[lb];
+}
+
+void str_suggest_consider(struct str_suggest *s, const char *word, const char *candidate)
+{
+	size_t d = str_distance(word, candidate);
+	size_t len = strlen(candidate);
+
+	/* Close enough to be a typo of it, and not just any short name. */
+	if (d == 0 || d > 2 || d * 3 > len + 1)
+		return;
+	if (s->best == NULL || d < s->distance) {
+		s->best = candidate;
+		s->distance = d;
+	}
+}

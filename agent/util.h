@@ -56,6 +56,21 @@ void strv_free(struct strv *sv);
 /* Split s on any of the separators, skipping empty pieces, trimmed. */
 int strv_split(struct strv *sv, const char *s, const char *separators);
 
+/*
+ * "Did you mean ...?": the edit distance between two names (optimal string
+ * alignment: insert, delete, replace, or swap two neighbours, each 1;
+ * SIZE_MAX for names longer than STR_SUGGEST_MAX), and the closest of a
+ * set of candidates offered one by one.  best stays NULL when no
+ * candidate is within two typos of word (and a third of its length).
+ */
+#define STR_SUGGEST_MAX 64
+size_t str_distance(const char *a, const char *b);
+struct str_suggest {
+	const char *best;
+	size_t distance;
+};
+void str_suggest_consider(struct str_suggest *s, const char *word, const char *candidate);
+
 /* Monotonic clock in milliseconds. */
 long long clock_ms(void);
 

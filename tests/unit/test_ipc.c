@@ -23,13 +23,13 @@
 
 #include "errors.h"
 #include "ipc.h"
+#include "layer.h"
 #include "util.h"
 
-static void encode_ok(uint16_t command, uint32_t flags, const char *layer, uint8_t *buf)
+static void encode_ok(uint16_t command, uint32_t flags, uint32_t layers, uint8_t *buf)
 {
-	struct ipc_request req = { .command = command, .flags = flags };
+	struct ipc_request req = { .command = command, .flags = flags, .layers = layers };
 
-	snprintf(req.layer, sizeof(req.layer), "%s", layer);
 	assert_int_equal(ipc_request_encode(&req, buf, IPC_REQUEST_SIZE), IPC_REQUEST_SIZE);
 }
 
@@ -38,47 +38,47 @@ static void test_request_round_trip(void **unused)
 	static const struct {
 		uint16_t command;
 		uint32_t flags;
-		const char *layer;
+		uint32_t layers;
 	} cases[] = {
-		{ IPC_CMD_STATUS, 0, "" },
-		{ IPC_CMD_STATUS, 0, "sysctl" },
-		{ IPC_CMD_ENFORCE, IPC_FLAG_DRY_RUN, "sysctl" },
-		{ IPC_CMD_ENFORCE, 0, "" },
-		{ IPC_CMD_RELOAD, 0, "" },
+		{ IPC_CMD_STATUS, 0, 0 },
+		{ IPC_CMD_STATUS, 0, LAYER_BIT(0) },
+		{ IPC_CMD_ENFORCE, IPC_FLAG_DRY_RUN, LAYER_BIT(0) },
+		{ IPC_CMD_ENFORCE, 0, 0 },
+		{ IPC_CMD_RELOAD, 0, 0 },
+		/* Every layer of the table named at once: no length limit to overflow. */
+		{ IPC_CMD_STATUS, 0, LAYER_BIT(0) | LAYER_BIT(1) | LAYER_BIT(2) | LAYER_BIT(3) |
+				     LAYER_BIT(4) | LAYER_BIT(5) },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t buf[IPC_REQUEST_SIZE];
 		struct ipc_request out;
 
-		encode_ok(cases[i].command, cases[i].flags, cases[i].layer, buf);
+		encode_ok(cases[i].command, cases[i].flags, cases[i].layers, buf);
 		memset(&out, 0xa5, sizeof(out));
 		assert_int_equal(ipc_request_decode(buf, sizeof(buf), &out), 0);
 		assert_int_equal(out.command, cases[i].command);
 		assert_int_equal(out.flags, cases[i].flags);
-		assert_string_equal(out.layer, cases[i].layer);
+		assert_int_equal(out.layers, cases[i].layers);
 	}
 }
 
 /* The wire layout is little endian whatever the host is. */
 static void test_request_wire_bytes(void **unused)
 {
-	static const uint8_t want[12] = {
+	static const uint8_t want[16] = {
 		0x45, 0x46, 0x45, 0x4a,	/* magic 0x4a454645 */
-		0x01, 0x00,		/* version */
+		0x02, 0x00,		/* version 2: a layer mask */
 		0x02, 0x00,		/* enforce */
 		0x01, 0x00, 0x00, 0x00,	/* dry run */
+		0x21, 0x00, 0x00, 0x00,	/* layers 0 and 5 */
 	};
 	uint8_t buf[IPC_REQUEST_SIZE];
 
-	assert_int_equal(IPC_REQUEST_SIZE, 44);
+	assert_int_equal(IPC_REQUEST_SIZE, 16);
 	memset(buf, 0xff, sizeof(buf));
-	encode_ok(IPC_CMD_ENFORCE, IPC_FLAG_DRY_RUN, "sysctl", buf);
+	encode_ok(IPC_CMD_ENFORCE, IPC_FLAG_DRY_RUN, LAYER_BIT(0) | LAYER_BIT(5), buf);
 	assert_memory_equal(buf, want, sizeof(want));
-	assert_memory_equal(buf + 12, "sysctl", 6);
-	/* The rest of the layer field is zero, no stale bytes on the wire. */
-	for (size_t i = 12 + 6; i < IPC_REQUEST_SIZE; i++)
-		assert_int_equal(buf[i], 0);
 }
 
 static void test_request_encode_refuses(void **unused)
@@ -93,7 +93,8 @@ static void test_request_encode_refuses(void **unused)
 	req.flags = 0x8;
 	assert_int_equal(ipc_request_encode(&req, buf, sizeof(buf)), -EINVAL);
 	req.flags = 0;
-	memset(req.layer, 'x', sizeof(req.layer));
+	/* A bit past the layer table names no layer. */
+	req.layers = LAYER_BIT(jefe_layers_count);
 	assert_int_equal(ipc_request_encode(&req, buf, sizeof(buf)), -EINVAL);
 }
 
@@ -104,7 +105,7 @@ static int decode_with(void (*mutate)(uint8_t *buf), size_t len)
 	int rc;
 
 	memset(buf, 0, sizeof(buf));
-	encode_ok(IPC_CMD_STATUS, 0, "sysctl", buf);
+	encode_ok(IPC_CMD_STATUS, 0, LAYER_BIT(0), buf);
 	if (mutate)
 		mutate(buf);
 	rc = ipc_request_decode(buf, len, &out);
@@ -115,7 +116,7 @@ static int decode_with(void (*mutate)(uint8_t *buf), size_t len)
 }
 
 static void bad_magic(uint8_t *b) { b[0] ^= 0x01; }
-static void bad_version(uint8_t *b) { b[4] = 2; }
+static void bad_version(uint8_t *b) { b[4] = 1; }	/* protocol 1: layer names */
 static void bad_version_high(uint8_t *b) { b[5] = 1; }
 static void bad_magic_and_version(uint8_t *b) { b[3] = 0; b[4] = 9; }
 static void bad_command_zero(uint8_t *b) { b[6] = 0; }
@@ -124,13 +125,10 @@ static void bad_command_msb(uint8_t *b) { b[7] = 1; }
 static void bad_version_and_command(uint8_t *b) { b[4] = 7; b[6] = 99; }
 static void bad_flags(uint8_t *b) { b[8] = 0x02; }
 static void bad_flags_msb(uint8_t *b) { b[11] = 0x80; }
-static void layer_unterminated(uint8_t *b) { memset(b + 12, 'a', IPC_LAYER_MAX); }
-static void layer_unknown(uint8_t *b) { memset(b + 12, 0, IPC_LAYER_MAX); memcpy(b + 12, "nosuch", 6); }
-static void layer_prefix(uint8_t *b) { memset(b + 12, 0, IPC_LAYER_MAX); memcpy(b + 12, "sysct", 5); }
-static void layer_trailing_comma(uint8_t *b) { memcpy(b + 12, "sysctl,", 7); }
-static void layer_leading_comma(uint8_t *b) { memset(b + 12, 0, IPC_LAYER_MAX); memcpy(b + 12, ",sysctl", 7); }
-static void layer_list(uint8_t *b) { memcpy(b + 12, "sysctl,sysctl", 13); }
-static void layer_empty(uint8_t *b) { memset(b + 12, 0, IPC_LAYER_MAX); }
+static void layer_past_table(uint8_t *b) { b[12] = (uint8_t)(1u << jefe_layers_count); }
+static void layer_top_bit(uint8_t *b) { b[15] = 0x80; }
+static void layer_all_named(uint8_t *b) { b[12] = (uint8_t)((1u << jefe_layers_count) - 1); }
+static void layer_empty(uint8_t *b) { b[12] = 0; }
 
 static void test_request_decode_errors(void **unused)
 {
@@ -156,12 +154,9 @@ static void test_request_decode_errors(void **unused)
 	assert_int_equal(decode_with(bad_command_msb, n), -JEFE_EPROTO);
 	assert_int_equal(decode_with(bad_flags, n), -JEFE_EPROTO);
 	assert_int_equal(decode_with(bad_flags_msb, n), -JEFE_EPROTO);
-	assert_int_equal(decode_with(layer_unterminated, n), -JEFE_EPROTO);
-	assert_int_equal(decode_with(layer_unknown, n), -JEFE_EPROTO);
-	assert_int_equal(decode_with(layer_prefix, n), -JEFE_EPROTO);
-	assert_int_equal(decode_with(layer_trailing_comma, n), -JEFE_EPROTO);
-	assert_int_equal(decode_with(layer_leading_comma, n), -JEFE_EPROTO);
-	assert_int_equal(decode_with(layer_list, n), 0);
+	assert_int_equal(decode_with(layer_past_table, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(layer_top_bit, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(layer_all_named, n), 0);
 	assert_int_equal(decode_with(layer_empty, n), 0);
 }
 
@@ -193,7 +188,7 @@ static void test_reply_header_errors(void **unused)
 	struct ipc_reply_header h = { .status = -EPERM, .length = 5 }, out;
 	uint8_t buf[IPC_REPLY_HEADER_SIZE + 4], b2[IPC_REPLY_HEADER_SIZE + 4];
 	static const uint8_t want[IPC_REPLY_HEADER_SIZE] = {
-		0x45, 0x46, 0x45, 0x4a, 0x01, 0x00, 0x00, 0x00,
+		0x45, 0x46, 0x45, 0x4a, 0x02, 0x00, 0x00, 0x00,
 		0xff, 0xff, 0xff, 0xff,	/* -1: -EPERM */
 		0x05, 0x00, 0x00, 0x00,
 	};
@@ -210,7 +205,7 @@ static void test_reply_header_errors(void **unused)
 	b2[1] = 0;
 	assert_int_equal(ipc_reply_header_decode(b2, IPC_REPLY_HEADER_SIZE, &out), -JEFE_EPROTO);
 	memcpy(b2, buf, sizeof(buf));
-	b2[4] = 2;
+	b2[4] = 1;
 	assert_int_equal(ipc_reply_header_decode(b2, IPC_REPLY_HEADER_SIZE, &out), -JEFE_EVERSION);
 	/* A payload longer than any reply may be. */
 	memcpy(b2, buf, sizeof(buf));

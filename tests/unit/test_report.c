@@ -26,7 +26,7 @@ static char *render(struct json_object *doc, enum report_format fmt, enum report
 	size_t len = 0;
 	FILE *mem = open_memstream(&out, &len);
 
-	assert_int_equal(report_print(mem, doc, fmt, verb), 0);
+	assert_int_equal(report_print(mem, doc, fmt, verb, NULL), 0);
 	fclose(mem);
 	return out;
 }

@@ -1909,7 +1909,7 @@ static void usage(FILE *out)
 		"  --root DIR         act on the tree below DIR (default /)\n"
 		"  --config FILE      main policy file below root (default %s)\n"
 		"  --socket PATH      control socket (default ROOT%s)\n"
-		"  --pidfile PATH     pidfile when daemonizing (default ROOT/run/jefe-setup.pid)\n"
+		"  --pidfile PATH     pidfile when daemonizing (default ROOT" RUNSTATEDIR "/jefe-setup.pid)\n"
 		"  --foreground       do not daemonize; copy log lines to stderr\n"
 		"  --debug            also log routine lines (every status request)\n"
 		"  --log-socket PATH  send log lines to this unix datagram socket, not syslog\n"
@@ -2020,7 +2020,7 @@ int main(int argc, char **argv)
 	if (rc == 0 && !d.foreground)
 		rc = pidfile_opt ? (snprintf(d.pidfile, sizeof(d.pidfile), "%s", pidfile_opt) <
 				    (int)sizeof(d.pidfile) ? 0 : -ENAMETOOLONG)
-				 : join_root(d.pidfile, sizeof(d.pidfile), d.root, "/run/jefe-setup.pid");
+				 : join_root(d.pidfile, sizeof(d.pidfile), d.root, RUNSTATEDIR "/jefe-setup.pid");
 	if (rc < 0) {
 		fprintf(stderr, "jefe-setup: path too long\n");
 		return 2;

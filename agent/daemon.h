@@ -61,7 +61,7 @@ struct daemon_client {
 };
 
 /* The last full report, below the root. */
-#define DAEMON_STATUS_FILE "/var/lib/jefe/status.json"
+#define DAEMON_STATUS_FILE JEFE_STATE_DIR "/status.json"
 
 struct daemon {
 	/* Options. */

@@ -16,7 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPC_SOCKET_PATH	"/run/jefe/jefe.sock"
+#include "util.h"
+
+#define IPC_SOCKET_PATH	JEFE_RUN_DIR "/jefe.sock"	/* configure --runstatedir */
 #define IPC_MAGIC	0x4a454645u	/* "JEFE" */
 #define IPC_VERSION	2	/* 2: the layer selection is a bitmask (1: a name list) */
 #define IPC_CHUNK	65536

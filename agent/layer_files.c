@@ -900,12 +900,11 @@ static int files_mounts_run(struct files_run *r)
 
 /* ---- content baseline ---- */
 
-static int files_baseline_write(int root_fd, const struct strv *paths,
-				const struct strv *hashes)
+static int files_baseline_render(const struct strv *paths, const struct strv *hashes,
+				 char **out, size_t *len_out)
 {
 	size_t cap = 128, len = 0;
 	char *buf;
-	int err;
 
 	for (size_t i = 0; i < paths->n; i++)
 		cap += strlen(paths->v[i]) + 68;
@@ -917,7 +916,20 @@ static int files_baseline_write(int root_fd, const struct strv *paths,
 	for (size_t i = 0; i < paths->n; i++)
 		len += (size_t)snprintf(buf + len, cap - len, "%s  %s\n",
 					hashes->v[i], paths->v[i]);
-	err = rootfs_mkdir_p(root_fd, "/var/lib/jefe", 0700);
+	*out = buf;
+	*len_out = len;
+	return 0;
+}
+
+static int files_baseline_write(int root_fd, const struct strv *paths,
+				const struct strv *hashes)
+{
+	size_t len = 0;
+	char *buf = NULL;
+	int err = files_baseline_render(paths, hashes, &buf, &len);
+
+	if (!err)
+		err = rootfs_mkdir_p(root_fd, JEFE_STATE_DIR, 0700);
 	if (!err)
 		err = rootfs_write_atomic(root_fd, FILES_BASELINE_FILE, buf, len, 0600);
 	free(buf);
@@ -939,13 +951,21 @@ static int files_baseline_run(struct files_run *r)
 	err = root_read_file_alloc(root_fd, FILES_BASELINE_FILE, &text, NULL);
 	if (!err) {
 		err = files_baseline_parse(text, &old);
-		free(text);
+		/* Kept for a dry run's diff of the file. */
+		if (!r->dry_run) {
+			free(text);
+			text = NULL;
+		}
+		if (err == -EINVAL)
+			free(text);
 		if (err == -EINVAL)
 			return files_add(r, "baseline", "a valid baseline", "corrupt", FINDING_DRIFT,
 					 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, NULL,
 					 "not in sha256sum format: restore it, or remove it to record a new one");
-		if (err)
+		if (err) {
+			free(text);
 			return err;
+		}
 		have_old = true;
 	} else if (err != -ENOENT) {
 		return files_add(r, "baseline", NULL, NULL, FINDING_ERROR, FINDING_ACTION_NONE,
@@ -1039,6 +1059,20 @@ static int files_baseline_run(struct files_run *r)
 		err = files_add(r, "baseline", "recorded", "absent", FINDING_DRIFT,
 				files_fix_action(r), NULL, FILES_BASELINE_FILE);
 	}
+	if (!err && changed && r->apply && r->dry_run) {
+		char *want = NULL, *patch = NULL;
+		size_t len;
+
+		err = files_baseline_render(&new_paths, &new_hashes, &want, &len);
+		if (!err)
+			err = diff_unified(FILES_BASELINE_FILE, text, want, &patch);
+		if (!err)
+			err = files_add(r, FILES_BASELINE_FILE, "written by jefe",
+					have_old ? "differs" : "missing", FINDING_DRIFT,
+					FINDING_ACTION_WOULD_REPAIR, NULL, patch);
+		free(want);
+		free(patch);
+	}
 	if (!err && changed && r->apply && !r->dry_run) {
 		int werr = files_baseline_write(root_fd, &new_paths, &new_hashes);
 
@@ -1050,6 +1084,7 @@ static int files_baseline_run(struct files_run *r)
 	files_baseline_free(&old);
 	strv_free(&new_paths);
 	strv_free(&new_hashes);
+	free(text);
 	return err;
 }
 

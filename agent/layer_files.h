@@ -9,7 +9,7 @@
 
 #include "util.h"
 
-#define FILES_BASELINE_FILE	"/var/lib/jefe/files.sha256"
+#define FILES_BASELINE_FILE	JEFE_STATE_DIR "/files.sha256"
 #define FILES_WALK_DEPTH	4	/* below each configured directory */
 #define FILES_WALK_MAX		200000	/* entries per walk, then stop and say so */
 

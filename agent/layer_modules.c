@@ -442,9 +442,24 @@ static int modules_file_run(struct modules_state *st, bool apply, bool dry_run,
 		err = modules_add(out, MODULES_BLACKLIST_FILE, expected, actual,
 				  FINDING_COMPLIANT, FINDING_ACTION_NONE, "CIS 1.1.1", NULL);
 	} else if (!apply || dry_run) {
+		char *have = NULL, *patch = NULL;
+
+		/* The dry run shows what it would write, as a diff of the file. */
+		if (apply) {
+			if (root_read_file_alloc(st->env->root_fd, MODULES_BLACKLIST_FILE, &have,
+						 NULL) < 0)
+				have = NULL;
+			err = diff_unified(MODULES_BLACKLIST_FILE, have, want, &patch);
+			free(have);
+			if (err) {
+				free(want);
+				return err;
+			}
+		}
 		err = modules_add(out, MODULES_BLACKLIST_FILE, expected, actual,
 				  FINDING_DRIFT, apply ? FINDING_ACTION_WOULD_REPAIR : FINDING_ACTION_NONE,
-				  "CIS 1.1.1", NULL);
+				  "CIS 1.1.1", patch);
+		free(patch);
 	} else {
 		const char *now = NULL;
 		int werr = rootfs_mkdir_p(st->env->root_fd, "/etc/modprobe.d", 0755);

@@ -1343,6 +1343,36 @@ out:
 	return r;
 }
 
+/* The dry run shows each file it would write (the drop-in, sshd_config) as a diff. */
+static int sshd_dry_run_diffs(const struct sshd_eval *ev, struct findings *out)
+{
+	const struct {
+		const char *path, *have, *want;
+	} files[] = {
+		{ SSHD_DROPIN, ev->dropin_text, ev->dropin_new },
+		{ SSHD_CONFIG, ev->main_text, ev->main_new },
+	};
+	int r = 0;
+
+	for (size_t i = 0; !r && i < ARRAY_SIZE(files); i++) {
+		char *patch = NULL;
+
+		if (!files[i].want || (files[i].have && strcmp(files[i].have, files[i].want) == 0))
+			continue;
+		r = diff_unified(files[i].path, files[i].have, files[i].want, &patch);
+		if (!r)
+			r = findings_add(out, &(struct finding){
+				.layer = "sshd", .item = files[i].path,
+				.expected = "written by jefe",
+				.actual = files[i].have ? "differs" : "missing",
+				.note = patch, .state = FINDING_DRIFT,
+				.action = FINDING_ACTION_WOULD_REPAIR,
+			});
+		free(patch);
+	}
+	return r;
+}
+
 static int sshd_apply(void *state, bool dry_run, struct findings *out)
 {
 	struct sshd_state *st = state;
@@ -1365,6 +1395,8 @@ static int sshd_apply(void *state, bool dry_run, struct findings *out)
 			if (r)
 				break;
 		}
+		if (!r && dry_run && sshd_installed(st) && before.config_change)
+			r = sshd_dry_run_diffs(&before, out);
 		goto out_before;
 	}
 

@@ -448,7 +448,7 @@ static int sysctl_persist_render(const struct sysctl_state *st, char **out)
 
 static int sysctl_persist(struct sysctl_state *st, bool apply, bool dry_run, struct findings *out)
 {
-	char *want = NULL, *have = NULL, item[PATH_MAX + 16];
+	char *want = NULL, *have = NULL, *diff = NULL, item[PATH_MAX + 16];
 	struct finding f = { .layer = SYSCTL_LAYER, .ref = NULL };
 	int err;
 
@@ -476,6 +476,11 @@ static int sysctl_persist(struct sysctl_state *st, bool apply, bool dry_run, str
 		goto add;
 	if (dry_run) {
 		f.action = FINDING_ACTION_WOULD_REPAIR;
+		/* What would be written, as a diff: the dry run shows every file. */
+		err = diff_unified(st->persist_file, have, want, &diff);
+		if (err)
+			goto out;
+		f.note = diff;
 		goto add;
 	}
 	{
@@ -499,8 +504,10 @@ static int sysctl_persist(struct sysctl_state *st, bool apply, bool dry_run, str
 		f.note = jefe_strerror(err);
 add:
 	err = findings_add(out, &f);
+out:
 	free(want);
 	free(have);
+	free(diff);
 	return err;
 }
 

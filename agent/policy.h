@@ -17,7 +17,7 @@
 
 #include "util.h"
 
-#define POLICY_DIR		"/etc/jefe"
+#define POLICY_DIR		SYSCONFDIR "/jefe"	/* configure --sysconfdir */
 #define POLICY_MAIN_FILE	POLICY_DIR "/jefe.conf"
 #define POLICY_DROPIN_DIR	POLICY_DIR "/policy.d"
 #define POLICY_METRICS_FILE	"/var/lib/node_exporter/textfile_collector/jefe.prom"

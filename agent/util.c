@@ -262,3 +262,175 @@ void str_suggest_consider(struct str_suggest *s, const char *word, const char *c
 		s->distance = d;
 	}
 }
+
+/* The lines of a text, pointing into it (no copies). */
+struct diff_lines {
+	const char **p;
+	size_t *len;
+	size_t n;
+};
+
+static int diff_split(const char *text, struct diff_lines *l)
+{
+	size_t cap = 1;
+
+	for (const char *s = text; *s; s++)
+		if (*s == '\n')
+			cap++;
+	l->p = calloc(cap, sizeof(*l->p));
+	l->len = calloc(cap, sizeof(*l->len));
+	l->n = 0;
+	if (!l->p || !l->len)
+		return -ENOMEM;
+	for (const char *s = text; *s;) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+
+		l->p[l->n] = s;
+		l->len[l->n++] = n;
+		s += n + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
+static bool diff_same(const struct diff_lines *a, size_t i, const struct diff_lines *b, size_t j)
+{
+	return a->len[i] == b->len[j] && memcmp(a->p[i], b->p[j], a->len[i]) == 0;
+}
+
+#define DIFF_CONTEXT 3
+#define DIFF_MAX_CELLS (4u << 20)	/* the LCS table; larger texts are replaced whole */
+
+/*
+ * The edit script as one op per line of the output: ' ' kept, '-' only
+ * in old, '+' only in new, with the index of the line in its text.
+ */
+struct diff_op {
+	char op;
+	size_t i;	/* line in old (for ' ' and '-') */
+	size_t j;	/* line in new (for ' ' and '+') */
+};
+
+static int diff_script(const struct diff_lines *a, const struct diff_lines *b,
+		       struct diff_op **ops_out, size_t *n_out)
+{
+	size_t n = a->n, m = b->n, k = 0, i = 0, j = 0;
+	struct diff_op *ops = calloc(n + m + 1, sizeof(*ops));
+	unsigned int *lcs = NULL;
+
+	if (!ops)
+		return -ENOMEM;
+	if ((n + 1) * (m + 1) <= DIFF_MAX_CELLS)
+		lcs = calloc((n + 1) * (m + 1), sizeof(*lcs));
+	if (lcs) {
+		/* lcs[i][j]: the longest common subsequence of a[i..] and b[j..]. */
+		for (size_t x = n + 1; x-- > 0;)
+			for (size_t y = m + 1; y-- > 0;) {
+				unsigned int *c = &lcs[x * (m + 1) + y];
+
+				if (x == n || y == m)
+					*c = 0;
+				else if (diff_same(a, x, b, y))
+					*c = lcs[(x + 1) * (m + 1) + y + 1] + 1;
+				else
+					*c = lcs[(x + 1) * (m + 1) + y] > lcs[x * (m + 1) + y + 1] ?
+					     lcs[(x + 1) * (m + 1) + y] : lcs[x * (m + 1) + y + 1];
+			}
+		while (i < n && j < m) {
+			if (diff_same(a, i, b, j)) {
+				ops[k++] = (struct diff_op){ ' ', i++, j++ };
+			} else if (lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1]) {
+				ops[k++] = (struct diff_op){ '-', i++, j };
+			} else {
+				ops[k++] = (struct diff_op){ '+', i, j++ };
+			}
+		}
+		free(lcs);
+	}
+	while (i < n)
+		ops[k++] = (struct diff_op){ '-', i++, j };
+	while (j < m)
+		ops[k++] = (struct diff_op){ '+', i, j++ };
+	*ops_out = ops;
+	*n_out = k;
+	return 0;
+}
+
+int diff_unified(const char *path, const char *old_text, const char *new_text, char **out)
+{
+	struct diff_lines a = { 0 }, b = { 0 };
+	struct diff_op *ops = NULL;
+	size_t n_ops = 0, len = 0;
+	char *buf = NULL;
+	FILE *f = NULL;
+	int err;
+
+	*out = NULL;
+	err = diff_split(old_text ? old_text : "", &a);
+	if (!err)
+		err = diff_split(new_text, &b);
+	if (!err)
+		err = diff_script(&a, &b, &ops, &n_ops);
+	if (!err) {
+		f = open_memstream(&buf, &len);
+		if (!f)
+			err = -ENOMEM;
+	}
+	if (err)
+		goto out;
+	fprintf(f, "--- %s\n+++ %s (as jefe would write it)\n", old_text ? path : "/dev/null", path);
+	for (size_t k = 0; k < n_ops;) {
+		size_t start, end, old_n = 0, new_n = 0;
+
+		/* The next change, then its hunk: changes closer than two contexts merge. */
+		while (k < n_ops && ops[k].op == ' ')
+			k++;
+		if (k == n_ops)
+			break;
+		start = k > DIFF_CONTEXT ? k - DIFF_CONTEXT : 0;
+		end = k;
+		for (size_t q = k; q < n_ops; q++) {
+			if (ops[q].op != ' ') {
+				end = q + 1;
+				continue;
+			}
+			if (q - end >= 2 * DIFF_CONTEXT)
+				break;
+		}
+		end = end + DIFF_CONTEXT < n_ops ? end + DIFF_CONTEXT : n_ops;
+		for (size_t q = start; q < end; q++) {
+			old_n += ops[q].op != '+';
+			new_n += ops[q].op != '-';
+		}
+		fprintf(f, "@@ -%zu,%zu +%zu,%zu @@\n", old_n ? ops[start].i + 1 : ops[start].i,
+			old_n, new_n ? ops[start].j + 1 : ops[start].j, new_n);
+		for (size_t q = start; q < end; q++) {
+			const struct diff_lines *l = ops[q].op == '+' ? &b : &a;
+			size_t line = ops[q].op == '+' ? ops[q].j : ops[q].i;
+
+			fprintf(f, "%c%.*s\n", ops[q].op, (int)l->len[line], l->p[line]);
+		}
+		k = end;
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		err = -ENOMEM;
+		goto out;
+	}
+	f = NULL;
+	/* Without a trailing newline, as notes are. */
+	if (len && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	*out = buf;
+	buf = NULL;
+out:
+	if (f)
+		fclose(f);
+	free(buf);
+	free(ops);
+	free(a.p);
+	free(a.len);
+	free(b.p);
+	free(b.len);
+	return err;
+}

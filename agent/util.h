@@ -14,6 +14,24 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
+ * Where the agent's files live, below --root: configure's --sysconfdir,
+ * --localstatedir and --runstatedir (Makefile.am passes them), so the
+ * programs read what `make install` installed.  The fallbacks are the
+ * default configuration's.
+ */
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR "/run"
+#endif
+#define JEFE_STATE_DIR	LOCALSTATEDIR "/lib/jefe"	/* baseline, last status */
+#define JEFE_RUN_DIR	RUNSTATEDIR "/jefe"		/* the daemon's socket */
+
+/*
  * Strip the leading '/' of an absolute path so it can be used with *at()
  * calls.  To open a file below a root, use rootfs_open() (rootfs.h), which
  * never leaves the root; writing and mkdir -p are rootfs.h's too.
@@ -70,6 +88,14 @@ struct str_suggest {
 	size_t distance;
 };
 void str_suggest_consider(struct str_suggest *s, const char *word, const char *candidate);
+
+/*
+ * A unified diff (3 lines of context) from old_text to new_text, both
+ * labelled path; old_text NULL for a file that does not exist yet
+ * ("--- /dev/null").  What `jefe enforce --dry-run` shows for every file
+ * it would write.  *out is malloc'ed, without a trailing newline.
+ */
+int diff_unified(const char *path, const char *old_text, const char *new_text, char **out);
 
 /* Monotonic clock in milliseconds. */
 long long clock_ms(void);

@@ -45,6 +45,26 @@ timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups "$JEFE" status --r
 	fail "jefe status as a status-group member: $(cat "$T/st.out")"
 wait_log "$n" "request uid=65534 command=status" 5 || fail "member's jefe status did not reach the daemon"
 
+# The CLI as a non-root outsider: told exactly that it is not in the
+# status group, by name, and exit 1; never a report made without the policy.
+group=$(getent group 65534 | cut -d: -f1)
+[ -n "$group" ] || group=65534
+rc=0
+timeout 60 setpriv --reuid=65534 --regid=65533 --clear-groups "$JEFE" status --root "$T" \
+	> "$T/out.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "outsider's jefe status exited $rc: $(cat "$T/out.out")"
+grep -qF "are not in group '$group', the status_group" "$T/out.out" ||
+	fail "outsider not told about the status group: $(cat "$T/out.out")"
+# enforce without the privileges for it: refused before anything is tried.
+rc=0
+timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups "$JEFE" enforce --root "$T" \
+	> "$T/en.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "non-root jefe enforce exited $rc: $(cat "$T/en.out")"
+grep -qF "jefe enforce: needs root or write access to $T" "$T/en.out" ||
+	fail "non-root enforce not refused up front: $(cat "$T/en.out")"
+grep -q "FAILED" "$T/en.out" && fail "non-root enforce failed item by item: $(cat "$T/en.out")"
+echo "ok   the CLI names the status group to an outsider; enforce refused up front"
+
 alive "$DAEMON_PID" || fail "jefe-setup died"
 stop_daemon
 sed "s/^/# log: /" "$LOG" | grep -v "request uid=0 command=status" || :

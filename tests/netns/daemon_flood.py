@@ -15,10 +15,10 @@ import sys
 import time
 
 MAGIC = 0x4A454645
-VERSION = 1
+VERSION = 2
 STATUS = 1
 JEFE_ERATE = 1032
-REQ = "<IHHI32s"
+REQ = "<IHHII"
 HDR = "<IHHiI"
 
 
@@ -27,7 +27,7 @@ def call(path):
     s.connect(path)
     s.settimeout(10.0)
     try:
-        s.send(struct.pack(REQ, MAGIC, VERSION, STATUS, 0, b""))
+        s.send(struct.pack(REQ, MAGIC, VERSION, STATUS, 0, 0))
         hdr = s.recv(65536)
         _, _, _, status, length = struct.unpack(HDR, hdr)
         payload = b""

@@ -6,8 +6,10 @@ Speaks the wire protocol of agent/ipc.h directly (not through ipc.c), so
 the daemon's checks are tested against an independent encoder.
 
 ROLE root:          good requests work; short, long, oversized, bad magic,
-                    wrong version, bad command/flags/layer each get the
-                    right error reply and the connection is closed; idle
+                    wrong version, bad command/flags/layer bit each get
+                    the right error reply and the connection is closed; a
+                    layer the policy lacks is an error, not an empty
+                    "compliant" report; idle
                     and vanishing clients do not block or crash the daemon.
 ROLE member:        a non-root peer whose primary group is the status group:
                     status works, enforce and reload get -EPERM.
@@ -21,13 +23,16 @@ import sys
 import time
 
 MAGIC = 0x4A454645
-VERSION = 1
+VERSION = 2
 STATUS, ENFORCE, RELOAD = 1, 2, 3
 DRY_RUN = 1
 EPERM = 1
 JEFE_EPROTO = 1025
 JEFE_EVERSION = 1026
-REQ = "<IHHI32s"
+JEFE_ENOTINPOLICY = 1035
+REQ = "<IHHII"
+# The layer mask: bit i is the i-th layer of agent/layers.c.
+SYSCTL, FILES, N_LAYERS = 1 << 0, 1 << 5, 6
 HDR = "<IHHiI"
 
 failures = []
@@ -39,8 +44,8 @@ def check(cond, what):
         failures.append(what)
 
 
-def request(cmd, flags=0, layer=b"", magic=MAGIC, version=VERSION):
-    return struct.pack(REQ, magic, version, cmd, flags, layer)
+def request(cmd, flags=0, layers=0, magic=MAGIC, version=VERSION):
+    return struct.pack(REQ, magic, version, cmd, flags, layers)
 
 
 def call(path, raw, timeout=10.0):
@@ -83,19 +88,19 @@ def role_root(path):
     good_status(path, "first")
     good = request(STATUS)
     bad = [
-        ("empty layer field unterminated", request(STATUS, layer=b"a" * 32), -JEFE_EPROTO),
+        ("layer bit past the table", request(STATUS, layers=1 << N_LAYERS), -JEFE_EPROTO),
+        ("layer bit 31", request(STATUS, layers=1 << 31), -JEFE_EPROTO),
         ("short (10 bytes)", good[:10], -JEFE_EPROTO),
         ("one byte short", good[:-1], -JEFE_EPROTO),
         ("one byte long", good + b"\0", -JEFE_EPROTO),
         ("oversized (100 kB)", good + b"\xff" * 100000, -JEFE_EPROTO),
         ("bad magic", request(STATUS, magic=0x4A454646), -JEFE_EPROTO),
-        ("wrong version 2", request(STATUS, version=2), -JEFE_EVERSION),
+        ("wrong version 1 (layer names)", request(STATUS, version=1), -JEFE_EVERSION),
         ("wrong version 0", request(STATUS, version=0), -JEFE_EVERSION),
         ("wrong version, bad command", request(99, version=7), -JEFE_EVERSION),
         ("command 0", request(0), -JEFE_EPROTO),
         ("command 99", request(99), -JEFE_EPROTO),
-        ("unknown flags", request(ENFORCE, flags=0x10, layer=b"sysctl"), -JEFE_EPROTO),
-        ("unknown layer", request(STATUS, layer=b"nosuch"), -JEFE_EPROTO),
+        ("unknown flags", request(ENFORCE, flags=0x10, layers=SYSCTL), -JEFE_EPROTO),
         ("garbage", b"GET / HTTP/1.0\r\n\r\n", -JEFE_EPROTO),
     ]
     for what, raw, want in bad:
@@ -126,9 +131,16 @@ def role_root(path):
         s.send(request(STATUS))
         s.close()
 
-    status, payload, _ = call(path, request(ENFORCE, DRY_RUN, b"sysctl"))
+    status, payload, _ = call(path, request(ENFORCE, DRY_RUN, SYSCTL))
     check(status == 0, "root: enforce --dry-run --layer sysctl answers 0 (got %d)" % status)
-    status, payload, _ = call(path, request(STATUS, 0, b"sysctl"))
+    # The policy has no [files]: asking for that layer is an error naming the policy files.
+    for cmd in (STATUS, ENFORCE):
+        status, payload, _ = call(path, request(cmd, DRY_RUN if cmd == ENFORCE else 0,
+                                                SYSCTL | FILES))
+        check(status == -JEFE_ENOTINPOLICY and "layer files is not in the policy" in payload
+              and "jefe.conf" in payload,
+              "root: a layer not in the policy is refused (got %d %r)" % (status, payload))
+    status, payload, _ = call(path, request(STATUS, 0, SYSCTL))
     doc = json.loads(payload)
     check(status == 0 and all(f.get("layer") == "sysctl" for f in doc["findings"]),
           "root: status --layer sysctl")
@@ -141,8 +153,8 @@ def role_member(path, what):
     good_status(path, what)
     # --layer sysctl: even if authorization were broken, nothing beyond
     # the private network namespace could be touched.
-    for name, raw in [("enforce", request(ENFORCE, 0, b"sysctl")),
-                      ("enforce --dry-run", request(ENFORCE, DRY_RUN, b"sysctl")),
+    for name, raw in [("enforce", request(ENFORCE, 0, SYSCTL)),
+                      ("enforce --dry-run", request(ENFORCE, DRY_RUN, SYSCTL)),
                       ("reload", request(RELOAD))]:
         status, payload, closed = call(path, raw)
         check(status == -EPERM, "%s: %s refused with -EPERM (got %d)" % (what, name, status))

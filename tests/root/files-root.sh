@@ -62,11 +62,11 @@ expect_exit 2 "$JEFE" --root "$T" --direct enforce --layer files --json >"$T/e1.
 [ "$(stat -c '%a %U %g' "$T/etc/shadow")" = "640 root 42" ] || fail "shadow now $(stat -c '%a %U %g' "$T/etc/shadow")"
 pass "chmod 666 /etc/shadow is drift; enforce makes it 0640 root:shadow"
 
-# Owner tamper.
-chown 1000:1000 "$T/etc/ssh/sshd_config"
+# Owner tamper (sshd_config's owner is the sshd layer's to check, not this one's).
+chown 1000:1000 "$T/etc/passwd"
 expect_exit 2 "$JEFE" --root "$T" --direct enforce --layer files >/dev/null
-[ "$(stat -c '%u:%g %a' "$T/etc/ssh/sshd_config")" = "0:0 600" ] || fail "sshd_config owner not repaired"
-pass "chown of sshd_config repaired"
+[ "$(stat -c '%u:%g %a' "$T/etc/passwd")" = "0:0 644" ] || fail "/etc/passwd owner not repaired"
+pass "chown of /etc/passwd repaired"
 
 # A new SUID binary: reported; the shipped suid_remove = no leaves it.
 printf 'x' >"$T/usr/bin/backdoor"

@@ -19,3 +19,10 @@ tests_unit_test_sysctl_SOURCES = tests/unit/test_sysctl.c
 tests_unit_test_sysctl_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_sysctl_LDADD = $(UNIT_LDADD)
 EXTRA_DIST += bench/policy-load.sh
+
+# The CLI's foundations: layer masks, did-you-mean, dry-run diffs, text rendering, jefe_env.
+check_PROGRAMS += tests/unit/test_cli_core
+TESTS += tests/unit/test_cli_core
+tests_unit_test_cli_core_SOURCES = tests/unit/test_cli_core.c
+tests_unit_test_cli_core_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cli_core_LDADD = $(UNIT_LDADD)

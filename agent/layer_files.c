@@ -179,8 +179,8 @@ out:
 
 int files_id_lookup(int root_fd, const char *db, const char *name, unsigned int *id)
 {
-	size_t nlen = strlen(name);
-	char *text = NULL, *line, *save = NULL;
+	struct rootfs_accounts accounts;
+	const struct rootfs_account *a;
 	char *end;
 	unsigned long v;
 	int err;
@@ -192,30 +192,15 @@ int files_id_lookup(int root_fd, const char *db, const char *name, unsigned int 
 		*id = (unsigned int)v;
 		return 0;
 	}
-	/* The root's own database, never the host's NSS: tests use a temporary tree. */
-	err = root_read_file_alloc(root_fd, db, &text, NULL);
+	err = rootfs_accounts_read(root_fd, strcmp(db, "/etc/group") == 0 ? ROOTFS_GROUP :
+				   ROOTFS_PASSWD, &accounts);
 	if (err)
 		return err;
-	err = -ENOENT;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *p;
-
-		if (strncmp(line, name, nlen) != 0 || line[nlen] != ':')
-			continue;
-		/* name:password:ID:... */
-		p = strchr(line + nlen + 1, ':');
-		if (!p)
-			continue;
-		errno = 0;
-		v = strtoul(p + 1, &end, 10);
-		if (errno || end == p + 1 || *end != ':')
-			continue;
-		*id = (unsigned int)v;
-		err = 0;
-		break;
-	}
-	free(text);
-	return err;
+	a = rootfs_account_find(&accounts, name);
+	if (a)
+		*id = (unsigned int)a->id;
+	rootfs_accounts_free(&accounts);
+	return a ? 0 : -ENOENT;
 }
 
 bool files_suid_allowed(const struct strv *allow, const char *path)

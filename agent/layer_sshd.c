@@ -884,50 +884,25 @@ static int sshd_check(void *state, struct findings *out)
 
 /* ---- apply --------------------------------------------------------------- */
 
-/* One line from /etc/passwd below root. */
-struct pw {
-	char *name, *home, *shell;
-	unsigned long uid, gid;
-};
-
 static bool user_in_groups(int root_fd, const char *user, unsigned long gid,
 			   const char *groups, bool *listed)
 {
 	struct strv pats = { 0 };
-	char *text = NULL;
-	size_t len;
+	struct rootfs_accounts grp;
 	bool hit = false;
 
 	*listed = groups && *groups;
 	if (!*listed || strv_split(&pats, groups, " ") ||
-	    root_read_file_alloc(root_fd, "/etc/group", &text, &len)) {
+	    rootfs_accounts_read(root_fd, ROOTFS_GROUP, &grp)) {
 		strv_free(&pats);
 		return false;
 	}
-	for (char *line = strtok(text, "\n"); line && !hit; line = strtok(NULL, "\n")) {
-		char *f[4] = { 0 }, *q = line;
-
-		for (int i = 0; i < 4 && q; i++) {
-			f[i] = q;
-			q = strchr(q, ':');
-			if (q)
-				*q++ = '\0';
-		}
-		if (!f[0] || !f[2])
-			continue;
-		for (size_t p = 0; p < pats.n && !hit; p++) {
-			struct strv mem = { 0 };
-
-			if (fnmatch(pats.v[p], f[0], 0) != 0)
-				continue;
-			if (strtoul(f[2], NULL, 10) == gid)
-				hit = true;
-			else if (f[3] && strv_split(&mem, f[3], ",") == 0)
-				hit = strv_contains(&mem, user);
-			strv_free(&mem);
-		}
-	}
-	free(text);
+	for (size_t i = 0; i < grp.n && !hit; i++)
+		for (size_t p = 0; p < pats.n && !hit; p++)
+			if (fnmatch(pats.v[p], grp.v[i].name, 0) == 0)
+				hit = grp.v[i].gid == gid ||
+				      rootfs_account_is_member(&grp.v[i], user);
+	rootfs_accounts_free(&grp);
 	strv_free(&pats);
 	return hit;
 }
@@ -951,7 +926,7 @@ static bool user_matches(const char *user, const char *list)
 }
 
 /* Does home/AuthorizedKeysFile of this user hold at least one key? */
-static bool user_has_key(int root_fd, const struct pw *u, const char *akf)
+static bool user_has_key(int root_fd, const struct rootfs_account *u, const char *akf)
 {
 	struct strv files = { 0 };
 	bool found = false;
@@ -975,7 +950,7 @@ static bool user_has_key(int root_fd, const struct pw *u, const char *akf)
 				else if (*c == 'u')
 					sshd_buf_printf(&path, "%s", u->name);
 				else if (*c == 'U')
-					sshd_buf_printf(&path, "%lu", u->uid);
+					sshd_buf_printf(&path, "%lu", u->id);
 				else
 					sshd_buf_printf(&path, "%c", *c);
 			} else {
@@ -1018,8 +993,7 @@ static int lockout_check(const struct sshd_state *st, const struct sshd_dump *d,
 	const char *akc = sshd_dump_get(d, "authorizedkeyscommand");
 	const char *ca = sshd_dump_get(d, "trustedusercakeys");
 	const char *prl = sshd_dump_get(d, "permitrootlogin");
-	char *text = NULL;
-	size_t len;
+	struct rootfs_accounts pw;
 	int users = 0;
 
 	why[0] = '\0';
@@ -1031,45 +1005,36 @@ static int lockout_check(const struct sshd_state *st, const struct sshd_dump *d,
 		return 0;
 	if ((akc && strcmp(akc, "none") != 0) || (ca && strcmp(ca, "none") != 0))
 		return 0;	/* keys come from elsewhere: not ours to judge */
-	if (root_read_file_alloc(st->root_fd, "/etc/passwd", &text, &len) == 0) {
-		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-			char *f[7] = { 0 }, *q = line;
-			struct pw u;
+	if (rootfs_accounts_read(st->root_fd, ROOTFS_PASSWD, &pw) == 0) {
+		for (size_t i = 0; i < pw.n; i++) {
+			const struct rootfs_account *u = &pw.v[i];
 			bool listed;
 
-			for (int i = 0; i < 7 && q; i++) {
-				f[i] = q;
-				q = strchr(q, ':');
-				if (q)
-					*q++ = '\0';
-			}
-			if (!f[6])
+			if (!u->shell || !u->home)
 				continue;
-			u = (struct pw){ f[0], f[5], f[6], strtoul(f[2], NULL, 10),
-					 strtoul(f[3], NULL, 10) };
-			if (strstr(u.shell, "nologin") || strstr(u.shell, "/false") ||
-			    strstr(u.shell, "/sync"))
+			if (strstr(u->shell, "nologin") || strstr(u->shell, "/false") ||
+			    strstr(u->shell, "/sync"))
 				continue;
-			if (u.uid == 0 ? (prl && strcmp(prl, "no") == 0) : u.uid < 1000 || u.uid >= 65534)
+			if (u->id == 0 ? (prl && strcmp(prl, "no") == 0) : u->id < 1000 || u->id >= 65534)
 				continue;
-			if (user_matches(u.name, sshd_dump_get(d, "denyusers")))
+			if (user_matches(u->name, sshd_dump_get(d, "denyusers")))
 				continue;
 			if (sshd_dump_get(d, "allowusers") &&
-			    !user_matches(u.name, sshd_dump_get(d, "allowusers")))
+			    !user_matches(u->name, sshd_dump_get(d, "allowusers")))
 				continue;
-			if (user_in_groups(st->root_fd, u.name, u.gid, sshd_dump_get(d, "denygroups"),
+			if (user_in_groups(st->root_fd, u->name, u->gid, sshd_dump_get(d, "denygroups"),
 					   &listed))
 				continue;
-			if (!user_in_groups(st->root_fd, u.name, u.gid, sshd_dump_get(d, "allowgroups"),
+			if (!user_in_groups(st->root_fd, u->name, u->gid, sshd_dump_get(d, "allowgroups"),
 					    &listed) && listed)
 				continue;
 			users++;
-			if (user_has_key(st->root_fd, &u, sshd_dump_get(d, "authorizedkeysfile"))) {
-				free(text);
+			if (user_has_key(st->root_fd, u, sshd_dump_get(d, "authorizedkeysfile"))) {
+				rootfs_accounts_free(&pw);
 				return 0;
 			}
 		}
-		free(text);
+		rootfs_accounts_free(&pw);
 	}
 	snprintf(why, why_len,
 		 "passwords would be off and none of the %d allowed login user(s) has an authorized key",

@@ -539,3 +539,188 @@ bool rootfs_option_has(const char *options, const char *opt)
 	}
 	return false;
 }
+
+ssize_t root_read_file(int root_fd, const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	int fd, err = 0;
+
+	if (size == 0)
+		return -EINVAL;
+	fd = rootfs_open(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return fd;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == size - 1) {
+			char extra;
+
+			/* Full buffer: only an error if there is more to read. */
+			n = read(fd, &extra, 1);
+			if (n > 0)
+				err = -EFBIG;
+			break;
+		}
+	}
+	close(fd);
+	if (err)
+		return err;
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+int root_read_file_alloc(int root_fd, const char *path, char **out, size_t *len_out)
+{
+	size_t cap = 4096, len = 0;
+	char *buf;
+	int fd;
+
+	fd = rootfs_open(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return fd;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0) {
+			int err = -errno;
+
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			return err;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	if (len_out)
+		*len_out = len;
+	return 0;
+}
+
+/* Split line on ':' into at most max fields; returns how many. */
+static size_t rootfs_fields(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+
+	while (line && n < max) {
+		f[n++] = line;
+		line = strchr(line, ':');
+		if (line)
+			*line++ = '\0';
+	}
+	return n;
+}
+
+static bool rootfs_id_parse(const char *s, unsigned long *out)
+{
+	char *end;
+
+	if (!*s)
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+int rootfs_accounts_read(int root_fd, enum rootfs_account_db db, struct rootfs_accounts *out)
+{
+	const bool passwd = db == ROOTFS_PASSWD;
+	size_t cap = 0;
+	char *save = NULL;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	/* The root's own database, never the host's NSS: the root may be an image or a test tree. */
+	err = root_read_file_alloc(root_fd, passwd ? "/etc/passwd" : "/etc/group", &out->text, NULL);
+	if (err)
+		return err;
+	for (char *line = strtok_r(out->text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[7] = { 0 };
+		size_t n = rootfs_fields(line, f, passwd ? 7 : 4);
+		struct rootfs_account a = { .name = f[0] };
+		struct rootfs_account *v;
+
+		/* name:password:ID[:GID...]: a line without a numeric id is no account. */
+		if (n < (passwd ? 4u : 3u) || !*f[0] || !rootfs_id_parse(f[2], &a.id) ||
+		    (passwd && !rootfs_id_parse(f[3], &a.gid)))
+			continue;
+		if (passwd) {
+			a.home = n > 5 ? f[5] : NULL;
+			a.shell = n > 6 ? f[6] : NULL;
+		} else {
+			a.gid = a.id;
+			a.members = n > 3 ? f[3] : "";
+		}
+		v = array_grow(out->v, out->n, &cap, sizeof(*out->v));
+		if (!v) {
+			rootfs_accounts_free(out);
+			return -ENOMEM;
+		}
+		out->v = v;
+		out->v[out->n++] = a;
+	}
+	return 0;
+}
+
+void rootfs_accounts_free(struct rootfs_accounts *a)
+{
+	free(a->v);
+	free(a->text);
+	memset(a, 0, sizeof(*a));
+}
+
+const struct rootfs_account *rootfs_account_find(const struct rootfs_accounts *a, const char *name)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i].name, name) == 0)
+			return &a->v[i];
+	return NULL;
+}
+
+bool rootfs_account_is_member(const struct rootfs_account *group, const char *user)
+{
+	const char *p = group->members;
+	size_t len = strlen(user);
+
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && strncmp(p, user, len) == 0)
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define ROOTFS_SHA256_HEX 65	/* 64 hex digits and the NUL */
 
@@ -73,6 +74,47 @@ int rootfs_check_trusted(int root_fd, const char *shown_root, const char *path,
  * since that is the file execve() runs.
  */
 int rootfs_check_program(const char *path, char *why, size_t why_len);
+
+/* Read a whole (small) file below root (opened as by rootfs_open) into buf,
+ * NUL-terminated, trailing newline kept.  Returns the length or -errno
+ * (-EFBIG if it does not fit). */
+ssize_t root_read_file(int root_fd, const char *path, char *buf, size_t size);
+
+/* Read a whole file of any size; *out is malloc'ed and NUL-terminated. */
+int root_read_file_alloc(int root_fd, const char *path, char **out, size_t *len);
+
+/*
+ * The one reader of the root's /etc/passwd and /etc/group (never the
+ * host's NSS: the root may be an image or a test tree).  Every layer that
+ * needs a user or a group goes through it.
+ */
+enum rootfs_account_db {
+	ROOTFS_PASSWD,
+	ROOTFS_GROUP,
+};
+
+struct rootfs_account {
+	const char *name;
+	unsigned long id;	/* uid, or gid of a group */
+	unsigned long gid;	/* passwd: primary gid; group: its gid */
+	const char *home;	/* passwd; NULL when the line has none */
+	const char *shell;	/* passwd; NULL when the line has none */
+	const char *members;	/* group: comma-separated user names, "" for none */
+};
+
+struct rootfs_accounts {
+	struct rootfs_account *v;	/* in file order; point into text */
+	size_t n;
+	char *text;
+};
+
+/* Lines without a name or a numeric id are skipped.  0 or -errno. */
+int rootfs_accounts_read(int root_fd, enum rootfs_account_db db, struct rootfs_accounts *out);
+void rootfs_accounts_free(struct rootfs_accounts *a);
+/* The first entry named name, or NULL. */
+const struct rootfs_account *rootfs_account_find(const struct rootfs_accounts *a, const char *name);
+/* Is user a listed member of group (not counting primary groups)? */
+bool rootfs_account_is_member(const struct rootfs_account *group, const char *user);
 
 /* SHA-256 of a regular file below root, as lower-case hex. */
 int rootfs_sha256(int root_fd, const char *path, char hex[ROOTFS_SHA256_HEX]);

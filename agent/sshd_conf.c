@@ -864,56 +864,25 @@ static const char *first_positive(struct strv *pats, const char *list)
 /* A member of group name below root: listed member, else primary gid. */
 static int sshd_group_member(int root_fd, const char *group, char *buf, size_t size)
 {
-	char *text = NULL, *gid = NULL;
-	size_t len;
+	struct rootfs_accounts grp, pw;
+	const struct rootfs_account *g;
 	int r = -ENOENT;
 
-	if (root_read_file_alloc(root_fd, "/etc/group", &text, &len))
+	if (rootfs_accounts_read(root_fd, ROOTFS_GROUP, &grp))
 		return -ENOENT;
-	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-		char *f[4] = { 0 };
-		char *q = line;
-
-		for (int i = 0; i < 4 && q; i++) {
-			f[i] = q;
-			q = strchr(q, ':');
-			if (q)
-				*q++ = '\0';
-		}
-		if (!f[0] || !f[2] || strcmp(f[0], group) != 0)
-			continue;
-		if (f[3] && *f[3]) {
-			char *comma = strchr(f[3], ',');
-
-			if (comma)
-				*comma = '\0';
-			snprintf(buf, size, "%s", f[3]);
-			r = 0;
-		} else {
-			gid = strdup(f[2]);
-		}
-		break;
-	}
-	free(text);
-	if (r && gid && root_read_file_alloc(root_fd, "/etc/passwd", &text, &len) == 0) {
-		for (char *line = strtok(text, "\n"); line && r; line = strtok(NULL, "\n")) {
-			char *f[4] = { 0 };
-			char *q = line;
-
-			for (int i = 0; i < 4 && q; i++) {
-				f[i] = q;
-				q = strchr(q, ':');
-				if (q)
-					*q++ = '\0';
-			}
-			if (f[0] && f[3] && strcmp(f[3], gid) == 0) {
-				snprintf(buf, size, "%s", f[0]);
+	g = rootfs_account_find(&grp, group);
+	if (g && *g->members) {
+		snprintf(buf, size, "%.*s", (int)strcspn(g->members, ","), g->members);
+		r = 0;
+	} else if (g && rootfs_accounts_read(root_fd, ROOTFS_PASSWD, &pw) == 0) {
+		for (size_t i = 0; r && i < pw.n; i++)
+			if (pw.v[i].gid == g->gid) {
+				snprintf(buf, size, "%s", pw.v[i].name);
 				r = 0;
 			}
-		}
-		free(text);
+		rootfs_accounts_free(&pw);
 	}
-	free(gid);
+	rootfs_accounts_free(&grp);
 	return r;
 }
 

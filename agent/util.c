@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rootfs.h"
 #include "util.h"
 
 const char *root_rel(const char *path)
@@ -19,95 +18,6 @@ const char *root_rel(const char *path)
 	while (*path == '/')
 		path++;
 	return *path ? path : ".";
-}
-
-ssize_t root_read_file(int root_fd, const char *path, char *buf, size_t size)
-{
-	size_t len = 0;
-	int fd, err = 0;
-
-	if (size == 0)
-		return -EINVAL;
-	fd = rootfs_open(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return fd;
-	for (;;) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == size - 1) {
-			char extra;
-
-			/* Full buffer: only an error if there is more to read. */
-			n = read(fd, &extra, 1);
-			if (n > 0)
-				err = -EFBIG;
-			break;
-		}
-	}
-	close(fd);
-	if (err)
-		return err;
-	buf[len] = '\0';
-	return (ssize_t)len;
-}
-
-int root_read_file_alloc(int root_fd, const char *path, char **out, size_t *len_out)
-{
-	size_t cap = 4096, len = 0;
-	char *buf;
-	int fd;
-
-	fd = rootfs_open(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return fd;
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			char *nb = realloc(buf, cap * 2);
-
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0) {
-			int err = -errno;
-
-			if (errno == EINTR)
-				continue;
-			free(buf);
-			close(fd);
-			return err;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	if (len_out)
-		*len_out = len;
-	return 0;
 }
 
 int root_join(char *buf, size_t size, const char *root, const char *path)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Small helpers shared by the agent's modules: file access relative to a
- * root directory (everything the agent touches goes through a root fd, so
- * tests can point it at a temporary tree), and string lists.
+ * Small helpers shared by the agent's modules: paths relative to a root
+ * directory, string lists, names ("did you mean"), unified diffs.  File
+ * access below a root is rootfs.h's; this file depends on nothing else
+ * of the agent.
  */
 #ifndef JEFE_UTIL_H
 #define JEFE_UTIL_H
@@ -33,18 +34,11 @@
 
 /*
  * Strip the leading '/' of an absolute path so it can be used with *at()
- * calls.  To open a file below a root, use rootfs_open() (rootfs.h), which
- * never leaves the root; writing and mkdir -p are rootfs.h's too.
+ * calls.  To open or read a file below a root, use rootfs_open() and
+ * root_read_file() (rootfs.h), which never leave the root; writing and
+ * mkdir -p are rootfs.h's too.
  */
 const char *root_rel(const char *path);
-
-/* Read a whole (small) file below root (opened as by rootfs_open) into buf,
- * NUL-terminated, trailing newline kept.  Returns the length or -errno
- * (-EFBIG if it does not fit). */
-ssize_t root_read_file(int root_fd, const char *path, char *buf, size_t size);
-
-/* Read a whole file of any size; *out is malloc'ed and NUL-terminated. */
-int root_read_file_alloc(int root_fd, const char *path, char **out, size_t *len);
 
 /* Join root and path for messages ("/tmp/t" + "/etc/x" -> "/tmp/t/etc/x"). */
 int root_join(char *buf, size_t size, const char *root, const char *path);

@@ -3,8 +3,8 @@
  * What the CLI stands on: the one parser of layer names (a bitmask of
  * table indices), "did you mean" by edit distance, the unified diffs of
  * a dry run, the text view's long lists as missing/extra and its
- * services row apart, and jefe_env deciding once whether the root is
- * this host.
+ * services row apart, jefe_env deciding once whether the root is this
+ * host, and the one reader of the root's passwd and group files.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testutil.h"
 #include "ipc.h"
 #include "layer.h"
 #include "report.h"
+#include "rootfs.h"
 #include "util.h"
 
 static unsigned int layer_index(const char *name)
@@ -242,6 +244,68 @@ static void test_env_is_host(void **unused)
 	assert_string_equal(path, "/tmp/r" IPC_SOCKET_PATH);
 }
 
+/* The one reader of the root's passwd and group files. */
+static void test_accounts(void **unused)
+{
+	char dir[] = "/tmp/jefe-acct.XXXXXX", path[128];
+	struct rootfs_accounts pw, grp;
+	const struct rootfs_account *a;
+	FILE *f;
+	int fd;
+
+	(void)unused;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/etc/passwd", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("root:x:0:0:root:/root:/bin/sh\n\nbroken:x:notanumber:0::/:/bin/sh\n"
+	      "short:x:12:34\nadmin:x:1000:1000:Admin:/home/admin:/bin/sh\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/etc/group", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("root:x:0:\nwheel:x:10:admin,other\nnomembers:x:11\n", f);
+	fclose(f);
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+
+	assert_int_equal(rootfs_accounts_read(fd, ROOTFS_PASSWD, &pw), 0);
+	assert_int_equal(pw.n, 3);	/* the broken line is no account */
+	a = rootfs_account_find(&pw, "admin");
+	assert_non_null(a);
+	assert_int_equal(a->id, 1000);
+	assert_int_equal(a->gid, 1000);
+	assert_string_equal(a->home, "/home/admin");
+	assert_string_equal(a->shell, "/bin/sh");
+	a = rootfs_account_find(&pw, "short");
+	assert_non_null(a);
+	assert_int_equal(a->id, 12);
+	assert_null(a->shell);
+	assert_null(rootfs_account_find(&pw, "broken"));
+	assert_null(rootfs_account_find(&pw, "roo"));
+	rootfs_accounts_free(&pw);
+
+	assert_int_equal(rootfs_accounts_read(fd, ROOTFS_GROUP, &grp), 0);
+	assert_int_equal(grp.n, 3);
+	a = rootfs_account_find(&grp, "wheel");
+	assert_non_null(a);
+	assert_int_equal(a->gid, 10);
+	assert_true(rootfs_account_is_member(a, "admin"));
+	assert_true(rootfs_account_is_member(a, "other"));
+	assert_false(rootfs_account_is_member(a, "adm"));
+	a = rootfs_account_find(&grp, "nomembers");
+	assert_non_null(a);
+	assert_string_equal(a->members, "");
+	assert_false(rootfs_account_is_member(a, "admin"));
+	rootfs_accounts_free(&grp);
+	close(fd);
+
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_diff_unified),
 		cmocka_unit_test(test_text_lists_and_services),
 		cmocka_unit_test(test_env_is_host),
+		cmocka_unit_test(test_accounts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -142,12 +142,32 @@ static const char *const alpine_pm_paths[] = {
 	NULL,
 };
 
+static const struct ib_tool alpine_tools[] = {
+	{ "apk", "apk-tools" },
+};
+
+/* Alpine's CDN; its security fixes are in the same repositories. */
+static int alpine_default_mirrors(const char *suite, char *main_url, size_t main_size,
+				  char *sec_url, size_t sec_size)
+{
+	(void)suite;
+	snprintf(main_url, main_size, "https://dl-cdn.alpinelinux.org/alpine");
+	if (sec_size)
+		sec_url[0] = '\0';
+	return 0;
+}
+
 const struct ib_base base_alpine = {
 	.name = "alpine",
 	.bootstrap = alpine_bootstrap,
 	.install = alpine_install,
 	.manifest = alpine_manifest,
 	.pm_paths = alpine_pm_paths,
+	.default_suite = "v3.19",
+	.default_mirrors = alpine_default_mirrors,
+	.locks = false,
+	.tools = alpine_tools,
+	.n_tools = ARRAY_LEN(alpine_tools),
 };
 
 const struct ib_base *base_find(const char *name)

@@ -457,12 +457,21 @@ static const char *const debian_pm_paths[] = {
 	NULL,
 };
 
+static const struct ib_tool debian_tools[] = {
+	{ "mmdebstrap", "mmdebstrap" },
+};
+
 const struct ib_base base_debian = {
 	.name = "debian",
 	.bootstrap = debian_bootstrap,
 	.install = debian_install,
 	.inventory = debian_inventory,
 	.pm_paths = debian_pm_paths,
+	.default_suite = "bookworm",
+	.default_mirrors = debian_mirror_detect,
+	.locks = true,
+	.tools = debian_tools,
+	.n_tools = ARRAY_LEN(debian_tools),
 };
 
 /*

@@ -203,6 +203,8 @@ int overlay_syslog_ca_check(const char *file);
 int packages_glob_remove(const char *root, const char *const *globs);
 int packages_kernel_version(const char *root, char *out, size_t size);
 
+struct ib_tool;
+
 /* A base distribution: how to bootstrap it, install into it, list it. */
 struct ib_base {
 	const char *name;
@@ -218,6 +220,17 @@ struct ib_base {
 			 struct ib_inventory *inv);
 	/* the package manager's own files, removed from the final image */
 	const char *const *pm_paths;
+
+	/* Each base's defaults and abilities, so no stage or option asks
+	 * for a base by name. */
+	const char *default_suite;	/* --suite when none is given */
+	/* The mirrors when --mirror/--security-mirror are not given: the
+	 * host's own for this suite, else the public ones ("" for none). */
+	int (*default_mirrors)(const char *suite, char *main_url, size_t main_size,
+			       char *sec_url, size_t sec_size);
+	bool locks;			/* --lock and --package-cache work */
+	const struct ib_tool *tools;	/* host tools its bootstrap needs */
+	size_t n_tools;
 };
 
 extern const struct ib_base base_debian;

@@ -115,6 +115,7 @@ int main(int argc, char **argv)
 	char path[PATH_MAX + 64], *end;
 	const char *env;
 	struct ib_lock lock = { 0 };
+	const struct ib_base *base;
 	struct sha256 h;
 	sigset_t sigs;
 	int c, err;
@@ -190,7 +191,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cfg.base, "auto"))
 		cfg.base = main_base_detect() ? "alpine" : "debian";
-	if (!base_find(cfg.base)) {
+	base = base_find(cfg.base);
+	if (!base) {
 		fprintf(stderr, "jefe-image-build: --base %s: use debian, alpine or auto\n",
 			cfg.base);
 		return 64;
@@ -267,9 +269,9 @@ int main(int argc, char **argv)
 			"--package-cache DIR (the locked packages come from DIR)\n");
 		return 64;
 	}
-	if ((cfg.lock_path || cfg.package_cache) && strcmp(cfg.base, "debian")) {
-		fprintf(stderr, "jefe-image-build: --lock and --package-cache are only "
-			"supported for the debian base\n");
+	if ((cfg.lock_path || cfg.package_cache) && !base->locks) {
+		fprintf(stderr, "jefe-image-build: --lock and --package-cache are not "
+			"supported for the %s base (only for debian)\n", base->name);
 		return 64;
 	}
 	if (cfg.lock_path) {
@@ -288,19 +290,13 @@ int main(int argc, char **argv)
 		cfg.lock = &lock;
 	}
 	if (!cfg.suite)
-		cfg.suite = !strcmp(cfg.base, "debian") ? "bookworm" : "v3.19";
-	if (!strcmp(cfg.base, "debian")) {
-		debian_mirror_detect(cfg.suite, mirror, sizeof(mirror), secmirror,
-				     sizeof(secmirror));
-		if (!cfg.mirror)
-			cfg.mirror = mirror;
-		if (!cfg.security_mirror)
-			cfg.security_mirror = secmirror;
-	} else {
-		if (!cfg.mirror)
-			cfg.mirror = "https://dl-cdn.alpinelinux.org/alpine";
-		cfg.security_mirror = "";
-	}
+		cfg.suite = base->default_suite;
+	base->default_mirrors(cfg.suite, mirror, sizeof(mirror), secmirror, sizeof(secmirror));
+	if (!cfg.mirror)
+		cfg.mirror = mirror;
+	/* A base without a separate security archive takes none, whatever was given. */
+	if (!cfg.security_mirror || !*secmirror)
+		cfg.security_mirror = secmirror;
 	if (!cfg.workdir) {
 		snprintf(workdir, sizeof(workdir), "%s/_build/image", cfg.srcdir);
 		cfg.workdir = workdir;

@@ -41,12 +41,6 @@ int stage_bootstrap_key(const struct ib_config *cfg, struct sha256 *h)
 
 int stage_bootstrap_run(struct ib_stage_ctx *ctx)
 {
-	static const struct ib_tool debian_tools[] = {
-		{ "mmdebstrap", "mmdebstrap" },
-	};
-	static const struct ib_tool alpine_tools[] = {
-		{ "apk", "apk-tools" },
-	};
 	const struct ib_base *base = base_find(ctx->cfg->base);
 	char path[PATH_MAX], root[PATH_MAX];
 	char **pkgs;
@@ -55,8 +49,7 @@ int stage_bootstrap_run(struct ib_stage_ctx *ctx)
 
 	if (!base)
 		return -IB_EINPUT;
-	err = base == &base_debian ? run_tools_check(debian_tools, ARRAY_LEN(debian_tools))
-				   : run_tools_check(alpine_tools, ARRAY_LEN(alpine_tools));
+	err = run_tools_check(base->tools, base->n_tools);
 	if (err < 0)
 		return err;
 	err = stage_list_path(ctx->cfg, "bootstrap.list", path, sizeof(path));

@@ -81,4 +81,11 @@ if ! command -v apk >/dev/null 2>&1; then
 	grep -q "missing host tool 'apk' (install the package 'apk-tools')" "$tmp/out3" ||
 		fail "a missing apk is not named with its package"
 fi
+# 4. The base's own defaults and abilities (struct ib_base): no lock for
+#    alpine, refused before any stage runs.
+rc=0
+run --lock "$tmp/key.pub" >"$tmp/out4" 2>&1 || rc=$?
+[ "$rc" = 64 ] || fail "--lock with the alpine base exited $rc: $(cat "$tmp/out4")"
+grep -q "are not supported for the alpine base" "$tmp/out4" || fail "--lock refusal: $(cat "$tmp/out4")"
+grep -q '^\[Stage' "$tmp/out4" && fail "a stage ran despite the refused option"
 echo "PASS: alpine base command contract"

@@ -257,7 +257,9 @@ static int security_agent_check(struct ib_stage_ctx *ctx, const char *root)
 			return err;
 		if (access(path, X_OK) != 0) {
 			snprintf(ctx->failed, sizeof(ctx->failed),
-				 "the agent has no %s (is --agent-destdir a `make install` tree?)",
+				 "the agent has no %s: --agent-destdir must hold the agent as the image"
+				 " lays it out (its Debian package unpacked, or `make install DESTDIR=DIR`"
+				 " of a tree configured with --prefix=/usr)",
 				 bins[i]);
 			return -IB_EINPUT;
 		}

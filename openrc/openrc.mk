@@ -10,7 +10,8 @@ dist_openrcconf_DATA = openrc/conf.d/jefe
 EXTRA_DIST += openrc/init.d/jefe.in openrc/init.d/jefe-boot.in
 CLEANFILES += $(openrcinit_SCRIPTS)
 
-openrc_subst = sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g'
+openrc_subst = sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+	-e 's|@runstatedir[@]|$(runstatedir)|g'
 
 openrc/init.d/jefe: $(top_srcdir)/openrc/init.d/jefe.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) openrc/init.d && \

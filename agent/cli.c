@@ -85,7 +85,7 @@ static int cli_open_root(struct cli *cli)
 /*
  * Before parsing: is there a policy at all, and may we read it?  A missing
  * file is "missing", not an invalid policy; an unreadable one says whose
- * it is.  Returns 0 or an exit code's -errno after printing why.
+ * it is.  Returns 0, or -errno after printing why.
  */
 static int cli_policy_present(struct cli *cli)
 {
@@ -102,7 +102,9 @@ static int cli_policy_present(struct cli *cli)
 		return err;
 	}
 	if (err == 0) {
-		fd = rootfs_open(cli->root_fd, main_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		/* Only whether it opens: never wait on a FIFO planted there. */
+		fd = rootfs_open(cli->root_fd, main_file,
+				 O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd >= 0)
 			close(fd);
 		err = fd < 0 ? fd : 0;
@@ -116,6 +118,16 @@ static int cli_policy_present(struct cli *cli)
 			strerror(-err));
 	else if (err)
 		fprintf(stderr, "jefe: cannot read the policy %s: %s\n", shown, jefe_strerror(err));
+	return err;
+}
+
+static int cli_env_init(struct cli *cli, struct jefe_env *env)
+{
+	int err = jefe_env_init(env, cli->root, cli->root_fd, cli->policy_dir);
+
+	if (err)
+		fprintf(stderr, "jefe: cannot tell whether %s is this host: %s\n", cli->root,
+			strerror(-err));
 	return err;
 }
 
@@ -170,7 +182,7 @@ static bool cli_user_in_group(gid_t gid)
  * and group are the daemon's status_group setting (0660 and that group,
  * or 0600 when none is set).
  */
-static int cli_refused_access(const char *path, uint16_t command)
+static int cli_refused_access(const char *path, uint16_t command, bool dry_run)
 {
 	struct stat st;
 	struct group grp, *res = NULL;
@@ -178,7 +190,8 @@ static int cli_refused_access(const char *path, uint16_t command)
 
 	if (command != IPC_CMD_STATUS) {
 		fprintf(stderr, "jefe: %s needs root: jefe-setup takes it from root only\n",
-			command == IPC_CMD_RELOAD ? "reload" : "enforce");
+			command == IPC_CMD_RELOAD ? "reload" :
+			dry_run ? "enforce --dry-run" : "enforce");
 		return EXIT_ERROR;
 	}
 	if (stat(path, &st) < 0 || !(st.st_mode & S_IRWXG) || st.st_gid == 0) {
@@ -219,7 +232,7 @@ static int cli_via_daemon(struct cli *cli, uint16_t command, enum report_verb ve
 		return -1;
 	err = ipc_connect(path, &fd);
 	if ((err == -EACCES || err == -EPERM) && geteuid() != 0)
-		return cli_refused_access(path, command);
+		return cli_refused_access(path, command, cli->dry_run);
 	if (err) {
 		/* No daemon, or not ours to talk to: do the work here instead. */
 		if (err != -ENOENT && err != -ECONNREFUSED)
@@ -240,7 +253,7 @@ static int cli_via_daemon(struct cli *cli, uint16_t command, enum report_verb ve
 	}
 	if (status == -EPERM && geteuid() != 0) {
 		free(payload);
-		return cli_refused_access(path, command);
+		return cli_refused_access(path, command, cli->dry_run);
 	}
 	if (status == -JEFE_ENOTINPOLICY) {
 		fprintf(stderr, "jefe: %s\n", payload && *payload ? payload : jefe_strerror(status));
@@ -284,10 +297,12 @@ static int cli_may_enforce(struct cli *cli)
 		return 0;
 	if (strcmp(cli->root, "/") != 0 && access(cli->root, W_OK) == 0)
 		return 0;
-	fprintf(stderr, "jefe enforce: needs root%s%s%s: it writes system files and kernel"
-		" settings; nothing was changed (see what it would do with --dry-run)\n",
-		strcmp(cli->root, "/") ? " or write access to " : "",
-		strcmp(cli->root, "/") ? cli->root : "", "");
+	if (strcmp(cli->root, "/") != 0)
+		fprintf(stderr, "jefe enforce: needs root or write access to %s", cli->root);
+	else
+		fprintf(stderr, "jefe enforce: needs root");
+	fprintf(stderr, ": it writes system files and kernel settings; nothing was changed"
+		" (see what it would do with --dry-run)\n");
 	return -EPERM;
 }
 
@@ -323,7 +338,7 @@ static int cli_check_or_apply(struct cli *cli, bool apply)
 	if (rc >= 0)
 		return rc;
 
-	if (cli_open_root(cli) || jefe_env_init(&env, cli->root, cli->root_fd, cli->policy_dir))
+	if (cli_open_root(cli) || cli_env_init(cli, &env))
 		return EXIT_ERROR;
 	if (cli_load(cli, &env, &policy, &set))
 		return EXIT_ERROR;
@@ -405,7 +420,7 @@ static int cmd_policy(struct cli *cli)
 		fprintf(stderr, "jefe policy show: unexpected argument '%s'\n", cli->args[1]);
 		return EXIT_USAGE;
 	}
-	if (cli_open_root(cli) || jefe_env_init(&env, cli->root, cli->root_fd, cli->policy_dir))
+	if (cli_open_root(cli) || cli_env_init(cli, &env))
 		return EXIT_ERROR;
 	if (cli->n_args == 1 && cli_policy_present(cli))
 		return EXIT_ERROR;
@@ -479,7 +494,7 @@ static int cmd_baseline(struct cli *cli)
 				cli->args[i]);
 			return EXIT_USAGE;
 		}
-	if (cli_open_root(cli) || jefe_env_init(&env, cli->root, cli->root_fd, cli->policy_dir))
+	if (cli_open_root(cli) || cli_env_init(cli, &env))
 		return EXIT_ERROR;
 	if (cli_load(cli, &env, &policy, &set))
 		return EXIT_ERROR;

@@ -21,7 +21,7 @@ inst=$D/opt/jefe
 # Only the CLI and the shipped policy: what `jefe policy show` needs.
 make -s -C "$T/build" jefe >"$T/make.log" 2>&1 || fail "make jefe failed: $(tail -n 30 "$T/make.log")"
 make -s -C "$T/build" install-sbinPROGRAMS sbin_PROGRAMS=jefe install-dist_jefeconfDATA \
-	install-dist_jefepolicyDATA DESTDIR="$D" >>"$T/make.log" 2>&1 ||
+	install-dist_jefepolicyDATA install-openrcinitSCRIPTS DESTDIR="$D" >>"$T/make.log" 2>&1 ||
 	fail "make install failed: $(tail -n 30 "$T/make.log")"
 [ -x "$inst/sbin/jefe" ] || fail "no $inst/sbin/jefe after make install"
 [ -f "$inst/conf/jefe/jefe.conf" ] || fail "the policy was not installed into --sysconfdir"
@@ -38,7 +38,11 @@ pass "the installed jefe reads the policy from --sysconfdir"
 # The socket is below --runstatedir, the state below --localstatedir.
 "$inst/sbin/jefe" --help | grep -qF "/srv/jefe/run/jefe/jefe.sock" ||
 	fail "jefe --help does not show the socket below --runstatedir: $("$inst/sbin/jefe" --help | grep socket)"
-pass "the socket path follows --runstatedir"
+grep -qF 'checkpath -d -m 0755 -o root:root /srv/jefe/run/jefe' "$inst/conf/init.d/jefe" ||
+	fail "the installed OpenRC script does not use --runstatedir: $(grep -n run "$inst/conf/init.d/jefe")"
+grep -qF 'command="/opt/jefe/sbin/jefe-setup"' "$inst/conf/init.d/jefe" ||
+	fail "the installed OpenRC script does not name the installed jefe-setup"
+pass "the socket path and the OpenRC script follow --runstatedir and --prefix"
 
 # And the installed policy moved, the program says so: missing, not invalid.
 mv "$inst/conf/jefe/jefe.conf" "$inst/conf/jefe/jefe.conf.away"

@@ -60,6 +60,32 @@ set -eu
 
 die() { echo "run-vm.sh: $*" >&2; exit 1; }
 
+# The agent the VM runs reads its policy from configure's --sysconfdir
+# (and keeps state and socket under --localstatedir and --runstatedir),
+# and the guest tests use /etc/jefe, /var/lib/jefe and /run/jefe: a build
+# tree configured with other directories gets a second tree, from its
+# release file list, configured with those (the prefix it needs itself).
+# Prints the build directory to install from.
+agent_fhs_builddir() {
+	b=$1
+	conf=$(sed -n 's/^sysconfdir = //p' "$b/Makefile")
+	state=$(sed -n 's/^localstatedir = //p' "$b/Makefile")
+	run=$(sed -n 's/^runstatedir = //p' "$b/Makefile")
+	if [ "$conf" = /etc ] && [ "$state" = /var ] && [ "$run" = /run ]; then
+		echo "$b"
+		return 0
+	fi
+	echo "run-vm.sh: the build tree uses $conf, $state and $run: building the agent again" \
+		"with /etc, /var and /run for the VM" >&2
+	make -s -C "$b" distdir distdir="$2/agent-src" >"$2/agent-fhs.log" 2>&1 &&
+	mkdir -p "$2/agent-build" &&
+	(cd "$2/agent-build" && "$2/agent-src/configure" --prefix=/usr --sysconfdir=/etc \
+		--localstatedir=/var --runstatedir=/run) >>"$2/agent-fhs.log" 2>&1 &&
+	make -s -C "$2/agent-build" -j"$(nproc)" >>"$2/agent-fhs.log" 2>&1 ||
+		{ tail -n 40 "$2/agent-fhs.log" >&2; die "building the agent with /etc, /var and /run failed"; }
+	echo "$2/agent-build"
+}
+
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=${abs_top_srcdir:-$(cd "$here/../.." && pwd)}
 builddir=${abs_top_builddir:-}
@@ -312,7 +338,8 @@ build_root() {
 		[ -n "$builddir" ] && [ -f "$builddir/Makefile" ] ||
 			die "abs_top_builddir is not a configured build tree (run from make check)"
 		stage=$work/stage
-		make -s -C "$builddir" install DESTDIR="$stage" >"$work/install.log" 2>&1 ||
+		agentdir=$(agent_fhs_builddir "$builddir" "$work") || exit 1
+		make -s -C "$agentdir" install DESTDIR="$stage" >"$work/install.log" 2>&1 ||
 			{ cat "$work/install.log" >&2; die "make install DESTDIR=... failed"; }
 		# The agent's binaries go through copy_with_libs so their shared
 		# libraries come along; everything else is copied as installed.
@@ -322,9 +349,9 @@ build_root() {
 			*) mkdir -p "$(dirname "$root$f")"; cp -a "$stage$f" "$root$f" ;;
 			esac
 		done
-		# Any --prefix works (CI: /usr; default: /usr/local; distcheck:
-		# a directory of its own): the agent reads its policy from
-		# /etc/jefe (policy.h), and tests call jefe from PATH.
+		# The programs sit where --prefix put them (CI and the default:
+		# /usr); tests call jefe from PATH.  The policy, state and socket
+		# are /etc, /var and /run (agent_fhs_builddir saw to that).
 		sbin=$(cd "$stage" && find . -type f -path '*bin/jefe' -perm -u+x | head -n1)
 		[ -n "$sbin" ] || die "make install did not install jefe"
 		sbin=$(dirname "${sbin#.}")

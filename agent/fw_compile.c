@@ -627,11 +627,8 @@ static int fw_opts_parse(struct fw_opts *o, const struct policy *p,
 		for (size_t i = 0; i < ARRAY_SIZE(fw_keywords); i++)
 			if (strcmp(fw_keywords[i].key, e->key) == 0)
 				kw = &fw_keywords[i];
-		if (!kw) {
-			policy_error_at(errs, e, "unknown key \"%s\" in [firewall]", e->key);
-			ret = -JEFE_EPOLICY;
-			continue;
-		}
+		if (!kw)
+			continue;	/* the core reports keys no table has */
 		switch (kw->kind) {
 		case FK_VERDICT:
 			err = fw_parse_verdict(e, (uint32_t *)(base + kw->off), errs);
@@ -716,8 +713,7 @@ static int fw_service_parse(struct fw_service *svc, const struct policy *p,
 		} else if (strcmp(e->key, "sources") == 0) {
 			err = fw_parse_sources(e, svc, errs);
 		} else {
-			policy_error_at(errs, e, "unknown key \"%s\" in [%s]", e->key, section);
-			err = -EINVAL;
+			continue;	/* the core reports keys no table has */
 		}
 		if (err == -ENOMEM)
 			return err;
@@ -943,12 +939,8 @@ int fw_config_load(struct fw_config *cfg, const struct policy *p,
 
 		if (strncmp(e->section, FW_LAYER ".", strlen(FW_LAYER) + 1) != 0)
 			continue;
-		if (strncmp(e->section, prefix, strlen(prefix)) != 0) {
-			policy_error_at(errs, e, "unknown section [%s] (did you mean [%sNAME]?)",
-					e->section, prefix);
-			ret = -JEFE_EPOLICY;
-			continue;
-		}
+		if (strncmp(e->section, prefix, strlen(prefix)) != 0)
+			continue;	/* the core reports sections no layer takes */
 		name = e->section + strlen(prefix);
 		for (size_t j = 0; j < n_svcs; j++)
 			seen |= strcmp(svcs[j].name, name) == 0;

@@ -100,7 +100,7 @@ bool layer_owns_section(const char *section)
 /* Candidates for "did you mean [...]": agent, each layer, each subsection. */
 struct section_names {
 	const char *word;
-	char buf[256];
+	char buf[LAYER_MAX * 4][128];	/* one per subsection candidate: the best is kept */
 };
 
 static const char *section_name_at(const void *ctx, size_t i)
@@ -118,14 +118,16 @@ static const char *section_name_at(const void *ctx, size_t i)
 			return ops->name;
 		i--;
 		for (size_t s = 0; ops->subsections && ops->subsections[s]; s++, i--) {
+			char *buf = sn->buf[(l * 4 + s) % ARRAY_SIZE(sn->buf)];
+
 			if (i != 0)
 				continue;
 			/* "service.*" against "firewall.servce.web": "firewall.service.web". */
 			rest = strrchr(sn->word, '.');
-			snprintf(sn->buf, sizeof(sn->buf), "%s.%.*s%s", ops->name,
+			snprintf(buf, sizeof(sn->buf[0]), "%s.%.*s%s", ops->name,
 				 (int)strcspn(ops->subsections[s], "*"), ops->subsections[s],
 				 strchr(ops->subsections[s], '*') ? (rest ? rest + 1 : "NAME") : "");
-			return sn->buf;
+			return buf;
 		}
 	}
 	return NULL;
@@ -143,6 +145,13 @@ int layer_policy_check_sections(const struct policy *policy, struct policy_error
 		if (layer_owns_section(h->name))
 			continue;
 		near = policy_suggest(h->name, section_name_at, &sn);
+		/* [sysctl.extra]: the layer's own section, if nothing is closer. */
+		for (unsigned int l = 0; !near && l < jefe_layers_count; l++) {
+			size_t len = strlen(jefe_layers[l]->name);
+
+			if (strncmp(h->name, jefe_layers[l]->name, len) == 0 && h->name[len] == '.')
+				near = jefe_layers[l]->name;
+		}
 		if (near)
 			err = policy_errors_add(errs, h->file, h->line,
 						"unknown section [%s] (did you mean [%s]?)", h->name, near);

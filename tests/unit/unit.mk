@@ -19,3 +19,10 @@ tests_unit_test_sysctl_SOURCES = tests/unit/test_sysctl.c
 tests_unit_test_sysctl_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_sysctl_LDADD = $(UNIT_LDADD)
 EXTRA_DIST += bench/policy-load.sh
+
+# The core's policy keys: tables, unknown keys and sections, defaults, mode, error order.
+check_PROGRAMS += tests/unit/test_policy_keys
+TESTS += tests/unit/test_policy_keys
+tests_unit_test_policy_keys_SOURCES = tests/unit/test_policy_keys.c
+tests_unit_test_policy_keys_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_policy_keys_LDADD = $(UNIT_LDADD)

@@ -125,8 +125,8 @@ static const struct policy_key audit_keys[] = {
 		"kernel audit backlog (auditctl -b); unset: left as it is", ""),
 	PK_UINT("rate_limit", AS, rate_limit, 0, 0x7fffffff, NULL,
 		"messages per second (auditctl -r); unset: left as it is", ""),
-	PK_ENUM("failure_mode", AS, failure_mode, failure_names, "printk",
-		"what the kernel does when auditing fails: silent, printk or panic (0-2)", ""),
+	PK_ENUM("failure_mode", AS, failure_mode, failure_names, NULL,
+		"what the kernel does when records are lost: silent, printk or panic (0-2); unset: left as it is", ""),
 	PK_END,
 };
 #undef AS

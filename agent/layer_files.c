@@ -102,7 +102,7 @@ static const struct policy_key files_keys[] = {
 		"/usr/sbin/unix_chkpwd /sbin/unix_chkpwd /usr/lib/openssh/ssh-keysign "
 		"/usr/libexec/ssh-keysign /usr/lib/dbus-1.0/dbus-daemon-launch-helper "
 		"/bin/bbsuid",
-		"set-id programs that may stay set-id (absolute paths, a pattern in the last component)", ""),
+		"set-id programs that may stay set-id (absolute paths, a pattern in the last component)", "CIS Debian 12 6.1.13"),
 	PK_LIST("suid_dirs", FS, suid_dirs,
 		"/bin /sbin /usr/bin /usr/sbin /usr/local/bin /usr/local/sbin /usr/lib /usr/libexec",
 		"directories walked for set-id files", ""),
@@ -114,7 +114,7 @@ static const struct policy_key files_keys[] = {
 	PK_BOOL("world_writable_remove", FS, world_writable_remove, "yes",
 		"apply removes the world-write bit found there", ""),
 	PK_LIST("tmp_mounts", FS, tmp_mounts, "/tmp /dev/shm /var/tmp",
-		"mount points that must carry tmp_mount_options", ""),
+		"mount points that must carry tmp_mount_options", "CIS Debian 12 1.1.2.x"),
 	PK_LIST("tmp_mount_options", FS, tmp_mount_options, "nodev nosuid noexec",
 		"options of those mounts: nodev, nosuid, noexec, ro", ""),
 	PK_BOOL("readonly_root", FS, readonly_root, "no",

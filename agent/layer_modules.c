@@ -228,7 +228,7 @@ static const struct policy_key modules_keys[] = {
 	/* Default: uncommon filesystems and network protocols (CIS 1.1.1.x, 3.5.x). */
 	PK_LIST("blacklist", struct modules_settings, blacklist,
 		"cramfs freevxfs hfs hfsplus jffs2 udf dccp sctp rds tipc",
-		"modules to block (install NAME /bin/false and blacklist NAME in modprobe.d)", ""),
+		"modules to block (install NAME /bin/false and blacklist NAME in modprobe.d)", "CIS Debian 12 1.1.1.x, 3.x"),
 	PK_BOOL("block_usb_storage", struct modules_settings, block_usb_storage, "no",
 		"also block usb_storage", ""),
 	PK_BOOL("verify_unloaded", struct modules_settings, verify_unloaded, "yes",

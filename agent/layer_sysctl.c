@@ -96,6 +96,7 @@ struct sysctl_item {
 
 struct sysctl_state {
 	const struct jefe_env *env;
+	bool kernel_known;	/* /proc/sys below the root: names are checked */
 	struct sysctl_item *items;
 	size_t n_items;
 	bool persist;
@@ -358,7 +359,7 @@ static int sysctl_name_check(const struct sysctl_state *st, const struct policy_
 	char *near;
 	int err;
 
-	if (rootfs_stat(st->env->root_fd, "/proc/sys", &sb, true) < 0 || !S_ISDIR(sb.st_mode))
+	if (!st->kernel_known)
 		return 0;
 	/* lstat: a name is there even when its file is a link leading nowhere. */
 	if (rootfs_stat(st->env->root_fd, path, &sb, false) == 0 || strv_contains(optional, e->key))
@@ -456,12 +457,15 @@ static int sysctl_load(void **state, const struct jefe_env *env, const struct po
 	const struct policy_entry *e;
 	struct strv optional = { 0 }, keys = { 0 };
 	size_t errs_before = errs->n, it = 0;
+	struct stat sb;
 	int err = 0;
 
 	if (!st)
 		return -ENOMEM;
 	st->env = env;
 	st->inotify_fd = -1;
+	st->kernel_known = rootfs_stat(env->root_fd, "/proc/sys", &sb, true) == 0 &&
+			   S_ISDIR(sb.st_mode);
 	st->persist = set->persist;
 	st->persist_file = strdup(set->persist_file);
 	if (!st->persist_file || strv_split(&optional, set->optional, ", \t")) {
@@ -484,7 +488,7 @@ static int sysctl_load(void **state, const struct jefe_env *env, const struct po
 
 		if (item)
 			item->required = true;
-		else
+		else if (!policy_get(policy, SYSCTL_LAYER, keys.v[i]))	/* else reported already */
 			policy_error_at(errs, e, "required key '%s' has no value in [sysctl]", keys.v[i]);
 	}
 	if (err)

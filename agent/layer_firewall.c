@@ -22,44 +22,6 @@ struct fw_layer {
 	struct fw_nl ev;	/* NFNLGRP_NFTABLES */
 };
 
-/*
- * The keys of [firewall] and [firewall.service.NAME].  Their values have
- * the firewall's own types (verdicts, rates, ICMP type names), parsed by
- * fw_compile.c into struct fw_opts from its own keyword table; the core
- * knows from here which keys exist, their defaults and docs.
- */
-static const struct policy_key fw_keys[] = {
-	PK_OWN("input_policy", "drop", "verdict of what no rule accepts: accept or drop", ""),
-	PK_OWN("forward_policy", "drop", "verdict of forwarded packets: accept or drop", ""),
-	PK_OWN("output_policy", "accept", "verdict of outgoing packets: accept or drop", ""),
-	PK_OWN("loopback", "yes", "accept everything on lo", ""),
-	PK_OWN("ssh", "yes", "accept SSH on ssh_port, rate-limited per source", ""),
-	PK_OWN("ssh_port", "22", "the SSH port (1-65535)", ""),
-	PK_OWN("ssh_rate", "3/minute", "new SSH connections per source: N/second|minute|hour[ burst M]", ""),
-	PK_OWN("echo", "yes", "accept ping (echo-request), rate-limited", ""),
-	PK_OWN("echo_rate", "5/second", "pings accepted: N/second|minute|hour[ burst M]", ""),
-	PK_OWN("accept_ra", "yes", "accept IPv6 router advertisements", ""),
-	PK_OWN("icmp_types", "destination-unreachable, time-exceeded, parameter-problem",
-	       "ICMP types accepted", ""),
-	PK_OWN("icmpv6_types",
-	       "destination-unreachable, packet-too-big, time-exceeded, parameter-problem, nd-neighbor-solicit, nd-neighbor-advert",
-	       "ICMPv6 types accepted", ""),
-	PK_OWN("log", "no", "log dropped packets, rate-limited", ""),
-	PK_OWN("log_rate", "5/minute", "log lines per second|minute|hour", ""),
-	PK_OWN("log_prefix", "jefe-drop: ", "prefix of the log lines", ""),
-	PK_OWN("foreign", "report", "tables of other programs: report or ignore", ""),
-	PK_OWN("foreign_allow", "", "foreign tables (FAMILY NAME, ...) that are not reported", ""),
-	PK_END,
-};
-
-static const struct policy_key fw_service_keys[] = {
-	PK_OWN("ports", NULL, "ports or ranges to open (22 8000-8080); required", ""),
-	PK_OWN("proto", "tcp", "tcp, udp or both", ""),
-	PK_OWN("rate", NULL, "new connections per source: N/second|minute|hour[ burst M]; unset: none", ""),
-	PK_OWN("sources", NULL, "addresses or prefixes allowed; unset: everyone", ""),
-	PK_END,
-};
-
 static const char *const fw_subsections[] = { "service.*", NULL };
 
 static int fw_layer_load(void **state, const struct jefe_env *env,
@@ -72,7 +34,7 @@ static int fw_layer_load(void **state, const struct jefe_env *env,
 	(void)env;
 	if (!fw)
 		return -ENOMEM;
-	ret = fw_config_load(&fw->cfg, policy, errs);
+	ret = fw_config_load(&fw->cfg, settings, policy, errs);
 	if (ret < 0) {
 		free(fw);
 		return ret == -ENOMEM ? ret : -JEFE_EPOLICY;
@@ -368,6 +330,7 @@ const struct layer_ops layer_firewall_ops = {
 	.name = FW_LAYER,
 	.title = "nftables firewall",
 	.keys = fw_keys,
+	.settings_size = sizeof(struct fw_opts),
 	.subsections = fw_subsections,
 	.sub_keys = fw_service_keys,
 	.load = fw_layer_load,

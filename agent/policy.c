@@ -311,10 +311,28 @@ int policy_key_parse(const struct policy_key *k, const char *value, void *settin
 	case POLICY_KEY_LIST:
 		*(const char **)field = value;
 		return 0;
+	case POLICY_KEY_CUSTOM:
+		snprintf(why, why_len, "parsed with its entry (policy_keys_load)");
+		return -EINVAL;
 	case POLICY_KEY_OWN:
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/* A custom key's default, parsed as if a policy had written it. */
+static int policy_key_default_custom(const struct policy_key *k, const char *section,
+				     void *settings, struct policy_errors *errs)
+{
+	struct policy_entry e = {
+		.section = (char *)section,
+		.key = (char *)k->name,
+		.value = (char *)k->default_value,
+		.file = (char *)"(the default)",
+		.line = 0,
+	};
+
+	return k->parse(k, &e, settings, errs);
 }
 
 int policy_keys_load(const struct policy *p, const char *section,
@@ -326,9 +344,16 @@ int policy_keys_load(const struct policy *p, const char *section,
 	char why[512];
 
 	for (const struct policy_key *k = keys; k && k->name; k++) {
+		int err;
+
 		/* The tables' own defaults are valid: the docs test parses them. */
-		if (k->default_value && policy_key_parse(k, k->default_value, settings,
-							 why, sizeof(why)) == -ENOMEM)
+		if (!k->default_value)
+			continue;
+		if (k->type == POLICY_KEY_CUSTOM)
+			err = policy_key_default_custom(k, section, settings, errs);
+		else
+			err = policy_key_parse(k, k->default_value, settings, why, sizeof(why));
+		if (err == -ENOMEM)
 			return -ENOMEM;
 	}
 	while ((e = policy_next(p, section, &it))) {
@@ -337,6 +362,12 @@ int policy_keys_load(const struct policy *p, const char *section,
 
 		if (!k)
 			continue;
+		if (k->type == POLICY_KEY_CUSTOM) {
+			/* It reports its own errors, at e. */
+			if (k->parse(k, e, settings, errs) == -ENOMEM)
+				return -ENOMEM;
+			continue;
+		}
 		err = policy_key_parse(k, e->value, settings, why, sizeof(why));
 		if (err == -ENOMEM)
 			return err;

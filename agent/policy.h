@@ -84,8 +84,15 @@ enum policy_key_type {
 	POLICY_KEY_LIST,	/* const char *, words separated by spaces or commas */
 	POLICY_KEY_ENUM,	/* int: index of the value in allowed */
 	POLICY_KEY_MODE,	/* enum policy_mode: enforce or report */
+	POLICY_KEY_CUSTOM,	/* parse() fills the field: a type of the layer's own */
 	POLICY_KEY_OWN,		/* no field: the layer's own parser reads the value */
 };
+
+struct policy_entry;
+struct policy_key;
+/* POLICY_KEY_CUSTOM: parse e->value into settings, report errors at e; 0 or -errno. */
+typedef int (*policy_key_parse_fn)(const struct policy_key *k, const struct policy_entry *e,
+				   void *settings, struct policy_errors *errs);
 
 struct policy_key {
 	const char *name;
@@ -96,30 +103,33 @@ struct policy_key {
 	const char *default_value;	/* as a policy would write it; NULL: unset */
 	const char *doc;		/* one line, for `policy show` and errors */
 	const char *ref;		/* benchmark reference, "" for none */
+	policy_key_parse_fn parse;	/* POLICY_KEY_CUSTOM */
 };
 
 /* One table line each: PK_BOOL("persist", struct s, persist, "yes", "doc", "ref"). */
 #define PK_BOOL(n, st, f, def, doc, ref) \
-	{ n, POLICY_KEY_BOOL, offsetof(st, f), 0, 0, NULL, def, doc, ref }
+	{ n, POLICY_KEY_BOOL, offsetof(st, f), 0, 0, NULL, def, doc, ref, NULL }
 #define PK_UINT(n, st, f, lo, hi, def, doc, ref) \
-	{ n, POLICY_KEY_UINT, offsetof(st, f), lo, hi, NULL, def, doc, ref }
+	{ n, POLICY_KEY_UINT, offsetof(st, f), lo, hi, NULL, def, doc, ref, NULL }
 #define PK_STRING(n, st, f, def, doc, ref) \
-	{ n, POLICY_KEY_STRING, offsetof(st, f), 0, 0, NULL, def, doc, ref }
+	{ n, POLICY_KEY_STRING, offsetof(st, f), 0, 0, NULL, def, doc, ref, NULL }
 #define PK_NAME(n, st, f, def, doc, ref) \
-	{ n, POLICY_KEY_NAME, offsetof(st, f), 0, 0, NULL, def, doc, ref }
+	{ n, POLICY_KEY_NAME, offsetof(st, f), 0, 0, NULL, def, doc, ref, NULL }
 #define PK_PATH(n, st, f, empty_ok, def, doc, ref) \
-	{ n, POLICY_KEY_PATH, offsetof(st, f), empty_ok, 0, NULL, def, doc, ref }
+	{ n, POLICY_KEY_PATH, offsetof(st, f), empty_ok, 0, NULL, def, doc, ref, NULL }
 #define PK_RELPATH(n, st, f, def, doc, ref) \
-	{ n, POLICY_KEY_RELPATH, offsetof(st, f), 0, 0, NULL, def, doc, ref }
+	{ n, POLICY_KEY_RELPATH, offsetof(st, f), 0, 0, NULL, def, doc, ref, NULL }
 #define PK_LIST(n, st, f, def, doc, ref) \
-	{ n, POLICY_KEY_LIST, offsetof(st, f), 0, 0, NULL, def, doc, ref }
+	{ n, POLICY_KEY_LIST, offsetof(st, f), 0, 0, NULL, def, doc, ref, NULL }
 #define PK_ENUM(n, st, f, values, def, doc, ref) \
-	{ n, POLICY_KEY_ENUM, offsetof(st, f), 0, 0, values, def, doc, ref }
+	{ n, POLICY_KEY_ENUM, offsetof(st, f), 0, 0, values, def, doc, ref, NULL }
 #define PK_MODE(n, st, f, def, doc, ref) \
-	{ n, POLICY_KEY_MODE, offsetof(st, f), 0, 0, NULL, def, doc, ref }
+	{ n, POLICY_KEY_MODE, offsetof(st, f), 0, 0, NULL, def, doc, ref, NULL }
+#define PK_CUSTOM(n, st, f, fn, def, doc, ref) \
+	{ n, POLICY_KEY_CUSTOM, offsetof(st, f), 0, 0, NULL, def, doc, ref, fn }
 #define PK_OWN(n, def, doc, ref) \
-	{ n, POLICY_KEY_OWN, 0, 0, 0, NULL, def, doc, ref }
-#define PK_END { NULL, POLICY_KEY_OWN, 0, 0, 0, NULL, NULL, NULL, NULL }
+	{ n, POLICY_KEY_OWN, 0, 0, 0, NULL, def, doc, ref, NULL }
+#define PK_END { NULL, POLICY_KEY_OWN, 0, 0, 0, NULL, NULL, NULL, NULL, NULL }
 
 /* The [agent] table: its settings struct is struct policy itself. */
 extern const struct policy_key policy_agent_keys[];
@@ -128,7 +138,8 @@ const struct policy_key *policy_key_find(const struct policy_key *keys, const ch
 
 /*
  * Parse value for key k into settings (the struct the table describes).
- * Returns 0, -EINVAL with what was expected in why, or -ENOMEM.
+ * Returns 0, -EINVAL with what was expected in why, or -ENOMEM; a
+ * POLICY_KEY_CUSTOM key needs its entry: policy_keys_load() does that.
  * String values point into value: it must outlive settings.
  */
 int policy_key_parse(const struct policy_key *k, const char *value, void *settings,

@@ -81,7 +81,7 @@ static int load(struct fixture *f, const char *extra)
 	ret = policy_load_files(&f->policy, files, 2, &f->errs);
 	if (ret < 0)
 		return ret;
-	ret = fw_config_load(&f->cfg, f->policy, &f->errs);
+	ret = fw_config_load(&f->cfg, NULL, f->policy, &f->errs);
 	f->loaded = ret == 0;
 	return ret;
 }

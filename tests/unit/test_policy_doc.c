@@ -387,7 +387,8 @@ static void test_table_defaults_parse(void **state)
 								      : policy_agent_keys;
 
 		for (const struct policy_key *k = keys; k && k->name; k++) {
-			if (!k->default_value || k->type == POLICY_KEY_OWN)
+			if (!k->default_value || k->type == POLICY_KEY_OWN ||
+			    k->type == POLICY_KEY_CUSTOM)
 				continue;
 			assert_true(k->offset < sizeof(settings) - sizeof(void *));
 			if (policy_key_parse(k, k->default_value, settings, why, sizeof(why)) != 0)
@@ -395,6 +396,19 @@ static void test_table_defaults_parse(void **state)
 			assert_non_null(k->doc);
 			assert_non_null(k->ref);
 		}
+	}
+	/* Every default, custom types too, through the core's own loader. */
+	for (unsigned int i = 0; i < jefe_layers_count; i++) {
+		const struct layer_ops *ops = jefe_layers[i];
+		struct policy empty = { 0 };
+		struct policy_errors errs = { 0 };
+		void *buf = calloc(1, ops->settings_size ? ops->settings_size : 1);
+
+		assert_non_null(buf);
+		assert_int_equal(policy_keys_load(&empty, ops->name, ops->keys, buf, &errs), 0);
+		if (errs.n)
+			fail_msg("%s: %s", ops->name, errs.msgs[0]);
+		free(buf);
 	}
 }
 

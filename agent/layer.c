@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The core's side of the layer interface: finding layers and sections,
- * loading a whole set from one policy, and running check/apply over it.
+ * checking every section and key of a policy against the layers' key
+ * tables, loading a whole set from one policy, `jefe policy show`, and
+ * running check/apply over the set.
  */
 #include <errno.h>
 #include <fnmatch.h>

@@ -2,9 +2,11 @@
 /*
  * Policy loading.  inih does the INI syntax; this file adds what inih
  * leaves out: line numbers (Debian builds inih without INI_HANDLER_LINENO,
- * so our reader counts the lines it hands over), section validation, the
- * "duplicate key in one file" rule, merging of later files over earlier
- * ones, and the [agent] keyword table.
+ * so our reader counts the lines it hands over), the headers with their
+ * lines, the "duplicate key in one file" rule, merging of later files over
+ * earlier ones, the key tables' parser (policy_keys_load), "did you mean",
+ * error ordering, and the [agent] table.  It knows no layer: layer.c
+ * decides which sections exist.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -2,9 +2,11 @@
 /*
  * The policy: INI files read with inih.  The core parses every file into
  * one merged list of (section, key, value, file, line) entries; later files
- * override earlier keys.  The core validates [agent] and the section names;
- * each layer validates its own section(s) in its load() and reports errors
- * against the entry's file and line.  A policy with any error is refused
+ * override earlier keys.  Keys are described by tables (struct policy_key)
+ * that drive parsing, validation, defaults and `jefe policy show`; this
+ * file has the [agent] table and the machinery, layer.c the layers'
+ * (which sections and keys exist is the layer table's to say).  Errors
+ * carry the entry's file and line.  A policy with any error is refused
  * whole: callers keep running on the last good one.
  */
 #ifndef JEFE_POLICY_H

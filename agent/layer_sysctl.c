@@ -493,6 +493,12 @@ static int sysctl_load(void **state, const struct jefe_env *env, const struct po
 	}
 	if (err)
 		goto out;
+	/* A typo in the list would make a name silently optional: none there. */
+	e = policy_get(policy, SYSCTL_LAYER, "optional");
+	for (size_t i = 0; i < optional.n; i++)
+		if (!policy_get(policy, SYSCTL_LAYER, optional.v[i]))
+			policy_error_at(errs, e, "optional key '%s' has no value in [sysctl]",
+					optional.v[i]);
 	if (errs->n > errs_before)
 		err = -JEFE_EPOLICY;
 out:

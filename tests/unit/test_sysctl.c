@@ -307,6 +307,18 @@ static void test_optional_name_is_unsupported(void **state)
 	assert_int_equal(find(f, "kernel.unprivileged_userns_clone")->state, FINDING_UNSUPPORTED);
 }
 
+/* A typo in optional would make a name silently optional: it names a key of the section. */
+static void test_optional_names_a_key(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "optional = kernel.kptr_restict\nkernel.kptr_restrict = 2\n"),
+			 -JEFE_EPOLICY);
+	assert_int_equal(f->errs.n, 1);
+	assert_string_equal(f->errs.msgs[0], "/etc/jefe/jefe.conf line 2: optional key "
+			    "'kernel.kptr_restict' has no value in [sysctl]");
+}
+
 /* The kernel's current value gives the type: integers stay integers. */
 static void test_value_type_mismatch(void **state)
 {
@@ -353,6 +365,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_name_suggests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_optional_name_is_unsupported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_optional_names_a_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_value_type_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vector_width, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_value_any_word, setup, teardown),

@@ -637,14 +637,48 @@ const struct policy_key fw_keys[] = {
 };
 #undef FO
 
-/* [firewall.service.NAME]: validated by fw_service_parse() into its struct fw_service. */
+/* [firewall.service.NAME]: one table, parsed per service into its struct fw_service. */
+static int fwk_ports(const struct policy_key *k, const struct policy_entry *e, void *svc,
+		     struct policy_errors *errs)
+{
+	(void)k;
+	return fw_parse_ports(e, svc, errs);
+}
+
+static int fwk_proto(const struct policy_key *k, const struct policy_entry *e, void *svc,
+		     struct policy_errors *errs)
+{
+	(void)k;
+	return fw_parse_proto(e, svc, errs);
+}
+
+static int fwk_service_rate(const struct policy_key *k, const struct policy_entry *e, void *svc,
+			    struct policy_errors *errs)
+{
+	(void)k;
+	((struct fw_service *)svc)->has_rate = true;
+	return fw_parse_rate(e, &((struct fw_service *)svc)->rate, errs);
+}
+
+static int fwk_sources(const struct policy_key *k, const struct policy_entry *e, void *svc,
+		       struct policy_errors *errs)
+{
+	(void)k;
+	return fw_parse_sources(e, svc, errs);
+}
+
+#define FS struct fw_service
 const struct policy_key fw_service_keys[] = {
-	PK_OWN("ports", NULL, "ports or ranges to open (22, 8000-8080); required", ""),
-	PK_OWN("proto", "tcp", "tcp, udp or tcp,udp", ""),
-	PK_OWN("rate", NULL, "new connections per source: N/second|minute|hour|day [burst M]; unset: none", ""),
-	PK_OWN("sources", NULL, "addresses or prefixes allowed; unset: everyone", ""),
+	PK_CUSTOM("ports", FS, ports, fwk_ports, NULL,
+		  "ports or ranges to open (22, 8000-8080); required", ""),
+	PK_CUSTOM("proto", FS, tcp, fwk_proto, "tcp", "tcp, udp or tcp,udp", ""),
+	PK_CUSTOM("rate", FS, rate, fwk_service_rate, NULL,
+		  "new connections per source: N/second|minute|hour|day [burst M]; unset: none", ""),
+	PK_CUSTOM("sources", FS, v4, fwk_sources, NULL,
+		  "addresses or prefixes allowed; unset: everyone", ""),
 	PK_END,
 };
+#undef FS
 
 static bool fw_service_name_ok(const char *s)
 {
@@ -663,34 +697,17 @@ static bool fw_service_name_ok(const char *s)
 static int fw_service_parse(struct fw_service *svc, const struct policy *p,
 			    const char *section, struct policy_errors *errs)
 {
-	const struct policy_entry *e, *ports = NULL;
+	const struct policy_entry *ports;
 	size_t it = 0;
-	int ret = 0, err;
+	int ret;
 
-	svc->tcp = true;
 	svc->v4.family = NFPROTO_IPV4;
 	svc->v6.family = NFPROTO_IPV6;
-	while ((e = policy_next(p, section, &it))) {
-		if (!svc->where)
-			svc->where = e;
-		if (strcmp(e->key, "ports") == 0) {
-			ports = e;
-			err = fw_parse_ports(e, svc, errs);
-		} else if (strcmp(e->key, "proto") == 0) {
-			err = fw_parse_proto(e, svc, errs);
-		} else if (strcmp(e->key, "rate") == 0) {
-			svc->has_rate = true;
-			err = fw_parse_rate(e, &svc->rate, errs);
-		} else if (strcmp(e->key, "sources") == 0) {
-			err = fw_parse_sources(e, svc, errs);
-		} else {
-			continue;	/* the core reports keys no table has */
-		}
-		if (err == -ENOMEM)
-			return err;
-		if (err < 0)
-			ret = -JEFE_EPOLICY;
-	}
+	svc->where = policy_next(p, section, &it);
+	ret = policy_keys_load(p, section, fw_service_keys, svc, errs);
+	if (ret == -ENOMEM)
+		return ret;
+	ports = policy_get(p, section, "ports");
 	if (!ports && svc->where) {
 		policy_error_at(errs, svc->where, "[%s] has no \"ports\" key", section);
 		ret = -JEFE_EPOLICY;

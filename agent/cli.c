@@ -442,7 +442,7 @@ static int cmd_policy(struct cli *cli)
 		return EXIT_ERROR;
 	}
 	if (show) {
-		err = policy_dump(policy, stdout);
+		err = layer_policy_show(policy, stdout);
 	} else {
 		printf("policy OK: %zu file(s), %zu key(s)\n", policy->n_files, policy->n_entries);
 	}

@@ -117,8 +117,34 @@ struct fw_config {
 /* layer_firewall.c: the desired ruleset in nft syntax, for humans. */
 int firewall_render(void *state, FILE *out);
 
-/* fw_compile.c */
-int fw_config_load(struct fw_config *cfg, const struct policy *policy,
+/* The settings of [firewall], filled by the core from fw_keys. */
+struct fw_opts {
+	uint32_t policy[FW_CHAIN_COUNT];
+	bool loopback;
+	bool ssh;
+	uint16_t ssh_port;
+	struct fw_rate ssh_rate;
+	bool echo;
+	struct fw_rate echo_rate;
+	bool accept_ra;
+	int icmp[32];
+	size_t n_icmp;
+	int icmpv6[32];
+	size_t n_icmpv6;
+	bool log;
+	struct fw_rate log_rate;
+	char log_prefix[FW_LOG_PREFIX_MAX];
+	enum fw_foreign_mode foreign;
+	struct fw_table_ref foreign_allow[FW_FOREIGN_ALLOW_MAX];
+	size_t n_foreign_allow;
+};
+
+/* fw_compile.c: the key tables of [firewall] and [firewall.service.NAME]. */
+extern const struct policy_key fw_keys[];
+extern const struct policy_key fw_service_keys[];
+
+/* opts: [firewall] as the core parsed it with fw_keys, or NULL to parse it here. */
+int fw_config_load(struct fw_config *cfg, const void *opts, const struct policy *policy,
 		   struct policy_errors *errs);
 void fw_config_free(struct fw_config *cfg);
 /* nft syntax, as `nft list table inet jefe` prints it. */

@@ -87,28 +87,6 @@ static int fw_value_of(const struct fw_name *t, size_t n, const char *name)
 
 /* ---- the policy ---- */
 
-/* What [firewall] says; defaults in fw_opts_init(). */
-struct fw_opts {
-	uint32_t policy[FW_CHAIN_COUNT];
-	bool loopback;
-	bool ssh;
-	uint16_t ssh_port;
-	struct fw_rate ssh_rate;
-	bool echo;
-	struct fw_rate echo_rate;
-	bool accept_ra;
-	int icmp[32];
-	size_t n_icmp;
-	int icmpv6[32];
-	size_t n_icmpv6;
-	bool log;
-	struct fw_rate log_rate;
-	char log_prefix[FW_LOG_PREFIX_MAX];
-	enum fw_foreign_mode foreign;
-	struct fw_table_ref foreign_allow[FW_FOREIGN_ALLOW_MAX];
-	size_t n_foreign_allow;
-};
-
 struct fw_service {
 	char name[FW_NAME_MAX];
 	const struct policy_entry *where;
@@ -550,131 +528,157 @@ static int fw_parse_proto(const struct policy_entry *e, struct fw_service *svc,
 	return ret;
 }
 
-static void fw_opts_init(struct fw_opts *o)
+/* The keys of [firewall]: one line each, parsed by the core (policy.h). */
+#define FW_OPT(o) ((struct fw_opts *)(o))
+#define FW_FIELD(type, k, o) ((type *)((char *)(o) + (k)->offset))
+
+static int fwk_verdict(const struct policy_key *k, const struct policy_entry *e, void *o,
+		       struct policy_errors *errs)
 {
-	static const int icmp_default[] = { 3, 11, 12 };
+	return fw_parse_verdict(e, FW_FIELD(uint32_t, k, o), errs);
+}
+
+static int fwk_bool(const struct policy_key *k, const struct policy_entry *e, void *o,
+		    struct policy_errors *errs)
+{
+	return fw_parse_bool(e, FW_FIELD(bool, k, o), errs);
+}
+
+static int fwk_port(const struct policy_key *k, const struct policy_entry *e, void *o,
+		    struct policy_errors *errs)
+{
+	int err = fw_parse_port(e->value, FW_FIELD(uint16_t, k, o));
+
+	if (err < 0)
+		policy_error_at(errs, e, "%s: bad port \"%s\" (1..65535)", e->key, e->value);
+	return err;
+}
+
+static int fwk_rate(const struct policy_key *k, const struct policy_entry *e, void *o,
+		    struct policy_errors *errs)
+{
+	return fw_parse_rate(e, FW_FIELD(struct fw_rate, k, o), errs);
+}
+
+static int fwk_icmp(const struct policy_key *k, const struct policy_entry *e, void *o,
+		    struct policy_errors *errs)
+{
+	(void)k;
+	return fw_parse_icmp_list(e, false, FW_OPT(o)->icmp, ARRAY_SIZE(FW_OPT(o)->icmp),
+				  &FW_OPT(o)->n_icmp, errs);
+}
+
+static int fwk_icmpv6(const struct policy_key *k, const struct policy_entry *e, void *o,
+		      struct policy_errors *errs)
+{
+	(void)k;
+	return fw_parse_icmp_list(e, true, FW_OPT(o)->icmpv6, ARRAY_SIZE(FW_OPT(o)->icmpv6),
+				  &FW_OPT(o)->n_icmpv6, errs);
+}
+
+static int fwk_prefix(const struct policy_key *k, const struct policy_entry *e, void *o,
+		      struct policy_errors *errs)
+{
+	return fw_parse_prefix(e, FW_FIELD(char, k, o), errs);
+}
+
+static int fwk_foreign(const struct policy_key *k, const struct policy_entry *e, void *o,
+		       struct policy_errors *errs)
+{
+	return fw_parse_foreign(e, FW_FIELD(enum fw_foreign_mode, k, o), errs);
+}
+
+static int fwk_tables(const struct policy_key *k, const struct policy_entry *e, void *o,
+		      struct policy_errors *errs)
+{
+	(void)k;
+	return fw_parse_tables(e, FW_OPT(o)->foreign_allow, FW_FOREIGN_ALLOW_MAX,
+			       &FW_OPT(o)->n_foreign_allow, errs);
+}
+
+#define FO struct fw_opts
+const struct policy_key fw_keys[] = {
+	PK_CUSTOM("input_policy", FO, policy[FW_CHAIN_INPUT], fwk_verdict, "drop",
+		  "verdict of incoming packets no rule accepts: accept or drop", ""),
+	PK_CUSTOM("forward_policy", FO, policy[FW_CHAIN_FORWARD], fwk_verdict, "drop",
+		  "verdict of forwarded packets: accept or drop", ""),
+	PK_CUSTOM("output_policy", FO, policy[FW_CHAIN_OUTPUT], fwk_verdict, "accept",
+		  "verdict of outgoing packets: accept or drop", ""),
+	PK_CUSTOM("loopback", FO, loopback, fwk_bool, "yes", "accept everything on lo", ""),
+	PK_CUSTOM("ssh", FO, ssh, fwk_bool, "yes",
+		  "accept SSH on ssh_port, new connections rate-limited per source", ""),
+	PK_CUSTOM("ssh_port", FO, ssh_port, fwk_port, "22", "the SSH port (1-65535)", ""),
+	PK_CUSTOM("ssh_rate", FO, ssh_rate, fwk_rate, "3/minute",
+		  "new SSH connections per source: N/second|minute|hour|day [burst M]", ""),
+	PK_CUSTOM("echo", FO, echo, fwk_bool, "yes", "accept ping (echo-request), rate-limited", ""),
+	PK_CUSTOM("echo_rate", FO, echo_rate, fwk_rate, "5/second",
+		  "pings accepted: N/second|minute|hour|day [burst M]", ""),
+	PK_CUSTOM("accept_ra", FO, accept_ra, fwk_bool, "yes",
+		  "accept IPv6 router advertisements", ""),
+	PK_CUSTOM("icmp_types", FO, icmp, fwk_icmp,
+		  "destination-unreachable, time-exceeded, parameter-problem",
+		  "ICMP types accepted", ""),
 	/* What an IPv6 host needs: errors incl. packet-too-big (PMTU), and
 	 * neighbour discovery; router advertisements only with accept_ra. */
-	static const int icmpv6_default[] = { 1, 2, 3, 4, 135, 136 };
-
-	memset(o, 0, sizeof(*o));
-	o->policy[FW_CHAIN_INPUT] = NF_DROP;
-	o->policy[FW_CHAIN_FORWARD] = NF_DROP;
-	o->policy[FW_CHAIN_OUTPUT] = NF_ACCEPT;
-	o->loopback = true;
-	o->ssh = true;
-	o->ssh_port = 22;
-	o->ssh_rate = (struct fw_rate){ 3, 60, 3 };
-	o->echo = true;
-	o->echo_rate = (struct fw_rate){ 5, 1, 5 };
-	o->accept_ra = true;
-	memcpy(o->icmp, icmp_default, sizeof(icmp_default));
-	o->n_icmp = ARRAY_SIZE(icmp_default);
-	memcpy(o->icmpv6, icmpv6_default, sizeof(icmpv6_default));
-	o->n_icmpv6 = ARRAY_SIZE(icmpv6_default);
-	o->log = false;
-	o->log_rate = (struct fw_rate){ 5, 60, 5 };
-	strcpy(o->log_prefix, "jefe-drop: ");
-}
-
-/* The keys of [firewall]: one line per key (OpenSSH's keyword table). */
-enum fw_key_kind { FK_VERDICT, FK_BOOL, FK_PORT, FK_RATE, FK_ICMP, FK_ICMPV6, FK_PREFIX,
-		   FK_FOREIGN, FK_TABLES };
-
-struct fw_keyword {
-	const char *key;
-	enum fw_key_kind kind;
-	size_t off;		/* into struct fw_opts */
-	size_t off_n;		/* FK_ICMP*: the count */
+	PK_CUSTOM("icmpv6_types", FO, icmpv6, fwk_icmpv6,
+		  "destination-unreachable, packet-too-big, time-exceeded, parameter-problem, "
+		  "nd-neighbor-solicit, nd-neighbor-advert",
+		  "ICMPv6 types accepted", ""),
+	PK_CUSTOM("log", FO, log, fwk_bool, "no", "log dropped packets, rate-limited", ""),
+	PK_CUSTOM("log_rate", FO, log_rate, fwk_rate, "5/minute",
+		  "log lines: N/second|minute|hour|day [burst M]", ""),
+	PK_CUSTOM("log_prefix", FO, log_prefix, fwk_prefix, "jefe-drop: ",
+		  "prefix of the log lines", ""),
+	PK_CUSTOM("foreign", FO, foreign, fwk_foreign, "report",
+		  "tables of other programs: report or ignore", ""),
+	PK_CUSTOM("foreign_allow", FO, foreign_allow, fwk_tables, "",
+		  "foreign tables (FAMILY NAME or NAME, comma-separated) that are not reported", ""),
+	PK_END,
 };
+#undef FO
 
-#define OPT(f) offsetof(struct fw_opts, f)
-static const struct fw_keyword fw_keywords[] = {
-	{ "input_policy",   FK_VERDICT, OPT(policy[FW_CHAIN_INPUT]), 0 },
-	{ "forward_policy", FK_VERDICT, OPT(policy[FW_CHAIN_FORWARD]), 0 },
-	{ "output_policy",  FK_VERDICT, OPT(policy[FW_CHAIN_OUTPUT]), 0 },
-	{ "loopback",       FK_BOOL,    OPT(loopback), 0 },
-	{ "ssh",            FK_BOOL,    OPT(ssh), 0 },
-	{ "ssh_port",       FK_PORT,    OPT(ssh_port), 0 },
-	{ "ssh_rate",       FK_RATE,    OPT(ssh_rate), 0 },
-	{ "echo",           FK_BOOL,    OPT(echo), 0 },
-	{ "echo_rate",      FK_RATE,    OPT(echo_rate), 0 },
-	{ "accept_ra",      FK_BOOL,    OPT(accept_ra), 0 },
-	{ "icmp_types",     FK_ICMP,    OPT(icmp), OPT(n_icmp) },
-	{ "icmpv6_types",   FK_ICMPV6,  OPT(icmpv6), OPT(n_icmpv6) },
-	{ "log",            FK_BOOL,    OPT(log), 0 },
-	{ "log_rate",       FK_RATE,    OPT(log_rate), 0 },
-	{ "log_prefix",     FK_PREFIX,  OPT(log_prefix), 0 },
-	{ "foreign",        FK_FOREIGN, OPT(foreign), 0 },
-	{ "foreign_allow",  FK_TABLES,  OPT(foreign_allow), OPT(n_foreign_allow) },
-};
-#undef OPT
-
-static int fw_opts_parse(struct fw_opts *o, const struct policy *p,
-			 struct policy_errors *errs)
+/* [firewall.service.NAME]: one table, parsed per service into its struct fw_service. */
+static int fwk_ports(const struct policy_key *k, const struct policy_entry *e, void *svc,
+		     struct policy_errors *errs)
 {
-	const struct policy_entry *e;
-	size_t it = 0;
-	int ret = 0;
-
-	while ((e = policy_next(p, FW_LAYER, &it))) {
-		const struct fw_keyword *kw = NULL;
-		char *base = (char *)o;
-		int err;
-
-		if (strcmp(e->key, "mode") == 0)	/* the core's */
-			continue;
-		for (size_t i = 0; i < ARRAY_SIZE(fw_keywords); i++)
-			if (strcmp(fw_keywords[i].key, e->key) == 0)
-				kw = &fw_keywords[i];
-		if (!kw) {
-			policy_error_at(errs, e, "unknown key \"%s\" in [firewall]", e->key);
-			ret = -JEFE_EPOLICY;
-			continue;
-		}
-		switch (kw->kind) {
-		case FK_VERDICT:
-			err = fw_parse_verdict(e, (uint32_t *)(base + kw->off), errs);
-			break;
-		case FK_BOOL:
-			err = fw_parse_bool(e, (bool *)(base + kw->off), errs);
-			break;
-		case FK_PORT:
-			err = fw_parse_port(e->value, (uint16_t *)(base + kw->off));
-			if (err < 0)
-				policy_error_at(errs, e, "%s: bad port \"%s\" (1..65535)",
-						e->key, e->value);
-			break;
-		case FK_RATE:
-			err = fw_parse_rate(e, (struct fw_rate *)(base + kw->off), errs);
-			break;
-		case FK_ICMP:
-		case FK_ICMPV6:
-			err = fw_parse_icmp_list(e, kw->kind == FK_ICMPV6,
-						 (int *)(base + kw->off), 32,
-						 (size_t *)(base + kw->off_n), errs);
-			break;
-		case FK_PREFIX:
-			err = fw_parse_prefix(e, base + kw->off, errs);
-			break;
-		case FK_FOREIGN:
-			err = fw_parse_foreign(e, (enum fw_foreign_mode *)(base + kw->off), errs);
-			break;
-		case FK_TABLES:
-			err = fw_parse_tables(e, (struct fw_table_ref *)(base + kw->off),
-					      FW_FOREIGN_ALLOW_MAX,
-					      (size_t *)(base + kw->off_n), errs);
-			break;
-		default:
-			err = -EINVAL;
-		}
-		if (err == -ENOMEM)
-			return err;
-		if (err < 0)
-			ret = -JEFE_EPOLICY;
-	}
-	return ret;
+	(void)k;
+	return fw_parse_ports(e, svc, errs);
 }
+
+static int fwk_proto(const struct policy_key *k, const struct policy_entry *e, void *svc,
+		     struct policy_errors *errs)
+{
+	(void)k;
+	return fw_parse_proto(e, svc, errs);
+}
+
+static int fwk_service_rate(const struct policy_key *k, const struct policy_entry *e, void *svc,
+			    struct policy_errors *errs)
+{
+	(void)k;
+	((struct fw_service *)svc)->has_rate = true;
+	return fw_parse_rate(e, &((struct fw_service *)svc)->rate, errs);
+}
+
+static int fwk_sources(const struct policy_key *k, const struct policy_entry *e, void *svc,
+		       struct policy_errors *errs)
+{
+	(void)k;
+	return fw_parse_sources(e, svc, errs);
+}
+
+#define FS struct fw_service
+const struct policy_key fw_service_keys[] = {
+	PK_CUSTOM("ports", FS, ports, fwk_ports, NULL,
+		  "ports or ranges to open (22, 8000-8080); required", ""),
+	PK_CUSTOM("proto", FS, tcp, fwk_proto, "tcp", "tcp, udp or tcp,udp", ""),
+	PK_CUSTOM("rate", FS, rate, fwk_service_rate, NULL,
+		  "new connections per source: N/second|minute|hour|day [burst M]; unset: none", ""),
+	PK_CUSTOM("sources", FS, v4, fwk_sources, NULL,
+		  "addresses or prefixes allowed; unset: everyone", ""),
+	PK_END,
+};
+#undef FS
 
 static bool fw_service_name_ok(const char *s)
 {
@@ -693,37 +697,17 @@ static bool fw_service_name_ok(const char *s)
 static int fw_service_parse(struct fw_service *svc, const struct policy *p,
 			    const char *section, struct policy_errors *errs)
 {
-	const struct policy_entry *e, *ports = NULL;
+	const struct policy_entry *ports;
 	size_t it = 0;
-	int ret = 0, err;
+	int ret;
 
-	svc->tcp = true;
 	svc->v4.family = NFPROTO_IPV4;
 	svc->v6.family = NFPROTO_IPV6;
-	while ((e = policy_next(p, section, &it))) {
-		if (!svc->where)
-			svc->where = e;
-		if (strcmp(e->key, "mode") == 0)
-			continue;
-		if (strcmp(e->key, "ports") == 0) {
-			ports = e;
-			err = fw_parse_ports(e, svc, errs);
-		} else if (strcmp(e->key, "proto") == 0) {
-			err = fw_parse_proto(e, svc, errs);
-		} else if (strcmp(e->key, "rate") == 0) {
-			svc->has_rate = true;
-			err = fw_parse_rate(e, &svc->rate, errs);
-		} else if (strcmp(e->key, "sources") == 0) {
-			err = fw_parse_sources(e, svc, errs);
-		} else {
-			policy_error_at(errs, e, "unknown key \"%s\" in [%s]", e->key, section);
-			err = -EINVAL;
-		}
-		if (err == -ENOMEM)
-			return err;
-		if (err < 0)
-			ret = -JEFE_EPOLICY;
-	}
+	svc->where = policy_next(p, section, &it);
+	ret = policy_keys_load(p, section, fw_service_keys, svc, errs);
+	if (ret == -ENOMEM)
+		return ret;
+	ports = policy_get(p, section, "ports");
 	if (!ports && svc->where) {
 		policy_error_at(errs, svc->where, "[%s] has no \"ports\" key", section);
 		ret = -JEFE_EPOLICY;
@@ -913,7 +897,7 @@ static int fw_service_name_cmp(const void *a, const void *b)
 		      ((const struct fw_service *)b)->name);
 }
 
-int fw_config_load(struct fw_config *cfg, const struct policy *p,
+int fw_config_load(struct fw_config *cfg, const void *opts, const struct policy *p,
 		   struct policy_errors *errs)
 {
 	static const char prefix[] = FW_LAYER ".service.";
@@ -927,10 +911,16 @@ int fw_config_load(struct fw_config *cfg, const struct policy *p,
 	cfg->chains[FW_CHAIN_FORWARD] = (struct fw_chain){ .name = "forward", .hooknum = NF_INET_FORWARD };
 	cfg->chains[FW_CHAIN_OUTPUT] = (struct fw_chain){ .name = "output", .hooknum = NF_INET_LOCAL_OUT };
 
-	fw_opts_init(&o);
-	ret = fw_opts_parse(&o, p, errs);
-	if (ret == -ENOMEM)
-		return ret;
+	/* The core parsed [firewall] for the layer; alone (tests), parse it here. */
+	memset(&o, 0, sizeof(o));
+	if (opts) {
+		memcpy(&o, opts, sizeof(o));
+		ret = 0;
+	} else {
+		ret = policy_keys_load(p, FW_LAYER, fw_keys, &o, errs);
+		if (ret == -ENOMEM)
+			return ret;
+	}
 
 	svcs = calloc(FW_MAX_SERVICES, sizeof(*svcs));
 	if (!svcs)
@@ -943,12 +933,8 @@ int fw_config_load(struct fw_config *cfg, const struct policy *p,
 
 		if (strncmp(e->section, FW_LAYER ".", strlen(FW_LAYER) + 1) != 0)
 			continue;
-		if (strncmp(e->section, prefix, strlen(prefix)) != 0) {
-			policy_error_at(errs, e, "unknown section [%s] (did you mean [%sNAME]?)",
-					e->section, prefix);
-			ret = -JEFE_EPOLICY;
-			continue;
-		}
+		if (strncmp(e->section, prefix, strlen(prefix)) != 0)
+			continue;	/* the core reports sections no layer takes */
 		name = e->section + strlen(prefix);
 		for (size_t j = 0; j < n_svcs; j++)
 			seen |= strcmp(svcs[j].name, name) == 0;

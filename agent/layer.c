@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The core's side of the layer interface: finding layers and sections,
- * loading a whole set from one policy, and running check/apply over it.
+ * checking every section and key of a policy against the layers' key
+ * tables, loading a whole set from one policy, `jefe policy show`, and
+ * running check/apply over the set.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -58,22 +61,212 @@ const struct layer_ops *layer_find(const char *name)
 	return NULL;
 }
 
-bool layer_owns_section(const char *section)
+/* Does ops take [ops->name.sub]? */
+static bool layer_takes_sub(const struct layer_ops *ops, const char *sub)
 {
-	if (strcmp(section, "agent") == 0)
-		return true;
+	for (size_t i = 0; ops->subsections && ops->subsections[i]; i++)
+		if (fnmatch(ops->subsections[i], sub, FNM_PERIOD) == 0)
+			return true;
+	return false;
+}
+
+/* The layer owning section, or NULL; *sub says whether it is a subsection. */
+static const struct layer_ops *layer_of_section(const char *section, bool *sub)
+{
 	for (unsigned int i = 0; i < jefe_layers_count; i++) {
 		const char *name = jefe_layers[i]->name;
 		size_t len = strlen(name);
 
 		if (strncmp(section, name, len) != 0)
 			continue;
-		if (section[len] == '\0')
-			return true;
-		if (section[len] == '.' && section[len + 1] != '\0' && jefe_layers[i]->subsections)
-			return true;
+		if (section[len] == '\0') {
+			*sub = false;
+			return jefe_layers[i];
+		}
+		if (section[len] == '.' && section[len + 1] != '\0' &&
+		    layer_takes_sub(jefe_layers[i], section + len + 1)) {
+			*sub = true;
+			return jefe_layers[i];
+		}
 	}
-	return false;
+	return NULL;
+}
+
+bool layer_owns_section(const char *section)
+{
+	bool sub;
+
+	return strcmp(section, "agent") == 0 || layer_of_section(section, &sub) != NULL;
+}
+
+/* Candidates for "did you mean [...]": agent, each layer, each subsection. */
+struct section_names {
+	const char *word;
+	char buf[LAYER_MAX * 4][128];	/* one per subsection candidate: the best is kept */
+};
+
+static const char *section_name_at(const void *ctx, size_t i)
+{
+	struct section_names *sn = (struct section_names *)ctx;
+
+	if (i == 0)
+		return "agent";
+	i--;
+	for (unsigned int l = 0; l < jefe_layers_count; l++) {
+		const struct layer_ops *ops = jefe_layers[l];
+		const char *rest;
+
+		if (i == 0)
+			return ops->name;
+		i--;
+		for (size_t s = 0; ops->subsections && ops->subsections[s]; s++, i--) {
+			char *buf = sn->buf[(l * 4 + s) % ARRAY_SIZE(sn->buf)];
+
+			if (i != 0)
+				continue;
+			/* "service.*" against "firewall.servce.web": "firewall.service.web". */
+			rest = strrchr(sn->word, '.');
+			snprintf(buf, sizeof(sn->buf[0]), "%s.%.*s%s", ops->name,
+				 (int)strcspn(ops->subsections[s], "*"), ops->subsections[s],
+				 strchr(ops->subsections[s], '*') ? (rest ? rest + 1 : "NAME") : "");
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+int layer_policy_check_sections(const struct policy *policy, struct policy_errors *errs)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < policy->n_headers; i++) {
+		const struct policy_header *h = &policy->headers[i];
+		struct section_names sn = { .word = h->name };
+		const char *near;
+
+		if (layer_owns_section(h->name))
+			continue;
+		near = policy_suggest(h->name, section_name_at, &sn);
+		/* [sysctl.extra]: the layer's own section, if nothing is closer. */
+		for (unsigned int l = 0; !near && l < jefe_layers_count; l++) {
+			size_t len = strlen(jefe_layers[l]->name);
+
+			if (strncmp(h->name, jefe_layers[l]->name, len) == 0 && h->name[len] == '.')
+				near = jefe_layers[l]->name;
+		}
+		if (near)
+			err = policy_errors_add(errs, h->file, h->line,
+						"unknown section [%s] (did you mean [%s]?)", h->name, near);
+		else
+			err = policy_errors_add(errs, h->file, h->line, "unknown section [%s]",
+						h->name);
+	}
+	return err;
+}
+
+/* "did you mean": the table's keys, `mode`, then what the layer knows itself. */
+struct key_names {
+	const struct policy_key *keys;
+	const struct layer_ops *ops;
+	bool main;
+};
+
+static const char *key_name_at(const void *ctx, size_t i)
+{
+	const struct key_names *kn = ctx;
+	size_t n = 0;
+
+	while (kn->keys && kn->keys[n].name)
+		n++;
+	if (i < n)
+		return kn->keys[i].name;
+	i -= n;
+	if (kn->main) {
+		if (i == 0)
+			return "mode";
+		i--;
+	}
+	return kn->ops->free_key_name ? kn->ops->free_key_name(NULL, i) : NULL;
+}
+
+/* `mode` is the core's in every layer section. */
+static bool layer_mode_valid(const char *value)
+{
+	static const struct policy_key mode_key =
+		PK_MODE("mode", struct policy, mode, NULL, "", "");
+	struct policy scratch;
+	char why[64];
+
+	return policy_key_parse(&mode_key, value, &scratch, why, sizeof(why)) == 0;
+}
+
+/* Every key of the layer's sections is known to a table, to the core or to the layer. */
+static int layer_check_keys(const struct layer_ops *ops, const struct policy *policy,
+			    struct policy_errors *errs)
+{
+	for (size_t i = 0; i < policy->n_entries; i++) {
+		const struct policy_entry *e = &policy->entries[i];
+		struct key_names kn = { .ops = ops };
+		bool sub;
+		const char *near;
+		int err;
+
+		if (layer_of_section(e->section, &sub) != ops)
+			continue;
+		kn.main = !sub;
+		kn.keys = sub ? ops->sub_keys : ops->keys;
+		if (!sub && strcmp(e->key, "mode") == 0) {
+			if (layer_mode_valid(e->value))
+				continue;
+			err = policy_error_at(errs, e, "invalid mode '%s' for [%s]: enforce or report",
+					      e->value, e->section);
+		} else if (policy_key_find(kn.keys, e->key) ||
+			   (ops->free_key && ops->free_key(e->section, e->key))) {
+			continue;
+		} else if ((near = policy_suggest(e->key, key_name_at, &kn))) {
+			err = policy_error_at(errs, e, "unknown key '%s' in [%s] (did you mean '%s'?)",
+					      e->key, e->section, near);
+		} else {
+			err = policy_error_at(errs, e, "unknown key '%s' in [%s]", e->key, e->section);
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int layer_load(const struct layer_ops *ops, void **state, const struct jefe_env *env,
+	       const struct policy *policy, struct policy_errors *errs)
+{
+	size_t errs_before = errs->n;
+	void *settings;
+	int err;
+
+	*state = NULL;
+	err = layer_check_keys(ops, policy, errs);
+	if (err)
+		return err;
+	settings = calloc(1, ops->settings_size ? ops->settings_size : 1);
+	if (!settings)
+		return -ENOMEM;
+	err = policy_keys_load(policy, ops->name, ops->keys, settings, errs);
+	if (err == -ENOMEM) {
+		free(settings);
+		return err;
+	}
+	/* Also with a bad value: the layer reports its own errors too. */
+	err = ops->load(state, env, policy, settings, errs);
+	free(settings);
+	if (!err && errs->n > errs_before) {
+		if (*state)
+			ops->free(*state);
+		*state = NULL;
+		err = -JEFE_EPOLICY;
+	}
+	/* The core's errors and the layer's, read top to bottom. */
+	if (errs->n > errs_before && policy_errors_sort(errs, policy) == -ENOMEM)
+		err = -ENOMEM;
+	return err;
 }
 
 _Static_assert(LAYER_MAX <= 32, "a layer mask has 32 bits");
@@ -183,10 +376,17 @@ int layer_unloaded_message(const struct policy *policy, uint32_t missing, char *
 int layer_set_load(struct layer_set *set, const struct jefe_env *env,
 		   const struct policy *policy, struct policy_errors *errs)
 {
+	size_t errs_before;
 	int first_err = 0;
 
 	memset(set, 0, sizeof(*set));
 	set->env = env;
+	errs_before = errs->n;
+	first_err = layer_policy_check_sections(policy, errs);
+	if (first_err == -ENOMEM)
+		return first_err;
+	if (first_err == 0 && errs->n > errs_before)
+		first_err = -JEFE_EPOLICY;
 	/* Every layer gets to report its errors, not just the first one. */
 	for (unsigned int i = 0; i < jefe_layers_count; i++) {
 		const struct layer_ops *ops = jefe_layers[i];
@@ -195,7 +395,7 @@ int layer_set_load(struct layer_set *set, const struct jefe_env *env,
 		/* A layer the policy does not mention stays off (state NULL). */
 		if (!policy_has_layer(policy, ops->name))
 			continue;
-		err = ops->load(&set->state[i], env, policy, errs);
+		err = layer_load(ops, &set->state[i], env, policy, errs);
 		set->mode[i] = policy_layer_mode(policy, ops->name);
 		if (err && !first_err)
 			first_err = err;
@@ -251,11 +451,85 @@ int layer_policy_load(struct policy **policy, struct layer_set *set,
 	if (err) {
 		if (!layer_err)
 			layer_set_free(set);
+		/* Read top to bottom: file by file, line by line. */
+		if (policy_errors_sort(errs, p) == -ENOMEM)
+			err = -ENOMEM;
 		policy_free(p);
 		return err;
 	}
 	*policy = p;
 	return 0;
+}
+
+/* ---- policy show ---- */
+
+static void show_table(const struct policy *p, const char *section,
+		       const struct policy_key *keys, FILE *out)
+{
+	for (const struct policy_key *k = keys; k && k->name; k++) {
+		const struct policy_entry *e = policy_get(p, section, k->name);
+
+		if (e)
+			policy_show_line(out, e->key, e->value, e->file, e->line);
+		else if (k->default_value)
+			policy_show_line(out, k->name, k->default_value, NULL, 0);
+		else
+			fprintf(out, "# %s: not set\n", k->name);
+	}
+}
+
+/* Keys of section no table has, in the order they were first set. */
+static void show_free(const struct policy *p, const char *section,
+		      const struct policy_key *keys, bool main, FILE *out)
+{
+	size_t it = 0;
+	const struct policy_entry *e;
+
+	while ((e = policy_next(p, section, &it)))
+		if (!policy_key_find(keys, e->key) && !(main && strcmp(e->key, "mode") == 0))
+			policy_show_line(out, e->key, e->value, e->file, e->line);
+}
+
+int layer_policy_show(const struct policy *p, FILE *out)
+{
+	policy_show_header(p, out);
+	fprintf(out, "\n[agent]\n");
+	show_table(p, "agent", policy_agent_keys, out);
+	for (unsigned int l = 0; l < jefe_layers_count; l++) {
+		const struct layer_ops *ops = jefe_layers[l];
+		const struct policy_entry *mode;
+		struct strv subs = { 0 };
+
+		if (!policy_has_layer(p, ops->name)) {
+			fprintf(out, "\n# [%s]: not in the policy, the layer is off\n", ops->name);
+			continue;
+		}
+		fprintf(out, "\n[%s]\n", ops->name);
+		mode = policy_get(p, ops->name, "mode");
+		if (mode)
+			policy_show_line(out, "mode", mode->value, mode->file, mode->line);
+		else
+			fprintf(out, "mode = %s\t# default: [agent] mode\n",
+				policy_mode_name(p->mode));
+		show_table(p, ops->name, ops->keys, out);
+		show_free(p, ops->name, ops->keys, true, out);
+		/* Its subsections, in the order first seen. */
+		for (size_t i = 0; i < p->n_headers; i++) {
+			const char *s = p->headers[i].name;
+			size_t len = strlen(ops->name);
+
+			if (strncmp(s, ops->name, len) == 0 && s[len] == '.' &&
+			    !strv_contains(&subs, s) && strv_push(&subs, s))
+				break;
+		}
+		for (size_t i = 0; i < subs.n; i++) {
+			fprintf(out, "\n[%s]\n", subs.v[i]);
+			show_table(p, subs.v[i], ops->sub_keys, out);
+			show_free(p, subs.v[i], ops->sub_keys, false, out);
+		}
+		strv_free(&subs);
+	}
+	return ferror(out) ? -EIO : 0;
 }
 
 /* A layer that could not run at all still shows up, as one error item. */

@@ -83,16 +83,43 @@ int layer_inotify_drain(int fd, bool (*each)(void *ctx, const struct inotify_eve
 struct layer_ops {
 	const char *name;	/* "sysctl"; also its policy section */
 	const char *title;	/* "kernel parameters", for humans */
-	bool subsections;	/* also takes [name.*] sections ([firewall.service.web]) */
 
 	/*
-	 * Build the desired state from the policy: validate the layer's
-	 * section(s) ("name" and "name.*"), adding every problem to errs with
-	 * its file and line.  Returns 0 with *state set, or -JEFE_EPOLICY when
-	 * errs got entries, or -errno.  Must not touch the system.
+	 * The keys of [name], one table line each (policy.h): the core
+	 * rejects keys no table has, parses and validates the values, applies
+	 * the defaults into a settings struct of settings_size bytes and hands
+	 * it to load().  `mode` is the core's and in no table.
+	 */
+	const struct policy_key *keys;
+	size_t settings_size;
+	/*
+	 * Subsections the layer takes as fnmatch patterns after "name.",
+	 * NULL-terminated ("service.*" for [firewall.service.web], "perms"
+	 * for [files.perms]), and the key table of those sections.
+	 */
+	const char *const *subsections;
+	const struct policy_key *sub_keys;
+	/*
+	 * Free-form keys, read by the layer's own parser: true when the layer
+	 * takes key in section although no table has it (sysctl names,
+	 * sshd_config keywords, the paths of [files.perms]).  NULL: none.
+	 * free_key_name lists the free names the layer knows, for "did you
+	 * mean" (ctx unused; NULL at the end), and may be NULL.
+	 */
+	bool (*free_key)(const char *section, const char *key);
+	const char *(*free_key_name)(const void *ctx, size_t i);
+
+	/*
+	 * Build the desired state from the policy and the validated settings
+	 * (the struct keys describes): validate what is the layer's own (its
+	 * free-form keys, how settings combine), adding every problem to errs
+	 * with its file and line.  Returns 0 with *state set, or
+	 * -JEFE_EPOLICY when errs got entries, or -errno.  Must not touch the
+	 * system.  Called through layer_load().
 	 */
 	int (*load)(void **state, const struct jefe_env *env,
-		    const struct policy *policy, struct policy_errors *errs);
+		    const struct policy *policy, const void *settings,
+		    struct policy_errors *errs);
 
 	/* Read-only: compare the system with the desired state. */
 	int (*check)(void *state, struct findings *out);
@@ -147,8 +174,27 @@ int layer_mask_names(uint32_t mask, char *buf, size_t size);
 /* The closest layer name to a mistyped one, or NULL ("did you mean"). */
 const char *layer_suggest(const char *name);
 
-/* True for "agent", a layer's "name", and "name.<something>" of a layer with subsections. */
+/* True for "agent", a layer's "name", and "name.<sub>" of a subsection it takes. */
 bool layer_owns_section(const char *section);
+
+/*
+ * Load one layer as the core does: reject keys of its sections that
+ * neither a table nor its own parser knows ("did you mean"), validate
+ * `mode`, parse its table into its settings with defaults, and call its
+ * load().  Returns as load().
+ */
+int layer_load(const struct layer_ops *ops, void **state, const struct jefe_env *env,
+	       const struct policy *policy, struct policy_errors *errs);
+
+/* Report every [section] header no layer owns, with "did you mean". */
+int layer_policy_check_sections(const struct policy *policy, struct policy_errors *errs);
+
+/*
+ * `jefe policy show`: the merged policy as INI, [agent] then each layer
+ * in apply order, every key of the tables with its value and where it was
+ * set, or "# default"; free-form keys and subsections after them.
+ */
+int layer_policy_show(const struct policy *policy, FILE *out);
 
 /* A loaded set: one state per layer in the table. */
 #define LAYER_MAX 16

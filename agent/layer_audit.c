@@ -96,23 +96,40 @@ static void audit_kernel_free(struct audit_kernel *k)
 
 /* ---- policy -------------------------------------------------------------------- */
 
-static const char *const failure_names[] = { "silent", "printk", "panic" };
+/* failure_mode: by name or by the kernel's number (index modulo 3). */
+static const char *const failure_names[] = { "silent", "printk", "panic", "0", "1", "2", NULL };
 
-static int audit_parse_failure(const struct policy_entry *e, unsigned long *out,
-			       struct policy_errors *errs)
-{
-	for (unsigned long i = 0; i < ARRAY_SIZE(failure_names); i++) {
-		char num[4];
+struct audit_settings {
+	const char *rules;
+	const char *owner_key;
+	bool enabled;
+	bool lock;
+	bool exclusive;
+	unsigned long backlog_limit;
+	unsigned long rate_limit;
+	int failure_mode;
+};
 
-		snprintf(num, sizeof(num), "%lu", i);
-		if (strcmp(e->value, failure_names[i]) == 0 || strcmp(e->value, num) == 0) {
-			*out = i;
-			return 0;
-		}
-	}
-	return policy_error_at(errs, e, "failure_mode must be silent, printk or panic (0-2), "
-			       "not '%s'", e->value);
-}
+#define AS struct audit_settings
+static const struct policy_key audit_keys[] = {
+	PK_RELPATH("rules", AS, rules, AUDIT_RULES_DEFAULT,
+		   "the rules file, in auditctl syntax; relative to the policy directory", ""),
+	PK_STRING("owner_key", AS, owner_key, AUDIT_OWNER_DEFAULT,
+		  "the key (-k) that marks the rules this layer owns: one word, at most 64 bytes", ""),
+	PK_BOOL("enabled", AS, enabled, "yes", "auditing on (auditctl -e 1)", "CIS Debian 12 4.1.1.1"),
+	PK_BOOL("lock", AS, lock, "no",
+		"lock the rules until reboot (auditctl -e 2); needs enabled = yes", "CIS Debian 12 4.1.3.20"),
+	PK_BOOL("exclusive", AS, exclusive, "no",
+		"the kernel holds only this layer's rules: others are removed", ""),
+	PK_UINT("backlog_limit", AS, backlog_limit, 0, 0x7fffffff, NULL,
+		"kernel audit backlog (auditctl -b); unset: left as it is", "CIS Debian 12 4.1.1.4"),
+	PK_UINT("rate_limit", AS, rate_limit, 0, 0x7fffffff, NULL,
+		"messages per second (auditctl -r); unset: left as it is", ""),
+	PK_ENUM("failure_mode", AS, failure_mode, failure_names, NULL,
+		"what the kernel does when records are lost: silent, printk or panic (0-2); unset: left as it is", "CIS Debian 12 4.1.2.3"),
+	PK_END,
+};
+#undef AS
 
 static void audit_state_free(void *state)
 {
@@ -129,11 +146,12 @@ static void audit_state_free(void *state)
 }
 
 static int audit_load(void **state, const struct jefe_env *env, const struct policy *policy,
-		      struct policy_errors *errs)
+		      const void *settings, struct policy_errors *errs)
 {
+	const struct audit_settings *set = settings;
 	struct audit_state *st = calloc(1, sizeof(*st));
 	const struct policy_entry *e, *rules_entry = NULL;
-	size_t it = 0, errs_before = errs->n;
+	size_t errs_before = errs->n;
 	char *text = NULL, shown[4096];
 	size_t len;
 	int rc;
@@ -154,66 +172,39 @@ static int audit_load(void **state, const struct jefe_env *env, const struct pol
 	/* libaudit reports to stderr by default; our findings say it better. */
 	set_aumessage_mode(MSG_QUIET, DBG_NO);
 
-	while ((e = policy_next(policy, AUDIT_LAYER, &it))) {
-		char **dst = NULL;
+	e = policy_get(policy, AUDIT_LAYER, "rules");
+	if (e) {
+		char *path = NULL;
 
-		if (strcmp(e->key, "mode") == 0) {
-			continue;	/* the core reads it */
-		} else if (strcmp(e->key, "rules") == 0) {
-			char *path = NULL;
-			int perr = layer_policy_path(env, e->value, &path);
-
-			if (perr == -ENOMEM) {
-				audit_state_free(st);
-				return perr;
-			}
-			if (perr) {
-				policy_error_at(errs, e, "rules must be a path without '..' "
-						"(relative paths are taken from the policy directory)");
-				continue;
-			}
-			free(st->rules_file);
-			st->rules_file = path;
-			rules_entry = e;
-		} else if (strcmp(e->key, "owner_key") == 0) {
-			if (e->value[0] == '\0' || strpbrk(e->value, " \t\001") ||
-			    strlen(e->value) > 64) {
-				policy_error_at(errs, e, "owner_key must be one word (at most 64 "
-						"bytes)");
-				continue;
-			}
-			dst = &st->owner_key;
-		} else if (strcmp(e->key, "enabled") == 0) {
-			policy_parse_bool(e, &st->enabled, errs);
-		} else if (strcmp(e->key, "lock") == 0) {
-			policy_parse_bool(e, &st->lock, errs);
-		} else if (strcmp(e->key, "exclusive") == 0) {
-			policy_parse_bool(e, &st->exclusive, errs);
-		} else if (strcmp(e->key, "backlog_limit") == 0) {
-			if (policy_parse_uint(e, 0, 0x7fffffff, &st->backlog_limit, errs) == 0)
-				st->set_backlog = true;
-		} else if (strcmp(e->key, "rate_limit") == 0) {
-			if (policy_parse_uint(e, 0, 0x7fffffff, &st->rate_limit, errs) == 0)
-				st->set_rate = true;
-		} else if (strcmp(e->key, "failure_mode") == 0) {
-			if (audit_parse_failure(e, &st->failure_mode, errs) == 0)
-				st->set_failure = true;
-		} else {
-			policy_error_at(errs, e, "unknown key '%s' in [audit] (rules, enabled, "
-					"lock, exclusive, backlog_limit, failure_mode, "
-					"rate_limit, owner_key, mode)", e->key);
+		if (layer_policy_path(env, set->rules, &path)) {
+			audit_state_free(st);
+			return -ENOMEM;	/* the core checked the path */
 		}
-		if (dst != NULL) {
-			char *v = strdup(e->value);
-
-			if (v == NULL) {
-				audit_state_free(st);
-				return -ENOMEM;
-			}
-			free(*dst);
-			*dst = v;
+		free(st->rules_file);
+		st->rules_file = path;
+		rules_entry = e;
+	}
+	e = policy_get(policy, AUDIT_LAYER, "owner_key");
+	if (e && (strpbrk(set->owner_key, " \t\001") || !set->owner_key[0] ||
+		  strlen(set->owner_key) > 64)) {
+		policy_error_at(errs, e, "owner_key must be one word (at most 64 bytes)");
+	} else if (e) {
+		free(st->owner_key);
+		st->owner_key = strdup(set->owner_key);
+		if (st->owner_key == NULL) {
+			audit_state_free(st);
+			return -ENOMEM;
 		}
 	}
+	st->enabled = set->enabled;
+	st->lock = set->lock;
+	st->exclusive = set->exclusive;
+	st->backlog_limit = set->backlog_limit;
+	st->set_backlog = policy_get(policy, AUDIT_LAYER, "backlog_limit") != NULL;
+	st->rate_limit = set->rate_limit;
+	st->set_rate = policy_get(policy, AUDIT_LAYER, "rate_limit") != NULL;
+	st->failure_mode = (unsigned long)set->failure_mode % 3;
+	st->set_failure = policy_get(policy, AUDIT_LAYER, "failure_mode") != NULL;
 	if (st->lock && !st->enabled) {
 		e = policy_get(policy, AUDIT_LAYER, "lock");
 		policy_error_at(errs, e, "lock = yes needs enabled = yes");
@@ -979,6 +970,8 @@ static int audit_on_event(void *state, int fd, uint32_t events, bool *recheck)
 const struct layer_ops layer_audit_ops = {
 	.name = AUDIT_LAYER,
 	.title = "audit rules",
+	.keys = audit_keys,
+	.settings_size = sizeof(struct audit_settings),
 	.load = audit_load,
 	.check = audit_check,
 	.apply = audit_apply,

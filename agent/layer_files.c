@@ -80,54 +80,59 @@ struct files_state {
 
 /* ---- the [files] keyword table: parsing and defaults ---- */
 
-enum files_key_kind { FILES_KEY_LIST, FILES_KEY_BOOL };
-
-struct files_key {
-	const char *key;
-	enum files_key_kind kind;
-	size_t offset;		/* of the struct strv or bool in files_state */
-	const char *default_value;
+struct files_settings {
+	const char *suid_allowlist;
+	const char *suid_dirs;
+	bool suid_remove;
+	const char *world_writable_dirs;
+	bool world_writable_remove;
+	const char *tmp_mounts;
+	const char *tmp_mount_options;
+	bool readonly_root;
+	const char *baseline;
+	const char *baseline_managed;
 };
 
-#define FK(k, kind, field, def) { k, kind, offsetof(struct files_state, field), def }
-static const struct files_key files_keys[] = {
-	FK("suid_allowlist", FILES_KEY_LIST, suid_allow,
-	   "/usr/bin/passwd /usr/bin/chsh /usr/bin/chfn /usr/bin/gpasswd /usr/bin/newgrp "
-	   "/usr/bin/su /bin/su /usr/bin/mount /usr/bin/umount /bin/mount /bin/umount "
-	   "/usr/bin/sudo /usr/bin/chage /usr/bin/expiry /usr/bin/crontab /usr/bin/wall "
-	   "/usr/sbin/unix_chkpwd /sbin/unix_chkpwd /usr/lib/openssh/ssh-keysign "
-	   "/usr/libexec/ssh-keysign /usr/lib/dbus-1.0/dbus-daemon-launch-helper "
-	   "/bin/bbsuid"),
-	FK("suid_dirs", FILES_KEY_LIST, suid_dirs,
-	   "/bin /sbin /usr/bin /usr/sbin /usr/local/bin /usr/local/sbin /usr/lib /usr/libexec"),
-	FK("suid_remove", FILES_KEY_BOOL, suid_remove, "no"),
-	FK("world_writable_dirs", FILES_KEY_LIST, ww_dirs,
-	   "/etc /bin /sbin /usr/bin /usr/sbin /usr/local /opt /boot"),
-	FK("world_writable_remove", FILES_KEY_BOOL, ww_remove, "yes"),
-	FK("tmp_mounts", FILES_KEY_LIST, tmp_mounts, "/tmp /dev/shm /var/tmp"),
-	FK("tmp_mount_options", FILES_KEY_LIST, tmp_options, "nodev nosuid noexec"),
-	FK("readonly_root", FILES_KEY_BOOL, readonly_root, "no"),
-	FK("baseline", FILES_KEY_LIST, baseline, ""),
-	FK("baseline_managed", FILES_KEY_LIST, baseline_managed, ""),
+#define FS struct files_settings
+static const struct policy_key files_keys[] = {
+	PK_LIST("suid_allowlist", FS, suid_allowlist,
+		"/usr/bin/passwd /usr/bin/chsh /usr/bin/chfn /usr/bin/gpasswd /usr/bin/newgrp "
+		"/usr/bin/su /bin/su /usr/bin/mount /usr/bin/umount /bin/mount /bin/umount "
+		"/usr/bin/sudo /usr/bin/chage /usr/bin/expiry /usr/bin/crontab /usr/bin/wall "
+		"/usr/sbin/unix_chkpwd /sbin/unix_chkpwd /usr/lib/openssh/ssh-keysign "
+		"/usr/libexec/ssh-keysign /usr/lib/dbus-1.0/dbus-daemon-launch-helper "
+		"/bin/bbsuid",
+		"set-id programs that may stay set-id (absolute paths, a pattern in the last component)", "CIS Debian 12 6.1.13"),
+	PK_LIST("suid_dirs", FS, suid_dirs,
+		"/bin /sbin /usr/bin /usr/sbin /usr/local/bin /usr/local/sbin /usr/lib /usr/libexec",
+		"directories walked for set-id files", ""),
+	PK_BOOL("suid_remove", FS, suid_remove, "no",
+		"apply removes the set-id bits of programs not in suid_allowlist", ""),
+	PK_LIST("world_writable_dirs", FS, world_writable_dirs,
+		"/etc /bin /sbin /usr/bin /usr/sbin /usr/local /opt /boot",
+		"directories walked for world-writable files", ""),
+	PK_BOOL("world_writable_remove", FS, world_writable_remove, "yes",
+		"apply removes the world-write bit found there", ""),
+	PK_LIST("tmp_mounts", FS, tmp_mounts, "/tmp /dev/shm /var/tmp",
+		"mount points that must carry tmp_mount_options", "CIS Debian 12 1.1.2.x"),
+	PK_LIST("tmp_mount_options", FS, tmp_mount_options, "nodev nosuid noexec",
+		"options of those mounts: nodev, nosuid, noexec, ro", ""),
+	PK_BOOL("readonly_root", FS, readonly_root, "no",
+		"the root file system must be mounted read-only", ""),
+	PK_LIST("baseline", FS, baseline, "",
+		"files whose SHA-256 is recorded and watched; an edit is drift apply never accepts", ""),
+	PK_LIST("baseline_managed", FS, baseline_managed, "",
+		"files the agent itself writes: apply records their new hash", ""),
+	PK_END,
 };
+#undef FS
 
-static const struct files_key *files_key_find(const char *key)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(files_keys); i++)
-		if (strcmp(files_keys[i].key, key) == 0)
-			return &files_keys[i];
-	return NULL;
-}
+/* [files.perms] takes paths as keys: the layer's own parser reads them. */
+static const char *const files_subsections[] = { "perms", NULL };
 
-static bool files_bool_value(const char *v, bool *out)
+static bool files_free_key(const char *section, const char *key)
 {
-	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
-		*out = true;
-	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
-		*out = false;
-	else
-		return false;
-	return true;
+	return strcmp(section, FILES_LAYER ".perms") == 0;
 }
 
 /* ---- small parsers (exported for the unit tests) ---- */
@@ -277,9 +282,13 @@ static void files_state_free(void *p)
 	for (size_t i = 0; i < st->n_perms; i++)
 		free(st->perms[i].path);
 	free(st->perms);
-	for (size_t i = 0; i < ARRAY_SIZE(files_keys); i++)
-		if (files_keys[i].kind == FILES_KEY_LIST)
-			strv_free((struct strv *)((char *)st + files_keys[i].offset));
+	strv_free(&st->suid_allow);
+	strv_free(&st->suid_dirs);
+	strv_free(&st->ww_dirs);
+	strv_free(&st->tmp_mounts);
+	strv_free(&st->tmp_options);
+	strv_free(&st->baseline);
+	strv_free(&st->baseline_managed);
 	if (st->inotify_fd >= 0)
 		close(st->inotify_fd);
 	for (size_t i = 0; i < st->n_wdirs; i++)
@@ -303,11 +312,12 @@ static bool files_path_valid(const char *path, bool glob_ok)
 	return true;
 }
 
-static int files_load_list(struct strv *sv, const struct policy_entry *e, bool paths,
-			   bool glob_ok, struct policy_errors *errs, int *bad)
+/* e is where the list was set, NULL for the table's default. */
+static int files_load_list(struct strv *sv, const struct policy_entry *e, const char *value,
+			   bool paths, bool glob_ok, struct policy_errors *errs, int *bad)
 {
 	struct strv w = { 0 };
-	int err = strv_split(&w, e->value, " \t,");
+	int err = strv_split(&w, value, " \t,");
 
 	strv_free(sv);
 	for (size_t i = 0; !err && i < w.n; i++) {
@@ -355,27 +365,18 @@ static int files_load_perm(struct files_state *st, const struct policy_entry *e,
 }
 
 static int files_load(void **state, const struct jefe_env *env,
-		      const struct policy *policy, struct policy_errors *errs)
+		      const struct policy *policy, const void *settings,
+		      struct policy_errors *errs)
 {
+	const struct files_settings *set = settings;
 	struct files_state *st = calloc(1, sizeof(*st));
 	const struct policy_entry *e;
-	size_t it = 0;
 	int err = 0, bad = 0;
 
 	if (!st)
 		return -ENOMEM;
 	st->env = env;
 	st->inotify_fd = -1;
-	/* Defaults first, from the same table the keys are parsed with. */
-	for (size_t i = 0; !err && i < ARRAY_SIZE(files_keys); i++) {
-		const struct files_key *k = &files_keys[i];
-		void *field = (char *)st + k->offset;
-
-		if (k->kind == FILES_KEY_LIST)
-			err = strv_split(field, k->default_value, " ");
-		else
-			files_bool_value(k->default_value, field);
-	}
 	/*
 	 * No [files] or [files.perms] section: the layer has nothing to do,
 	 * rather than walk directories with defaults nobody asked for (the
@@ -383,33 +384,31 @@ static int files_load(void **state, const struct jefe_env *env,
 	 */
 	for (size_t i = 0; i < policy->n_entries; i++)
 		if (strcmp(policy->entries[i].section, FILES_LAYER) == 0 ||
-		    strncmp(policy->entries[i].section, "files.", 6) == 0)
+		    strncmp(policy->entries[i].section, FILES_LAYER ".", 6) == 0)
 			st->active = true;
-	for (size_t i = 0; !err && !st->active && i < ARRAY_SIZE(files_keys); i++)
-		if (files_keys[i].kind == FILES_KEY_LIST)
-			strv_free((struct strv *)((char *)st + files_keys[i].offset));
-	while (!err && (e = policy_next(policy, FILES_LAYER, &it))) {
-		const struct files_key *k = files_key_find(e->key);
-		void *field;
+	st->suid_remove = set->suid_remove;
+	st->ww_remove = set->world_writable_remove;
+	st->readonly_root = set->readonly_root;
+	if (st->active) {
+		const struct {
+			const char *key;
+			const char *value;
+			struct strv *sv;
+			bool paths, glob_ok;
+		} lists[] = {
+			{ "suid_allowlist", set->suid_allowlist, &st->suid_allow, true, true },
+			{ "suid_dirs", set->suid_dirs, &st->suid_dirs, true, false },
+			{ "world_writable_dirs", set->world_writable_dirs, &st->ww_dirs, true, false },
+			{ "tmp_mounts", set->tmp_mounts, &st->tmp_mounts, true, false },
+			{ "tmp_mount_options", set->tmp_mount_options, &st->tmp_options, false, false },
+			{ "baseline", set->baseline, &st->baseline, true, true },
+			{ "baseline_managed", set->baseline_managed, &st->baseline_managed, true, true },
+		};
 
-		if (strcmp(e->key, "mode") == 0)
-			continue;	/* the core's */
-		if (!k) {
-			err = policy_error_at(errs, e, "unknown key '%s' in [files]", e->key);
-			bad++;
-			continue;
-		}
-		field = (char *)st + k->offset;
-		if (k->kind == FILES_KEY_BOOL) {
-			if (policy_parse_bool(e, field, errs) < 0)
-				bad++;
-		} else {
-			bool paths = field != &st->tmp_options;
-			bool glob_ok = field == &st->suid_allow || field == &st->baseline ||
-				       field == &st->baseline_managed;
-
-			err = files_load_list(field, e, paths, glob_ok, errs, &bad);
-		}
+		for (size_t i = 0; !err && i < ARRAY_SIZE(lists); i++)
+			err = files_load_list(lists[i].sv, policy_get(policy, FILES_LAYER, lists[i].key),
+					      lists[i].value, lists[i].paths, lists[i].glob_ok,
+					      errs, &bad);
 	}
 	for (size_t i = 0; !err && i < st->tmp_options.n; i++) {
 		const char *o = st->tmp_options.v[i];
@@ -423,13 +422,8 @@ static int files_load(void **state, const struct jefe_env *env,
 	}
 	for (size_t i = 0; !err && i < policy->n_entries; i++) {
 		e = &policy->entries[i];
-		if (strcmp(e->section, "files.perms") == 0) {
+		if (strcmp(e->section, "files.perms") == 0)
 			err = files_load_perm(st, e, errs, &bad);
-		} else if (strncmp(e->section, "files.", 6) == 0) {
-			err = policy_error_at(errs, e, "unknown section [%s] (the files layer has [files] and [files.perms])",
-					      e->section);
-			bad++;
-		}
 	}
 	if (err || bad) {
 		files_state_free(st);
@@ -1416,8 +1410,11 @@ static int files_on_event(void *state, int fd, uint32_t events, bool *recheck)
 
 const struct layer_ops layer_files_ops = {
 	.name = FILES_LAYER,
-	.subsections = true,	/* [files.perms] */
 	.title = "filesystem permissions and integrity",
+	.keys = files_keys,
+	.settings_size = sizeof(struct files_settings),
+	.subsections = files_subsections,
+	.free_key = files_free_key,
 	.load = files_load,
 	.check = files_check,
 	.apply = files_apply,

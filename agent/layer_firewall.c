@@ -22,8 +22,11 @@ struct fw_layer {
 	struct fw_nl ev;	/* NFNLGRP_NFTABLES */
 };
 
+static const char *const fw_subsections[] = { "service.*", NULL };
+
 static int fw_layer_load(void **state, const struct jefe_env *env,
-			 const struct policy *policy, struct policy_errors *errs)
+			 const struct policy *policy, const void *settings,
+			 struct policy_errors *errs)
 {
 	struct fw_layer *fw = calloc(1, sizeof(*fw));
 	int ret;
@@ -31,7 +34,7 @@ static int fw_layer_load(void **state, const struct jefe_env *env,
 	(void)env;
 	if (!fw)
 		return -ENOMEM;
-	ret = fw_config_load(&fw->cfg, policy, errs);
+	ret = fw_config_load(&fw->cfg, settings, policy, errs);
 	if (ret < 0) {
 		free(fw);
 		return ret == -ENOMEM ? ret : -JEFE_EPOLICY;
@@ -325,8 +328,11 @@ static void fw_layer_free(void *state)
 
 const struct layer_ops layer_firewall_ops = {
 	.name = FW_LAYER,
-	.subsections = true,	/* [firewall.service.NAME] */
 	.title = "nftables firewall",
+	.keys = fw_keys,
+	.settings_size = sizeof(struct fw_opts),
+	.subsections = fw_subsections,
+	.sub_keys = fw_service_keys,
 	.load = fw_layer_load,
 	.check = fw_layer_check,
 	.apply = fw_layer_apply,

@@ -45,12 +45,6 @@
 /* EFI_GLOBAL_VARIABLE's GUID: the variable the firmware sets at boot. */
 #define MODULES_SECUREBOOT_VAR	MODULES_EFIVARS_DIR "/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
-/* Uncommon filesystems and network protocols (CIS 1.1.1.x, 3.5.x). */
-static const char *const modules_default_block[] = {
-	"cramfs", "freevxfs", "hfs", "hfsplus", "jffs2", "udf",
-	"dccp", "sctp", "rds", "tipc",
-};
-
 /* What the live image cannot boot or run without. */
 static const struct {
 	const char *name;
@@ -221,6 +215,33 @@ bool modules_cmdline_satisfies(const struct strv *words, const char *required,
 
 /* ---- load ---- */
 
+struct modules_settings {
+	const char *blacklist;
+	bool block_usb_storage;
+	bool verify_unloaded;
+	bool modules_disabled;
+	const char *cmdline_required;
+	bool require_secure_boot;
+};
+
+static const struct policy_key modules_keys[] = {
+	/* Default: uncommon filesystems and network protocols (CIS 1.1.1.x, 3.5.x). */
+	PK_LIST("blacklist", struct modules_settings, blacklist,
+		"cramfs freevxfs hfs hfsplus jffs2 udf dccp sctp rds tipc",
+		"modules to block (install NAME /bin/false and blacklist NAME in modprobe.d)", "CIS Debian 12 1.1.1.x, 3.x"),
+	PK_BOOL("block_usb_storage", struct modules_settings, block_usb_storage, "no",
+		"also block usb_storage", ""),
+	PK_BOOL("verify_unloaded", struct modules_settings, verify_unloaded, "yes",
+		"report a blocked module that is loaded", ""),
+	PK_BOOL("modules_disabled", struct modules_settings, modules_disabled, "no",
+		"set kernel.modules_disabled = 1 once the boot is done: no module loads after", ""),
+	PK_STRING("cmdline_required", struct modules_settings, cmdline_required, "",
+		  "kernel command-line parameters that must be present", ""),
+	PK_BOOL("require_secure_boot", struct modules_settings, require_secure_boot, "no",
+		"report a boot without UEFI Secure Boot as drift", ""),
+	PK_END,
+};
+
 static void modules_state_free(void *p)
 {
 	struct modules_state *st = p;
@@ -250,11 +271,12 @@ static int modules_add_block(struct modules_state *st, const struct policy_entry
 	return strv_push(&st->block, norm);
 }
 
+/* e is where the list was set, NULL for the default. */
 static int modules_load_list(struct modules_state *st, const struct policy_entry *e,
-			     struct policy_errors *errs, int *bad)
+			     const char *list, struct policy_errors *errs, int *bad)
 {
 	struct strv names = { 0 };
-	int err = strv_split(&names, e->value, " \t,");
+	int err = strv_split(&names, list, " \t,");
 
 	for (size_t i = 0; !err && i < names.n; i++) {
 		err = modules_add_block(st, e, names.v[i], errs);
@@ -288,11 +310,13 @@ static int modules_load_cmdline(struct modules_state *st, const struct policy_en
 }
 
 static int modules_load(void **state, const struct jefe_env *env,
-			const struct policy *policy, struct policy_errors *errs)
+			const struct policy *policy, const void *settings,
+			struct policy_errors *errs)
 {
+	const struct modules_settings *set = settings;
 	struct modules_state *st = calloc(1, sizeof(*st));
-	const struct policy_entry *e, *block = NULL;
-	bool usb_storage = false;
+	const struct policy_entry *e;
+	bool usb_storage = set->block_usb_storage;
 	size_t it = 0;
 	int err = 0, bad = 0;
 
@@ -300,53 +324,23 @@ static int modules_load(void **state, const struct jefe_env *env,
 		return -ENOMEM;
 	st->env = env;
 	st->inotify_fd = -1;
-	st->verify_unloaded = true;
-
-	while (!err && (e = policy_next(policy, "modules", &it))) {
-		if (strcmp(e->key, "mode") == 0)
-			continue;	/* the core's */
-		if (strcmp(e->key, "blacklist") == 0) {
-			block = e;
-			err = modules_load_list(st, e, errs, &bad);
-		} else if (strcmp(e->key, "block_usb_storage") == 0) {
-			if (policy_parse_bool(e, &usb_storage, errs) < 0)
-				bad++;
-		} else if (strcmp(e->key, "verify_unloaded") == 0) {
-			if (policy_parse_bool(e, &st->verify_unloaded, errs) < 0)
-				bad++;
-		} else if (strcmp(e->key, "modules_disabled") == 0) {
-			if (policy_parse_bool(e, &st->modules_disabled, errs) < 0)
-				bad++;
-		} else if (strcmp(e->key, "cmdline_required") == 0) {
-			err = modules_load_cmdline(st, e, errs, &bad);
-		} else if (strcmp(e->key, "require_secure_boot") == 0) {
-			if (policy_parse_bool(e, &st->require_secure_boot, errs) < 0)
-				bad++;
-		} else {
-			err = policy_error_at(errs, e, "unknown key '%s' in [modules]", e->key);
-			bad++;
-		}
-	}
-	/* Sections like [modules.x] mean nothing to this layer. */
-	for (size_t i = 0; !err && i < policy->n_entries; i++) {
-		e = &policy->entries[i];
-		if (strncmp(e->section, "modules.", 8) == 0) {
-			err = policy_error_at(errs, e, "unknown section [%s]", e->section);
-			bad++;
-			break;
-		}
-	}
+	st->verify_unloaded = set->verify_unloaded;
+	st->modules_disabled = set->modules_disabled;
+	st->require_secure_boot = set->require_secure_boot;
+	e = policy_get(policy, "modules", "blacklist");
+	err = modules_load_list(st, e, set->blacklist, errs, &bad);
+	if (!err && (e = policy_get(policy, "modules", "cmdline_required")))
+		err = modules_load_cmdline(st, e, errs, &bad);
 	/*
 	 * No [modules] section at all: the layer has nothing to do (the
 	 * shipped policy.d/20-modules.conf is what turns it on).
 	 */
 	it = 0;
 	st->active = policy_next(policy, "modules", &it) != NULL;
-	if (!st->active)
+	if (!st->active) {
 		st->verify_unloaded = false;
-	if (!err && !block && st->active)
-		for (size_t i = 0; !err && i < ARRAY_SIZE(modules_default_block); i++)
-			err = strv_push(&st->block, modules_default_block[i]);
+		strv_free(&st->block);
+	}
 	if (!err && usb_storage && !strv_contains(&st->block, "usb_storage"))
 		err = strv_push(&st->block, "usb_storage");
 	if (err || bad) {
@@ -802,6 +796,8 @@ static int modules_on_event(void *state, int fd, uint32_t events, bool *recheck)
 const struct layer_ops layer_modules_ops = {
 	.name = "modules",
 	.title = "kernel modules and boot",
+	.keys = modules_keys,
+	.settings_size = sizeof(struct modules_settings),
 	.load = modules_load,
 	.check = modules_check,
 	.apply = modules_apply,

@@ -265,6 +265,42 @@ static bool sshd_installed(const struct sshd_state *st)
 
 /* ---- load ---------------------------------------------------------------- */
 
+/* The layer's own settings; every other key of [sshd] is an sshd_config keyword. */
+struct sshd_settings {
+	const char *sshd_path;
+	const char *ssh_path;
+	const char *service;
+	bool allow_lockout;
+	bool allow_weak;
+	const char *check_connections;
+};
+
+static const struct policy_key sshd_keys[] = {
+	PK_PATH("sshd_path", struct sshd_settings, sshd_path, 0, "/usr/sbin/sshd",
+		"the sshd binary: `sshd -T` and `sshd -t` validate what is written", ""),
+	PK_PATH("ssh_path", struct sshd_settings, ssh_path, 0, "/usr/bin/ssh",
+		"the ssh client: `ssh -Q` lists the algorithms the installed OpenSSH supports", ""),
+	PK_NAME("service", struct sshd_settings, service, "sshd",
+		"OpenRC service reloaded after a repair", ""),
+	PK_BOOL("allow_lockout", struct sshd_settings, allow_lockout, "no",
+		"accept a policy that lets no key-based login in", ""),
+	PK_BOOL("allow_weak", struct sshd_settings, allow_weak, "no",
+		"accept weak algorithms the installed OpenSSH still supports (CBC ciphers, SHA-1 or MD5 MACs, SHA-1 key exchange, NIST-curve, DSA or ssh-rsa keys)", ""),
+	PK_STRING("check_connections", struct sshd_settings, check_connections, "",
+		  "sshd -T -C specs (user=,host=,addr=) whose effective settings are checked too, separated by ';' or spaces", ""),
+	PK_END,
+};
+
+static bool sshd_free_key(const char *section, const char *key)
+{
+	return sshd_keyword_find(key) != NULL;
+}
+
+static const char *sshd_free_key_name(const void *ctx, size_t i)
+{
+	return i < sshd_keywords_count ? sshd_keywords[i].name : NULL;
+}
+
 static void sshd_free(void *state)
 {
 	struct sshd_state *st = state;
@@ -331,20 +367,37 @@ static int check_algorithms(struct sshd_state *st, const struct sshd_keyword *k,
 	return bad ? -JEFE_EPOLICY : 0;
 }
 
-static int set_string(char **dst, const char *v)
+/*
+ * Weak choices the installed OpenSSH may still support are refused unless
+ * [sshd] allow_weak = yes.  Returns true when one was found (reported).
+ */
+static bool check_weak_algorithms(const struct sshd_keyword *k, const struct policy_entry *e,
+				  const char *value, struct policy_errors *errs)
 {
-	char *s = strdup(v);
+	bool weak = false;
 
-	if (!s)
-		return -ENOMEM;
-	free(*dst);
-	*dst = s;
-	return 0;
+	for (const char *p = value; *p; ) {
+		size_t len = strcspn(p, ",");
+		char algo[128];
+		const char *why;
+
+		snprintf(algo, sizeof(algo), "%.*s", (int)len, p);
+		why = sshd_algorithm_weakness(k->query, algo);
+		if (why) {
+			policy_error_at(errs, e, "%s: '%s' is weak (%s); refused unless [sshd] allow_weak = yes",
+					k->name, algo, why);
+			weak = true;
+		}
+		p += len;
+		p += *p == ',';
+	}
+	return weak;
 }
 
 static int sshd_load(void **state, const struct jefe_env *env, const struct policy *policy,
-		     struct policy_errors *errs)
+		     const void *settings, struct policy_errors *errs)
 {
+	const struct sshd_settings *set = settings;
 	const struct policy_entry *e;
 	struct sshd_state *st;
 	size_t it = 0;
@@ -363,28 +416,16 @@ static int sshd_load(void **state, const struct jefe_env *env, const struct poli
 	st->is_host = env->is_host;
 	st->ssh_query = env->ssh_query;
 	st->root = strdup(env->root ? env->root : "/");
-	st->sshd_path = strdup("/usr/sbin/sshd");
-	st->ssh_path = strdup("/usr/bin/ssh");
-	st->service = strdup("sshd");
+	st->sshd_path = strdup(set->sshd_path);
+	st->ssh_path = strdup(set->ssh_path);
+	st->service = strdup(set->service);
+	st->allow_lockout = set->allow_lockout;
 	if (!st->root || !st->sshd_path || !st->ssh_path || !st->service) {
 		sshd_free(st);
 		return -ENOMEM;
 	}
+	any = policy_next(policy, "sshd", &it) != NULL;
 
-	/* The paths first: algorithm checks need ssh_path. */
-	while ((e = policy_next(policy, "sshd", &it))) {
-		any = true;
-		if (strcmp(e->key, "sshd_path") == 0 || strcmp(e->key, "ssh_path") == 0) {
-			if (e->value[0] != '/') {
-				policy_error_at(errs, e, "%s must be an absolute path", e->key);
-				bad = 1;
-				continue;
-			}
-			r = set_string(e->key[1] == 's' ? &st->sshd_path : &st->ssh_path, e->value);
-		}
-		if (r)
-			goto fail;
-	}
 	for (int i = 0; i < 2; i++) {
 		const char *key = i == 0 ? "sshd_path" : "ssh_path";
 		const char *path = i == 0 ? st->sshd_path : st->ssh_path;
@@ -404,53 +445,33 @@ static int sshd_load(void **state, const struct jefe_env *env, const struct poli
 					  key, path, strerror(-t));
 		bad = 1;
 	}
+	e = policy_get(policy, "sshd", "check_connections");
+	if (e) {
+		struct strv specs = { 0 };
+		char why[256];
+
+		r = strv_split(&specs, set->check_connections, " \t;");
+		for (size_t i = 0; !r && i < specs.n; i++) {
+			if (sshd_spec_validate(specs.v[i], why, sizeof(why))) {
+				policy_error_at(errs, e, "check_connections: %s", why);
+				bad = 1;
+			} else {
+				r = strv_push(&st->specs, specs.v[i]);
+			}
+		}
+		strv_free(&specs);
+		if (r)
+			goto fail;
+	}
 	it = 0;
 	while ((e = policy_next(policy, "sshd", &it))) {
 		const struct sshd_keyword *k;
 		char why[256], *norm = NULL;
 		size_t idx;
 
-		if (strcmp(e->key, "mode") == 0 || strcmp(e->key, "sshd_path") == 0 ||
-		    strcmp(e->key, "ssh_path") == 0)
-			continue;
-		if (strcmp(e->key, "allow_lockout") == 0) {
-			if (policy_parse_bool(e, &st->allow_lockout, errs))
-				bad = 1;
-			continue;
-		}
-		if (strcmp(e->key, "service") == 0) {
-			if (!e->value[0] || strchr(e->value, '/')) {
-				policy_error_at(errs, e, "service must be an OpenRC service name");
-				bad = 1;
-			} else if ((r = set_string(&st->service, e->value))) {
-				goto fail;
-			}
-			continue;
-		}
-		if (strcmp(e->key, "check_connections") == 0) {
-			struct strv specs = { 0 };
-
-			r = strv_split(&specs, e->value, " \t;");
-			for (size_t i = 0; !r && i < specs.n; i++) {
-				if (sshd_spec_validate(specs.v[i], why, sizeof(why))) {
-					policy_error_at(errs, e, "check_connections: %s", why);
-					bad = 1;
-				} else {
-					r = strv_push(&st->specs, specs.v[i]);
-				}
-			}
-			strv_free(&specs);
-			if (r)
-				goto fail;
-			continue;
-		}
 		k = sshd_keyword_find(e->key);
-		if (!k) {
-			policy_error_at(errs, e, "unknown key '%s' in [sshd] (an sshd_config keyword this layer manages, or allow_lockout, service, check_connections, sshd_path, ssh_path, mode)",
-					e->key);
-			bad = 1;
-			continue;
-		}
+		if (!k)
+			continue;	/* the table's, or the core's (mode) */
 		idx = (size_t)(k - sshd_keywords);
 		/* "unmanaged" lets a later policy file drop a shipped key. */
 		if (strcasecmp(e->value, "unmanaged") == 0) {
@@ -464,6 +485,12 @@ static int sshd_load(void **state, const struct jefe_env *env, const struct poli
 		if (r) {
 			policy_error_at(errs, e, "%s", why);
 			bad = 1;
+			continue;
+		}
+		if (k->type == SSHD_V_ALGOS && !set->allow_weak &&
+		    check_weak_algorithms(k, e, norm, errs)) {
+			bad = 1;
+			free(norm);
 			continue;
 		}
 		if (k->type == SSHD_V_ALGOS) {
@@ -1479,6 +1506,10 @@ static int sshd_on_event(void *state, int fd, uint32_t events, bool *recheck)
 const struct layer_ops layer_sshd_ops = {
 	.name = "sshd",
 	.title = "SSH server configuration",
+	.keys = sshd_keys,
+	.settings_size = sizeof(struct sshd_settings),
+	.free_key = sshd_free_key,
+	.free_key_name = sshd_free_key_name,
 	.load = sshd_load,
 	.check = sshd_check,
 	.apply = sshd_apply,

@@ -13,6 +13,7 @@
  * Writes of one apply are all or nothing: if the kernel rejects a value,
  * the keys already written in that apply get their old values back.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -94,12 +96,39 @@ struct sysctl_item {
 
 struct sysctl_state {
 	const struct jefe_env *env;
+	bool kernel_known;	/* /proc/sys below the root: names are checked */
 	struct sysctl_item *items;
 	size_t n_items;
 	bool persist;
 	char *persist_file;
 	int inotify_fd;
 };
+
+/* The layer's own settings; every other key of [sysctl] is a sysctl name. */
+struct sysctl_settings {
+	const char *required;
+	const char *optional;
+	bool persist;
+	const char *persist_file;
+};
+
+static const struct policy_key sysctl_keys[] = {
+	PK_LIST("required", struct sysctl_settings, required, "",
+		"names that must exist on this kernel: an absent one is an error at check, not unsupported", ""),
+	PK_LIST("optional", struct sysctl_settings, optional, "",
+		"names this kernel may lack (reported unsupported); any other unknown name is a policy error", ""),
+	PK_BOOL("persist", struct sysctl_settings, persist, "yes",
+		"also write the values to persist_file, so the boot applies them before the agent", ""),
+	PK_PATH("persist_file", struct sysctl_settings, persist_file, 0, SYSCTL_PERSIST_FILE,
+		"the sysctl.d file persist writes", ""),
+	PK_END,
+};
+
+/* Keys without a dot or slash are the layer's settings; the rest are sysctl names. */
+static bool sysctl_free_key(const char *section, const char *key)
+{
+	return strchr(key, '.') || strchr(key, '/');
+}
 
 static const char *const lockdown_levels[] = { "none", "integrity", "confidentiality" };
 
@@ -195,12 +224,165 @@ static void sysctl_state_free(void *p)
 	free(st);
 }
 
-static int sysctl_item_add(struct sysctl_state *st, const struct policy_entry *e,
-			   struct policy_errors *errs)
+/* Does value look like an integer, as the kernel prints one? */
+static bool sysctl_is_integer(const char *s, size_t len)
 {
-	char path[PATH_MAX], value[VALUE_MAX];
+	size_t i = s[0] == '-' ? 1 : 0;
+
+	if (i >= len)
+		return false;
+	for (; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * The kernel's current value says the type: when it is integers, the
+ * policy's value must be as many integers (a vector keeps its width:
+ * ip_local_port_range takes two).  Text values (tcp_congestion_control,
+ * core_pattern) take any text.  Returns true when value fits.
+ */
+static bool sysctl_value_fits(const char *current, const char *value, char *why, size_t why_len)
+{
+	size_t n_cur = 0, n_val = 0;
+	bool ints = true;
+
+	for (const char *p = current; *p; ) {
+		size_t len = strcspn(p, " ");
+
+		ints &= sysctl_is_integer(p, len);
+		n_cur++;
+		p += len;
+		p += *p == ' ';
+	}
+	if (!n_cur || !ints)
+		return true;
+	for (const char *p = value; *p; ) {
+		size_t len = strcspn(p, " ");
+
+		if (!sysctl_is_integer(p, len)) {
+			snprintf(why, why_len, "'%.*s' is not an integer", (int)len, p);
+			return false;
+		}
+		n_val++;
+		p += len;
+		p += *p == ' ';
+	}
+	if (n_val != n_cur) {
+		snprintf(why, why_len, "this kernel's value has %zu integer%s ('%s'), the policy gives %zu",
+			 n_cur, n_cur == 1 ? "" : "s", current, n_val);
+		return false;
+	}
+	return true;
+}
+
+struct sysctl_names {
+	struct strv names;	/* the entries of one /proc/sys directory */
+};
+
+static const char *sysctl_name_at(const void *ctx, size_t i)
+{
+	const struct sysctl_names *sn = ctx;
+
+	return i < sn->names.n ? sn->names.v[i] : NULL;
+}
+
+/*
+ * "did you mean" for a name /proc/sys does not have: at the first
+ * component that is missing, the closest entry of its directory, with
+ * the rest of the name after it ("kernel.kptr_restict" ->
+ * "kernel.kptr_restrict", "kernal.yama.ptrace_scope" -> "kernel.yama...").
+ * Returns a malloc'ed name or NULL.
+ */
+static char *sysctl_suggest(int root_fd, const char *key)
+{
+	char sep = strchr(key, '/') ? '/' : '.';
+	char dir[PATH_MAX] = "/proc/sys";
+	const char *comp = key;
+	char *result = NULL;
+
+	while (*comp) {
+		size_t len = strcspn(comp, sep == '/' ? "/" : ".");
+		char path[PATH_MAX];
+		struct stat sb;
+
+		if (snprintf(path, sizeof(path), "%s/%.*s", dir, (int)len, comp) >= (int)sizeof(path))
+			return NULL;
+		if (rootfs_stat(root_fd, path, &sb, false) < 0) {
+			struct sysctl_names sn = { 0 };
+			char word[256];
+			const char *near;
+			struct dirent *de;
+			DIR *d;
+			int fd = rootfs_open(root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (fd < 0)
+				return NULL;
+			d = fdopendir(fd);
+			if (!d) {
+				close(fd);
+				return NULL;
+			}
+			while ((de = readdir(d)))
+				if (de->d_name[0] != '.' && strv_push(&sn.names, de->d_name))
+					break;
+			closedir(d);
+			snprintf(word, sizeof(word), "%.*s", (int)len, comp);
+			near = policy_suggest(word, sysctl_name_at, &sn);
+			if (near && asprintf(&result, "%.*s%s%s", (int)(comp - key), key, near,
+					     comp + len) < 0)
+				result = NULL;
+			strv_free(&sn.names);
+			return result;
+		}
+		snprintf(dir, sizeof(dir), "%s", path);
+		comp += len;
+		if (*comp)
+			comp++;
+	}
+	return NULL;
+}
+
+/*
+ * Is the name one the target kernel has?  /proc/sys below the root says;
+ * an absent name is an error unless [sysctl] optional lists it.  A root
+ * with no /proc/sys at all (an image tree, not a running system) has no
+ * kernel to ask: names are then taken as written.  Returns 0 when the
+ * item is kept, 1 when refused (reported), or -ENOMEM.
+ */
+static int sysctl_name_check(const struct sysctl_state *st, const struct policy_entry *e,
+			     const char *path, const struct strv *optional,
+			     struct policy_errors *errs)
+{
+	struct stat sb;
+	char *near;
+	int err;
+
+	if (!st->kernel_known)
+		return 0;
+	/* lstat: a name is there even when its file is a link leading nowhere. */
+	if (rootfs_stat(st->env->root_fd, path, &sb, false) == 0 || strv_contains(optional, e->key))
+		return 0;
+	near = sysctl_suggest(st->env->root_fd, e->key);
+	if (near)
+		err = policy_error_at(errs, e, "unknown sysctl '%s': this kernel has no %s (did you mean '%s'? a name it may lack goes in [sysctl] optional)",
+				      e->key, path, near);
+	else
+		err = policy_error_at(errs, e, "unknown sysctl '%s': this kernel has no %s (a name it may lack goes in [sysctl] optional)",
+				      e->key, path);
+	free(near);
+	return err ? err : 1;
+}
+
+static int sysctl_item_add(struct sysctl_state *st, const struct policy_entry *e,
+			   const struct strv *optional, struct policy_errors *errs)
+{
+	char path[PATH_MAX], value[VALUE_MAX], raw[4096];
 	struct sysctl_item *it, *v;
 	enum sysctl_kind kind = SYSCTL_KIND_PROC;
+	ssize_t n;
+	int err;
 
 	if (!sysctl_key_valid(e->key))
 		return policy_error_at(errs, e, "'%s' is not a sysctl name (a.b.c or a/b/c)", e->key);
@@ -223,6 +405,18 @@ static int sysctl_item_add(struct sysctl_state *st, const struct policy_entry *e
 						       e->value, e->key);
 		if (sysctl_key_to_path(e->key, path, sizeof(path)))
 			return policy_error_at(errs, e, "sysctl name too long: %s", e->key);
+		err = sysctl_name_check(st, e, path, optional, errs);
+		if (err)
+			return err < 0 ? err : 0;
+		n = root_read_file(st->env->root_fd, path, raw, sizeof(raw));
+		if (n >= 0) {
+			char current[VALUE_MAX], why[VALUE_MAX + 96];
+
+			value_normalize(raw, current, sizeof(current));
+			if (!sysctl_value_fits(current, value, why, sizeof(why)))
+				return policy_error_at(errs, e, "invalid value '%s' for %s: %s",
+						       e->value, e->key, why);
+		}
 	}
 
 	v = realloc(st->items, (st->n_items + 1) * sizeof(*v));
@@ -256,73 +450,60 @@ static struct sysctl_item *sysctl_item_find(struct sysctl_state *st, const char 
 }
 
 static int sysctl_load(void **state, const struct jefe_env *env, const struct policy *policy,
-		       struct policy_errors *errs)
+		       const void *settings, struct policy_errors *errs)
 {
+	const struct sysctl_settings *set = settings;
 	struct sysctl_state *st = calloc(1, sizeof(*st));
-	const struct policy_entry *e, *required = NULL;
+	const struct policy_entry *e;
+	struct strv optional = { 0 }, keys = { 0 };
 	size_t errs_before = errs->n, it = 0;
+	struct stat sb;
 	int err = 0;
 
 	if (!st)
 		return -ENOMEM;
 	st->env = env;
 	st->inotify_fd = -1;
-	st->persist = true;
-	st->persist_file = strdup(SYSCTL_PERSIST_FILE);
-	if (!st->persist_file) {
+	st->kernel_known = rootfs_stat(env->root_fd, "/proc/sys", &sb, true) == 0 &&
+			   S_ISDIR(sb.st_mode);
+	st->persist = set->persist;
+	st->persist_file = strdup(set->persist_file);
+	if (!st->persist_file || strv_split(&optional, set->optional, ", \t")) {
 		err = -ENOMEM;
 		goto out;
 	}
 
 	while ((e = policy_next(policy, SYSCTL_LAYER, &it))) {
-		/* Keys without a dot or slash are the layer's own settings. */
-		if (strcmp(e->key, "mode") == 0) {
-			continue;	/* the core validated it */
-		} else if (strcmp(e->key, "required") == 0) {
-			required = e;
-		} else if (strcmp(e->key, "persist") == 0) {
-			if (policy_parse_bool(e, &st->persist, errs) == -ENOMEM)
-				err = -ENOMEM;
-		} else if (strcmp(e->key, "persist_file") == 0) {
-			if (e->value[0] != '/' || strstr(e->value, "..")) {
-				policy_error_at(errs, e, "persist_file must be an absolute path without '..'");
-			} else {
-				free(st->persist_file);
-				st->persist_file = strdup(e->value);
-				if (!st->persist_file)
-					err = -ENOMEM;
-			}
-		} else if (!strchr(e->key, '.') && !strchr(e->key, '/')) {
-			policy_error_at(errs, e,
-					"unknown key '%s' in [sysctl] (sysctl names contain a dot; settings are mode, required, persist, persist_file)",
-					e->key);
-		} else {
-			err = sysctl_item_add(st, e, errs);
-		}
+		if (!sysctl_free_key(SYSCTL_LAYER, e->key))
+			continue;	/* the table's, or the core's (mode) */
+		err = sysctl_item_add(st, e, &optional, errs);
 		if (err)
 			goto out;
 	}
 
-	if (required) {
-		struct strv keys = { 0 };
+	e = policy_get(policy, SYSCTL_LAYER, "required");
+	err = strv_split(&keys, set->required, ", \t");
+	for (size_t i = 0; !err && i < keys.n; i++) {
+		struct sysctl_item *item = sysctl_item_find(st, keys.v[i]);
 
-		err = strv_split(&keys, required->value, ", \t");
-		for (size_t i = 0; !err && i < keys.n; i++) {
-			struct sysctl_item *item = sysctl_item_find(st, keys.v[i]);
-
-			if (item)
-				item->required = true;
-			else
-				policy_error_at(errs, required,
-						"required key '%s' has no value in [sysctl]", keys.v[i]);
-		}
-		strv_free(&keys);
-		if (err)
-			goto out;
+		if (item)
+			item->required = true;
+		else if (!policy_get(policy, SYSCTL_LAYER, keys.v[i]))	/* else reported already */
+			policy_error_at(errs, e, "required key '%s' has no value in [sysctl]", keys.v[i]);
 	}
+	if (err)
+		goto out;
+	/* A typo in the list would make a name silently optional: none there. */
+	e = policy_get(policy, SYSCTL_LAYER, "optional");
+	for (size_t i = 0; i < optional.n; i++)
+		if (!policy_get(policy, SYSCTL_LAYER, optional.v[i]))
+			policy_error_at(errs, e, "optional key '%s' has no value in [sysctl]",
+					optional.v[i]);
 	if (errs->n > errs_before)
 		err = -JEFE_EPOLICY;
 out:
+	strv_free(&optional);
+	strv_free(&keys);
 	if (err) {
 		sysctl_state_free(st);
 		return err;
@@ -728,6 +909,9 @@ static int sysctl_on_event(void *state, int fd, uint32_t events, bool *recheck)
 const struct layer_ops layer_sysctl_ops = {
 	.name = SYSCTL_LAYER,
 	.title = "kernel parameters",
+	.keys = sysctl_keys,
+	.settings_size = sizeof(struct sysctl_settings),
+	.free_key = sysctl_free_key,
 	.load = sysctl_load,
 	.check = sysctl_check,
 	.apply = sysctl_apply,

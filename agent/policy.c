@@ -2,9 +2,11 @@
 /*
  * Policy loading.  inih does the INI syntax; this file adds what inih
  * leaves out: line numbers (Debian builds inih without INI_HANDLER_LINENO,
- * so our reader counts the lines it hands over), section validation, the
- * "duplicate key in one file" rule, merging of later files over earlier
- * ones, and the [agent] keyword table.
+ * so our reader counts the lines it hands over), the headers with their
+ * lines, the "duplicate key in one file" rule, merging of later files over
+ * earlier ones, the key tables' parser (policy_keys_load), "did you mean",
+ * error ordering, and the [agent] table.  It knows no layer: layer.c
+ * decides which sections exist.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <sha2.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +25,6 @@
 #include <unistd.h>
 
 #include "errors.h"
-#include "layer.h"
 #include "log.h"
 #include "policy.h"
 #include "rootfs.h"
@@ -30,15 +32,38 @@
 
 /* ---- errors ---- */
 
-static int errors_push(struct policy_errors *errs, char *msg)
+static int errors_push(struct policy_errors *errs, char *msg, const char *file, int line)
 {
 	char **m = array_grow(errs->msgs, errs->n, &errs->cap, sizeof(*errs->msgs));
+	size_t cap_at = errs->cap_at;
+	char **f;
+	int *l;
+	char *where = strdup(file ? file : "");
 
-	if (!m) {
+	if (!m || !where) {
+		free(where);
 		free(msg);
 		return -ENOMEM;
 	}
 	errs->msgs = m;
+	f = array_grow(errs->files, errs->n, &cap_at, sizeof(*errs->files));
+	if (!f) {
+		free(where);
+		free(msg);
+		return -ENOMEM;
+	}
+	errs->files = f;
+	cap_at = errs->cap_at;
+	l = array_grow(errs->lines, errs->n, &cap_at, sizeof(*errs->lines));
+	if (!l) {
+		free(where);
+		free(msg);
+		return -ENOMEM;
+	}
+	errs->lines = l;
+	errs->cap_at = cap_at;
+	errs->files[errs->n] = where;
+	errs->lines[errs->n] = line;
 	errs->msgs[errs->n++] = msg;
 	return 0;
 }
@@ -58,7 +83,7 @@ static int errors_vadd(struct policy_errors *errs, const char *file, int line,
 	free(text);
 	if (n < 0)
 		return -ENOMEM;
-	return errors_push(errs, msg);
+	return errors_push(errs, msg, file, line);
 }
 
 int policy_errors_add(struct policy_errors *errs, const char *file, int line,
@@ -87,21 +112,111 @@ int policy_error_at(struct policy_errors *errs, const struct policy_entry *e,
 
 void policy_errors_free(struct policy_errors *errs)
 {
-	for (size_t i = 0; i < errs->n; i++)
+	for (size_t i = 0; i < errs->n; i++) {
 		free(errs->msgs[i]);
+		free(errs->files[i]);
+	}
 	free(errs->msgs);
+	free(errs->files);
+	free(errs->lines);
 	errs->msgs = NULL;
-	errs->n = errs->cap = 0;
+	errs->files = NULL;
+	errs->lines = NULL;
+	errs->n = errs->cap = errs->cap_at = 0;
 }
 
-/* ---- the [agent] keyword table: parsing, defaults and dumping ---- */
-
-struct agent_key {
-	const char *key;
-	const char *default_value;
-	int (*parse)(struct policy *p, const char *value);
-	const char *help;
+struct error_order {
+	size_t file_rank;
+	int line;
+	size_t seq;		/* the order it was found in: keeps the sort stable */
 };
+
+static int error_order_cmp(const void *a, const void *b)
+{
+	const struct error_order *x = a, *y = b;
+
+	if (x->file_rank != y->file_rank)
+		return x->file_rank < y->file_rank ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int policy_errors_sort(struct policy_errors *errs, const struct policy *p)
+{
+	struct error_order *order;
+	char **msgs, **files;
+	int *lines;
+	size_t n = errs->n;
+
+	if (n < 2)
+		return 0;
+	order = calloc(n, sizeof(*order));
+	msgs = calloc(n, sizeof(*msgs));
+	files = calloc(n, sizeof(*files));
+	lines = calloc(n, sizeof(*lines));
+	if (!order || !msgs || !files || !lines) {
+		free(order);
+		free(msgs);
+		free(files);
+		free(lines);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t rank = (p ? p->n_files : 0) + 1;
+
+		/* A file the policy did not read sorts after every policy file,
+		 * and keeps the place its first error had among them. */
+		for (size_t f = 0; p && f < p->n_files; f++)
+			if (strcmp(p->files[f], errs->files[i]) == 0) {
+				rank = f;
+				break;
+			}
+		if (rank > (p ? p->n_files : 0))
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(errs->files[j], errs->files[i]) == 0) {
+					rank = order[j].file_rank;
+					break;
+				}
+		if (rank == (p ? p->n_files : 0) + 1)
+			rank += i;
+		order[i] = (struct error_order){ rank, errs->lines[i], i };
+	}
+	qsort(order, n, sizeof(*order), error_order_cmp);
+	for (size_t i = 0; i < n; i++) {
+		msgs[i] = errs->msgs[order[i].seq];
+		files[i] = errs->files[order[i].seq];
+		lines[i] = errs->lines[order[i].seq];
+	}
+	memcpy(errs->msgs, msgs, n * sizeof(*msgs));
+	memcpy(errs->files, files, n * sizeof(*files));
+	memcpy(errs->lines, lines, n * sizeof(*lines));
+	free(order);
+	free(msgs);
+	free(files);
+	free(lines);
+	return 0;
+}
+
+/* ---- key tables: parsing, validation and defaults ---- */
+
+static const char *const bool_yes[] = { "yes", "true", "on", "1" };
+static const char *const bool_no[] = { "no", "false", "off", "0" };
+
+static int parse_bool_value(const char *value, bool *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(bool_yes); i++) {
+		if (strcasecmp(value, bool_yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(value, bool_no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
 
 static int parse_mode_value(const char *value, enum policy_mode *out)
 {
@@ -114,79 +229,250 @@ static int parse_mode_value(const char *value, enum policy_mode *out)
 	return 0;
 }
 
-static int agent_parse_mode(struct policy *p, const char *value)
-{
-	return parse_mode_value(value, &p->mode);
-}
-
-static int agent_parse_interval(struct policy *p, const char *value)
+static int parse_uint_value(const char *value, unsigned long min, unsigned long max,
+			    unsigned long *out)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
 	v = strtoul(value, &end, 10);
-	if (errno || end == value || *end || value[0] == '-' || v < 1 || v > 86400)
+	if (errno || end == value || *end || value[0] == '-' || v < min || v > max)
 		return -EINVAL;
-	p->check_interval = (unsigned int)v;
+	*out = v;
 	return 0;
 }
 
-static int agent_parse_facility(struct policy *p, const char *value)
+const struct policy_key *policy_key_find(const struct policy_key *keys, const char *name)
 {
-	int f = log_facility_parse(value);
-
-	if (f < 0)
-		return f;
-	p->log_facility = f;
-	return 0;
-}
-
-static int agent_parse_group(struct policy *p, const char *value)
-{
-	char *copy = strdup(value);
-
-	if (!copy)
-		return -ENOMEM;
-	free(p->status_group);
-	p->status_group = copy;
-	return 0;
-}
-
-static int agent_parse_metrics_file(struct policy *p, const char *value)
-{
-	char *copy;
-
-	if (value[0] != '\0' && value[0] != '/')
-		return -EINVAL;
-	copy = strdup(value);
-	if (!copy)
-		return -ENOMEM;
-	free(p->metrics_file);
-	p->metrics_file = copy;
-	return 0;
-}
-
-static const struct agent_key agent_keys[] = {
-	{ "mode", "enforce", agent_parse_mode,
-	  "enforce (repair drift) or report (only report it); a layer's own `mode` wins" },
-	{ "check_interval", "300", agent_parse_interval,
-	  "seconds between full checks, the backstop behind event-driven checks (1-86400)" },
-	{ "log_facility", "daemon", agent_parse_facility,
-	  "syslog facility of the daemon's lines" },
-	{ "status_group", "", agent_parse_group,
-	  "group whose members may run `jefe status` through the daemon (empty: root only)" },
-	{ "metrics_file", POLICY_METRICS_FILE, agent_parse_metrics_file,
-	  "node_exporter textfile-collector file the daemon writes after each pass, below the root (absolute path; empty: none)" },
-};
-
-static const struct agent_key *agent_key_find(const char *key)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(agent_keys); i++)
-		if (strcmp(agent_keys[i].key, key) == 0)
-			return &agent_keys[i];
+	for (const struct policy_key *k = keys; k && k->name; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
 	return NULL;
 }
+
+int policy_key_parse(const struct policy_key *k, const char *value, void *settings,
+		     char *why, size_t why_len)
+{
+	void *field = (char *)settings + k->offset;
+
+	switch (k->type) {
+	case POLICY_KEY_BOOL:
+		if (parse_bool_value(value, field) == 0)
+			return 0;
+		snprintf(why, why_len, "expected yes or no");
+		return -EINVAL;
+	case POLICY_KEY_UINT:
+		if (parse_uint_value(value, k->min, k->max, field) == 0)
+			return 0;
+		snprintf(why, why_len, "expected a number from %lu to %lu", k->min, k->max);
+		return -EINVAL;
+	case POLICY_KEY_MODE:
+		if (parse_mode_value(value, field) == 0)
+			return 0;
+		snprintf(why, why_len, "expected enforce or report");
+		return -EINVAL;
+	case POLICY_KEY_ENUM: {
+		size_t len = 0;
+
+		for (size_t i = 0; k->allowed[i]; i++) {
+			if (strcmp(k->allowed[i], value) == 0) {
+				*(int *)field = (int)i;
+				return 0;
+			}
+		}
+		len = (size_t)snprintf(why, why_len, "expected one of:");
+		for (size_t i = 0; k->allowed[i] && len < why_len; i++)
+			len += (size_t)snprintf(why + len, why_len - len, " %s", k->allowed[i]);
+		return -EINVAL;
+	}
+	case POLICY_KEY_NAME:
+		if (value[0] && !strpbrk(value, "/ \t")) {
+			*(const char **)field = value;
+			return 0;
+		}
+		snprintf(why, why_len, "expected one name (no spaces or '/')");
+		return -EINVAL;
+	case POLICY_KEY_PATH:
+		if ((value[0] == '/' && !strstr(value, "..")) || (k->min && !value[0])) {
+			*(const char **)field = value;
+			return 0;
+		}
+		snprintf(why, why_len, "expected an absolute path without '..'%s",
+			 k->min ? " (or empty: none)" : "");
+		return -EINVAL;
+	case POLICY_KEY_RELPATH:
+		if (value[0] && !strstr(value, "..")) {
+			*(const char **)field = value;
+			return 0;
+		}
+		snprintf(why, why_len,
+			 "expected a path without '..' (relative paths are taken from the policy directory)");
+		return -EINVAL;
+	case POLICY_KEY_STRING:
+	case POLICY_KEY_LIST:
+		*(const char **)field = value;
+		return 0;
+	case POLICY_KEY_CUSTOM:
+		snprintf(why, why_len, "parsed with its entry (policy_keys_load)");
+		return -EINVAL;
+	case POLICY_KEY_OWN:
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* A custom key's default, parsed as if a policy had written it. */
+static int policy_key_default_custom(const struct policy_key *k, const char *section,
+				     void *settings, struct policy_errors *errs)
+{
+	struct policy_entry e = {
+		.section = (char *)section,
+		.key = (char *)k->name,
+		.value = (char *)k->default_value,
+		.file = (char *)"(the default)",
+		.line = 0,
+	};
+
+	return k->parse(k, &e, settings, errs);
+}
+
+int policy_keys_load(const struct policy *p, const char *section,
+		     const struct policy_key *keys, void *settings,
+		     struct policy_errors *errs)
+{
+	size_t errs_before = errs->n, it = 0;
+	const struct policy_entry *e;
+	char why[512];
+
+	for (const struct policy_key *k = keys; k && k->name; k++) {
+		int err;
+
+		/* The tables' own defaults are valid: the docs test parses them. */
+		if (!k->default_value)
+			continue;
+		if (k->type == POLICY_KEY_CUSTOM)
+			err = policy_key_default_custom(k, section, settings, errs);
+		else
+			err = policy_key_parse(k, k->default_value, settings, why, sizeof(why));
+		if (err == -ENOMEM)
+			return -ENOMEM;
+	}
+	while ((e = policy_next(p, section, &it))) {
+		const struct policy_key *k = policy_key_find(keys, e->key);
+		int err;
+
+		if (!k)
+			continue;
+		if (k->type == POLICY_KEY_CUSTOM) {
+			/* It reports its own errors, at e. */
+			if (k->parse(k, e, settings, errs) == -ENOMEM)
+				return -ENOMEM;
+			continue;
+		}
+		err = policy_key_parse(k, e->value, settings, why, sizeof(why));
+		if (err == -ENOMEM)
+			return err;
+		if (err && policy_error_at(errs, e, "invalid value '%s' for %s: %s (%s)",
+					   e->value, e->key, why, k->doc) == -ENOMEM)
+			return -ENOMEM;
+	}
+	return errs->n > errs_before ? -JEFE_EPOLICY : 0;
+}
+
+/* Optimal string alignment distance: a swap of two letters is one edit. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t *d, r;
+
+	if (la > 128 || lb > 128)
+		return SIZE_MAX;
+	d = calloc((la + 1) * (lb + 1), sizeof(*d));
+	if (!d)
+		return SIZE_MAX;
+#define D(i, j) d[(i) * (lb + 1) + (j)]
+	for (size_t i = 0; i <= la; i++)
+		D(i, 0) = i;
+	for (size_t j = 0; j <= lb; j++)
+		D(0, j) = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1];
+			size_t v = D(i - 1, j) + 1;
+
+			if (D(i, j - 1) + 1 < v)
+				v = D(i, j - 1) + 1;
+			if (D(i - 1, j - 1) + cost < v)
+				v = D(i - 1, j - 1) + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    D(i - 2, j - 2) + 1 < v)
+				v = D(i - 2, j - 2) + 1;
+			D(i, j) = v;
+		}
+	}
+	r = D(la, lb);
+#undef D
+	free(d);
+	return r;
+}
+
+const char *policy_suggest(const char *word,
+			   const char *(*name_at)(const void *ctx, size_t i),
+			   const void *ctx)
+{
+	size_t limit = strlen(word) / 3, best_d = SIZE_MAX;
+	const char *best = NULL, *name;
+
+	if (limit < 1)
+		limit = 1;
+	for (size_t i = 0; (name = name_at(ctx, i)); i++) {
+		size_t dist = edit_distance(word, name);
+
+		if (dist <= limit && dist < best_d) {
+			best = name;
+			best_d = dist;
+		}
+	}
+	return best;
+}
+
+static const char *key_name_at(const void *ctx, size_t i)
+{
+	const struct policy_key *keys = ctx;
+
+	for (size_t n = 0; keys && keys[n].name; n++)
+		if (n == i)
+			return keys[n].name;
+	return NULL;
+}
+
+const char *policy_suggest_key(const char *word, const struct policy_key *keys)
+{
+	return policy_suggest(word, key_name_at, keys);
+}
+
+/* ---- the [agent] table ---- */
+
+static const char *const facility_names[] = {
+	"daemon", "auth", "authpriv", "user", "local0", "local1", "local2", "local3",
+	"local4", "local5", "local6", "local7", NULL,
+};
+
+#define AGENT_DOC_METRICS "node_exporter textfile-collector file the daemon writes after each pass, below the root (absolute path; empty: none)"
+const struct policy_key policy_agent_keys[] = {
+	PK_MODE("mode", struct policy, mode, "enforce",
+		"enforce (repair drift) or report (only report it); a layer's own `mode` wins", ""),
+	PK_UINT("check_interval", struct policy, check_interval, 1, 86400, "300",
+		"seconds between full checks, the backstop behind event-driven checks (1-86400)", ""),
+	PK_ENUM("log_facility", struct policy, log_facility, facility_names, "daemon",
+		"syslog facility of the daemon's lines", ""),
+	PK_STRING("status_group", struct policy, status_group, "",
+		  "group whose members may run `jefe status` through the daemon (empty: root only)", ""),
+	PK_PATH("metrics_file", struct policy, metrics_file, 1, POLICY_METRICS_FILE,
+		AGENT_DOC_METRICS, ""),
+	PK_END,
+};
 
 /* ---- entries ---- */
 
@@ -332,6 +618,23 @@ struct parse_ctx {
 	size_t cont_cap;
 };
 
+static int policy_header_add(struct policy *p, const char *name, const char *file, int line)
+{
+	struct policy_header *v = array_grow(p->headers, p->n_headers, &p->cap_headers,
+					     sizeof(*p->headers));
+
+	if (!v)
+		return -ENOMEM;
+	p->headers = v;
+	v[p->n_headers].name = strdup(name);
+	if (!v[p->n_headers].name)
+		return -ENOMEM;
+	v[p->n_headers].file = file;
+	v[p->n_headers].line = line;
+	p->n_headers++;
+	return 0;
+}
+
 /*
  * inih calls us once per physical line; we count lines and look at each
  * one before inih does, to know its number, to validate section headers
@@ -396,12 +699,12 @@ static char *policy_reader(char *str, int num, void *stream)
 		}
 		memcpy(name, s + 1, (size_t)(end - s - 1));
 		name[end - s - 1] = '\0';
-		ctx->section_ok = layer_owns_section(name);
-		if (!ctx->section_ok)
-			policy_errors_add(ctx->errs, ctx->file, ctx->line,
-					  "unknown section [%s]", name);
-		else if (!strv_contains(&ctx->policy->sections, name) &&
-			 strv_push(&ctx->policy->sections, name))
+		/* Which sections exist is the core's to say (layer.c), after
+		 * parsing: this file knows no layers. */
+		ctx->section_ok = true;
+		ctx->err = policy_header_add(ctx->policy, name, ctx->file, ctx->line);
+		if (!ctx->err && !strv_contains(&ctx->policy->sections, name) &&
+		    strv_push(&ctx->policy->sections, name))
 			ctx->err = -ENOMEM;
 		return str;
 	}
@@ -546,45 +849,35 @@ void policy_free(struct policy *p)
 		free(p->files[i]);
 	free(p->files);
 	strv_free(&p->sections);
-	free(p->status_group);
-	free(p->metrics_file);
+	for (size_t i = 0; i < p->n_headers; i++)
+		free(p->headers[i].name);
+	free(p->headers);
 	free(p);
 }
 
-/* Apply the [agent] table and the per-layer `mode` keys. */
+/* The [agent] table; the layers' sections are the core's (layer.c). */
 static int policy_validate_core(struct policy *p, struct policy_errors *errs)
 {
-	int err;
+	size_t it = 0;
+	const struct policy_entry *e;
+	int err = policy_keys_load(p, "agent", policy_agent_keys, p, errs);
 
-	for (size_t i = 0; i < ARRAY_SIZE(agent_keys); i++) {
-		err = agent_keys[i].parse(p, agent_keys[i].default_value);
+	if (err == -ENOMEM)
+		return err;
+	p->log_facility = log_facility_parse(facility_names[p->log_facility]);
+	while ((e = policy_next(p, "agent", &it))) {
+		const char *near;
+
+		if (policy_key_find(policy_agent_keys, e->key))
+			continue;
+		near = policy_suggest_key(e->key, policy_agent_keys);
+		if (near)
+			err = policy_error_at(errs, e, "unknown key '%s' in [agent] (did you mean '%s'?)",
+					      e->key, near);
+		else
+			err = policy_error_at(errs, e, "unknown key '%s' in [agent]", e->key);
 		if (err)
 			return err;
-	}
-	for (size_t i = 0; i < p->n_entries; i++) {
-		const struct policy_entry *e = &p->entries[i];
-
-		if (strcmp(e->section, "agent") == 0) {
-			const struct agent_key *k = agent_key_find(e->key);
-
-			if (!k) {
-				policy_error_at(errs, e, "unknown key '%s' in [agent]", e->key);
-				continue;
-			}
-			err = k->parse(p, e->value);
-			if (err == -ENOMEM)
-				return err;
-			if (err)
-				policy_error_at(errs, e, "invalid value '%s' for %s: %s",
-						e->value, e->key, k->help);
-		} else if (strcmp(e->key, "mode") == 0 && layer_find(e->section)) {
-			enum policy_mode m;
-
-			if (parse_mode_value(e->value, &m))
-				policy_error_at(errs, e,
-						"invalid mode '%s' for [%s]: enforce or report",
-						e->value, e->section);
-		}
 	}
 	return 0;
 }
@@ -883,19 +1176,8 @@ int policy_load_files(struct policy **out, char *const *files, size_t n_files,
 
 int policy_parse_bool(const struct policy_entry *e, bool *out, struct policy_errors *errs)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
-		if (strcasecmp(e->value, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcasecmp(e->value, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
+	if (parse_bool_value(e->value, out) == 0)
+		return 0;
 	policy_error_at(errs, e, "invalid value '%s' for %s: expected yes or no", e->value, e->key);
 	return -EINVAL;
 }
@@ -952,39 +1234,23 @@ const char *policy_mode_name(enum policy_mode m)
 	}
 }
 
-/* ---- dumping ---- */
+/* ---- showing ---- */
 
-/*
- * key = value with its origin, escaped as the daemon's log does: a control
- * character in a policy file never reaches the terminal raw.
- */
-static void dump_line(FILE *out, const char *key, const char *value, const char *file, int line)
+void policy_show_line(FILE *out, const char *key, const char *value, const char *file, int line)
 {
 	size_t kn = 2 * strlen(key) + 3, vn = 2 * strlen(value) + 3;
 	char *k = malloc(kn), *v = malloc(vn);
 
-	if (k && v)
+	if (!k || !v)
+		fprintf(out, "# (out of memory)\n");
+	else if (file)
 		fprintf(out, "%s = %s\t# %s:%d\n", log_escape(k, kn, key, false),
 			log_escape(v, vn, value, false), file, line);
 	else
-		fprintf(out, "# (out of memory)\n");
+		fprintf(out, "%s = %s\t# default\n", log_escape(k, kn, key, false),
+			log_escape(v, vn, value, false));
 	free(k);
 	free(v);
-}
-
-static void dump_section(const struct policy *p, const char *section, FILE *out)
-{
-	size_t it = 0;
-	const struct policy_entry *e;
-	bool header = false;
-
-	while ((e = policy_next(p, section, &it))) {
-		if (!header) {
-			fprintf(out, "\n[%s]\n", section);
-			header = true;
-		}
-		dump_line(out, e->key, e->value, e->file, e->line);
-	}
 }
 
 int policy_digest(const struct policy *p, char hex[POLICY_DIGEST_HEX])
@@ -1008,7 +1274,7 @@ int policy_digest(const struct policy *p, char hex[POLICY_DIGEST_HEX])
 	return 0;
 }
 
-int policy_dump(const struct policy *p, FILE *out)
+void policy_show_header(const struct policy *p, FILE *out)
 {
 	char digest[POLICY_DIGEST_HEX];
 
@@ -1017,33 +1283,4 @@ int policy_dump(const struct policy *p, FILE *out)
 	fprintf(out, "# policy_digest %s\n", digest);
 	for (size_t i = 0; i < p->n_files; i++)
 		fprintf(out, "#   %s\n", p->files[i]);
-	fprintf(out, "\n[agent]\n");
-	for (size_t i = 0; i < ARRAY_SIZE(agent_keys); i++) {
-		const struct policy_entry *e = policy_get(p, "agent", agent_keys[i].key);
-
-		if (e)
-			dump_line(out, e->key, e->value, e->file, e->line);
-		else
-			fprintf(out, "%s = %s\t# default\n", agent_keys[i].key,
-				agent_keys[i].default_value);
-	}
-	/* Layer sections in apply order, each followed by its subsections. */
-	for (unsigned int l = 0; l < jefe_layers_count; l++) {
-		const char *name = jefe_layers[l]->name;
-		size_t len = strlen(name);
-		struct strv subs = { 0 };
-
-		dump_section(p, name, out);
-		for (size_t i = 0; i < p->n_entries; i++) {
-			const char *s = p->entries[i].section;
-
-			if (strncmp(s, name, len) == 0 && s[len] == '.' && !strv_contains(&subs, s))
-				if (strv_push(&subs, s))
-					break;
-		}
-		for (size_t i = 0; i < subs.n; i++)
-			dump_section(p, subs.v[i], out);
-		strv_free(&subs);
-	}
-	return ferror(out) ? -EIO : 0;
 }

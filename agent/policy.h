@@ -2,9 +2,11 @@
 /*
  * The policy: INI files read with inih.  The core parses every file into
  * one merged list of (section, key, value, file, line) entries; later files
- * override earlier keys.  The core validates [agent] and the section names;
- * each layer validates its own section(s) in its load() and reports errors
- * against the entry's file and line.  A policy with any error is refused
+ * override earlier keys.  Keys are described by tables (struct policy_key)
+ * that drive parsing, validation, defaults and `jefe policy show`; this
+ * file has the [agent] table and the machinery, layer.c the layers'
+ * (which sections and keys exist is the layer table's to say).  Errors
+ * carry the entry's file and line.  A policy with any error is refused
  * whole: callers keep running on the last good one.
  */
 #ifndef JEFE_POLICY_H
@@ -22,6 +24,8 @@
 #define POLICY_DROPIN_DIR	POLICY_DIR "/policy.d"
 #define POLICY_METRICS_FILE	"/var/lib/node_exporter/textfile_collector/jefe.prom"
 
+struct policy_errors;
+
 enum policy_mode {
 	POLICY_MODE_INHERIT = 0,	/* per layer: take [agent] mode */
 	POLICY_MODE_ENFORCE,		/* check, and repair drift */
@@ -36,6 +40,13 @@ struct policy_entry {
 	int line;
 };
 
+/* A [section] header as written: where unknown sections are reported. */
+struct policy_header {
+	char *name;
+	const char *file;	/* interned in policy->files */
+	int line;
+};
+
 struct policy {
 	struct policy_entry *entries;	/* in first-seen order */
 	size_t n_entries;
@@ -46,21 +57,125 @@ struct policy {
 	size_t n_slots;			/* a power of two, or 0 */
 	char **files;			/* files read, in order */
 	size_t n_files;
-	struct strv sections;		/* every [section] header seen */
+	struct strv sections;		/* every [section] name seen */
+	struct policy_header *headers;	/* every [section] header, in file order */
+	size_t n_headers;
+	size_t cap_headers;
 
-	/* [agent], validated by the core */
+	/* [agent], filled from policy_agent_keys by the core */
 	enum policy_mode mode;
-	unsigned int check_interval;	/* seconds, backstop timer */
+	unsigned long check_interval;	/* seconds, backstop timer */
 	int log_facility;		/* LOG_DAEMON, LOG_AUTHPRIV, ... */
-	char *status_group;		/* may run `jefe status` via the daemon */
-	char *metrics_file;		/* textfile-collector file, "" for none */
+	const char *status_group;	/* may run `jefe status` via the daemon */
+	const char *metrics_file;	/* textfile-collector file, "" for none */
 };
 
-/* Collected "FILE line N: message" strings. */
+/*
+ * One policy key, one line of a table (OpenSSH's servconf keyword table):
+ * the line drives parsing, validation, the default, `jefe policy show`
+ * and the test that holds the tables against jefe.conf(5).  The parsed
+ * value goes to `offset` in the settings struct the table belongs to.
+ */
+enum policy_key_type {
+	POLICY_KEY_BOOL,	/* bool: yes/no, true/false, on/off, 1/0 */
+	POLICY_KEY_UINT,	/* unsigned long, min..max */
+	POLICY_KEY_STRING,	/* const char *, any text */
+	POLICY_KEY_NAME,	/* const char *, one word without '/' (a group, a service) */
+	POLICY_KEY_PATH,	/* const char *, absolute without ".."; min 1: "" allowed */
+	POLICY_KEY_RELPATH,	/* const char *, no ".."; relative to the policy directory */
+	POLICY_KEY_LIST,	/* const char *, words separated by spaces or commas */
+	POLICY_KEY_ENUM,	/* int: index of the value in allowed */
+	POLICY_KEY_MODE,	/* enum policy_mode: enforce or report */
+	POLICY_KEY_CUSTOM,	/* parse() fills the field: a type of the layer's own */
+	POLICY_KEY_OWN,		/* no field: the layer's own parser reads the value */
+};
+
+struct policy_entry;
+struct policy_key;
+/* POLICY_KEY_CUSTOM: parse e->value into settings, report errors at e; 0 or -errno. */
+typedef int (*policy_key_parse_fn)(const struct policy_key *k, const struct policy_entry *e,
+				   void *settings, struct policy_errors *errs);
+
+struct policy_key {
+	const char *name;
+	enum policy_key_type type;
+	size_t offset;			/* of the field in the settings struct */
+	unsigned long min, max;		/* UINT: range; PATH: min 1 allows "" */
+	const char *const *allowed;	/* ENUM: NULL-terminated */
+	const char *default_value;	/* as a policy would write it; NULL: unset */
+	const char *doc;		/* one line, for `policy show` and errors */
+	const char *ref;		/* benchmark reference, "" for none */
+	policy_key_parse_fn parse;	/* POLICY_KEY_CUSTOM */
+};
+
+/* One table line each: PK_BOOL("persist", struct s, persist, "yes", "doc", "ref"). */
+#define PK_BOOL(n, st, f, def, doc, ref) \
+	{ n, POLICY_KEY_BOOL, offsetof(st, f), 0, 0, NULL, def, doc, ref, NULL }
+#define PK_UINT(n, st, f, lo, hi, def, doc, ref) \
+	{ n, POLICY_KEY_UINT, offsetof(st, f), lo, hi, NULL, def, doc, ref, NULL }
+#define PK_STRING(n, st, f, def, doc, ref) \
+	{ n, POLICY_KEY_STRING, offsetof(st, f), 0, 0, NULL, def, doc, ref, NULL }
+#define PK_NAME(n, st, f, def, doc, ref) \
+	{ n, POLICY_KEY_NAME, offsetof(st, f), 0, 0, NULL, def, doc, ref, NULL }
+#define PK_PATH(n, st, f, empty_ok, def, doc, ref) \
+	{ n, POLICY_KEY_PATH, offsetof(st, f), empty_ok, 0, NULL, def, doc, ref, NULL }
+#define PK_RELPATH(n, st, f, def, doc, ref) \
+	{ n, POLICY_KEY_RELPATH, offsetof(st, f), 0, 0, NULL, def, doc, ref, NULL }
+#define PK_LIST(n, st, f, def, doc, ref) \
+	{ n, POLICY_KEY_LIST, offsetof(st, f), 0, 0, NULL, def, doc, ref, NULL }
+#define PK_ENUM(n, st, f, values, def, doc, ref) \
+	{ n, POLICY_KEY_ENUM, offsetof(st, f), 0, 0, values, def, doc, ref, NULL }
+#define PK_MODE(n, st, f, def, doc, ref) \
+	{ n, POLICY_KEY_MODE, offsetof(st, f), 0, 0, NULL, def, doc, ref, NULL }
+#define PK_CUSTOM(n, st, f, fn, def, doc, ref) \
+	{ n, POLICY_KEY_CUSTOM, offsetof(st, f), 0, 0, NULL, def, doc, ref, fn }
+#define PK_OWN(n, def, doc, ref) \
+	{ n, POLICY_KEY_OWN, 0, 0, 0, NULL, def, doc, ref, NULL }
+#define PK_END { NULL, POLICY_KEY_OWN, 0, 0, 0, NULL, NULL, NULL, NULL, NULL }
+
+/* The [agent] table: its settings struct is struct policy itself. */
+extern const struct policy_key policy_agent_keys[];
+
+const struct policy_key *policy_key_find(const struct policy_key *keys, const char *name);
+
+/*
+ * Parse value for key k into settings (the struct the table describes).
+ * Returns 0, -EINVAL with what was expected in why, or -ENOMEM; a
+ * POLICY_KEY_CUSTOM key needs its entry: policy_keys_load() does that.
+ * String values point into value: it must outlive settings.
+ */
+int policy_key_parse(const struct policy_key *k, const char *value, void *settings,
+		     char *why, size_t why_len);
+
+/*
+ * Fill settings from section: every key of the table gets its default,
+ * then the policy's value, each error reported at its file and line.
+ * Keys the table does not have are the caller's.  Returns 0,
+ * -JEFE_EPOLICY when errs got entries, or -ENOMEM.
+ */
+int policy_keys_load(const struct policy *p, const char *section,
+		     const struct policy_key *keys, void *settings,
+		     struct policy_errors *errs);
+
+/*
+ * The closest name to word (optimal string alignment distance, at most
+ * one edit per three characters, at least one), or NULL: "did you mean".
+ * name_at(ctx, i) lists the candidates until it returns NULL.
+ */
+const char *policy_suggest(const char *word,
+			   const char *(*name_at)(const void *ctx, size_t i),
+			   const void *ctx);
+/* The same over a key table. */
+const char *policy_suggest_key(const char *word, const struct policy_key *keys);
+
+/* Collected "FILE line N: message" strings, with where each one points. */
 struct policy_errors {
 	char **msgs;
 	size_t n;
 	size_t cap;
+	char **files;		/* files[i], lines[i]: the file and line of msgs[i] */
+	int *lines;
+	size_t cap_at;
 };
 
 __attribute__((format(printf, 4, 5)))
@@ -71,6 +186,12 @@ __attribute__((format(printf, 3, 4)))
 int policy_error_at(struct policy_errors *errs, const struct policy_entry *e,
 		    const char *fmt, ...);
 void policy_errors_free(struct policy_errors *errs);
+/*
+ * Order the errors by file (in the order p read its files; other files,
+ * such as an audit rules file, after them) and by line, keeping the order
+ * of errors on one line: what the admin reads top to bottom.
+ */
+int policy_errors_sort(struct policy_errors *errs, const struct policy *p);
 
 /*
  * Load the default policy below root: POLICY_MAIN_FILE (or main_file when
@@ -101,7 +222,7 @@ const struct policy_entry *policy_next(const struct policy *p,
 /* The directory of a policy file ("/etc/jefe/jefe.conf" -> "/etc/jefe", "x.conf" -> "."). */
 int policy_dir_of(const char *file, char *buf, size_t size);
 
-/* Parse helpers for layers: they report the error themselves. */
+/* Parse helpers for layers' own parsers: they report the error themselves. */
 int policy_parse_bool(const struct policy_entry *e, bool *out,
 		      struct policy_errors *errs);
 int policy_parse_uint(const struct policy_entry *e, unsigned long min,
@@ -128,7 +249,14 @@ const char *policy_mode_name(enum policy_mode m);
 #define POLICY_DIGEST_HEX 65
 int policy_digest(const struct policy *p, char hex[POLICY_DIGEST_HEX]);
 
-/* Print the merged effective policy as INI, each key with its origin. */
-int policy_dump(const struct policy *p, FILE *out);
+/*
+ * `key = value\t# file:line`, escaped as the daemon's log does: a control
+ * character in a policy never reaches the terminal raw.  origin NULL
+ * prints "# default".  `jefe policy show` (layer_policy_show) is made of it.
+ */
+void policy_show_line(FILE *out, const char *key, const char *value, const char *file,
+		      int line);
+/* The show header: files read and the digest. */
+void policy_show_header(const struct policy *p, FILE *out);
 
 #endif

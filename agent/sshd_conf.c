@@ -89,6 +89,34 @@ const struct sshd_keyword sshd_keywords[] = {
 };
 const size_t sshd_keywords_count = ARRAY_SIZE(sshd_keywords);
 
+const char *sshd_algorithm_weakness(const char *query, const char *algo)
+{
+	static const struct {
+		const char *query;	/* the ssh -Q class it belongs to */
+		const char *pattern;	/* fnmatch */
+		const char *why;
+	} weak[] = {
+		{ "cipher", "*-cbc", "CBC mode" },
+		{ "cipher", "*-cbc@*", "CBC mode" },
+		{ "cipher", "arcfour*", "RC4" },
+		{ "mac", "hmac-sha1*", "SHA-1" },
+		{ "mac", "hmac-md5*", "MD5" },
+		{ "mac", "umac-64*", "64-bit tag" },
+		{ "kex", "*-sha1", "SHA-1" },
+		{ "kex", "*-sha1@*", "SHA-1" },
+		{ "kex", "ecdh-sha2-nistp*", "NIST curve" },
+		{ "key-sig", "ssh-dss*", "DSA" },
+		{ "key-sig", "*ecdsa-sha2-nistp*", "NIST curve" },
+		{ "key-sig", "ssh-rsa", "SHA-1 signature" },
+		{ "key-sig", "ssh-rsa-cert-v01@openssh.com", "SHA-1 signature" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(weak); i++)
+		if (strcmp(weak[i].query, query) == 0 && fnmatch(weak[i].pattern, algo, 0) == 0)
+			return weak[i].why;
+	return NULL;
+}
+
 /* Old names sshd still accepts for the same option. */
 static const struct {
 	const char *alias, *name;

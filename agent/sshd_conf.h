@@ -43,6 +43,13 @@ struct sshd_keyword {
 extern const struct sshd_keyword sshd_keywords[];
 extern const size_t sshd_keywords_count;
 
+/*
+ * Why algo of `ssh -Q` class query is weak, or NULL when it is not: CBC
+ * ciphers, SHA-1 and MD5 MACs, SHA-1 key exchanges, NIST-curve, DSA and
+ * SHA-1 RSA (ssh-rsa) keys and signatures.
+ */
+const char *sshd_algorithm_weakness(const char *query, const char *algo);
+
 /* Case-insensitive, as sshd reads keywords; also knows sshd's aliases. */
 const struct sshd_keyword *sshd_keyword_find(const char *name);
 

@@ -98,7 +98,9 @@ pass "--color=auto|always|never and NO_COLOR"
 
 # The dry run: a unified diff of the file it would write, only changes
 # counted, and an unsupported item (no /proc/sys file) hidden unless --verbose.
-printf 'kernel.yama_ptrace_scope = 1\n' | sed 's/_ptrace/.ptrace/' >>"$T/etc/jefe/policy.d/10-sysctl.conf"
+# (optional: a name this kernel may lack; the fake proc/sys has none)
+printf 'kernel.yama.ptrace_scope = 1\noptional = kernel.yama.ptrace_scope\n' \
+	>>"$T/etc/jefe/policy.d/10-sysctl.conf"
 expect_exit 2 "$JEFE" --root "$T" --json status >"$T/st.json"
 python3 - "$T/st.json" <<'PY' || fail "yama.ptrace_scope is not unsupported in the report"
 import json, sys

@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FILE *null = fopen("/dev/null", "we");
 
 		if (null) {
-			policy_dump(policy, null);
+			layer_policy_show(policy, null);
 			fclose(null);
 		}
 		layer_set_free(&set);

@@ -78,7 +78,7 @@ int main(int argc, char **argv)
 		return 1;
 	close(fd);
 	files[0] = conf;
-	if (policy_load_files(&p, files, 1, &errs) < 0 || fw_config_load(&cfg, p, &errs) < 0) {
+	if (policy_load_files(&p, files, 1, &errs) < 0 || fw_config_load(&cfg, NULL, p, &errs) < 0) {
 		fprintf(stderr, "FAIL: policy: %s\n", errs.n ? errs.msgs[0] : "?");
 		return 1;
 	}

@@ -193,12 +193,23 @@ rm "$T/etc/jefe/policy.d/90-local.conf"
 echo "# lockout: refused without a key, applied with allow_lockout = yes"
 
 # 8. A policy naming an algorithm this OpenSSH lacks is refused at load.
-printf "[sshd]\nCiphers = chacha20-poly1305@openssh.com,rot13-cbc\n" > "$T/etc/jefe/policy.d/90-local.conf"
+printf "[sshd]\nCiphers = chacha20-poly1305@openssh.com,rot13-ctr\n" > "$T/etc/jefe/policy.d/90-local.conf"
 expect 1 jefe_sshd status
-grep -q "90-local.conf line 2: .*rot13-cbc.*not supported" "$T/out" ||
-	fail "8: no file:line error naming rot13-cbc: $(cat "$T/out")"
+grep -q "90-local.conf line 2: .*rot13-ctr.*not supported" "$T/out" ||
+	fail "8: no file:line error naming rot13-ctr: $(cat "$T/out")"
 rm "$T/etc/jefe/policy.d/90-local.conf"
 echo "# unsupported cipher in the policy: refused with file and line"
+
+# 8b. A weak cipher this OpenSSH still supports: refused unless allow_weak.
+printf "[sshd]\nCiphers = chacha20-poly1305@openssh.com,aes128-cbc\n" > "$T/etc/jefe/policy.d/90-local.conf"
+expect 1 jefe_sshd status
+grep -q "90-local.conf line 2: Ciphers: 'aes128-cbc' is weak (CBC mode); refused unless \[sshd\] allow_weak = yes" "$T/out" ||
+	fail "8b: no file:line error naming the weak aes128-cbc: $(cat "$T/out")"
+printf "[sshd]\nallow_weak = yes\nCiphers = chacha20-poly1305@openssh.com,aes128-cbc\n" > "$T/etc/jefe/policy.d/90-local.conf"
+expect 2 jefe_sshd status
+grep -q "weak" "$T/out" && fail "8b: allow_weak = yes still refuses: $(cat "$T/out")"
+rm "$T/etc/jefe/policy.d/90-local.conf"
+echo "# weak cipher: refused, accepted with allow_weak = yes"
 
 # 9. Not installed: the layer says so and fails nothing.
 printf "[sshd]\nsshd_path = /nonexistent/sshd\n" > "$T/etc/jefe/policy.d/90-local.conf"

@@ -296,7 +296,7 @@ static void test_shipped_policy(void **state)
 	env.root = root;
 	env.root_fd = open(root, O_RDONLY | O_DIRECTORY);
 	assert_int_equal(policy_load(&policy, env.root_fd, root, NULL, &errs), 0);
-	if (ops->load(&st, &env, policy, &errs) != 0)
+	if (layer_load(ops, &st, &env, policy, &errs) != 0)
 		fail_msg("shipped audit policy refused: %s", errs.n ? errs.msgs[0] : "?");
 	/*
 	 * With a temporary root the layer must not touch the (host's)
@@ -381,7 +381,7 @@ static void test_policy_key_errors(void **state)
 	env.root = root;
 	env.root_fd = open(root, O_RDONLY | O_DIRECTORY);
 	assert_int_equal(policy_load(&policy, env.root_fd, root, NULL, &errs), 0);
-	assert_int_equal(ops->load(&st, &env, policy, &errs), -JEFE_EPOLICY);
+	assert_int_equal(layer_load(ops, &st, &env, policy, &errs), -JEFE_EPOLICY);
 	assert_null(st);
 	for (size_t i = 0; i < errs.n; i++) {
 		if (strstr(errs.msgs[i], "/etc/jefe/my.rules line 2: "))

@@ -116,7 +116,11 @@ static int load(struct fixture *f, const char *files, const char *perms)
 	err = policy_load(&f->policy, f->env.root_fd, "/", NULL, &f->errs);
 	if (err)
 		return err;
-	return layer_files_ops.load(&f->layer, &f->env, f->policy, &f->errs);
+	/* The core's check of the sections, as layer_set_load() makes it. */
+	err = layer_policy_check_sections(f->policy, &f->errs);
+	if (err)
+		return err;
+	return layer_load(&layer_files_ops, &f->layer, &f->env, f->policy, &f->errs);
 }
 
 static const struct finding *find(const struct fixture *f, const char *item)
@@ -189,7 +193,7 @@ static void test_policy_errors(void **state)
 	assert_true(has_error(f, "line 11: invalid value '0649 root' for /etc/shadow"));
 	assert_true(has_error(f, "line 12: '/etc/*/shadow' is not an absolute path (a pattern only in its last component)"));
 	assert_true(has_error(f, "line 13: 'relative' is not an absolute path"));
-	assert_true(has_error(f, "line 16: unknown section [files.bogus]"));
+	assert_true(has_error(f, "line 15: unknown section [files.bogus]"));
 	assert_int_equal(f->errs.n, 8);
 }
 
@@ -586,7 +590,7 @@ static void test_inactive_without_section(void **state)
 	mode_set(f, "etc/shadow", 0666);
 	tu_write(f->root, "etc/jefe/jefe.conf", "[agent]\nmode = enforce\n");
 	assert_int_equal(policy_load(&f->policy, f->env.root_fd, "/", NULL, &f->errs), 0);
-	assert_int_equal(layer_files_ops.load(&f->layer, &f->env, f->policy, &f->errs), 0);
+	assert_int_equal(layer_load(&layer_files_ops, &f->layer, &f->env, f->policy, &f->errs), 0);
 	apply(f, false);
 	assert_int_equal(f->out.n, 0);
 	assert_int_equal(mode_of(f, "usr/bin/evil"), 04755);

@@ -28,6 +28,7 @@
 #include "testutil.h"
 #include "errors.h"
 #include "firewall.h"
+#include "layers.h"
 #include "policy.h"
 
 #ifndef FW_GOLDEN_DIR
@@ -80,8 +81,35 @@ static int load(struct fixture *f, const char *extra)
 	ret = policy_load_files(&f->policy, files, 2, &f->errs);
 	if (ret < 0)
 		return ret;
-	ret = fw_config_load(&f->cfg, f->policy, &f->errs);
+	ret = fw_config_load(&f->cfg, NULL, f->policy, &f->errs);
 	f->loaded = ret == 0;
+	return ret;
+}
+
+/*
+ * As the agent loads it: the core's checks of sections and keys, then
+ * the layer's own.  Returns as layer_load().
+ */
+static int load_layer(struct fixture *f, const char *extra)
+{
+	char shipped[] = FW_GOLDEN_DIR "/../../../policies/policy.d/30-firewall.conf";
+	struct jefe_env env = { .root = "/", .root_fd = -1 };
+	char path[4096];
+	char *files[2] = { shipped, path };
+	void *state = NULL;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/40-test.conf", f->dir);
+	tu_write(f->dir, "40-test.conf", extra);
+	ret = policy_load_files(&f->policy, files, 2, &f->errs);
+	if (ret < 0)
+		return ret;
+	ret = layer_policy_check_sections(f->policy, &f->errs);
+	if (ret < 0)
+		return ret;
+	ret = layer_load(&layer_firewall_ops, &state, &env, f->policy, &f->errs);
+	if (state)
+		layer_firewall_ops.free(state);
 	return ret;
 }
 
@@ -177,7 +205,7 @@ static void test_policy_errors(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(load(f,
+	assert_int_equal(load_layer(f,
 		"[firewall]\n"
 		"input_policy = reject\n"			/* 2 */
 		"icmpv6_types = nd-neighbor-solicit, nd-bogus\n"	/* 3 */
@@ -190,21 +218,21 @@ static void test_policy_errors(void **state)
 		"proto = sctp\n"				/* 10 */
 		"[firewall.service.noports]\n"
 		"proto = tcp\n"					/* 12 */
-		"[firewall.other]\n"
-		"x = 1\n"),					/* 14 */
+		"[firewall.other]\n"				/* 13 */
+		"x = 1\n"),
 		-JEFE_EPOLICY);
-	assert_false(f->loaded);
+
 	assert_true(has_error(f, "40-test.conf line 2: input_policy: \"reject\" is not a chain policy"));
 	assert_true(has_error(f, "line 3: icmpv6_types: unknown ICMPv6 type \"nd-bogus\""));
 	assert_true(has_error(f, "line 4: ssh_rate: bad rate \"3/fortnight\""));
-	assert_true(has_error(f, "line 5: unknown key \"colour\" in [firewall]"));
+	assert_true(has_error(f, "line 5: unknown key 'colour' in [firewall]"));
 	assert_true(has_error(f, "line 8: ports: bad port \"70000\""));
 	assert_true(has_error(f, "line 9: sources: bad CIDR \"10.0.0.1/8\": host bits set"));
 	assert_true(has_error(f, "line 9: sources: bad CIDR \"10.0.0.0/33\": bad prefix length"));
 	assert_true(has_error(f, "line 9: sources: bad CIDR \"fe80::zz\": not an IPv4 or IPv6 address"));
 	assert_true(has_error(f, "line 10: proto: \"sctp\" is not tcp, udp or tcp,udp"));
 	assert_true(has_error(f, "line 12: [firewall.service.noports] has no \"ports\" key"));
-	assert_true(has_error(f, "line 14: unknown section [firewall.other]"));
+	assert_true(has_error(f, "line 13: unknown section [firewall.other]"));
 	assert_int_equal(f->errs.n, 11);
 }
 

@@ -73,7 +73,7 @@ static int load(struct fixture *f, const char *section)
 	err = policy_load(&f->policy, f->env.root_fd, "/", NULL, &f->errs);
 	if (err)
 		return err;
-	return layer_modules_ops.load(&f->layer, &f->env, f->policy, &f->errs);
+	return layer_load(&layer_modules_ops, &f->layer, &f->env, f->policy, &f->errs);
 }
 
 static const struct finding *find(const struct fixture *f, const char *item)
@@ -509,7 +509,7 @@ static void test_inactive_without_section(void **state)
 
 	tu_write(f->root, "etc/jefe/jefe.conf", "[agent]\nmode = enforce\n");
 	assert_int_equal(policy_load(&f->policy, f->env.root_fd, "/", NULL, &f->errs), 0);
-	assert_int_equal(layer_modules_ops.load(&f->layer, &f->env, f->policy, &f->errs), 0);
+	assert_int_equal(layer_load(&layer_modules_ops, &f->layer, &f->env, f->policy, &f->errs), 0);
 	assert_int_equal(layer_modules_ops.apply(f->layer, false, &f->out), 0);
 	assert_int_equal(f->out.n, 0);
 	assert_string_equal(tu_read(f->root, "etc/modprobe.d/jefe-blacklist.conf"), "");

@@ -48,6 +48,18 @@ static int load(struct fixture *f)
 	return policy_load(&f->policy, f->root_fd, "/", NULL, &f->errs);
 }
 
+/* As the agent loads a policy: the core's and every layer's validation. */
+static int load_all(struct fixture *f)
+{
+	struct jefe_env env = { .root = "/", .root_fd = f->root_fd };
+	struct layer_set set;
+	int err = layer_policy_load(&f->policy, &set, &env, NULL, NULL, 0, &f->errs);
+
+	if (err == 0)
+		layer_set_free(&set);
+	return err;
+}
+
 /* True when one of the collected errors is exactly msg. */
 static bool has_error(const struct fixture *f, const char *msg)
 {
@@ -159,22 +171,27 @@ static void test_every_error_reported(void **state)
 		 "kernel.a = 2\n"		/* 9 */
 		 "mode = loud\n"		/* 10 */
 		 "this line has no equals\n");	/* 11 */
-	assert_int_equal(load(f), -JEFE_EPOLICY);
-	/* Handed back for the layers' own validation, never to be applied. */
-	assert_non_null(f->policy);
-	assert_true(has_error(f, "/etc/jefe/jefe.conf line 2: invalid value 'sometimes' for mode: "
-			      "enforce (repair drift) or report (only report it); a layer's own `mode` wins"));
-	assert_true(has_error(f, "/etc/jefe/jefe.conf line 3: invalid value '-5' for check_interval: "
-			      "seconds between full checks, the backstop behind event-driven checks (1-86400)"));
-	assert_true(has_error(f, "/etc/jefe/jefe.conf line 4: unknown key 'colour' in [agent]"));
-	assert_true(has_error(f, "/etc/jefe/jefe.conf line 5: unknown section [frobnicate]"));
-	assert_true(has_error(f, "/etc/jefe/jefe.conf line 9: duplicate key 'kernel.a' in [sysctl] "
-			      "(first set at line 8)"));
-	assert_true(has_error(f, "/etc/jefe/jefe.conf line 10: invalid mode 'loud' for [sysctl]: "
-			      "enforce or report"));
+	assert_int_equal(load_all(f), -JEFE_EPOLICY);
+	/* Nothing is kept of a policy with errors. */
+	assert_null(f->policy);
+	/* Every error, each once, in file and line order. */
+	assert_int_equal(f->errs.n, 7);
+	assert_string_equal(f->errs.msgs[0],
+			    "/etc/jefe/jefe.conf line 2: invalid value 'sometimes' for mode: expected enforce or report "
+			    "(enforce (repair drift) or report (only report it); a layer's own `mode` wins)");
+	assert_string_equal(f->errs.msgs[1],
+			    "/etc/jefe/jefe.conf line 3: invalid value '-5' for check_interval: expected a number from 1 to 86400 "
+			    "(seconds between full checks, the backstop behind event-driven checks (1-86400))");
+	assert_string_equal(f->errs.msgs[2], "/etc/jefe/jefe.conf line 4: unknown key 'colour' in [agent]");
+	assert_string_equal(f->errs.msgs[3], "/etc/jefe/jefe.conf line 5: unknown section [frobnicate]");
+	assert_string_equal(f->errs.msgs[4], "/etc/jefe/jefe.conf line 9: duplicate key 'kernel.a' in [sysctl] "
+			    "(first set at line 8)");
+	assert_string_equal(f->errs.msgs[5], "/etc/jefe/jefe.conf line 10: invalid mode 'loud' for [sysctl]: "
+			    "enforce or report");
+	assert_string_equal(f->errs.msgs[6], "/etc/jefe/jefe.conf line 11: syntax error (expected [section] or "
+			    "key = value)");
 	assert_true(has_error(f, "/etc/jefe/jefe.conf line 11: syntax error (expected [section] or "
 			      "key = value)"));
-	assert_int_equal(f->errs.n, 7);
 }
 
 static void test_same_key_in_two_files_is_not_duplicate(void **state)
@@ -247,11 +264,17 @@ static void test_load_files_and_dump(void **state)
 	files[1] = b;
 	assert_int_equal(policy_load_files(&f->policy, files, 2, &f->errs), 0);
 	mem = open_memstream(&out, &len);
-	assert_int_equal(policy_dump(f->policy, mem), 0);
+	assert_int_equal(layer_policy_show(f->policy, mem), 0);
 	fclose(mem);
 	assert_non_null(strstr(out, "check_interval = 9"));
 	assert_non_null(strstr(out, "mode = enforce\t# default"));
-	assert_non_null(strstr(out, "[sysctl]\nkernel.x = 2\t# "));
+	/* Every key of a layer's table, the defaults marked, then its free-form keys. */
+	assert_non_null(strstr(out, "[sysctl]\nmode = enforce\t# default: [agent] mode\n"));
+	assert_non_null(strstr(out, "persist = yes\t# default\n"));
+	assert_non_null(strstr(out, "persist_file = /etc/sysctl.d/90-jefe.conf\t# default\n"));
+	assert_non_null(strstr(out, "\nkernel.x = 2\t# "));
+	assert_non_null(strstr(out, "log_facility = daemon\t# default\n"));
+	assert_non_null(strstr(out, "# [firewall]: not in the policy, the layer is off\n"));
 	assert_non_null(strstr(out, "b.conf:2\n"));
 	free(out);
 }

@@ -503,13 +503,13 @@ static void test_layer_load(void **state)
 		 "allow_lockout = perhaps\n"
 		 "check_connections = user=a,host=b\n");
 	assert_int_equal(policy_load_files(&p, files, 1, &errs), 0);
-	assert_int_equal(layer_sshd_ops.load(&st, &env, p, &errs), -JEFE_EPOLICY);
+	assert_int_equal(layer_load(&layer_sshd_ops, &st, &env, p, &errs), -JEFE_EPOLICY);
 	assert_null(st);
 	assert_int_equal(errs.n, 5);
 	assert_non_null(strstr(errs.msgs[0], "policy.conf line 3"));
 	assert_non_null(strstr(errs.msgs[0], "MaxAuthTries must be a number"));
 	assert_non_null(strstr(errs.msgs[1], "line 4"));
-	assert_non_null(strstr(errs.msgs[1], "unknown key 'NoSuchOption'"));
+	assert_non_null(strstr(errs.msgs[1], "unknown key 'NoSuchOption' in [sshd]"));
 	assert_non_null(strstr(errs.msgs[2], "line 5"));
 	assert_non_null(strstr(errs.msgs[3], "line 6"));
 	assert_non_null(strstr(errs.msgs[4], "line 7"));
@@ -521,7 +521,7 @@ static void test_layer_load(void **state)
 		 "[sshd]\nmode = report\npasswordauthentication = no\nMaxAuthTries = unmanaged\n"
 		 "sshd_path = /nonexistent/sbin/sshd\n");
 	assert_int_equal(policy_load_files(&p, files, 1, &errs), 0);
-	assert_int_equal(layer_sshd_ops.load(&st, &env, p, &errs), 0);
+	assert_int_equal(layer_load(&layer_sshd_ops, &st, &env, p, &errs), 0);
 	assert_int_equal(errs.n, 0);
 	assert_non_null(st);
 	assert_int_equal(layer_sshd_ops.check(st, &out), 0);
@@ -538,7 +538,7 @@ static void test_layer_load(void **state)
 	/* No [sshd] section: the layer has nothing to do. */
 	tu_write(t->root, "policy.conf", "[agent]\nmode = report\n");
 	assert_int_equal(policy_load_files(&p, files, 1, &errs), 0);
-	assert_int_equal(layer_sshd_ops.load(&st, &env, p, &errs), 0);
+	assert_int_equal(layer_load(&layer_sshd_ops, &st, &env, p, &errs), 0);
 	assert_null(st);
 	policy_free(p);
 	policy_errors_free(&errs);
@@ -559,13 +559,61 @@ static void test_layer_algorithms(void **state)
 	snprintf(path, sizeof(path), "%s/policy.conf", t->root);
 	files[0] = path;
 	tu_write(t->root, "policy.conf",
-		 "[sshd]\nCiphers = chacha20-poly1305@openssh.com,rot13-cbc\n"
+		 "[sshd]\nCiphers = chacha20-poly1305@openssh.com,rot13-ctr\n"
 		 "MACs = hmac-sha2-512-etm@openssh.com\n");
 	assert_int_equal(policy_load_files(&p, files, 1, &errs), 0);
-	assert_int_equal(layer_sshd_ops.load(&st, &env, p, &errs), -JEFE_EPOLICY);
+	assert_int_equal(layer_load(&layer_sshd_ops, &st, &env, p, &errs), -JEFE_EPOLICY);
 	assert_int_equal(errs.n, 1);
 	assert_non_null(strstr(errs.msgs[0], "line 2"));
-	assert_non_null(strstr(errs.msgs[0], "'rot13-cbc' is not supported"));
+	assert_non_null(strstr(errs.msgs[0], "'rot13-ctr' is not supported"));
+	policy_errors_free(&errs);
+	policy_free(p);
+}
+
+/*
+ * Weak algorithms the installed OpenSSH still supports (CBC ciphers, SHA-1
+ * MACs, NIST-curve or DSA host keys) are refused unless allow_weak = yes.
+ */
+static void test_layer_weak_algorithms(void **state)
+{
+	struct tree *t = *state;
+	struct jefe_env env = { .root = t->root, .root_fd = t->fd };
+	struct policy_errors errs = { 0 };
+	struct policy *p = NULL;
+	char path[4096], *files[1];
+	void *st = NULL;
+	static const char weak[] =
+		"Ciphers = chacha20-poly1305@openssh.com,aes128-cbc\n"
+		"MACs = hmac-sha2-512-etm@openssh.com,hmac-sha1\n"
+		"HostKeyAlgorithms = ssh-ed25519,ecdsa-sha2-nistp256,ssh-dss\n";
+	char text[1024];
+
+	if (access("/usr/bin/ssh", X_OK) != 0)
+		fail_msg("/usr/bin/ssh is missing: install openssh-client (build.sh does)");
+	snprintf(path, sizeof(path), "%s/policy.conf", t->root);
+	files[0] = path;
+	snprintf(text, sizeof(text), "[sshd]\n%s", weak);
+	tu_write(t->root, "policy.conf", text);
+	assert_int_equal(policy_load_files(&p, files, 1, &errs), 0);
+	assert_int_equal(layer_load(&layer_sshd_ops, &st, &env, p, &errs), -JEFE_EPOLICY);
+	assert_null(st);
+	assert_int_equal(errs.n, 4);
+	assert_non_null(strstr(errs.msgs[0], "policy.conf line 2: Ciphers: 'aes128-cbc' is weak (CBC mode); "
+			       "refused unless [sshd] allow_weak = yes"));
+	assert_non_null(strstr(errs.msgs[1], "line 3: MACs: 'hmac-sha1' is weak (SHA-1)"));
+	assert_non_null(strstr(errs.msgs[2], "line 4: HostKeyAlgorithms: 'ecdsa-sha2-nistp256' is weak (NIST curve)"));
+	assert_non_null(strstr(errs.msgs[3], "line 4: HostKeyAlgorithms: 'ssh-dss' is weak (DSA)"));
+	policy_errors_free(&errs);
+	policy_free(p);
+
+	/* The admin who knows why may have them. */
+	snprintf(text, sizeof(text), "[sshd]\nallow_weak = yes\n%s", weak);
+	tu_write(t->root, "policy.conf", text);
+	assert_int_equal(policy_load_files(&p, files, 1, &errs), 0);
+	assert_int_equal(layer_load(&layer_sshd_ops, &st, &env, p, &errs), 0);
+	assert_int_equal(errs.n, 0);
+	assert_non_null(st);
+	layer_sshd_ops.free(st);
 	policy_errors_free(&errs);
 	policy_free(p);
 }
@@ -588,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_spec_validate),
 		cmocka_unit_test_setup_teardown(test_layer_load, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_layer_algorithms, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_layer_weak_algorithms, tree_setup, tree_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,7 +70,7 @@ static int load(struct fixture *f, const char *sysctl_section)
 	err = policy_load(&f->policy, f->env.root_fd, "/", NULL, &f->errs);
 	if (err)
 		return err;
-	return layer_sysctl_ops.load(&f->layer, &f->env, f->policy, &f->errs);
+	return layer_load(&layer_sysctl_ops, &f->layer, &f->env, f->policy, &f->errs);
 }
 
 static const struct finding *find(const struct fixture *f, const char *item)
@@ -90,6 +90,7 @@ static void test_check_states(void **state)
 
 	assert_int_equal(load(f,
 		"required = kernel.gone_required\n"
+		"optional = kernel.gone kernel.gone_required\n"
 		"kernel.kptr_restrict = 2\n"
 		"kernel.dmesg_restrict = 1\n"
 		"kernel.gone = 1\n"
@@ -120,6 +121,7 @@ static void test_apply_writes_reads_back_and_persists(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(load(f,
+		"optional = kernel.gone\n"
 		"kernel.kptr_restrict = 2\n"
 		"kernel.dmesg_restrict = 1\n"
 		"kernel.gone = 1\n"
@@ -235,13 +237,13 @@ static void test_bad_policy(void **state)
 	assert_null(f->layer);
 	assert_true(has_error(f, "/etc/jefe/jefe.conf line 2: invalid value 'maximum' for kernel.lockdown: "
 			      "none, integrity or confidentiality"));
-	assert_true(has_error(f, "/etc/jefe/jefe.conf line 3: unknown key 'colour' in [sysctl] (sysctl "
-			      "names contain a dot; settings are mode, required, persist, persist_file)"));
+	assert_true(has_error(f, "/etc/jefe/jefe.conf line 3: unknown key 'colour' in [sysctl]"));
 	assert_true(has_error(f, "/etc/jefe/jefe.conf line 4: invalid value '1=2' for kernel.x"));
 	assert_true(has_error(f, "/etc/jefe/jefe.conf line 5: required key 'kernel.nothere' has no value "
 			      "in [sysctl]"));
 	assert_true(has_error(f, "/etc/jefe/jefe.conf line 6: invalid value 'perhaps' for persist: "
-			      "expected yes or no"));
+			      "expected yes or no (also write the values to persist_file, so the boot "
+			      "applies them before the agent)"));
 }
 
 static void test_shipped_policy_loads(void **state)
@@ -250,26 +252,123 @@ static void test_shipped_policy_loads(void **state)
 	char path[4096];
 	const char *srcdir = getenv("abs_top_srcdir");
 	char *files[2];
-	struct jefe_env env = { .root = "/", .root_fd = f->env.root_fd };
+	/* An image tree: no /proc/sys below the root, no kernel to ask. */
+	char *image = tu_mkdtemp();
+	struct jefe_env env = { .root = "/", .root_fd = open(image, O_RDONLY | O_DIRECTORY) };
 	size_t keys = 0, it = 0;
 
 	assert_non_null(srcdir);
 	snprintf(path, sizeof(path), "%s/policies/policy.d/10-sysctl.conf", srcdir);
 	files[0] = path;
 	assert_int_equal(policy_load_files(&f->policy, files, 1, &f->errs), 0);
-	assert_int_equal(layer_sysctl_ops.load(&f->layer, &env, f->policy, &f->errs), 0);
+	assert_int_equal(layer_load(&layer_sysctl_ops, &f->layer, &env, f->policy, &f->errs), 0);
 	while (policy_next(f->policy, "sysctl", &it))
 		keys++;
 	/* The eight keys of the design plus the hardening references: at least 40. */
 	assert_true(keys >= 40);
 	assert_string_equal(policy_get(f->policy, "sysctl", "kernel.lockdown")->value, "confidentiality");
 	assert_string_equal(policy_get(f->policy, "sysctl", "net.ipv4.conf.all.rp_filter")->value, "1");
+	close(env.root_fd);
+	tu_rmtree(image);
+	free(image);
+}
+
+/*
+ * The names are the target kernel's: /proc/sys below the root.  A typo is
+ * an error with the closest name beside it, unless [sysctl] optional lists it.
+ */
+static void test_unknown_name_suggests(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "kernel.kptr_restict = 2\n"
+				 "kernal.dmesg_restrict = 1\n"
+				 "kernel.nothing_like_it = 1\n"), -JEFE_EPOLICY);
+	assert_null(f->layer);
+	assert_int_equal(f->errs.n, 3);
+	assert_true(has_error(f, "/etc/jefe/jefe.conf line 2: unknown sysctl 'kernel.kptr_restict': "
+			      "this kernel has no /proc/sys/kernel/kptr_restict (did you mean "
+			      "'kernel.kptr_restrict'? a name it may lack goes in [sysctl] optional)"));
+	assert_true(has_error(f, "/etc/jefe/jefe.conf line 3: unknown sysctl 'kernal.dmesg_restrict': "
+			      "this kernel has no /proc/sys/kernal/dmesg_restrict (did you mean "
+			      "'kernel.dmesg_restrict'? a name it may lack goes in [sysctl] optional)"));
+	assert_true(has_error(f, "/etc/jefe/jefe.conf line 4: unknown sysctl 'kernel.nothing_like_it': "
+			      "this kernel has no /proc/sys/kernel/nothing_like_it (a name it may "
+			      "lack goes in [sysctl] optional)"));
+}
+
+static void test_optional_name_is_unsupported(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "optional = kernel.unprivileged_userns_clone\n"
+				 "kernel.unprivileged_userns_clone = 0\n"), 0);
+	assert_int_equal(layer_sysctl_ops.check(f->layer, &f->out), 0);
+	assert_int_equal(find(f, "kernel.unprivileged_userns_clone")->state, FINDING_UNSUPPORTED);
+}
+
+/* A typo in optional would make a name silently optional: it names a key of the section. */
+static void test_optional_names_a_key(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "optional = kernel.kptr_restict\nkernel.kptr_restrict = 2\n"),
+			 -JEFE_EPOLICY);
+	assert_int_equal(f->errs.n, 1);
+	assert_string_equal(f->errs.msgs[0], "/etc/jefe/jefe.conf line 2: optional key "
+			    "'kernel.kptr_restict' has no value in [sysctl]");
+}
+
+/* The kernel's current value gives the type: integers stay integers. */
+static void test_value_type_mismatch(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "kernel.kptr_restrict = banana\n"
+				 "kernel.dmesg_restrict = two\n"), -JEFE_EPOLICY);
+	assert_null(f->layer);
+	assert_int_equal(f->errs.n, 2);
+	assert_string_equal(f->errs.msgs[0], "/etc/jefe/jefe.conf line 2: invalid value 'banana' for "
+			    "kernel.kptr_restrict: 'banana' is not an integer");
+	assert_string_equal(f->errs.msgs[1], "/etc/jefe/jefe.conf line 3: invalid value 'two' for "
+			    "kernel.dmesg_restrict: 'two' is not an integer");
+}
+
+/* A vector keeps its width: ip_local_port_range takes two integers. */
+static void test_vector_width(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "net.ipv4.ip_local_port_range = 1024\n"), -JEFE_EPOLICY);
+	assert_true(has_error(f, "/etc/jefe/jefe.conf line 2: invalid value '1024' for "
+			      "net.ipv4.ip_local_port_range: this kernel's value has 2 integers "
+			      "('32768 60999'), the policy gives 1"));
+	policy_free(f->policy);
+	f->policy = NULL;
+	policy_errors_free(&f->errs);
+	assert_int_equal(load(f, "net.ipv4.ip_local_port_range = 1024\t65000\n"), 0);
+	assert_int_equal(f->errs.n, 0);
+}
+
+/* A text value (tcp_congestion_control) takes any word. */
+static void test_text_value_any_word(void **state)
+{
+	struct fixture *f = *state;
+
+	tu_write(f->root, "proc/sys/net/ipv4/tcp_congestion_control", "cubic\n");
+	assert_int_equal(load(f, "net.ipv4.tcp_congestion_control = bbr\n"), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_check_states, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_name_suggests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_optional_name_is_unsupported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_optional_names_a_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_value_type_mismatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vector_width, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_value_any_word, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_writes_reads_back_and_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_out_of_root_not_followed, setup, teardown),

@@ -20,6 +20,19 @@ tests_unit_test_sysctl_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_sysctl_LDADD = $(UNIT_LDADD)
 EXTRA_DIST += bench/policy-load.sh
 
+# The core's policy keys: tables, unknown keys and sections, defaults, mode, error order.
+check_PROGRAMS += tests/unit/test_policy_keys
+TESTS += tests/unit/test_policy_keys
+tests_unit_test_policy_keys_SOURCES = tests/unit/test_policy_keys.c
+tests_unit_test_policy_keys_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_policy_keys_LDADD = $(UNIT_LDADD)
+
+# The key tables against jefe.conf(5): every key documented, every documented key exists, defaults agree.
+check_PROGRAMS += tests/unit/test_policy_doc
+TESTS += tests/unit/test_policy_doc
+tests_unit_test_policy_doc_SOURCES = tests/unit/test_policy_doc.c
+tests_unit_test_policy_doc_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_policy_doc_LDADD = $(UNIT_LDADD)
 # The CLI's foundations: layer masks, did-you-mean, dry-run diffs, text rendering, jefe_env.
 check_PROGRAMS += tests/unit/test_cli_core
 TESTS += tests/unit/test_cli_core

@@ -380,43 +380,6 @@ int policy_keys_load(const struct policy *p, const char *section,
 	return errs->n > errs_before ? -JEFE_EPOLICY : 0;
 }
 
-/* Optimal string alignment distance: a swap of two letters is one edit. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t *d, r;
-
-	if (la > 128 || lb > 128)
-		return SIZE_MAX;
-	d = calloc((la + 1) * (lb + 1), sizeof(*d));
-	if (!d)
-		return SIZE_MAX;
-#define D(i, j) d[(i) * (lb + 1) + (j)]
-	for (size_t i = 0; i <= la; i++)
-		D(i, 0) = i;
-	for (size_t j = 0; j <= lb; j++)
-		D(0, j) = j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cost = a[i - 1] != b[j - 1];
-			size_t v = D(i - 1, j) + 1;
-
-			if (D(i, j - 1) + 1 < v)
-				v = D(i, j - 1) + 1;
-			if (D(i - 1, j - 1) + cost < v)
-				v = D(i - 1, j - 1) + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    D(i - 2, j - 2) + 1 < v)
-				v = D(i - 2, j - 2) + 1;
-			D(i, j) = v;
-		}
-	}
-	r = D(la, lb);
-#undef D
-	free(d);
-	return r;
-}
-
 const char *policy_suggest(const char *word,
 			   const char *(*name_at)(const void *ctx, size_t i),
 			   const void *ctx)
@@ -427,7 +390,7 @@ const char *policy_suggest(const char *word,
 	if (limit < 1)
 		limit = 1;
 	for (size_t i = 0; (name = name_at(ctx, i)); i++) {
-		size_t dist = edit_distance(word, name);
+		size_t dist = str_distance(word, name);	/* util.h: the one edit distance */
 
 		if (dist <= limit && dist < best_d) {
 			best = name;

@@ -75,7 +75,7 @@ int strv_split(struct strv *sv, const char *s, const char *separators);
  * set of candidates offered one by one.  best stays NULL when no
  * candidate is within two typos of word (and a third of its length).
  */
-#define STR_SUGGEST_MAX 64
+#define STR_SUGGEST_MAX 128
 size_t str_distance(const char *a, const char *b);
 struct str_suggest {
 	const char *best;

@@ -39,6 +39,14 @@ finding() {	# finding FILE ID FIELD: one field of one finding of a --json report
 	python3 -c 'import json,sys; f={x["id"]:x for x in json.load(open(sys.argv[1]))["findings"]}; print(f[sys.argv[2]][sys.argv[3]] if sys.argv[2] in f else "none")' "$@"
 }
 
+# The dry run shows the baseline it would record as a unified diff, writes nothing.
+expect_exit 2 "$JEFE" --root "$T" --direct enforce --dry-run --layer files >"$T/d0.txt"
+grep -qxF '      +++ /var/lib/jefe/files.sha256 (as jefe would write it)' "$T/d0.txt" ||
+	fail "dry run: no diff of the baseline: $(cat "$T/d0.txt")"
+grep -q '^      +[0-9a-f]\{64\}  /etc/passwd$' "$T/d0.txt" || fail "dry run: /etc/passwd not in the diff"
+[ ! -e "$T/var/lib/jefe/files.sha256" ] || fail "the dry run wrote the baseline"
+pass "enforce --dry-run shows the baseline as a diff and writes nothing"
+
 # First enforce: records the baseline; the mounts stay report-only (exit 2).
 expect_exit 2 "$JEFE" --root "$T" --direct enforce --layer files --json >"$T/e0.json"
 [ -f "$T/var/lib/jefe/files.sha256" ] || fail "no baseline recorded"

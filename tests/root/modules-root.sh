@@ -34,6 +34,13 @@ assert "modules:kernel.modules_disabled" not in f   # the shipped policy leaves 
 PY
 pass "status: file absent, sctp loaded, cmdline param missing with its fix named"
 
+# The dry run shows the file it would write as a unified diff, and writes nothing.
+expect_exit 2 "$JEFE" --root "$T" --direct enforce --dry-run --layer modules >"$T/d.txt"
+grep -qxF "      +++ $MP (as jefe would write it)" "$T/d.txt" || fail "dry run: no diff of $MP: $(cat "$T/d.txt")"
+grep -q '^      +blacklist ' "$T/d.txt" || fail "dry run: the diff lacks a blacklist line"
+[ ! -e "$T$MP" ] || fail "the dry run wrote $MP"
+pass "enforce --dry-run shows $MP as a diff and writes nothing"
+
 # enforce: writes the file; what is left (loaded sctp, cmdline) keeps exit 2.
 expect_exit 2 "$JEFE" --root "$T" --direct enforce --layer modules >"$T/e.txt"
 [ -f "$T$MP" ] || fail "enforce did not write $MP"

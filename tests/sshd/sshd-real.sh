@@ -47,7 +47,14 @@ expect 2 jefe_sshd enforce --dry-run --json
 	fail "dry run: PermitRootLogin is '$(item_state PermitRootLogin)', expected 'drift would-repair'"
 [ "$(cat /etc/ssh/sshd_config | md5sum)" = "$sum0" ] || fail "the dry run changed sshd_config"
 [ ! -e /etc/ssh/sshd_config.d/00-jefe.conf ] || fail "the dry run wrote the drop-in"
-echo "# dry run: drift reported, nothing written"
+# The text dry run shows the drop-in it would write as a unified diff.
+expect 2 jefe_sshd enforce --dry-run
+grep -qxF '      --- /dev/null' "$T/out" || fail "dry run: no diff of the new drop-in: $(cat "$T/out")"
+grep -qxF '      +++ /etc/ssh/sshd_config.d/00-jefe.conf (as jefe would write it)' "$T/out" ||
+	fail "dry run: the diff does not name the drop-in"
+grep -qi '^      +PermitRootLogin no$' "$T/out" || fail "dry run: the diff lacks PermitRootLogin no"
+[ ! -e /etc/ssh/sshd_config.d/00-jefe.conf ] || fail "the text dry run wrote the drop-in"
+echo "# dry run: drift reported, the drop-in shown as a diff, nothing written"
 
 # 2. Enforce; sshd -T, not the agent, says it is done.
 expect 0 jefe_sshd enforce --json

@@ -170,7 +170,8 @@ static int cli_via_daemon(struct cli *cli, uint16_t command, enum report_verb ve
 static int cli_check_or_apply(struct cli *cli, bool apply)
 {
 	enum report_verb verb = !apply ? REPORT_STATUS : cli->dry_run ? REPORT_DRY_RUN : REPORT_ENFORCE;
-	struct jefe_env env = { .root = cli->root, .policy_dir = cli->policy_dir };
+	struct jefe_env env = { .root = cli->root, .policy_dir = cli->policy_dir,
+				.only = cli->layers };
 	struct policy *policy = NULL;
 	struct layer_set set;
 	struct findings fs = { 0 };

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "files_index.h"
 #include "layer.h"
 #include "layer_files.h"
 #include "layers.h"
@@ -76,16 +77,18 @@ struct files_state {
 	size_t n_wdirs;
 	size_t cap_wdirs;
 	bool wdirs_full;		/* the rest is left to the backstop walk */
+	unsigned long rehash_interval;	/* seconds; 0: hash on every check */
+	struct files_index index;	/* the baseline files' hashes by identity */
 };
 
 /* ---- the [files] keyword table: parsing and defaults ---- */
 
-enum files_key_kind { FILES_KEY_LIST, FILES_KEY_BOOL };
+enum files_key_kind { FILES_KEY_LIST, FILES_KEY_BOOL, FILES_KEY_SECONDS };
 
 struct files_key {
 	const char *key;
 	enum files_key_kind kind;
-	size_t offset;		/* of the struct strv or bool in files_state */
+	size_t offset;		/* of the struct strv, bool or unsigned long in files_state */
 	const char *default_value;
 };
 
@@ -109,6 +112,7 @@ static const struct files_key files_keys[] = {
 	FK("readonly_root", FILES_KEY_BOOL, readonly_root, "no"),
 	FK("baseline", FILES_KEY_LIST, baseline, ""),
 	FK("baseline_managed", FILES_KEY_LIST, baseline_managed, ""),
+	FK("rehash_interval", FILES_KEY_SECONDS, rehash_interval, "3600"),
 };
 
 static const struct files_key *files_key_find(const char *key)
@@ -297,6 +301,7 @@ static void files_state_free(void *p)
 			strv_free((struct strv *)((char *)st + files_keys[i].offset));
 	if (st->inotify_fd >= 0)
 		close(st->inotify_fd);
+	files_index_free(&st->index);
 	for (size_t i = 0; i < st->n_wdirs; i++)
 		free(st->wdirs[i].path);
 	free(st->wdirs);
@@ -381,6 +386,7 @@ static int files_load(void **state, const struct jefe_env *env,
 		return -ENOMEM;
 	st->env = env;
 	st->inotify_fd = -1;
+	files_index_init(&st->index, env->root_fd);
 	/* Defaults first, from the same table the keys are parsed with. */
 	for (size_t i = 0; !err && i < ARRAY_SIZE(files_keys); i++) {
 		const struct files_key *k = &files_keys[i];
@@ -388,6 +394,8 @@ static int files_load(void **state, const struct jefe_env *env,
 
 		if (k->kind == FILES_KEY_LIST)
 			err = strv_split(field, k->default_value, " ");
+		else if (k->kind == FILES_KEY_SECONDS)
+			*(unsigned long *)field = strtoul(k->default_value, NULL, 10);
 		else
 			files_bool_value(k->default_value, field);
 	}
@@ -417,6 +425,10 @@ static int files_load(void **state, const struct jefe_env *env,
 		field = (char *)st + k->offset;
 		if (k->kind == FILES_KEY_BOOL) {
 			if (policy_parse_bool(e, field, errs) < 0)
+				bad++;
+		} else if (k->kind == FILES_KEY_SECONDS) {
+			/* Up to a year; 0 hashes every baseline file on every check. */
+			if (policy_parse_uint(e, 0, 31536000, field, errs) < 0)
 				bad++;
 		} else {
 			bool paths = field != &st->tmp_options;
@@ -970,7 +982,8 @@ static int files_baseline_run(struct files_run *r)
 				if (strv_contains(&new_paths, path))
 					continue;
 				snprintf(item, sizeof(item), "sha256:%s", path);
-				herr = rootfs_sha256(root_fd, path, hex);
+				herr = files_index_sha256(&r->st->index, path,
+							  r->st->rehash_interval, hex);
 				if (herr == -ENOENT && !rec)
 					continue;	/* optional and absent: nothing to protect */
 				if (herr == -ENOENT) {
@@ -1162,6 +1175,8 @@ static int files_run_all(struct files_state *st, bool apply, bool dry_run, struc
 	/* Last: after the perms repair, and after every other layer's apply. */
 	if (!err)
 		err = files_baseline_run(&r);
+	/* An index that cannot be written is only a slower next run. */
+	(void)files_index_save(&st->index);
 	return err;
 }
 

@@ -1,5 +1,7 @@
-# Layer 4: sshd configuration.
-libjefe_a_SOURCES += agent/layer_sshd.c agent/sshd_conf.c agent/sshd_conf.h
+# Layer 4: sshd configuration.  cache.c (file identities, root-only cache
+# files) serves the files layer too.
+libjefe_a_SOURCES += agent/layer_sshd.c agent/sshd_conf.c agent/sshd_conf.h \
+	agent/sshd_cache.c agent/sshd_cache.h agent/cache.c agent/cache.h
 # after policies/policy.d/policies.mk, which defines jefepolicydir
 dist_jefepolicy_DATA += policies/policy.d/40-sshd.conf
 

@@ -1,0 +1,75 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# bench/direct-status.sh BUILDDIR - `jefe --direct status` of the shipped
+# policy against the CLI way of asking the same questions, in one run:
+#
+#   the CLI way   `sysctl -n` per key of [sysctl], `nft -j list ruleset`,
+#                 `auditctl -l`, `sshd -T` (one shell script, hyperfine -N)
+#   jefe          --direct status: all layers, then --layer sysctl,
+#                 --layer sshd, --layer files, one at a time
+#
+# Prints the p50 (median) of each and its ratio to the CLI way.  Runs as
+# root in a private mount+network namespace (tests/sshd/sshd-env.sh): a
+# temporary root T holds the shipped policy, Debian's stock sshd_config
+# with fresh host keys bind-mounted over /etc/ssh, and a /proc/sys whose
+# only writable part is the namespace's net/; sshd and the firewall are
+# enforced there first, so the check finds them compliant.  The host's
+# /etc, sshd, kernel.* keys and firewall are never touched.
+#
+#   sudo sh bench/direct-status.sh _build     RUNS=50 (default)
+set -eu
+abs_top_builddir=$(cd "${1:?usage: bench/direct-status.sh BUILDDIR}" && pwd)
+abs_top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
+export abs_top_builddir abs_top_srcdir
+. "$abs_top_srcdir/tests/sshd/sshd-env.sh"
+sshd_enter_ns "$@"
+for tool in hyperfine nft auditctl sysctl; do
+	command -v "$tool" >/dev/null || fail "$tool not installed"
+done
+RUNS=${RUNS:-50}
+sshd_setup
+. "$srcdir/tests/lib/netns-root.sh"
+bench_cleanup() {
+	rc=$?
+	umount "$T/proc/sys/net" "$T/proc/sys" 2>/dev/null || :
+	(exit "$rc"); sshd_cleanup
+}
+trap bench_cleanup EXIT
+# The whole shipped policy, as installed (mode as shipped).
+cp "$srcdir/policies/jefe.conf" "$T/etc/jefe/jefe.conf"
+cp "$srcdir/policies/policy.d/"*.conf "$T/etc/jefe/policy.d/"
+cp "$srcdir/policies/audit.rules" "$T/etc/jefe/"
+J="$JEFE --root $T --direct"
+$J enforce --layer sshd > /dev/null || fail "enforce --layer sshd"
+$J enforce --layer firewall > /dev/null || fail "enforce --layer firewall"
+$J status --layer sshd > /dev/null || fail "sshd is not compliant after enforce"
+$J status --layer firewall > /dev/null || fail "the firewall is not compliant after enforce"
+
+# The CLI way: the same questions asked with each component's own tool.
+keys=$(sed -n '/^\[sysctl\]/,/^\[/ s/^\([a-z][a-z0-9_.]*\) *= .*/\1/p' \
+	"$T/etc/jefe/policy.d/10-sysctl.conf" | grep -v -e '^required$' -e '^kernel\.lockdown$' -e '^mode$')
+{
+	echo 'exec 2>/dev/null'
+	for k in $keys; do echo "sysctl -n $k >/dev/null"; done
+	echo 'nft -j list ruleset >/dev/null'
+	echo 'auditctl -l >/dev/null'
+	echo "$SSHD -T -f /etc/ssh/sshd_config >/dev/null"
+	echo 'exit 0'
+} > "$T/cli-way.sh"
+
+hyperfine -N -i -w 5 -r "$RUNS" --export-json "$T/h.json" \
+	-n "CLI way" "/bin/sh $T/cli-way.sh" \
+	-n "jefe --direct status" "$J status" \
+	-n "layer sysctl" "$J status --layer sysctl" \
+	-n "layer sshd" "$J status --layer sshd" \
+	-n "layer files" "$J status --layer files" \
+	-n "layer firewall" "$J status --layer firewall" > /dev/null
+"$PYTHON" - "$T/h.json" "$(echo $keys | wc -w)" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+base = r[0]["median"] * 1e3
+print(f"CLI way ({sys.argv[2]} x sysctl -n, nft -j list ruleset, auditctl -l, sshd -T): p50 {base:.1f} ms")
+for x in r[1:]:
+    m = x["median"] * 1e3
+    print(f"{x['command']:<24} p50 {m:6.2f} ms   CLI way / jefe {base / m:5.1f}x")
+PY

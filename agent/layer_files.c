@@ -1175,8 +1175,12 @@ static int files_run_all(struct files_state *st, bool apply, bool dry_run, struc
 	/* Last: after the perms repair, and after every other layer's apply. */
 	if (!err)
 		err = files_baseline_run(&r);
-	/* An index that cannot be written is only a slower next run. */
-	(void)files_index_save(&st->index);
+	/*
+	 * An index that cannot be written is only a slower next run; a dry
+	 * run leaves every file as it was, the index too.
+	 */
+	if (!dry_run)
+		(void)files_index_save(&st->index);
 	return err;
 }
 

@@ -1479,7 +1479,8 @@ static int sshd_apply(void *state, bool dry_run, struct findings *out)
 	eval_free(&after);
 out_before:
 	eval_free(&before);
-	(void)sshd_cache_save(st->cache);
+	if (!dry_run)	/* a dry run leaves every file as it was, caches too */
+		(void)sshd_cache_save(st->cache);
 	return r;
 }
 

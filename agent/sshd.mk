@@ -13,6 +13,14 @@ tests_unit_test_sshd_SOURCES = tests/unit/test_sshd.c
 tests_unit_test_sshd_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_sshd_LDADD = $(UNIT_LDADD)
 
+# Unit tests of what the sshd and files layers remember (cache.c,
+# sshd_cache.c, files_index.c): identities, hits and misses, the backstop.
+check_PROGRAMS += tests/unit/test_cache
+TESTS += tests/unit/test_cache
+tests_unit_test_cache_SOURCES = tests/unit/test_cache.c
+tests_unit_test_cache_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cache_LDADD = $(UNIT_LDADD)
+
 # The real OpenSSH in a private mount+network namespace (root; never skips):
 # CLI enforce/status, logins over 127.0.0.1, tampers, the daemon's repairs.
 TESTS += tests/sshd/sshd-real.sh tests/sshd/sshd-daemon.sh

@@ -24,5 +24,8 @@ tests_unit_test_cache_LDADD = $(UNIT_LDADD)
 # The real OpenSSH in a private mount+network namespace (root; never skips):
 # CLI enforce/status, logins over 127.0.0.1, tampers, the daemon's repairs.
 TESTS += tests/sshd/sshd-real.sh tests/sshd/sshd-daemon.sh
+# What the layer remembers: no program while nothing changed (sshd-cache.sh).
+TESTS += tests/sshd/sshd-cache.sh
+EXTRA_DIST += tests/sshd/sshd-cache.sh bench/direct-status.sh
 EXTRA_DIST += tests/sshd/sshd-env.sh tests/sshd/sshd-real.sh tests/sshd/sshd-daemon.sh \
 	bench/sshd.sh

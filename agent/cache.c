@@ -6,6 +6,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,99 +72,180 @@ bool cache_fileid_settled(const struct cache_fileid *id, const struct timespec *
 		id->ctime.tv_nsec <= at->tv_nsec);
 }
 
+/* Room for `more` bytes and a NUL after b->n. */
+static void cache_buf_blob_room(struct cache_buf *b, size_t more)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *p;
+
+	if (b->failed)
+		return;
+	if (b->n + more + 1 <= b->cap)
+		return;
+	while (cap < b->n + more + 1)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (!p) {
+		b->failed = true;
+		return;
+	}
+	b->p = p;
+	b->cap = cap;
+}
+
 void cache_now(struct timespec *ts)
 {
 	clock_gettime(CLOCK_REALTIME, ts);
 }
 
-struct json_object *cache_time_to_json(const struct timespec *ts)
+void cache_buf_printf(struct cache_buf *b, const char *fmt, ...)
 {
-	struct json_object *a = json_object_new_array_ext(2);
+	va_list ap;
+	int n;
 
-	if (!a)
+	if (b->failed)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->n;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->n : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->n += (size_t)n;
+			return;
+		}
+		cache_buf_blob_room(b, (size_t)n + 1);
+		if (b->failed)
+			return;
+	}
+}
+
+void cache_buf_blob(struct cache_buf *b, const char *data, size_t len)
+{
+	cache_buf_blob_room(b, len + 2);
+	if (b->failed)
+		return;
+	memcpy(b->p + b->n, data, len);
+	b->n += len;
+	b->p[b->n++] = '\n';
+	b->p[b->n] = '\0';
+}
+
+void cache_buf_fileid(struct cache_buf *b, const struct cache_fileid *id)
+{
+	if (!id->present) {
+		cache_buf_printf(b, " A");
+		return;
+	}
+	cache_buf_printf(b, " P %" PRIu64 " %" PRIu64 " %" PRId64 " %lld %ld %lld %ld",
+			 id->dev, id->ino, id->size, (long long)id->mtime.tv_sec, id->mtime.tv_nsec,
+			 (long long)id->ctime.tv_sec, id->ctime.tv_nsec);
+}
+
+void cache_buf_free(struct cache_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+int64_t cache_read_int(struct cache_reader *r)
+{
+	bool neg = false;
+	uint64_t v = 0;
+	int digits = 0;
+
+	if (r->bad)
+		return 0;
+	if (r->p < r->end && *r->p == '-') {
+		neg = true;
+		r->p++;
+	}
+	while (r->p < r->end && *r->p >= '0' && *r->p <= '9' && digits < 19) {
+		v = v * 10 + (uint64_t)(*r->p++ - '0');
+		digits++;
+	}
+	/* 19 digits at most: no overflow of int64_t (a device number fits too). */
+	if (!digits || r->p >= r->end || (*r->p != ' ' && *r->p != '\n')) {
+		r->bad = true;
+		return 0;
+	}
+	r->p++;
+	return neg ? -(int64_t)v : (int64_t)v;
+}
+
+const char *cache_read_word(struct cache_reader *r, size_t *len)
+{
+	const char *w = r->p;
+
+	if (r->bad)
 		return NULL;
-	if (json_object_array_add(a, json_object_new_int64(ts->tv_sec)) ||
-	    json_object_array_add(a, json_object_new_int64(ts->tv_nsec))) {
-		json_object_put(a);
+	while (r->p < r->end && *r->p != ' ' && *r->p != '\n')
+		r->p++;
+	if (r->p == w || r->p >= r->end) {
+		r->bad = true;
 		return NULL;
 	}
-	return a;
+	*len = (size_t)(r->p - w);
+	r->p++;
+	return w;
 }
 
-bool cache_time_from_json(struct json_object *o, struct timespec *ts)
+const char *cache_read_blob(struct cache_reader *r, size_t len)
 {
-	struct json_object *s, *ns;
+	const char *b = r->p;
 
-	if (!json_object_is_type(o, json_type_array) || json_object_array_length(o) != 2)
-		return false;
-	s = json_object_array_get_idx(o, 0);
-	ns = json_object_array_get_idx(o, 1);
-	if (!json_object_is_type(s, json_type_int) || !json_object_is_type(ns, json_type_int))
-		return false;
-	ts->tv_sec = (time_t)json_object_get_int64(s);
-	ts->tv_nsec = (long)json_object_get_int64(ns);
-	return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
-}
-
-/* [dev, ino, size, [mtime], [ctime]], or null for an absent file. */
-struct json_object *cache_fileid_to_json(const struct cache_fileid *id)
-{
-	struct json_object *a;
-
-	if (!id->present)
-		return json_object_new_null();
-	a = json_object_new_array_ext(5);
-	if (!a)
-		return NULL;
-	if (json_object_array_add(a, json_object_new_uint64(id->dev)) ||
-	    json_object_array_add(a, json_object_new_uint64(id->ino)) ||
-	    json_object_array_add(a, json_object_new_int64(id->size)) ||
-	    json_object_array_add(a, cache_time_to_json(&id->mtime)) ||
-	    json_object_array_add(a, cache_time_to_json(&id->ctime)) ||
-	    !json_object_array_get_idx(a, 3) || !json_object_array_get_idx(a, 4)) {
-		json_object_put(a);
+	if (r->bad || (size_t)(r->end - r->p) < len + 1 || r->p[len] != '\n') {
+		r->bad = true;
 		return NULL;
 	}
-	return a;
+	r->p += len + 1;
+	return b;
 }
 
-bool cache_fileid_from_json(struct json_object *o, struct cache_fileid *id)
+void cache_read_fileid(struct cache_reader *r, struct cache_fileid *id)
 {
+	size_t len;
+	const char *w = cache_read_word(r, &len);
+
 	memset(id, 0, sizeof(*id));
-	if (!o)
-		return true;	/* null: absent */
-	if (!json_object_is_type(o, json_type_array) || json_object_array_length(o) != 5)
-		return false;
-	for (size_t i = 0; i < 3; i++)
-		if (!json_object_is_type(json_object_array_get_idx(o, i), json_type_int))
-			return false;
+	if (!w || len != 1 || (*w != 'A' && *w != 'P')) {
+		r->bad = true;
+		return;
+	}
+	if (*w == 'A')
+		return;
 	id->present = true;
-	id->dev = json_object_get_uint64(json_object_array_get_idx(o, 0));
-	id->ino = json_object_get_uint64(json_object_array_get_idx(o, 1));
-	id->size = json_object_get_int64(json_object_array_get_idx(o, 2));
-	return cache_time_from_json(json_object_array_get_idx(o, 3), &id->mtime) &&
-	       cache_time_from_json(json_object_array_get_idx(o, 4), &id->ctime);
+	id->dev = (uint64_t)cache_read_int(r);
+	id->ino = (uint64_t)cache_read_int(r);
+	id->size = cache_read_int(r);
+	id->mtime.tv_sec = (time_t)cache_read_int(r);
+	id->mtime.tv_nsec = (long)cache_read_int(r);
+	id->ctime.tv_sec = (time_t)cache_read_int(r);
+	id->ctime.tv_nsec = (long)cache_read_int(r);
+	if (id->mtime.tv_nsec < 0 || id->mtime.tv_nsec >= 1000000000L ||
+	    id->ctime.tv_nsec < 0 || id->ctime.tv_nsec >= 1000000000L)
+		r->bad = true;
 }
 
-static const char *json_str(struct json_object *o, const char *key)
+bool cache_read_done(const struct cache_reader *r)
 {
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	return !r->bad && r->p == r->end;
 }
 
-int cache_load(int root_fd, const char *path, const char *kind, struct json_object **data)
+int cache_load(int root_fd, const char *path, const char *kind, char **body, size_t *body_len)
 {
-	struct json_object *doc = NULL, *d;
-	const char *format, *k, *version;
+	char header[128];
 	struct stat sb;
-	char *text = NULL;
+	char *text = NULL, *nl;
 	size_t len = 0;
 	int fd, err = 0;
 
-	*data = NULL;
+	*body = NULL;
 	fd = rootfs_open(root_fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return fd == -ELOOP ? -JEFE_EUNTRUSTED : fd;
@@ -189,7 +273,7 @@ int cache_load(int root_fd, const char *path, const char *kind, struct json_obje
 		if (n < 0)
 			err = -errno;
 		else if (n == 0)
-			break;	/* shrank meanwhile: parse what is there, or fail */
+			break;	/* shrank meanwhile: the body will not parse */
 		else
 			len += (size_t)n;
 	}
@@ -199,47 +283,42 @@ int cache_load(int root_fd, const char *path, const char *kind, struct json_obje
 		return err;
 	}
 	text[len] = '\0';
-	doc = json_tokener_parse(text);
-	free(text);
-	if (!doc || !json_object_is_type(doc, json_type_object)) {
-		json_object_put(doc);
-		return -EINVAL;
-	}
-	format = json_str(doc, "format");
-	k = json_str(doc, "kind");
-	version = json_str(doc, "agent_version");
-	if (!format || !k || !version || !json_object_object_get_ex(doc, "data", &d))
+	snprintf(header, sizeof(header), "%s %s %s\n", CACHE_FORMAT, kind, PACKAGE_VERSION);
+	nl = memchr(text, '\n', len);
+	if (!nl || memchr(text, '\0', len))
 		err = -EINVAL;
-	else if (strcmp(format, CACHE_FORMAT) || strcmp(k, kind) || strcmp(version, PACKAGE_VERSION))
+	else if ((size_t)(nl + 1 - text) != strlen(header) || memcmp(text, header, strlen(header)))
 		err = -ESTALE;	/* another agent may mean other things by it */
-	if (!err)
-		*data = json_object_get(d);
-	json_object_put(doc);
-	return err;
+	if (err) {
+		free(text);
+		return err;
+	}
+	len -= (size_t)(nl + 1 - text);
+	memmove(text, nl + 1, len + 1);
+	*body = text;
+	*body_len = len;
+	return 0;
 }
 
-int cache_save(int root_fd, const char *path, const char *kind, struct json_object *data)
+int cache_save(int root_fd, const char *path, const char *kind, const struct cache_buf *body)
 {
-	struct json_object *doc;
-	const char *text;
+	struct cache_buf all = { 0 };
 	int err;
 
 	if (geteuid() != 0)
 		return 0;	/* root-only files: nobody else keeps one */
-	doc = json_object_new_object();
-	if (!doc)
+	if (body->failed)
 		return -ENOMEM;
-	if (json_object_object_add(doc, "format", json_object_new_string(CACHE_FORMAT)) ||
-	    json_object_object_add(doc, "kind", json_object_new_string(kind)) ||
-	    json_object_object_add(doc, "agent_version", json_object_new_string(PACKAGE_VERSION)) ||
-	    json_object_object_add(doc, "data", json_object_get(data))) {
-		json_object_put(doc);
-		return -ENOMEM;
+	cache_buf_printf(&all, "%s %s %s\n", CACHE_FORMAT, kind, PACKAGE_VERSION);
+	cache_buf_blob_room(&all, body->n + 1);
+	if (!all.failed && body->n) {
+		memcpy(all.p + all.n, body->p, body->n);
+		all.n += body->n;
+		all.p[all.n] = '\0';
 	}
-	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
-	err = text ? rootfs_mkdir_p(root_fd, CACHE_DIR, 0700) : -ENOMEM;
+	err = all.failed ? -ENOMEM : rootfs_mkdir_p(root_fd, CACHE_DIR, 0700);
 	if (!err)
-		err = rootfs_write_atomic(root_fd, path, text, strlen(text), 0600);
-	json_object_put(doc);
+		err = rootfs_write_atomic(root_fd, path, all.p, all.n, 0600);
+	cache_buf_free(&all);
 	return err;
 }

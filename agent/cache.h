@@ -16,19 +16,19 @@
  * was computed (cache_fileid_settled); until then the result is
  * recomputed on every use, and recorded again.
  *
- * A cache file is JSON: {"format", "kind", "agent_version", "data"}.  It is
- * ignored (never an error) when it does not parse, is not a regular file
- * owned by root and writable by root alone, or was written by another
- * agent version or for another kind.  It is replaced atomically.
+ * A cache file is a header line (format, kind, agent version) and a body
+ * of its kind.  It is ignored (never an error) when it does not parse, is
+ * not a regular file owned by root and writable by root alone, or was
+ * written by another agent version or for another kind.  It is replaced
+ * atomically.
  */
 #ifndef JEFE_CACHE_H
 #define JEFE_CACHE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <time.h>
-
-#include <json-c/json.h>
 
 /* The local state directory below the root; cache files live there. */
 #define CACHE_DIR		"/var/lib/jefe"
@@ -64,25 +64,53 @@ bool cache_fileid_settled(const struct cache_fileid *id, const struct timespec *
 /* The wall clock, as file timestamps use it. */
 void cache_now(struct timespec *ts);
 
-/* Identities and times as JSON values, and back (false: malformed). */
-struct json_object *cache_fileid_to_json(const struct cache_fileid *id);
-bool cache_fileid_from_json(struct json_object *o, struct cache_fileid *id);
-struct json_object *cache_time_to_json(const struct timespec *ts);
-bool cache_time_from_json(struct json_object *o, struct timespec *ts);
-
 /*
- * Read the cache file path (below root_fd) of this kind.  Returns 0 with
- * *data (a new reference: json_object_put it), or, to be ignored:
- * -ENOENT, -JEFE_EUNTRUSTED (not a root-only regular file), -ESTALE
- * (another format, kind or agent version), -EINVAL (corrupt), -errno.
+ * The cache files' body: lines of space-separated decimal numbers and
+ * words, and length-prefixed blobs (any bytes) each followed by a newline,
+ * so reading one costs little more than a copy (json-c spent more time
+ * parsing the sshd answers than a check of them).
  */
-int cache_load(int root_fd, const char *path, const char *kind, struct json_object **data);
+struct cache_buf {
+	char *p;
+	size_t n, cap;
+	bool failed;		/* out of memory: everything after is dropped */
+};
+__attribute__((format(printf, 2, 3)))
+void cache_buf_printf(struct cache_buf *b, const char *fmt, ...);
+/* A blob: its bytes and a newline (the length goes in the line before). */
+void cache_buf_blob(struct cache_buf *b, const char *data, size_t len);
+/* " A" for an absent file, else " P dev ino size mtime.s mtime.ns ctime.s ctime.ns". */
+void cache_buf_fileid(struct cache_buf *b, const struct cache_fileid *id);
+void cache_buf_free(struct cache_buf *b);
+
+struct cache_reader {
+	const char *p, *end;
+	bool bad;		/* anything malformed: the caller drops it all */
+};
+/* The next number (optional '-'), then one ' ' or '\n'. */
+int64_t cache_read_int(struct cache_reader *r);
+/* The next word up to ' ' or '\n' (consumed), as a pointer and length. */
+const char *cache_read_word(struct cache_reader *r, size_t *len);
+/* len bytes and the newline after them; the bytes are not NUL-terminated. */
+const char *cache_read_blob(struct cache_reader *r, size_t len);
+void cache_read_fileid(struct cache_reader *r, struct cache_fileid *id);
+bool cache_read_done(const struct cache_reader *r);
 
 /*
- * Replace the cache file atomically with data (not consumed), mode 0600,
+ * Read the cache file path (below root_fd) of this kind: a first line
+ * "jefe-cache/1 KIND VERSION", then the body.  Returns 0 with *body
+ * (malloc'ed, NUL-terminated) and *len, or, to be ignored: -ENOENT,
+ * -JEFE_EUNTRUSTED (not a regular file owned by root and writable by
+ * root alone), -ESTALE (another format, kind or agent version), -EINVAL
+ * (corrupt), -errno.
+ */
+int cache_load(int root_fd, const char *path, const char *kind, char **body, size_t *len);
+
+/*
+ * Replace the cache file atomically with the header and body, mode 0600,
  * CACHE_DIR made 0700 if missing.  Only root keeps caches: for anyone
  * else this is a no-op that returns 0.
  */
-int cache_save(int root_fd, const char *path, const char *kind, struct json_object *data);
+int cache_save(int root_fd, const char *path, const char *kind, const struct cache_buf *body);
 
 #endif

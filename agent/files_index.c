@@ -61,85 +61,79 @@ static bool hex_valid(const char *s)
 	return true;
 }
 
-/* {"entries": [[path, id, hex, [hashed_at]], ...]}; one bad entry and none is used. */
+/*
+ * Body: per file a line "hex hashed_at.s hashed_at.ns path_len IDENTITY"
+ * and the path (cache.h).  One bad entry and none is used.
+ */
 static void index_file_read(struct files_index *ix)
 {
-	struct json_object *data = NULL, *entries;
-	size_t n;
+	struct cache_reader r;
+	char *body = NULL;
+	size_t len = 0;
 
 	ix->loaded = true;
-	if (cache_load(ix->root_fd, FILES_INDEX_FILE, FILES_INDEX_KIND, &data))
+	if (cache_load(ix->root_fd, FILES_INDEX_FILE, FILES_INDEX_KIND, &body, &len))
 		return;
-	if (!json_object_object_get_ex(data, "entries", &entries) ||
-	    !json_object_is_type(entries, json_type_array))
-		goto out;
-	n = json_object_array_length(entries);
-	for (size_t i = 0; i < n && i < FILES_INDEX_MAX; i++) {
-		struct json_object *o = json_object_array_get_idx(entries, i);
-		struct json_object *path, *hex;
+	r = (struct cache_reader){ body, body + len, false };
+	while (r.p < r.end && ix->n < FILES_INDEX_MAX) {
 		struct files_index_entry *e;
 		struct cache_fileid id;
 		struct timespec at;
+		char hex[65], path[4096];
+		const char *w, *p;
+		size_t wlen, plen;
 
-		if (!json_object_is_type(o, json_type_array) || json_object_array_length(o) != 4)
+		w = cache_read_word(&r, &wlen);
+		if (!w || wlen != 64)
 			goto bad;
-		path = json_object_array_get_idx(o, 0);
-		hex = json_object_array_get_idx(o, 2);
-		if (!json_object_is_type(path, json_type_string) ||
-		    json_object_get_string(path)[0] != '/' ||
-		    !json_object_is_type(hex, json_type_string) ||
-		    !hex_valid(json_object_get_string(hex)) ||
-		    !cache_fileid_from_json(json_object_array_get_idx(o, 1), &id) || !id.present ||
-		    !cache_time_from_json(json_object_array_get_idx(o, 3), &at) ||
-		    index_find(ix, json_object_get_string(path)))
+		memcpy(hex, w, 64);
+		hex[64] = '\0';
+		at.tv_sec = (time_t)cache_read_int(&r);
+		at.tv_nsec = (long)cache_read_int(&r);
+		plen = (size_t)cache_read_int(&r);
+		cache_read_fileid(&r, &id);
+		p = r.bad || plen == 0 || plen >= sizeof(path) ? NULL : cache_read_blob(&r, plen);
+		if (!p || !hex_valid(hex) || !id.present || at.tv_nsec < 0 ||
+		    at.tv_nsec >= 1000000000L || *p != '/' || memchr(p, '\0', plen))
 			goto bad;
-		e = index_add(ix, json_object_get_string(path));
+		memcpy(path, p, plen);
+		path[plen] = '\0';
+		if (index_find(ix, path))
+			goto bad;
+		e = index_add(ix, path);
 		if (!e)
 			goto bad;
 		e->id = id;
 		e->hashed_at = at;
-		memcpy(e->hex, json_object_get_string(hex), 65);
+		memcpy(e->hex, hex, 65);
 	}
-	goto out;
+	free(body);
+	return;
 bad:
 	files_index_free(ix);
-out:
-	json_object_put(data);
+	free(body);
 }
 
 int files_index_save(struct files_index *ix)
 {
-	struct json_object *data, *entries;
-	int err = 0;
+	struct cache_buf b = { 0 };
+	int err;
 
 	if (!ix->dirty)
 		return 0;
-	data = json_object_new_object();
-	entries = json_object_new_array();
-	if (!data || !entries || json_object_object_add(data, "entries", entries)) {
-		json_object_put(data);
-		json_object_put(entries);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; !err && i < ix->n; i++) {
+	for (size_t i = 0; i < ix->n; i++) {
 		const struct files_index_entry *e = &ix->v[i];
-		struct json_object *o;
 
 		if (!e->seen)
 			continue;	/* no longer under the baseline */
-		o = json_object_new_array_ext(4);
-		if (!o || json_object_array_add(o, json_object_new_string(e->path)) ||
-		    json_object_array_add(o, cache_fileid_to_json(&e->id)) ||
-		    json_object_array_add(o, json_object_new_string(e->hex)) ||
-		    json_object_array_add(o, cache_time_to_json(&e->hashed_at)) ||
-		    json_object_array_add(entries, o)) {
-			json_object_put(o);
-			err = -ENOMEM;
-		}
+		cache_buf_printf(&b, "%s %lld %ld %zu", e->hex, (long long)e->hashed_at.tv_sec,
+				 e->hashed_at.tv_nsec, strlen(e->path));
+		cache_buf_fileid(&b, &e->id);
+		cache_buf_printf(&b, "\n");
+		cache_buf_blob(&b, e->path, strlen(e->path));
 	}
-	if (!err)
-		err = cache_save(ix->root_fd, FILES_INDEX_FILE, FILES_INDEX_KIND, data);
-	json_object_put(data);
+	err = cache_save(ix->root_fd, FILES_INDEX_FILE, FILES_INDEX_KIND, &b);
+	cache_buf_free(&b);
 	if (!err)
 		ix->dirty = false;
 	return err;

@@ -109,51 +109,62 @@ static int dep_add(struct sshd_cache_entry *e, const char *path, bool below_root
 
 /* ---- the file ---- */
 
-static bool entry_from_json(struct json_object *o, struct sshd_cache_entry *e)
+/*
+ * Body: per entry a line "E key status at.s at.ns n_deps out_len err_len",
+ * n_deps lines "D below_root path_len IDENTITY" each followed by the path,
+ * then the output and the error output as blobs (cache.h).
+ */
+static bool entry_read(struct cache_reader *r, struct sshd_cache_entry *e)
 {
-	struct json_object *key, *status, *out, *err, *at, *deps;
+	size_t len, n_deps, out_len, err_len;
+	const char *w, *out, *err;
 
 	memset(e, 0, sizeof(*e));
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, "key", &key) ||
-	    !json_object_object_get_ex(o, "status", &status) ||
-	    !json_object_object_get_ex(o, "out", &out) ||
-	    !json_object_object_get_ex(o, "err", &err) ||
-	    !json_object_object_get_ex(o, "at", &at) ||
-	    !json_object_object_get_ex(o, "deps", &deps) ||
-	    !json_object_is_type(key, json_type_string) ||
-	    json_object_get_string_len(key) != SHA256_DIGEST_STRING_LENGTH - 1 ||
-	    !json_object_is_type(status, json_type_int) ||
-	    !json_object_is_type(out, json_type_string) ||
-	    !json_object_is_type(err, json_type_string) ||
-	    !json_object_is_type(deps, json_type_array) ||
-	    !cache_time_from_json(at, &e->at))
+	w = cache_read_word(r, &len);
+	if (!w || len != 1 || *w != 'E')
 		return false;
-	memcpy(e->key, json_object_get_string(key), sizeof(e->key));
-	e->status = json_object_get_int(status);
-	e->out = strdup(json_object_get_string(out));
-	e->err = strdup(json_object_get_string(err));
-	if (!e->out || !e->err)
-		goto bad;
-	for (size_t i = 0; i < json_object_array_length(deps); i++) {
-		struct json_object *d = json_object_array_get_idx(deps, i);
-		struct json_object *path, *below;
+	w = cache_read_word(r, &len);
+	if (!w || len != sizeof(e->key) - 1)
+		return false;
+	memcpy(e->key, w, len);
+	e->key[len] = '\0';
+	e->status = (int)cache_read_int(r);
+	e->at.tv_sec = (time_t)cache_read_int(r);
+	e->at.tv_nsec = (long)cache_read_int(r);
+	n_deps = (size_t)cache_read_int(r);
+	out_len = (size_t)cache_read_int(r);
+	err_len = (size_t)cache_read_int(r);
+	if (r->bad || n_deps == 0 || n_deps > 4096 || e->at.tv_nsec < 0 ||
+	    e->at.tv_nsec >= 1000000000L)
+		return false;	/* an entry that depends on nothing would never expire */
+	for (size_t i = 0; i < n_deps; i++) {
 		struct cache_fileid id;
+		char path[4096];
+		const char *p;
+		int below;
 
-		if (!json_object_is_type(d, json_type_array) || json_object_array_length(d) != 3)
+		w = cache_read_word(r, &len);
+		if (!w || len != 1 || *w != 'D')
 			goto bad;
-		path = json_object_array_get_idx(d, 0);
-		below = json_object_array_get_idx(d, 1);
-		if (!json_object_is_type(path, json_type_string) ||
-		    !json_object_is_type(below, json_type_boolean) ||
-		    !cache_fileid_from_json(json_object_array_get_idx(d, 2), &id) ||
-		    dep_add(e, json_object_get_string(path), json_object_get_boolean(below), &id))
+		below = (int)cache_read_int(r);
+		len = (size_t)cache_read_int(r);
+		cache_read_fileid(r, &id);
+		p = r->bad || len == 0 || len >= sizeof(path) ? NULL : cache_read_blob(r, len);
+		if (!p || (below != 0 && below != 1) || memchr(p, '\0', len))
+			goto bad;
+		memcpy(path, p, len);
+		path[len] = '\0';
+		if (dep_add(e, path, below, &id))
 			goto bad;
 	}
-	/* An entry that depends on nothing would never be invalidated. */
-	if (e->n_deps == 0)
+	out = cache_read_blob(r, out_len);
+	err = cache_read_blob(r, err_len);
+	if (!out || !err)
 		goto bad;
-	return true;
+	e->out = strndup(out, out_len);
+	e->err = strndup(err, err_len);
+	if (e->out && e->err)
+		return true;
 bad:
 	entry_free(e);
 	return false;
@@ -162,94 +173,60 @@ bad:
 /* The cache file, if it can be trusted; anything wrong with it and it is not used. */
 static void cache_file_read(struct sshd_cache *c)
 {
-	struct json_object *data = NULL, *entries;
+	struct cache_reader r;
+	char *body = NULL;
+	size_t len = 0;
 
 	c->loaded = true;
-	if (cache_load(c->root_fd, SSHD_CACHE_FILE, SSHD_CACHE_KIND, &data))
+	if (cache_load(c->root_fd, SSHD_CACHE_FILE, SSHD_CACHE_KIND, &body, &len))
 		return;
-	if (json_object_object_get_ex(data, "entries", &entries) &&
-	    json_object_is_type(entries, json_type_array)) {
-		size_t n = json_object_array_length(entries);
+	r = (struct cache_reader){ body, body + len, false };
+	while (r.p < r.end && c->n < SSHD_CACHE_MAX) {
+		struct sshd_cache_entry e, *v;
 
-		for (size_t i = 0; i < n && c->n < SSHD_CACHE_MAX; i++) {
-			struct sshd_cache_entry e, *v;
-
-			if (!entry_from_json(json_object_array_get_idx(entries, i), &e)) {
-				/* One bad entry: the whole file is suspect. */
-				for (size_t j = 0; j < c->n; j++)
-					entry_free(&c->v[j]);
-				c->n = 0;
-				break;
-			}
-			v = array_grow(c->v, c->n, &c->cap, sizeof(*c->v));
-			if (!v) {
-				entry_free(&e);
-				break;
-			}
-			c->v = v;
-			c->v[c->n++] = e;
+		if (!entry_read(&r, &e)) {
+			/* One bad entry: the whole file is suspect. */
+			for (size_t j = 0; j < c->n; j++)
+				entry_free(&c->v[j]);
+			c->n = 0;
+			break;
 		}
+		v = array_grow(c->v, c->n, &c->cap, sizeof(*c->v));
+		if (!v) {
+			entry_free(&e);
+			break;
+		}
+		c->v = v;
+		c->v[c->n++] = e;
 	}
-	json_object_put(data);
-}
-
-static struct json_object *entry_to_json(const struct sshd_cache_entry *e)
-{
-	struct json_object *o = json_object_new_object(), *deps = json_object_new_array();
-	bool bad = !o || !deps;
-
-	for (size_t i = 0; !bad && i < e->n_deps; i++) {
-		struct json_object *d = json_object_new_array_ext(3);
-		struct json_object *id = cache_fileid_to_json(&e->deps[i].id);
-
-		bad = !d || (e->deps[i].id.present && !id) ||
-		      json_object_array_add(d, json_object_new_string(e->deps[i].path)) ||
-		      json_object_array_add(d, json_object_new_boolean(e->deps[i].below_root)) ||
-		      json_object_array_add(d, id) ||
-		      json_object_array_add(deps, d);
-		if (bad && d)
-			json_object_put(d);
-	}
-	if (!bad)
-		bad = json_object_object_add(o, "key", json_object_new_string(e->key)) ||
-		      json_object_object_add(o, "status", json_object_new_int(e->status)) ||
-		      json_object_object_add(o, "out", json_object_new_string(e->out)) ||
-		      json_object_object_add(o, "err", json_object_new_string(e->err)) ||
-		      json_object_object_add(o, "at", cache_time_to_json(&e->at)) ||
-		      json_object_object_add(o, "deps", deps);
-	if (bad) {
-		json_object_put(o);
-		json_object_put(deps);
-		return NULL;
-	}
-	return o;
+	free(body);
 }
 
 int sshd_cache_save(struct sshd_cache *c)
 {
-	struct json_object *data, *entries;
-	int err = 0;
+	struct cache_buf b = { 0 };
+	int err;
 
 	if (!c || !c->dirty)
 		return 0;
-	data = json_object_new_object();
-	entries = json_object_new_array();
-	if (!data || !entries || json_object_object_add(data, "entries", entries)) {
-		json_object_put(data);
-		json_object_put(entries);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; !err && i < c->n; i++) {
-		struct json_object *e = entry_to_json(&c->v[i]);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct sshd_cache_entry *e = &c->v[i];
+		size_t out_len = strlen(e->out), err_len = strlen(e->err);
 
-		if (!e || json_object_array_add(entries, e)) {
-			json_object_put(e);
-			err = -ENOMEM;
+		cache_buf_printf(&b, "E %s %d %lld %ld %zu %zu %zu\n", e->key, e->status,
+				 (long long)e->at.tv_sec, e->at.tv_nsec, e->n_deps, out_len, err_len);
+		for (size_t j = 0; j < e->n_deps; j++) {
+			cache_buf_printf(&b, "D %d %zu", e->deps[j].below_root ? 1 : 0,
+					 strlen(e->deps[j].path));
+			cache_buf_fileid(&b, &e->deps[j].id);
+			cache_buf_printf(&b, "\n");
+			cache_buf_blob(&b, e->deps[j].path, strlen(e->deps[j].path));
 		}
+		cache_buf_blob(&b, e->out, out_len);
+		cache_buf_blob(&b, e->err, err_len);
 	}
-	if (!err)
-		err = cache_save(c->root_fd, SSHD_CACHE_FILE, SSHD_CACHE_KIND, data);
-	json_object_put(data);
+	err = cache_save(c->root_fd, SSHD_CACHE_FILE, SSHD_CACHE_KIND, &b);
+	cache_buf_free(&b);
 	if (!err)
 		c->dirty = false;
 	return err;

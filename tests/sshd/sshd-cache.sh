@@ -45,8 +45,8 @@ expect_reran() {	# expect_reran WHAT: sshd -T ran again, ssh -Q did not
 }
 cache_sane() {	# the cache was written again, root-only and valid
 	[ "$(stat -c '%u %a' "$CACHE")" = "0 600" ] || fail "$1: cache is $(stat -c '%u %a' "$CACHE")"
-	"$PYTHON" -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["kind"] == "sshd" and d["data"]["entries"], d' \
-		"$CACHE" || fail "$1: the cache written again does not parse"
+	head -n 1 "$CACHE" | grep -q '^jefe-cache/1 sshd [^ ]*$' || fail "$1: the cache written again has no header"
+	grep -q '^E [0-9a-f]\{64\} 0 ' "$CACHE" || fail "$1: the cache written again holds no answer"
 }
 
 # 1. Enforce, let it settle, fill the cache; then nothing runs.
@@ -124,7 +124,7 @@ chmod 0620 "$CACHE"
 runs 0 status --layer sshd
 [ "$SSHD_RUNS" -ge 1 ] && [ "$SSH_RUNS" -ge 1 ] || fail "group-writable cache used (sshd $SSHD_RUNS, ssh $SSH_RUNS)"
 cache_sane "group-writable"
-sed -i 's/"agent_version":"[^"]*"/"agent_version":"0.0.0-other"/' "$CACHE"
+sed -i '1s/ [^ ]*$/ 0.0.0-other/' "$CACHE"
 grep -q '0.0.0-other' "$CACHE" || fail "could not forge the version"
 runs 0 status --layer sshd
 [ "$SSHD_RUNS" -ge 1 ] && [ "$SSH_RUNS" -ge 1 ] || fail "other version's cache used (sshd $SSHD_RUNS, ssh $SSH_RUNS)"

@@ -130,24 +130,41 @@ static void test_fileid_settled(void **state)
 	assert_true(cache_fileid_settled(&id, &now));
 }
 
-static void test_fileid_json(void **state)
+static void test_fileid_serialized(void **state)
 {
-	struct cache_fileid a, b;
-	struct json_object *o;
+	struct cache_fileid a, b, absent = { 0 };
+	struct cache_buf buf = { 0 };
+	struct cache_reader r;
+	const char *bad[] = {
+		"P 1 2 x 4 5 6 7\n", "P 1 2 3 4 2000000000 6 7\n", "P 1 2 3\n", "Q\n",
+		"P 1 2 3 4 5 6 7", "P 99999999999999999999 2 3 4 5 6 7\n",
+	};
 
 	(void)state;
 	assert_int_equal(cache_fileid_get(tree_fd, "/prog", &a), 0);
-	o = cache_fileid_to_json(&a);
-	assert_non_null(o);
-	assert_true(cache_fileid_from_json(o, &b));
+	cache_buf_fileid(&buf, &a);
+	cache_buf_fileid(&buf, &absent);
+	cache_buf_printf(&buf, "\n");
+	assert_false(buf.failed);
+	/* The writer puts a space before each identity. */
+	r = (struct cache_reader){ buf.p + 1, buf.p + buf.n, false };
+	cache_read_fileid(&r, &b);
 	assert_true(cache_fileid_equal(&a, &b));
-	json_object_put(o);
-	o = json_tokener_parse("[1, 2, \"x\", [1, 2], [3, 4]]");
-	assert_false(cache_fileid_from_json(o, &b));
-	json_object_put(o);
-	o = json_tokener_parse("[1, 2, 3, [1, 2000000000], [3, 4]]");
-	assert_false(cache_fileid_from_json(o, &b));
-	json_object_put(o);
+	cache_read_fileid(&r, &b);
+	assert_false(b.present);
+	assert_true(cache_read_done(&r));
+	cache_buf_free(&buf);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = (struct cache_reader){ bad[i], bad[i] + strlen(bad[i]), false };
+		cache_read_fileid(&r, &b);
+		assert_true(r.bad);
+	}
+	/* A blob must end where its length says, with a newline. */
+	r = (struct cache_reader){ "abc\n", "abc\n" + 4, false };
+	assert_null(cache_read_blob(&r, 2));
+	r = (struct cache_reader){ "abc\n", "abc\n" + 4, false };
+	assert_non_null(cache_read_blob(&r, 3));
+	assert_true(cache_read_done(&r));
 }
 
 /* ---- the sshd layer's answers ---- */
@@ -440,7 +457,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fileid_fields),
 		cmocka_unit_test(test_fileid_settled),
-		cmocka_unit_test(test_fileid_json),
+		cmocka_unit_test(test_fileid_serialized),
 		cmocka_unit_test(test_sshd_cache_hit),
 		cmocka_unit_test(test_sshd_cache_miss_size),
 		cmocka_unit_test(test_sshd_cache_miss_mtime),

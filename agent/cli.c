@@ -301,7 +301,9 @@ static int cmd_reload(struct cli *cli)
  */
 static int cmd_baseline(struct cli *cli)
 {
-	struct jefe_env env = { .root = cli->root, .policy_dir = cli->policy_dir };
+	/* Only the files layer is used: no other layer asks its programs. */
+	struct jefe_env env = { .root = cli->root, .policy_dir = cli->policy_dir,
+				.only = "files" };
 	struct policy *policy = NULL;
 	struct layer_set set;
 	void *files = NULL;

@@ -8,7 +8,10 @@
 #   jefe          --direct status: all layers, then --layer sysctl,
 #                 --layer sshd, --layer files, one at a time
 #
-# Prints the p50 (median) of each and its ratio to the CLI way.  Runs as
+# Prints the p50 (median) of each, its CPU time, and its ratio to the CLI
+# way; the instruction counts of a full status and of --layer sysctl
+# (callgrind: repeatable on a busy machine); and how many programs an
+# unchanged status ran (strace; it should be none).  Runs as
 # root in a private mount+network namespace (tests/sshd/sshd-env.sh): a
 # temporary root T holds the shipped policy, Debian's stock sshd_config
 # with fresh host keys bind-mounted over /etc/ssh, and a /proc/sys whose
@@ -23,7 +26,7 @@ abs_top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 export abs_top_builddir abs_top_srcdir
 . "$abs_top_srcdir/tests/sshd/sshd-env.sh"
 sshd_enter_ns "$@"
-for tool in hyperfine nft auditctl sysctl; do
+for tool in hyperfine nft auditctl sysctl valgrind callgrind_annotate strace; do
 	command -v "$tool" >/dev/null || fail "$tool not installed"
 done
 RUNS=${RUNS:-50}
@@ -67,16 +70,30 @@ keys=$(sed -n '/^\[sysctl\]/,/^\[/ s/^\([a-z][a-z0-9_.]*\) *= .*/\1/p' \
 hyperfine -N -i -w 5 -r "$RUNS" --export-json "$T/h.json" \
 	-n "CLI way" "/bin/sh $T/cli-way.sh" \
 	-n "jefe --direct status" "$J status" \
+	-n "the CLI way's 4 layers" "$J status --layer sysctl --layer firewall --layer audit --layer sshd" \
 	-n "layer sysctl" "$J status --layer sysctl" \
+	-n "layer firewall" "$J status --layer firewall" \
 	-n "layer sshd" "$J status --layer sshd" \
-	-n "layer files" "$J status --layer files" \
-	-n "layer firewall" "$J status --layer firewall" > /dev/null
-"$PYTHON" - "$T/h.json" "$(echo $keys | wc -w)" <<'PY'
+	-n "layer files" "$J status --layer files" > /dev/null
+# Instructions (repeatable where wall time is not, on a shared machine).
+for what in "" "--layer sysctl"; do
+	valgrind --tool=callgrind --callgrind-out-file="$T/cg" $J status $what > /dev/null 2>&1 || :
+	echo "$(callgrind_annotate "$T/cg" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')" \
+		> "$T/ir${what:+.sysctl}"
+done
+# Witness: an unchanged system runs no program.
+strace -f -qq -e trace=execve -e signal=none -o "$T/exec" $J status > /dev/null 2>&1 || :
+execs=$(($(grep -c execve "$T/exec") - 1))
+"$PYTHON" - "$T/h.json" "$(echo $keys | wc -w)" "$(cat "$T/ir")" "$(cat "$T/ir.sysctl")" "$execs" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 base = r[0]["median"] * 1e3
-print(f"CLI way ({sys.argv[2]} x sysctl -n, nft -j list ruleset, auditctl -l, sshd -T): p50 {base:.1f} ms")
+print(f"CLI way ({sys.argv[2]} x sysctl -n, nft -j list ruleset, auditctl -l, sshd -T): "
+      f"p50 {base:.1f} ms, user+sys {(r[0]['user'] + r[0]['system']) * 1e3:.1f} ms")
 for x in r[1:]:
     m = x["median"] * 1e3
-    print(f"{x['command']:<24} p50 {m:6.2f} ms   CLI way / jefe {base / m:5.1f}x")
+    cpu = (x["user"] + x["system"]) * 1e3
+    print(f"{x['command']:<24} p50 {m:6.2f} ms  user+sys {cpu:5.2f} ms   CLI way / jefe {base / m:5.1f}x")
+print(f"instructions (callgrind): status {int(sys.argv[3]):,}, --layer sysctl {int(sys.argv[4]):,}")
+print(f"programs run by an unchanged status: {sys.argv[5]}")
 PY

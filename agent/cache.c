@@ -300,7 +300,8 @@ int cache_load(int root_fd, const char *path, const char *kind, char **body, siz
 	return 0;
 }
 
-int cache_save(int root_fd, const char *path, const char *kind, const struct cache_buf *body)
+int cache_save(int root_fd, const char *path, const char *kind, const struct cache_buf *body,
+	       bool create_dir)
 {
 	struct cache_buf all = { 0 };
 	int err;
@@ -316,7 +317,7 @@ int cache_save(int root_fd, const char *path, const char *kind, const struct cac
 		all.n += body->n;
 		all.p[all.n] = '\0';
 	}
-	err = all.failed ? -ENOMEM : rootfs_mkdir_p(root_fd, CACHE_DIR, 0700);
+	err = all.failed ? -ENOMEM : create_dir ? rootfs_mkdir_p(root_fd, CACHE_DIR, 0700) : 0;
 	if (!err)
 		err = rootfs_write_atomic(root_fd, path, all.p, all.n, 0600);
 	cache_buf_free(&all);

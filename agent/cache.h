@@ -107,10 +107,13 @@ bool cache_read_done(const struct cache_reader *r);
 int cache_load(int root_fd, const char *path, const char *kind, char **body, size_t *len);
 
 /*
- * Replace the cache file atomically with the header and body, mode 0600,
- * CACHE_DIR made 0700 if missing.  Only root keeps caches: for anyone
- * else this is a no-op that returns 0.
+ * Replace the cache file atomically with the header and body, mode 0600.
+ * A missing CACHE_DIR is made (0700) only with create_dir: a read-only
+ * command on a host that never ran the agent leaves no trace, and one
+ * where the agent keeps its state keeps its caches.  Only root keeps
+ * caches: for anyone else this is a no-op that returns 0.
  */
-int cache_save(int root_fd, const char *path, const char *kind, const struct cache_buf *body);
+int cache_save(int root_fd, const char *path, const char *kind, const struct cache_buf *body,
+	       bool create_dir);
 
 #endif

@@ -114,7 +114,7 @@ bad:
 	free(body);
 }
 
-int files_index_save(struct files_index *ix)
+int files_index_save(struct files_index *ix, bool create_dir)
 {
 	struct cache_buf b = { 0 };
 	int err;
@@ -132,7 +132,7 @@ int files_index_save(struct files_index *ix)
 		cache_buf_printf(&b, "\n");
 		cache_buf_blob(&b, e->path, strlen(e->path));
 	}
-	err = cache_save(ix->root_fd, FILES_INDEX_FILE, FILES_INDEX_KIND, &b);
+	err = cache_save(ix->root_fd, FILES_INDEX_FILE, FILES_INDEX_KIND, &b, create_dir);
 	cache_buf_free(&b);
 	if (!err)
 		ix->dirty = false;

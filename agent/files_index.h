@@ -54,7 +54,11 @@ void files_index_free(struct files_index *ix);
 int files_index_sha256(struct files_index *ix, const char *path,
 		       unsigned long rehash_interval, char hex[65]);
 
-/* Write the index file if it changed (root only); entries not looked up since it was read are dropped. */
-int files_index_save(struct files_index *ix);
+/*
+ * Write the index file if it changed (root only); entries not looked up
+ * since it was read are dropped.  create_dir: make CACHE_DIR if missing
+ * (cache_save()).
+ */
+int files_index_save(struct files_index *ix, bool create_dir);
 
 #endif

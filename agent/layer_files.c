@@ -1177,10 +1177,11 @@ static int files_run_all(struct files_state *st, bool apply, bool dry_run, struc
 		err = files_baseline_run(&r);
 	/*
 	 * An index that cannot be written is only a slower next run; a dry
-	 * run leaves every file as it was, the index too.
+	 * run leaves every file as it was, the index too, and a check makes
+	 * no directory (cache_save()).
 	 */
 	if (!dry_run)
-		(void)files_index_save(&st->index);
+		(void)files_index_save(&st->index, apply);
 	return err;
 }
 

@@ -548,7 +548,7 @@ static int sshd_load(void **state, const struct jefe_env *env, const struct poli
 		return 0;
 	}
 	/* A cache that cannot be written is only a slower next run. */
-	(void)sshd_cache_save(st->cache);
+	(void)sshd_cache_save(st->cache, false);
 	*state = st;
 	return 0;
 fail:
@@ -932,7 +932,7 @@ static int sshd_check(void *state, struct findings *out)
 	if (!r)
 		r = findings_append(out, &ev.f);
 	eval_free(&ev);
-	(void)sshd_cache_save(st->cache);
+	(void)sshd_cache_save(st->cache, false);
 	return r;
 }
 
@@ -1480,7 +1480,7 @@ static int sshd_apply(void *state, bool dry_run, struct findings *out)
 out_before:
 	eval_free(&before);
 	if (!dry_run)	/* a dry run leaves every file as it was, caches too */
-		(void)sshd_cache_save(st->cache);
+		(void)sshd_cache_save(st->cache, true);
 	return r;
 }
 

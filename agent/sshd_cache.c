@@ -202,7 +202,7 @@ static void cache_file_read(struct sshd_cache *c)
 	free(body);
 }
 
-int sshd_cache_save(struct sshd_cache *c)
+int sshd_cache_save(struct sshd_cache *c, bool create_dir)
 {
 	struct cache_buf b = { 0 };
 	int err;
@@ -225,7 +225,7 @@ int sshd_cache_save(struct sshd_cache *c)
 		cache_buf_blob(&b, e->out, out_len);
 		cache_buf_blob(&b, e->err, err_len);
 	}
-	err = cache_save(c->root_fd, SSHD_CACHE_FILE, SSHD_CACHE_KIND, &b);
+	err = cache_save(c->root_fd, SSHD_CACHE_FILE, SSHD_CACHE_KIND, &b, create_dir);
 	cache_buf_free(&b);
 	if (!err)
 		c->dirty = false;

@@ -62,7 +62,10 @@ int sshd_cache_commit(struct sshd_cache *c, struct sshd_cache_record *rec, int s
 		      const char *out, const char *err);
 void sshd_cache_record_free(struct sshd_cache_record *rec);
 
-/* Write the cache file if anything was added since it was read (root only). */
-int sshd_cache_save(struct sshd_cache *c);
+/*
+ * Write the cache file if anything was added since it was read (root
+ * only); create_dir: make CACHE_DIR if missing (cache_save()).
+ */
+int sshd_cache_save(struct sshd_cache *c, bool create_dir);
 
 #endif

@@ -19,9 +19,14 @@
 # enforced there first, so the check finds them compliant.  The host's
 # /etc, sshd, kernel.* keys and firewall are never touched.
 #
-#   sudo sh bench/direct-status.sh _build     RUNS=50 (default)
+#   sudo sh bench/direct-status.sh _build [BASE_BUILDDIR]     RUNS=50 (default)
+#
+# BASE_BUILDDIR: the jefe of another build (the tree before a change) is
+# measured in the same run, on the same root.
 set -eu
-abs_top_builddir=$(cd "${1:?usage: bench/direct-status.sh BUILDDIR}" && pwd)
+abs_top_builddir=$(cd "${1:?usage: bench/direct-status.sh BUILDDIR [BASE_BUILDDIR]}" && pwd)
+# Optional: another build (the tree before a change) measured in the same run.
+BASE_JEFE=${2:+$(cd "$2" && pwd)/jefe}
 abs_top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 export abs_top_builddir abs_top_srcdir
 . "$abs_top_srcdir/tests/sshd/sshd-env.sh"
@@ -74,7 +79,10 @@ hyperfine -N -i -w 5 -r "$RUNS" --export-json "$T/h.json" \
 	-n "layer sysctl" "$J status --layer sysctl" \
 	-n "layer firewall" "$J status --layer firewall" \
 	-n "layer sshd" "$J status --layer sshd" \
-	-n "layer files" "$J status --layer files" > /dev/null
+	-n "layer files" "$J status --layer files" \
+	${BASE_JEFE:+-n "base: status" "$BASE_JEFE --root $T --direct status"} \
+	${BASE_JEFE:+-n "base: layer sysctl" "$BASE_JEFE --root $T --direct status --layer sysctl"} \
+	> /dev/null
 # Instructions (repeatable where wall time is not, on a shared machine).
 for what in "" "--layer sysctl"; do
 	valgrind --tool=callgrind --callgrind-out-file="$T/cg" $J status $what > /dev/null 2>&1 || :

@@ -5,8 +5,8 @@
 # reads.  A same-size edit whose mtime is put back (touch -r) is still
 # caught, through ctime.  The root-only index file below the root is
 # ignored when corrupt, not owned by root, group-writable or from another
-# agent version.  Against a temporary root, as root (chown, the root-only
-# index).
+# agent version; a status where the agent keeps no state yet creates
+# nothing.  Against a temporary root, as root (chown, the root-only index).
 . "$abs_top_srcdir/tests/lib/common.sh"
 need_cmd python3 strace stat touch
 need_root
@@ -45,6 +45,11 @@ state() {	# state ID: the state of one finding
 	python3 -c 'import json,sys; f={x["id"]:x for x in json.load(open(sys.argv[1]))["findings"]}; print(f[sys.argv[2]]["state"] if sys.argv[2] in f else "none")' \
 		"$T/out.json" "$1"
 }
+
+# 0. A check where the agent keeps no state yet leaves no trace (no cache dir).
+expect_exit 2 "$JEFE" --root "$T" --direct status --layer files >/dev/null
+[ ! -e "$T/var/lib/jefe" ] || fail "status created $(ls -d "$T/var/lib/jefe")"
+pass "status on a root without /var/lib/jefe creates nothing"
 
 # 1. The first enforce records the baseline; once settled, status reads neither file.
 expect_exit 0 "$JEFE" --root "$T" --direct enforce --layer files >/dev/null

@@ -65,16 +65,10 @@ static bool hex_valid(const char *s)
  * Body: per file a line "hex hashed_at.s hashed_at.ns path_len IDENTITY"
  * and the path (cache.h).  One bad entry and none is used.
  */
-static void index_file_read(struct files_index *ix)
+int files_index_parse(struct files_index *ix, const char *body, size_t len)
 {
-	struct cache_reader r;
-	char *body = NULL;
-	size_t len = 0;
+	struct cache_reader r = { body, body + len, false };
 
-	ix->loaded = true;
-	if (cache_load(ix->root_fd, FILES_INDEX_FILE, FILES_INDEX_KIND, &body, &len))
-		return;
-	r = (struct cache_reader){ body, body + len, false };
 	while (r.p < r.end && ix->n < FILES_INDEX_MAX) {
 		struct files_index_entry *e;
 		struct cache_fileid id;
@@ -107,11 +101,37 @@ static void index_file_read(struct files_index *ix)
 		e->hashed_at = at;
 		memcpy(e->hex, hex, 65);
 	}
-	free(body);
-	return;
+	return 0;
 bad:
 	files_index_free(ix);
+	return -EINVAL;
+}
+
+static void index_file_read(struct files_index *ix)
+{
+	char *body = NULL;
+	size_t len = 0;
+
+	ix->loaded = true;
+	if (cache_load(ix->root_fd, FILES_INDEX_FILE, FILES_INDEX_KIND, &body, &len))
+		return;
+	(void)files_index_parse(ix, body, len);
 	free(body);
+}
+
+void files_index_serialize(const struct files_index *ix, struct cache_buf *b)
+{
+	for (size_t i = 0; i < ix->n; i++) {
+		const struct files_index_entry *e = &ix->v[i];
+
+		if (!e->seen)
+			continue;	/* no longer under the baseline */
+		cache_buf_printf(b, "%s %lld %ld %zu", e->hex, (long long)e->hashed_at.tv_sec,
+				 e->hashed_at.tv_nsec, strlen(e->path));
+		cache_buf_fileid(b, &e->id);
+		cache_buf_printf(b, "\n");
+		cache_buf_blob(b, e->path, strlen(e->path));
+	}
 }
 
 int files_index_save(struct files_index *ix, bool create_dir)
@@ -121,17 +141,7 @@ int files_index_save(struct files_index *ix, bool create_dir)
 
 	if (!ix->dirty)
 		return 0;
-	for (size_t i = 0; i < ix->n; i++) {
-		const struct files_index_entry *e = &ix->v[i];
-
-		if (!e->seen)
-			continue;	/* no longer under the baseline */
-		cache_buf_printf(&b, "%s %lld %ld %zu", e->hex, (long long)e->hashed_at.tv_sec,
-				 e->hashed_at.tv_nsec, strlen(e->path));
-		cache_buf_fileid(&b, &e->id);
-		cache_buf_printf(&b, "\n");
-		cache_buf_blob(&b, e->path, strlen(e->path));
-	}
+	files_index_serialize(ix, &b);
 	err = cache_save(ix->root_fd, FILES_INDEX_FILE, FILES_INDEX_KIND, &b, create_dir);
 	cache_buf_free(&b);
 	if (!err)

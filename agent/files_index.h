@@ -55,6 +55,14 @@ int files_index_sha256(struct files_index *ix, const char *path,
 		       unsigned long rehash_interval, char hex[65]);
 
 /*
+ * The file's body (cache.h), written from ix and read into an empty ix
+ * (-EINVAL, and ix left empty, for anything malformed).  The tests' and
+ * the file's seam.
+ */
+void files_index_serialize(const struct files_index *ix, struct cache_buf *b);
+int files_index_parse(struct files_index *ix, const char *body, size_t len);
+
+/*
  * Write the index file if it changed (root only); entries not looked up
  * since it was read are dropped.  create_dir: make CACHE_DIR if missing
  * (cache_save()).

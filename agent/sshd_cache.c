@@ -170,17 +170,10 @@ bad:
 	return false;
 }
 
-/* The cache file, if it can be trusted; anything wrong with it and it is not used. */
-static void cache_file_read(struct sshd_cache *c)
+int sshd_cache_parse(struct sshd_cache *c, const char *body, size_t len)
 {
-	struct cache_reader r;
-	char *body = NULL;
-	size_t len = 0;
+	struct cache_reader r = { body, body + len, false };
 
-	c->loaded = true;
-	if (cache_load(c->root_fd, SSHD_CACHE_FILE, SSHD_CACHE_KIND, &body, &len))
-		return;
-	r = (struct cache_reader){ body, body + len, false };
 	while (r.p < r.end && c->n < SSHD_CACHE_MAX) {
 		struct sshd_cache_entry e, *v;
 
@@ -189,17 +182,50 @@ static void cache_file_read(struct sshd_cache *c)
 			for (size_t j = 0; j < c->n; j++)
 				entry_free(&c->v[j]);
 			c->n = 0;
-			break;
+			return -EINVAL;
 		}
 		v = array_grow(c->v, c->n, &c->cap, sizeof(*c->v));
 		if (!v) {
 			entry_free(&e);
-			break;
+			return -ENOMEM;
 		}
 		c->v = v;
 		c->v[c->n++] = e;
 	}
+	return 0;
+}
+
+/* The cache file, if it can be trusted; anything wrong with it and it is not used. */
+static void cache_file_read(struct sshd_cache *c)
+{
+	char *body = NULL;
+	size_t len = 0;
+
+	c->loaded = true;
+	if (cache_load(c->root_fd, SSHD_CACHE_FILE, SSHD_CACHE_KIND, &body, &len))
+		return;
+	(void)sshd_cache_parse(c, body, len);
 	free(body);
+}
+
+void sshd_cache_serialize(const struct sshd_cache *c, struct cache_buf *b)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct sshd_cache_entry *e = &c->v[i];
+		size_t out_len = strlen(e->out), err_len = strlen(e->err);
+
+		cache_buf_printf(b, "E %s %d %lld %ld %zu %zu %zu\n", e->key, e->status,
+				 (long long)e->at.tv_sec, e->at.tv_nsec, e->n_deps, out_len, err_len);
+		for (size_t j = 0; j < e->n_deps; j++) {
+			cache_buf_printf(b, "D %d %zu", e->deps[j].below_root ? 1 : 0,
+					 strlen(e->deps[j].path));
+			cache_buf_fileid(b, &e->deps[j].id);
+			cache_buf_printf(b, "\n");
+			cache_buf_blob(b, e->deps[j].path, strlen(e->deps[j].path));
+		}
+		cache_buf_blob(b, e->out, out_len);
+		cache_buf_blob(b, e->err, err_len);
+	}
 }
 
 int sshd_cache_save(struct sshd_cache *c, bool create_dir)
@@ -209,22 +235,7 @@ int sshd_cache_save(struct sshd_cache *c, bool create_dir)
 
 	if (!c || !c->dirty)
 		return 0;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct sshd_cache_entry *e = &c->v[i];
-		size_t out_len = strlen(e->out), err_len = strlen(e->err);
-
-		cache_buf_printf(&b, "E %s %d %lld %ld %zu %zu %zu\n", e->key, e->status,
-				 (long long)e->at.tv_sec, e->at.tv_nsec, e->n_deps, out_len, err_len);
-		for (size_t j = 0; j < e->n_deps; j++) {
-			cache_buf_printf(&b, "D %d %zu", e->deps[j].below_root ? 1 : 0,
-					 strlen(e->deps[j].path));
-			cache_buf_fileid(&b, &e->deps[j].id);
-			cache_buf_printf(&b, "\n");
-			cache_buf_blob(&b, e->deps[j].path, strlen(e->deps[j].path));
-		}
-		cache_buf_blob(&b, e->out, out_len);
-		cache_buf_blob(&b, e->err, err_len);
-	}
+	sshd_cache_serialize(c, &b);
 	err = cache_save(c->root_fd, SSHD_CACHE_FILE, SSHD_CACHE_KIND, &b, create_dir);
 	cache_buf_free(&b);
 	if (!err)

@@ -63,6 +63,14 @@ int sshd_cache_commit(struct sshd_cache *c, struct sshd_cache_record *rec, int s
 void sshd_cache_record_free(struct sshd_cache_record *rec);
 
 /*
+ * The file's body (cache.h): written from c, and read into c (after what
+ * it holds; -EINVAL, and nothing added, for anything malformed).  The
+ * tests' and the file's seam.
+ */
+void sshd_cache_serialize(const struct sshd_cache *c, struct cache_buf *b);
+int sshd_cache_parse(struct sshd_cache *c, const char *body, size_t len);
+
+/*
  * Write the cache file if anything was added since it was read (root
  * only); create_dir: make CACHE_DIR if missing (cache_save()).
  */

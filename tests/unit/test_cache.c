@@ -357,6 +357,63 @@ static void test_sshd_cache_config_deps(void **state)
 	sshd_cache_free(c);
 }
 
+/*
+ * The file's body read back gives the same answers; every truncation and
+ * every byte changed is either refused as a whole or read without reading
+ * past the end (the sanitizer tier runs this too).
+ */
+static void test_sshd_cache_body(void **state)
+{
+	char prog[4096];
+	char *argv[] = { prog, "-Q", "cipher", NULL };
+	char *other[] = { prog, "-T", NULL };
+	struct sshd_cache *c, *back;
+	struct cache_buf b = { 0 };
+	char *out, *body;
+	size_t refused = 0;
+
+	(void)state;
+	snprintf(prog, sizeof(prog), "%s", host_path("prog"));
+	assert_int_equal(sshd_cache_new(&c, tree_fd), 0);
+	record(c, argv, "/dep-same", "aes256-ctr\nwith\nlines\n");
+	record(c, other, "/hash-same", "");
+	sshd_cache_serialize(c, &b);
+	assert_false(b.failed);
+	assert_int_equal(sshd_cache_new(&back, tree_fd), 0);
+	assert_int_equal(sshd_cache_parse(back, b.p, b.n), 0);
+	assert_int_equal(lookup(back, argv, "input", &out), 1);
+	assert_string_equal(out, "aes256-ctr\nwith\nlines\n");
+	free(out);
+	assert_int_equal(lookup(back, other, "input", &out), 1);
+	assert_string_equal(out, "");
+	free(out);
+	sshd_cache_free(back);
+	body = malloc(b.n);
+	assert_non_null(body);
+	for (size_t len = 0; len < b.n; len++) {
+		/* A copy of exactly len bytes: ASan sees any read past it. */
+		memcpy(body, b.p, len);
+		assert_int_equal(sshd_cache_new(&back, tree_fd), 0);
+		if (sshd_cache_parse(back, body, len) != 0) {
+			refused++;
+			assert_int_equal(lookup(back, argv, "input", &out), 0);
+		}
+		sshd_cache_free(back);
+	}
+	/* Only the cut between the two entries (and none at all) reads. */
+	assert_int_equal(refused, b.n - 2);
+	for (size_t i = 0; i < b.n; i++) {
+		memcpy(body, b.p, b.n);
+		body[i] = body[i] == '\n' ? ' ' : '\n';
+		assert_int_equal(sshd_cache_new(&back, tree_fd), 0);
+		(void)sshd_cache_parse(back, body, b.n);
+		sshd_cache_free(back);
+	}
+	free(body);
+	cache_buf_free(&b);
+	sshd_cache_free(c);
+}
+
 /* ---- the files layer's hash index ---- */
 
 static const char *hash_of(const char *content)
@@ -416,6 +473,51 @@ static void test_index_rehash_only_on_change(void **state)
 	files_index_free(&ix);
 }
 
+static void test_index_body(void **state)
+{
+	char hex[65], *body;
+	struct files_index ix, back;
+	struct cache_buf b = { 0 };
+	size_t refused = 0;
+
+	(void)state;
+	files_index_init(&ix, tree_fd);
+	assert_int_equal(files_index_sha256(&ix, "/hash-same", 3600, hex), 0);
+	assert_int_equal(files_index_sha256(&ix, "/dir/conf", 3600, hex), 0);
+	files_index_serialize(&ix, &b);
+	assert_false(b.failed);
+	files_index_init(&back, tree_fd);
+	back.loaded = true;	/* no file below the tree: only the body */
+	assert_int_equal(files_index_parse(&back, b.p, b.n), 0);
+	assert_int_equal(back.n, 2);
+	assert_int_equal(files_index_sha256(&back, "/hash-same", 3600, hex), 0);
+	assert_int_equal(files_index_sha256(&back, "/dir/conf", 3600, hex), 0);
+	assert_int_equal(back.hashed, 0);	/* both from the body */
+	files_index_free(&back);
+	body = malloc(b.n);
+	assert_non_null(body);
+	for (size_t len = 0; len < b.n; len++) {
+		memcpy(body, b.p, len);
+		files_index_init(&back, tree_fd);
+		if (files_index_parse(&back, body, len) != 0) {
+			refused++;
+			assert_int_equal(back.n, 0);
+		}
+		files_index_free(&back);
+	}
+	assert_int_equal(refused, b.n - 2);
+	for (size_t i = 0; i < b.n; i++) {
+		memcpy(body, b.p, b.n);
+		body[i] = body[i] == '\n' ? ' ' : '\n';
+		files_index_init(&back, tree_fd);
+		(void)files_index_parse(&back, body, b.n);
+		files_index_free(&back);
+	}
+	free(body);
+	cache_buf_free(&b);
+	files_index_free(&ix);
+}
+
 static void test_index_backstop(void **state)
 {
 	char hex[65];
@@ -468,6 +570,8 @@ int main(void)
 		cmocka_unit_test(test_sshd_cache_racy),
 		cmocka_unit_test(test_sshd_cache_config_deps),
 		cmocka_unit_test(test_index_rehash_only_on_change),
+		cmocka_unit_test(test_sshd_cache_body),
+		cmocka_unit_test(test_index_body),
 		cmocka_unit_test(test_index_backstop),
 		cmocka_unit_test(test_index_racy),
 	};

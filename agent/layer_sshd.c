@@ -250,9 +250,16 @@ static int run_prog_cached(const struct sshd_state *st, char *const argv[], cons
 			   const struct strv *config_files, struct run_result *res)
 {
 	struct sshd_cache_record *rec = NULL;
+	char why[512];
 	int r;
 
-	if (!st->cache)
+	/*
+	 * An answer only stands for a program the agent would run: one that
+	 * root alone can change, every directory above it included (a chmod
+	 * of /usr/sbin does not change sshd's identity).  run_prog() says why
+	 * not.
+	 */
+	if (!st->cache || rootfs_check_program(argv[0], why, sizeof(why)))
 		return run_prog(argv, input, SSHD_RUN_TIMEOUT_MS, res);
 	memset(res, 0, sizeof(*res));
 	r = sshd_cache_lookup(st->cache, argv, input, &res->status, &res->out, &res->err);

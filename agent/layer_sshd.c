@@ -554,8 +554,10 @@ static int sshd_load(void **state, const struct jefe_env *env, const struct poli
 		sshd_free(st);
 		return 0;
 	}
-	/* A cache that cannot be written is only a slower next run. */
-	(void)sshd_cache_save(st->cache, false);
+	/*
+	 * The ssh -Q answers are written with the check's or apply's (a dry
+	 * run writes nothing, and load cannot know it is one).
+	 */
 	*state = st;
 	return 0;
 fail:
@@ -939,6 +941,7 @@ static int sshd_check(void *state, struct findings *out)
 	if (!r)
 		r = findings_append(out, &ev.f);
 	eval_free(&ev);
+	/* A cache that cannot be written is only a slower next run. */
 	(void)sshd_cache_save(st->cache, false);
 	return r;
 }

@@ -7,7 +7,8 @@
 # sshd and ssh binaries (a copy bind-mounted over them in this private
 # mount namespace).  The root-only cache file below the root is ignored
 # when corrupt, not owned by root, group-writable or from another agent
-# version.  A run that does not select the sshd layer runs no ssh.
+# version.  A dry run writes no cache.  A run that does not select the
+# sshd layer runs no ssh.
 # strace is the witness of every program run.  Same namespace set-up as
 # sshd-real.sh: the host's /etc, sshd and binaries are never touched.
 set -eu
@@ -131,8 +132,14 @@ runs 0 status --layer sshd
 cache_sane "other version"
 echo "# corrupt, foreign-owned, group-writable, other-version caches ignored and rewritten"
 
-# 6. Only the selected layers ask OpenSSH: no cache at all, --layer files.
+# 6. A dry run writes no cache, even one that ran everything.
 rm -f "$CACHE"
+runs 0 enforce --dry-run --layer sshd
+[ "$SSHD_RUNS" -ge 1 ] && [ "$SSH_RUNS" -ge 1 ] || fail "dry run without a cache ran sshd $SSHD_RUNS, ssh $SSH_RUNS times"
+[ ! -e "$CACHE" ] || fail "the dry run wrote $CACHE"
+echo "# a dry run writes no cache"
+
+# 7. Only the selected layers ask OpenSSH: no cache at all, --layer files.
 runs any status --layer files
 grep -q 'files' "$T/out" || { cat "$T/out" >&2; fail "status --layer files reported no files layer"; }
 expect_runs 0 0 "--layer files"

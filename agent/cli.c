@@ -170,7 +170,8 @@ static int cli_via_daemon(struct cli *cli, uint16_t command, enum report_verb ve
 static int cli_check_or_apply(struct cli *cli, bool apply)
 {
 	enum report_verb verb = !apply ? REPORT_STATUS : cli->dry_run ? REPORT_DRY_RUN : REPORT_ENFORCE;
-	struct jefe_env env = { .root = cli->root, .policy_dir = cli->policy_dir };
+	struct jefe_env env = { .root = cli->root, .policy_dir = cli->policy_dir,
+				.only = cli->layers };
 	struct policy *policy = NULL;
 	struct layer_set set;
 	struct findings fs = { 0 };
@@ -300,7 +301,9 @@ static int cmd_reload(struct cli *cli)
  */
 static int cmd_baseline(struct cli *cli)
 {
-	struct jefe_env env = { .root = cli->root, .policy_dir = cli->policy_dir };
+	/* Only the files layer is used: no other layer asks its programs. */
+	struct jefe_env env = { .root = cli->root, .policy_dir = cli->policy_dir,
+				.only = "files" };
 	struct policy *policy = NULL;
 	struct layer_set set;
 	void *files = NULL;

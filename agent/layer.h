@@ -33,6 +33,13 @@ struct jefe_env {
 	 */
 	bool unattended;
 	/*
+	 * The layers this run checks or applies, as layer_set_check() takes
+	 * them (NULL or "": all).  load() validates every layer's policy, but
+	 * what needs an external program (the sshd layer's `ssh -Q`) only for
+	 * these: `jefe status --layer sysctl` runs no ssh.
+	 */
+	const char *only;
+	/*
 	 * The fuzz harnesses' seam: what `ssh -Q query` prints (malloc'ed
 	 * into *out, 0 or -errno), so no program runs per input.  NULL, as
 	 * everywhere else: the sshd layer runs ssh_path -Q.

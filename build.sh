@@ -82,6 +82,9 @@ clang-14 libfuzzer-14-dev libclang-rt-14-dev
 # fleet reports and metrics (tests/netns/daemon-fleet.sh): the JSON Schema
 # validator (also above) and promtool (prometheus is never started as a service)
 python3-jsonschema prometheus
+# bench/direct-status.sh: instruction counts (callgrind); strace (above) is
+# the witness that an unchanged status runs no program
+valgrind
 PKGS
 }
 
@@ -102,6 +105,7 @@ clang compiler-rt
 rsyslog rsyslog-tls gnutls-utils
 # fleet reports and metrics: JSON Schema validator, promtool
 py3-jsonschema prometheus
+valgrind
 PKGS
 }
 

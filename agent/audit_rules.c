@@ -370,6 +370,7 @@ struct rule_parse {
 	int line;
 	struct policy_errors *errs;
 	int root_fd;
+	int machine;	/* audit_detect_machine(), once per file: it calls uname(2) */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -590,7 +591,7 @@ static int rule_build(struct rule_parse *p, struct rule_args *a, const char *own
 {
 	struct audit_rule_data *r = NULL;
 	uint32_t flags = AUDIT_FILTER_EXIT, action = AUDIT_ALWAYS;
-	int machine = audit_detect_machine();
+	int machine = p->machine;
 	bool have_arch = false, have_syscall = false, have_all = false;
 	char key[AUDIT_MAX_KEY_LEN + 1];
 	size_t klen = 0;
@@ -854,7 +855,8 @@ static int rule_item_name(const struct audit_ruleset *rs, const struct rule_args
 int audit_rules_parse(struct audit_ruleset *rs, const char *file, const char *text,
 		      const char *owner_key, int root_fd, struct policy_errors *errs)
 {
-	struct rule_parse p = { .file = file, .line = 1, .errs = errs, .root_fd = root_fd };
+	struct rule_parse p = { .file = file, .line = 1, .errs = errs, .root_fd = root_fd,
+				.machine = audit_detect_machine() };
 	size_t errs_before = errs->n;
 	char *copy = strdup(text), *ref = NULL;
 	int rc = 0;
@@ -901,7 +903,13 @@ int audit_rules_parse(struct audit_ruleset *rs, const char *file, const char *te
 			continue;
 		}
 		for (size_t i = 0; i < rs->n; i++) {
-			if (audit_rule_equal(rs->v[i].data, spec.data)) {
+			/*
+			 * Equal rules carry the same strings, so the same buflen:
+			 * a cheap test first (the watch rules all share one
+			 * mask, and the full comparison sorts both field lists).
+			 */
+			if (rs->v[i].data->buflen == spec.data->buflen &&
+			    audit_rule_equal(rs->v[i].data, spec.data)) {
 				parse_error(&p, "same rule as %s line %d", rs->v[i].file,
 					    rs->v[i].line);
 				audit_rule_free_data(spec.data);

@@ -340,6 +340,8 @@ static int cli_check_or_apply(struct cli *cli, bool apply)
 
 	if (cli_open_root(cli) || cli_env_init(cli, &env))
 		return EXIT_ERROR;
+	/* Layers outside the selection run no external program at load. */
+	env.only = cli->layers;
 	if (cli_load(cli, &env, &policy, &set))
 		return EXIT_ERROR;
 	if (cli_layers_loaded(cli, policy, &set)) {
@@ -495,6 +497,9 @@ static int cmd_baseline(struct cli *cli)
 			return EXIT_USAGE;
 		}
 	if (cli_open_root(cli) || cli_env_init(cli, &env))
+		return EXIT_ERROR;
+	/* Only the files layer is used: no other layer asks its programs. */
+	if (layer_mask_parse("files", &env.only, (char[64]){ 0 }, 64))
 		return EXIT_ERROR;
 	if (cli_load(cli, &env, &policy, &set))
 		return EXIT_ERROR;

@@ -328,6 +328,14 @@ int layer_mask_names(uint32_t mask, char *buf, size_t size)
 	return 0;
 }
 
+bool layer_mask_selects(uint32_t mask, const char *name)
+{
+	for (unsigned int i = 0; i < jefe_layers_count; i++)
+		if (strcmp(jefe_layers[i]->name, name) == 0)
+			return layer_mask_has(mask, i);
+	return false;
+}
+
 const char *layer_suggest(const char *name)
 {
 	struct str_suggest s = { 0 };

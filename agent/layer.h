@@ -33,6 +33,13 @@ struct jefe_env {
 	 */
 	bool unattended;
 	/*
+	 * The layers this run checks or applies, as the layer mask
+	 * layer_set_check() takes (0: all).  load() validates every layer's
+	 * policy, but what needs an external program (the sshd layer's
+	 * `ssh -Q`) only for these: `jefe status --layer sysctl` runs no ssh.
+	 */
+	uint32_t only;
+	/*
 	 * The fuzz harnesses' seam: what `ssh -Q query` prints (malloc'ed
 	 * into *out, 0 or -errno), so no program runs per input.  NULL, as
 	 * everywhere else: the sshd layer runs ssh_path -Q.
@@ -170,6 +177,9 @@ int layer_mask_parse(const char *list, uint32_t *mask, char *bad, size_t bad_siz
 
 /* Names of the layers in mask, comma-separated, into buf ("all" for 0). */
 int layer_mask_names(uint32_t mask, char *buf, size_t size);
+
+/* Does mask select the layer called name (0 selects every layer)? */
+bool layer_mask_selects(uint32_t mask, const char *name);
 
 /* The closest layer name to a mistyped one, or NULL ("did you mean"). */
 const char *layer_suggest(const char *name);

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "files_index.h"
 #include "layer.h"
 #include "layer_files.h"
 #include "layers.h"
@@ -76,6 +77,8 @@ struct files_state {
 	size_t n_wdirs;
 	size_t cap_wdirs;
 	bool wdirs_full;		/* the rest is left to the backstop walk */
+	unsigned long rehash_interval;	/* seconds; 0: hash on every check */
+	struct files_index index;	/* the baseline files' hashes by identity */
 };
 
 /* ---- the [files] keyword table: parsing and defaults ---- */
@@ -91,6 +94,7 @@ struct files_settings {
 	bool readonly_root;
 	const char *baseline;
 	const char *baseline_managed;
+	unsigned long rehash_interval;
 };
 
 #define FS struct files_settings
@@ -123,6 +127,8 @@ static const struct policy_key files_keys[] = {
 		"files whose SHA-256 is recorded and watched; an edit is drift apply never accepts", ""),
 	PK_LIST("baseline_managed", FS, baseline_managed, "",
 		"files the agent itself writes: apply records their new hash", ""),
+	PK_UINT("rehash_interval", FS, rehash_interval, 0, 31536000, "3600",
+		"seconds between full re-hashes of unchanged baseline files (0: every check)", ""),
 	PK_END,
 };
 #undef FS
@@ -291,6 +297,7 @@ static void files_state_free(void *p)
 	strv_free(&st->baseline_managed);
 	if (st->inotify_fd >= 0)
 		close(st->inotify_fd);
+	files_index_free(&st->index);
 	for (size_t i = 0; i < st->n_wdirs; i++)
 		free(st->wdirs[i].path);
 	free(st->wdirs);
@@ -377,6 +384,7 @@ static int files_load(void **state, const struct jefe_env *env,
 		return -ENOMEM;
 	st->env = env;
 	st->inotify_fd = -1;
+	files_index_init(&st->index, env->root_fd);
 	/*
 	 * No [files] or [files.perms] section: the layer has nothing to do,
 	 * rather than walk directories with defaults nobody asked for (the
@@ -389,6 +397,7 @@ static int files_load(void **state, const struct jefe_env *env,
 	st->suid_remove = set->suid_remove;
 	st->ww_remove = set->world_writable_remove;
 	st->readonly_root = set->readonly_root;
+	st->rehash_interval = set->rehash_interval;
 	if (st->active) {
 		const struct {
 			const char *key;
@@ -969,7 +978,8 @@ static int files_baseline_run(struct files_run *r)
 				if (strv_contains(&new_paths, path))
 					continue;
 				snprintf(item, sizeof(item), "sha256:%s", path);
-				herr = rootfs_sha256(root_fd, path, hex);
+				herr = files_index_sha256(&r->st->index, path,
+							  r->st->rehash_interval, hex);
 				if (herr == -ENOENT && !rec)
 					continue;	/* optional and absent: nothing to protect */
 				if (herr == -ENOENT) {
@@ -1176,6 +1186,13 @@ static int files_run_all(struct files_state *st, bool apply, bool dry_run, struc
 	/* Last: after the perms repair, and after every other layer's apply. */
 	if (!err)
 		err = files_baseline_run(&r);
+	/*
+	 * An index that cannot be written is only a slower next run; a dry
+	 * run leaves every file as it was, the index too, and a check makes
+	 * no directory (cache_save()).
+	 */
+	if (!dry_run)
+		(void)files_index_save(&st->index, apply);
 	return err;
 }
 

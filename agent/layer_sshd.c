@@ -44,6 +44,7 @@
 #include "layer.h"
 #include "layers.h"
 #include "policy.h"
+#include "sshd_cache.h"
 #include "sshd_conf.h"
 #include "rootfs.h"
 #include "util.h"
@@ -72,6 +73,7 @@ struct sshd_state {
 	int wd_etc;
 	int wd_dropin;
 	int (*ssh_query)(const char *query, char **out);	/* jefe_env's seam */
+	struct sshd_cache *cache;	/* answers of ssh -Q and sshd -T; NULL: none */
 };
 
 /* ---- running sshd ------------------------------------------------------ */
@@ -239,9 +241,54 @@ static void first_line(const char *text, char *buf, size_t size)
 		snprintf(buf, size, "no message");
 }
 
-/* `sshd -T` (or -t when test_only) on a top-level text, with an optional -C spec. */
+/*
+ * run_prog, unless the layer's cache holds the answer and nothing it
+ * depends on changed since (sshd_cache.h).  config_files: the run is
+ * `sshd -T` on the configuration made of these files (sshd_conf.files);
+ * NULL: it depends on its program alone (ssh -Q).
+ */
+static int run_prog_cached(const struct sshd_state *st, char *const argv[], const char *input,
+			   const struct strv *config_files, struct run_result *res)
+{
+	struct sshd_cache_record *rec = NULL;
+	char why[512];
+	int r;
+
+	/*
+	 * An answer only stands for a program the agent would run: one that
+	 * root alone can change, every directory above it included (a chmod
+	 * of /usr/sbin does not change sshd's identity).  run_prog() says why
+	 * not.
+	 */
+	if (!st->cache || rootfs_check_program(argv[0], why, sizeof(why)))
+		return run_prog(argv, input, SSHD_RUN_TIMEOUT_MS, res);
+	memset(res, 0, sizeof(*res));
+	r = sshd_cache_lookup(st->cache, argv, input, &res->status, &res->out, &res->err);
+	if (r)
+		return r < 0 ? r : 0;
+	r = sshd_cache_record_begin(st->cache, argv, input, &rec);
+	if (!r && config_files)
+		r = sshd_cache_record_config(rec, config_files);
+	if (!r)
+		r = run_prog(argv, input, SSHD_RUN_TIMEOUT_MS, res);
+	else
+		res->status = -1;
+	if (!r && config_files)
+		r = sshd_cache_record_output(rec, res->out);
+	if (!r)
+		r = sshd_cache_commit(st->cache, rec, res->status, res->out, res->err);
+	sshd_cache_record_free(rec);
+	if (r)
+		run_result_free(res);
+	return r;
+}
+
+/*
+ * `sshd -T` (or -t when test_only) on a top-level text, with an optional
+ * -C spec; through the cache when the configuration's files are given.
+ */
 static int sshd_run_config(const struct sshd_state *st, const char *top, const char *spec,
-			   bool test_only, struct run_result *res)
+			   bool test_only, const struct strv *config_files, struct run_result *res)
 {
 	char *argv[8];
 	int n = 0;
@@ -255,6 +302,8 @@ static int sshd_run_config(const struct sshd_state *st, const char *top, const c
 		argv[n++] = (char *)spec;
 	}
 	argv[n] = NULL;
+	if (config_files && !test_only)
+		return run_prog_cached(st, argv, top, config_files, res);
 	return run_prog(argv, top, SSHD_RUN_TIMEOUT_MS, res);
 }
 
@@ -312,6 +361,7 @@ static void sshd_free(void *state)
 		free(st->want[i].file);
 	}
 	strv_free(&st->specs);
+	sshd_cache_free(st->cache);
 	if (st->ino_fd >= 0)
 		close(st->ino_fd);
 	free(st->root);
@@ -339,7 +389,7 @@ static int check_algorithms(struct sshd_state *st, const struct sshd_keyword *k,
 	} else {
 		if (access(st->ssh_path, X_OK) != 0)
 			return 0;	/* no client: sshd -t still refuses a bad candidate */
-		r = run_prog(argv, NULL, SSHD_RUN_TIMEOUT_MS, &res);
+		r = run_prog_cached(st, argv, NULL, NULL, &res);
 		if (r)
 			return r;
 	}
@@ -415,6 +465,11 @@ static int sshd_load(void **state, const struct jefe_env *env, const struct poli
 	st->root_fd = env->root_fd;
 	st->is_host = env->is_host;
 	st->ssh_query = env->ssh_query;
+	/* The fuzz harnesses' seam answers ssh -Q itself: nothing to remember. */
+	if (!env->ssh_query && sshd_cache_new(&st->cache, env->root_fd)) {
+		sshd_free(st);
+		return -ENOMEM;
+	}
 	st->root = strdup(env->root ? env->root : "/");
 	st->sshd_path = strdup(set->sshd_path);
 	st->ssh_path = strdup(set->ssh_path);
@@ -493,7 +548,11 @@ static int sshd_load(void **state, const struct jefe_env *env, const struct poli
 			free(norm);
 			continue;
 		}
-		if (k->type == SSHD_V_ALGOS) {
+		/*
+		 * Asking the installed OpenSSH is for runs that check or apply
+		 * this layer: `jefe status --layer sysctl` runs no ssh.
+		 */
+		if (k->type == SSHD_V_ALGOS && layer_mask_selects(env->only, "sshd")) {
 			r = check_algorithms(st, k, e, norm, errs);
 			if (r == -JEFE_EPOLICY) {
 				bad = 1;
@@ -524,6 +583,10 @@ static int sshd_load(void **state, const struct jefe_env *env, const struct poli
 		sshd_free(st);
 		return 0;
 	}
+	/*
+	 * The ssh -Q answers are written with the check's or apply's (a dry
+	 * run writes nothing, and load cannot know it is one).
+	 */
 	*state = st;
 	return 0;
 fail:
@@ -710,7 +773,7 @@ static int eval_effective(const struct sshd_state *st, struct sshd_eval *ev,
 		struct run_result res;
 		struct sshd_dump d;
 
-		r = sshd_run_config(st, top, specs.v[s], false, &res);
+		r = sshd_run_config(st, top, specs.v[s], false, &c->files, &res);
 		if (r)
 			break;
 		if (res.status != 0 || sshd_dump_parse(&d, res.out)) {
@@ -812,7 +875,7 @@ static int sshd_evaluate(const struct sshd_state *st, struct sshd_eval *ev)
 			goto out;
 		outside = true;
 	} else if (!r) {
-		r = sshd_run_config(st, top, NULL, false, &res);
+		r = sshd_run_config(st, top, NULL, false, &c.files, &res);
 	}
 	if (r)
 		goto out;
@@ -899,13 +962,16 @@ out:
 
 static int sshd_check(void *state, struct findings *out)
 {
+	struct sshd_state *st = state;
 	struct sshd_eval ev;
 	int r;
 
-	r = sshd_evaluate(state, &ev);
+	r = sshd_evaluate(st, &ev);
 	if (!r)
 		r = findings_append(out, &ev.f);
 	eval_free(&ev);
+	/* A cache that cannot be written is only a slower next run. */
+	(void)sshd_cache_save(st->cache, false);
 	return r;
 }
 
@@ -1277,7 +1343,7 @@ static int install_config(const struct sshd_state *st, const struct sshd_eval *e
 		goto out;
 	}
 	if (!r)
-		r = sshd_run_config(st, top, NULL, true, &res);
+		r = sshd_run_config(st, top, NULL, true, NULL, &res);
 	if (r) {
 		snprintf(why, why_len, "cannot validate the candidate: %s", jefe_strerror(r));
 		goto out;
@@ -1290,7 +1356,7 @@ static int install_config(const struct sshd_state *st, const struct sshd_eval *e
 		goto out;
 	}
 	run_result_free(&res);
-	r = sshd_run_config(st, top, NULL, false, &res);
+	r = sshd_run_config(st, top, NULL, false, NULL, &res);
 	if (r)
 		goto out;
 	if (res.status != 0 || sshd_dump_parse(&d, res.out)) {
@@ -1449,6 +1515,8 @@ static int sshd_apply(void *state, bool dry_run, struct findings *out)
 	eval_free(&after);
 out_before:
 	eval_free(&before);
+	if (!dry_run)	/* a dry run leaves every file as it was, caches too */
+		(void)sshd_cache_save(st->cache, true);
 	return r;
 }
 

@@ -8,3 +8,6 @@ EXTRA_DIST += tests/root/modules-root.sh tests/root/files-root.sh tests/root/fil
 # that writes files; both need root (namespaces, chown) and never skip.
 TESTS += tests/root/policy-trust.sh tests/root/root-confine.sh tests/root/atomic-fsync.sh
 EXTRA_DIST += tests/root/policy-trust.sh tests/root/root-confine.sh tests/root/atomic-fsync.sh
+# The files layer re-hashes only what changed identity, and on its backstop.
+TESTS += tests/root/files-index.sh
+EXTRA_DIST += tests/root/files-index.sh

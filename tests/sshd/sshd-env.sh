@@ -105,7 +105,7 @@ sshd_cleanup() {
 	fi
 	if [ -n "${T:-}" ]; then
 		# Stacked mounts (sshd_root_overlay): unmount each path until bare.
-		for m in /root /home /var/log /run /etc/ssh /etc/shadow /etc/group /etc/passwd \
+		for m in /var/lib /root /home /var/log /run /etc/ssh /etc/shadow /etc/group /etc/passwd \
 			 /etc /etc/ssh /etc/shadow /etc/group /etc/passwd; do
 			while umount "$m" 2>/dev/null; do :; done
 		done
@@ -123,6 +123,10 @@ sshd_root_overlay() {
 	mount --bind "$T/etc/ssh" /etc/ssh
 	mkdir -p /etc/jefe
 	mount --bind "$T/etc/jefe" /etc/jefe
+	# The agent's state and caches (/var/lib/jefe) land in T as well.
+	mkdir -p "$T/ovl/varlib-upper" "$T/ovl/varlib-work"
+	mount -t overlay overlay \
+		-o "lowerdir=/var/lib,upperdir=$T/ovl/varlib-upper,workdir=$T/ovl/varlib-work" /var/lib
 }
 
 # jefe against T, only this layer, never through a daemon.

@@ -4,12 +4,18 @@
  * one epoll loop over signalfd (SIGHUP reload, SIGTERM/SIGINT stop), a
  * timerfd backstop, a debounce timerfd, each layer's event sources and the
  * IPC socket.  All state lives in one struct daemon that main() owns.
+ *
+ * The daemon's modules: daemon.c (the loop, start, reload, stop),
+ * daemon_pass.c (check and repair), daemon_publish.c (report document,
+ * status file, metrics), daemon_ipc.c (the socket server), daemon_main.c
+ * (main, pidfile, detach, readiness).
  */
 #ifndef JEFE_DAEMON_H
 #define JEFE_DAEMON_H
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 #include <sys/un.h>
 #include <sys/types.h>
@@ -119,9 +125,43 @@ struct daemon {
 	bool stop;
 };
 
+/* The lifecycle, for main(). */
 void daemon_init(struct daemon *d);
 int daemon_start(struct daemon *d);
 int daemon_run(struct daemon *d);
 void daemon_fini(struct daemon *d);
+
+/* ---- what the loop (daemon.c) offers the other modules ---- */
+
+/* What an epoll event is about, packed in its 64-bit cookie. */
+enum daemon_ev {
+	EV_SIGNAL = 1,
+	EV_TIMER,
+	EV_DEBOUNCE,
+	EV_LISTEN,
+	EV_CLIENT,
+	EV_WATCH,
+};
+
+static inline uint64_t daemon_ev_pack(enum daemon_ev kind, unsigned int layer, unsigned int gen,
+				      int fd)
+{
+	return (uint64_t)kind | (uint64_t)(layer & 0xff) << 8 |
+	       (uint64_t)(gen & 0xffff) << 16 | (uint64_t)(uint32_t)fd << 32;
+}
+
+int daemon_epoll_add(struct daemon *d, int fd, uint32_t events, uint64_t cookie);
+/* An event (or an enforce) asks for a check of layer i, debounced. */
+void daemon_recheck(struct daemon *d, unsigned int i);
+/*
+ * SIGHUP or `jefe reload`: an invalid new policy is logged and the running
+ * one kept.  errs_out, when given, receives the errors for the IPC reply.
+ */
+int daemon_reload(struct daemon *d, struct policy_errors *errs_out);
+/* After fork: a signalfd of the child's own, polled by the loop. */
+int daemon_signals_reopen(struct daemon *d);
+/* A line that must also reach the terminal of whoever started us. */
+void daemon_say(struct daemon *d, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

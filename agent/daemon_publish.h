@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What jefe-setup publishes (daemon_publish.c): the report document, the
+ * status file and the metrics, written after each pass.
+ */
+#ifndef JEFE_DAEMON_PUBLISH_H
+#define JEFE_DAEMON_PUBLISH_H
+
+#include <time.h>
+
+#include "daemon.h"
+#include "finding.h"
+
+struct json_object;
+
+/* The report document of a findings list checked at `when`. */
+int daemon_report(struct daemon *d, const struct findings *fs, const char *kind, time_t when,
+		  struct json_object **doc);
+/* status.json and the metrics file from each layer's latest findings. */
+int daemon_publish(struct daemon *d);
+/* The `policy:disk` error of a refused reload, if there is one. */
+int daemon_reload_refused_finding(const struct daemon *d, struct findings *fs);
+
+#endif

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -310,17 +311,18 @@ int daemon_reload(struct daemon *d, struct policy_errors *errs_out)
 	if (rc < 0)
 		log_msg(&d->log, LOG_ERR, "timer error msg=%s", kv((char[256]){ 0 }, 256, strerror(-rc)));
 	log_msg(&d->log, LOG_NOTICE, "reloaded policy files=%zu", p->n_files);
-	rc = daemon_pass_all(d, true);
+	rc = daemon_pass_all(d, true, DAEMON_VERIFIED_RELOAD);
 	daemon_watches_add(d);
 	return rc == -ENOMEM ? rc : 0;
 }
 
 /* An event asked for a check of layer i: debounced, so a burst costs one. */
-void daemon_recheck(struct daemon *d, unsigned int i)
+void daemon_recheck(struct daemon *d, unsigned int i, enum daemon_verified why)
 {
 	if (i >= DAEMON_MAX_LAYERS)
 		return;
 	d->dirty[i] = true;
+	d->dirty_by[i] = why;
 	if (!d->debounce_armed && daemon_timer_arm(d->debouncefd, 0, DAEMON_DEBOUNCE_MS) == 0)
 		d->debounce_armed = true;
 }
@@ -505,7 +507,7 @@ int daemon_start(struct daemon *d)
 	 * raise events too; they cost one re-check that finds compliance.
 	 */
 	daemon_watches_add(d);
-	rc = daemon_pass_all(d, true);
+	rc = daemon_pass_all(d, true, DAEMON_VERIFIED_START);
 	if (rc == -ENOMEM)
 		return rc;
 	rc = daemon_timer_arm(d->timerfd, d->policy->check_interval, 0);
@@ -514,6 +516,57 @@ int daemon_start(struct daemon *d)
 		return rc;
 	}
 	return 0;
+}
+
+/* One of layer i's fds is ready: let the layer drain it. */
+static void daemon_watch_event(struct daemon *d, unsigned int i, int fd, uint32_t events)
+{
+	bool recheck = false;
+	int rc = jefe_layers[i]->on_event(d->set.state[i], fd, events, &recheck);
+
+	if (rc < 0) {
+		/* Never spin on a broken fd: the backstop timer remains. */
+		(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+		for (unsigned int k = 0; k < d->watches[i].n; k++)
+			if (d->watches[i].fds[k] == fd)
+				d->watches[i].fds[k] = -1;
+		log_msg(&d->log, LOG_WARNING, "watch error layer=%s msg=%s action=timer-only",
+			jefe_layers[i]->name, kv((char[256]){ 0 }, 256, jefe_strerror(rc)));
+		recheck = true;
+	}
+	if (recheck)
+		daemon_recheck(d, i, DAEMON_VERIFIED_EVENT);
+}
+
+/*
+ * The kernel queues an event when the change is made (fsnotify at the
+ * write(), an nf_tables message at the commit), so a poll() that finds
+ * nothing ready means no change is waiting to be seen.  The audit
+ * layer's CONFIG_CHANGE records are the exception: kauditd sends them a
+ * moment later, from its own thread.
+ */
+void daemon_events_drain(struct daemon *d)
+{
+	struct pollfd pfds[DAEMON_MAX_LAYERS * WATCH_MAX_FDS];
+	unsigned int layer[DAEMON_MAX_LAYERS * WATCH_MAX_FDS];
+	nfds_t n = 0;
+
+	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
+		if (d->set.state[i] == NULL)
+			continue;
+		for (unsigned int k = 0; k < d->watches[i].n; k++) {
+			if (d->watches[i].fds[k] < 0)
+				continue;
+			pfds[n] = (struct pollfd){ .fd = d->watches[i].fds[k],
+						   .events = (short)d->watches[i].events[k] };
+			layer[n++] = i;
+		}
+	}
+	if (n == 0 || poll(pfds, n, 0) <= 0)
+		return;
+	for (nfds_t k = 0; k < n; k++)
+		if (pfds[k].revents != 0)
+			daemon_watch_event(d, layer[k], pfds[k].fd, (uint32_t)pfds[k].revents);
 }
 
 int daemon_run(struct daemon *d)
@@ -534,8 +587,6 @@ int daemon_run(struct daemon *d)
 		for (int k = 0; k < n && !d->stop; k++) {
 			uint64_t c = evs[k].data.u64;
 			unsigned int i = ev_layer(c);
-			bool recheck = false;
-			int rc;
 
 			switch (ev_kind(c)) {
 			case EV_SIGNAL:
@@ -543,7 +594,7 @@ int daemon_run(struct daemon *d)
 				break;
 			case EV_TIMER:
 				daemon_timer_drain(d->timerfd);
-				if (daemon_pass_all(d, false) == -ENOMEM)
+				if (daemon_pass_all(d, false, DAEMON_VERIFIED_TIMER) == -ENOMEM)
 					return -ENOMEM;
 				break;
 			case EV_DEBOUNCE:
@@ -562,19 +613,7 @@ int daemon_run(struct daemon *d)
 				/* An event queued before a reload swapped the layer set. */
 				if (ev_gen(c) != (d->generation & 0xffff) || i >= DAEMON_MAX_LAYERS)
 					break;
-				rc = jefe_layers[i]->on_event(d->set.state[i], ev_fd(c),
-							      evs[k].events, &recheck);
-				if (rc < 0) {
-					/* Never spin on a broken fd: the backstop timer remains. */
-					(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, ev_fd(c), NULL);
-					log_msg(&d->log, LOG_WARNING,
-						"watch error layer=%s msg=%s action=timer-only",
-						jefe_layers[i]->name,
-						kv((char[256]){ 0 }, 256, jefe_strerror(rc)));
-					recheck = true;
-				}
-				if (recheck)
-					daemon_recheck(d, i);
+				daemon_watch_event(d, i, ev_fd(c), evs[k].events);
 				break;
 			}
 		}

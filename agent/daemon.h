@@ -66,6 +66,22 @@ struct daemon_client {
 	long long deadline;	/* clock_ms() after which it is dropped */
 };
 
+/*
+ * How a layer's latest findings were verified: what made the daemon
+ * check it (`verified_by` in the report document).
+ */
+enum daemon_verified {
+	DAEMON_VERIFIED_NONE,
+	DAEMON_VERIFIED_START,		/* the first pass */
+	DAEMON_VERIFIED_RELOAD,		/* the pass of a new policy */
+	DAEMON_VERIFIED_EVENT,		/* a watch saw a change (inotify, netlink) */
+	DAEMON_VERIFIED_TIMER,		/* the backstop timer */
+	DAEMON_VERIFIED_REQUEST,	/* `jefe status --fresh` */
+	DAEMON_VERIFIED_ENFORCE,	/* the re-check after `jefe enforce` */
+};
+
+const char *daemon_verified_name(enum daemon_verified v);
+
 /* The last full report, below the root. */
 #define DAEMON_STATUS_FILE "/var/lib/jefe/status.json"
 
@@ -108,6 +124,9 @@ struct daemon {
 	/* What each layer's latest pass found, and when: status.json, metrics. */
 	struct findings last[DAEMON_MAX_LAYERS];
 	time_t last_at[DAEMON_MAX_LAYERS];
+	enum daemon_verified verified_by[DAEMON_MAX_LAYERS];
+	/* Why a dirty layer is to be checked: an event, or an enforce. */
+	enum daemon_verified dirty_by[DAEMON_MAX_LAYERS];
 	/* Counters since the start, per layer (metrics). */
 	unsigned long drift_total[DAEMON_MAX_LAYERS];
 	unsigned long applied_total[DAEMON_MAX_LAYERS];
@@ -152,7 +171,13 @@ static inline uint64_t daemon_ev_pack(enum daemon_ev kind, unsigned int layer, u
 
 int daemon_epoll_add(struct daemon *d, int fd, uint32_t events, uint64_t cookie);
 /* An event (or an enforce) asks for a check of layer i, debounced. */
-void daemon_recheck(struct daemon *d, unsigned int i);
+void daemon_recheck(struct daemon *d, unsigned int i, enum daemon_verified why);
+/*
+ * Take the events already queued on every layer's fds, as the loop would
+ * (on_event, marking layers dirty), without waiting: a status request
+ * calls this so that its answer includes every change made before it.
+ */
+void daemon_events_drain(struct daemon *d);
 /*
  * SIGHUP or `jefe reload`: an invalid new policy is logged and the running
  * one kept.  errs_out, when given, receives the errors for the IPC reply.

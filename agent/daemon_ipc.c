@@ -28,6 +28,7 @@
 #include "layer.h"
 #include "log.h"
 #include "policy.h"
+#include "services.h"
 #include "util.h"
 
 /* A client that connected has this long to send its request. */
@@ -91,13 +92,13 @@ static int daemon_peer_authorize(struct daemon *d, int fd, uint16_t command, uid
 
 /* A findings list as the report document, and the reply that carries it. */
 static int daemon_reply_findings(struct daemon *d, int fd, const struct findings *fs,
-				 const char *kind, time_t when)
+				 const char *kind, time_t when, bool live)
 {
 	struct json_object *doc = NULL;
 	const char *s;
 	int rc;
 
-	rc = daemon_report(d, fs, kind, when, &doc);
+	rc = daemon_report(d, fs, kind, when, live, &doc);
 	if (rc < 0)
 		return ipc_send_reply(fd, rc, NULL, 0);
 	s = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
@@ -130,6 +131,38 @@ static void daemon_log_applied(struct daemon *d, const struct findings *fs)
 	}
 }
 
+/*
+ * A status answer from the live state: first the events already queued
+ * (a change made before the request has raised its event by now) and the
+ * checks they call for, then each selected layer's latest findings.  With
+ * IPC_FLAG_FRESH the selected layers get a pass now instead, exactly as
+ * if an event had asked: drift is logged and, in enforce mode, repaired.
+ */
+static int daemon_status_live(struct daemon *d, const char *only, bool fresh,
+			      struct findings *fs)
+{
+	int rc;
+
+	if (fresh) {
+		rc = daemon_pass_layers(d, only, false, DAEMON_VERIFIED_REQUEST);
+	} else {
+		daemon_events_drain(d);
+		rc = daemon_pass_dirty(d);
+	}
+	/* A layer whose pass failed says so in its findings; only memory is fatal. */
+	if (rc == -ENOMEM)
+		return rc;
+	rc = daemon_state_findings(d, only, fs);
+	/* As layer_set_check(): the services, for a full status of the real root. */
+	if (rc == 0 && only == NULL && strcmp(d->env.root, "/") == 0)
+		rc = services_status(fs);
+	if (rc == 0)
+		daemon_fights_mark(d, fs);
+	if (rc == 0)
+		rc = daemon_reload_refused_finding(d, fs);
+	return rc;
+}
+
 static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *req)
 {
 	const char *only = req->layer[0] ? req->layer : NULL;
@@ -137,15 +170,13 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 	struct findings fs = { 0 };
 	struct policy_errors errs = { 0 };
 	time_t when = time(NULL);
+	bool live = false;
 	int rc;
 
 	switch (req->command) {
 	case IPC_CMD_STATUS:
-		rc = layer_set_check(&d->set, only, &fs);
-		if (rc == 0)
-			daemon_fights_mark(d, &fs);
-		if (rc == 0)
-			rc = daemon_reload_refused_finding(d, &fs);
+		rc = daemon_status_live(d, only, (req->flags & IPC_FLAG_FRESH) != 0, &fs);
+		live = true;
 		break;
 	case IPC_CMD_ENFORCE:
 		rc = layer_set_apply(&d->set, only, dry_run, false, &fs);
@@ -154,7 +185,7 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 		if (rc == 0 && !dry_run) {
 			/* The next pass must not report what the admin just fixed as old drift. */
 			for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++)
-				daemon_recheck(d, i);
+				daemon_recheck(d, i, DAEMON_VERIFIED_ENFORCE);
 		}
 		break;
 	case IPC_CMD_RELOAD:
@@ -174,8 +205,10 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 			policy_errors_free(&errs);
 			return rc;
 		}
+		/* The reload's own pass has just checked every layer. */
 		if (rc == 0)
-			rc = layer_set_check(&d->set, NULL, &fs);
+			rc = daemon_state_findings(d, NULL, &fs);
+		live = true;
 		break;
 	default:
 		rc = -JEFE_EPROTO;
@@ -185,7 +218,7 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 		rc = daemon_reply_text(fd, rc, jefe_strerror(rc));
 	else
 		rc = daemon_reply_findings(d, fd, &fs, req->command == IPC_CMD_STATUS ? "status" :
-					   dry_run ? "dry-run" : "enforce", when);
+					   dry_run ? "dry-run" : "enforce", when, live);
 	findings_free(&fs);
 	return rc;
 }
@@ -323,10 +356,11 @@ static int daemon_client_serve(struct daemon *d, int fd)
 
 	/* Routine status requests (monitoring polls) only with --debug. */
 	log_msg(&d->log, req.command == IPC_CMD_STATUS ? LOG_DEBUG : LOG_INFO,
-		"request uid=%ld command=%s layer=%s%s",
+		"request uid=%ld command=%s layer=%s%s%s",
 		(long)uid, ipc_command_word(req.command),
 		kv(b2, sizeof(b2), req.layer[0] ? req.layer : "all"),
-		req.flags & IPC_FLAG_DRY_RUN ? " dry_run=yes" : "");
+		req.flags & IPC_FLAG_DRY_RUN ? " dry_run=yes" : "",
+		req.flags & IPC_FLAG_FRESH ? " fresh=yes" : "");
 	rc = daemon_dispatch(d, fd, &req);
 	if (rc < 0)
 		log_msg(&d->log, LOG_WARNING, "reply error uid=%ld msg=%s", (long)uid,

@@ -294,7 +294,8 @@ static const char *daemon_repair_outcome(const struct finding *app, const struct
  * layer=L items=N` line per layer, and what it leaves wrong is
  * `noncompliant`, so that a log collector can tell a boot from an attack.
  */
-static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
+static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply,
+			     enum daemon_verified how)
 {
 	const struct layer_ops *ops = jefe_layers[i];
 	struct findings chk = { 0 }, app = { 0 }, re = { 0 };
@@ -393,6 +394,7 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply)
 	else
 		chk = (struct findings){ 0 };
 	d->last_at[i] = when;
+	d->verified_by[i] = how;
 	if (applied > 0)
 		log_msg(&d->log, LOG_NOTICE, "applied layer=%s items=%zu", ops->name, applied);
 	/* A repair of a contested item is not news: its summary says it. */
@@ -413,14 +415,18 @@ out:
 	return rc;
 }
 
-int daemon_pass_all(struct daemon *d, bool force_apply)
+int daemon_pass_layers(struct daemon *d, const char *only, bool force_apply,
+		       enum daemon_verified how)
 {
 	int rc = 0;
 
 	daemon_fights_expire(d);
 	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
-		int r = daemon_layer_pass(d, i, force_apply);
+		int r;
 
+		if (!layer_selected(only, jefe_layers[i]->name))
+			continue;
+		r = daemon_layer_pass(d, i, force_apply, how);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0 && rc == 0)
@@ -430,17 +436,64 @@ int daemon_pass_all(struct daemon *d, bool force_apply)
 	return daemon_publish(d) == -ENOMEM ? -ENOMEM : rc;
 }
 
+int daemon_pass_all(struct daemon *d, bool force_apply, enum daemon_verified how)
+{
+	return daemon_pass_layers(d, NULL, force_apply, how);
+}
+
 int daemon_pass_dirty(struct daemon *d)
 {
+	bool any = false;
+
+	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++)
+		any = any || d->dirty[i];
+	/* A request ran the check the debounce timer was armed for. */
+	if (!any)
+		return 0;
 	daemon_fights_expire(d);
 	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
 		if (!d->dirty[i])
 			continue;
 		d->dirty[i] = false;
-		if (daemon_layer_pass(d, i, false) == -ENOMEM)
+		if (daemon_layer_pass(d, i, false, d->dirty_by[i]) == -ENOMEM)
 			return -ENOMEM;
 	}
 	return daemon_publish(d) == -ENOMEM ? -ENOMEM : 0;
+}
+
+int daemon_state_findings(const struct daemon *d, const char *only, struct findings *out)
+{
+	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
+		int rc;
+
+		if (d->set.state[i] == NULL || !layer_selected(only, jefe_layers[i]->name))
+			continue;
+		rc = findings_append(out, &d->last[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+const char *daemon_verified_name(enum daemon_verified v)
+{
+	switch (v) {
+	case DAEMON_VERIFIED_START:
+		return "start";
+	case DAEMON_VERIFIED_RELOAD:
+		return "reload";
+	case DAEMON_VERIFIED_EVENT:
+		return "event";
+	case DAEMON_VERIFIED_TIMER:
+		return "timer";
+	case DAEMON_VERIFIED_REQUEST:
+		return "request";
+	case DAEMON_VERIFIED_ENFORCE:
+		return "enforce";
+	case DAEMON_VERIFIED_NONE:
+		break;
+	}
+	return "none";
 }
 
 void daemon_pass_fini(struct daemon *d)

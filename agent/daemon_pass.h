@@ -19,9 +19,17 @@ enum policy_mode daemon_layer_mode(const struct daemon *d, unsigned int i);
  * Every layer; force_apply (start, reload) applies enforce-mode layers
  * even when their check found nothing.  Publishes the result.
  */
-int daemon_pass_all(struct daemon *d, bool force_apply);
-/* The layers an event marked dirty. */
+int daemon_pass_all(struct daemon *d, bool force_apply, enum daemon_verified how);
+/* The same for the layers `only` selects (layer_selected()). */
+int daemon_pass_layers(struct daemon *d, const char *only, bool force_apply,
+		       enum daemon_verified how);
+/* The layers an event (or an enforce) marked dirty; nothing when none is. */
 int daemon_pass_dirty(struct daemon *d);
+/*
+ * The live state: append each selected layer's latest findings, as its
+ * latest pass left them (`last`, checked at `last_at`, by `verified_by`).
+ */
+int daemon_state_findings(const struct daemon *d, const char *only, struct findings *out);
 /* Mark the findings of a status reply whose item is being fought over. */
 void daemon_fights_mark(struct daemon *d, struct findings *fs);
 /* Free the latest findings, logged drift and fights. */

@@ -28,24 +28,33 @@
 #include "rootfs.h"
 #include "util.h"
 
-/* The report document of a findings list checked at `when`. */
+/*
+ * The report document of a findings list made at `when`.  live: the
+ * findings are the daemon's live state, so each layer carries the time
+ * and the cause of its own latest pass instead of `when`.
+ */
 int daemon_report(struct daemon *d, const struct findings *fs, const char *kind,
-			 time_t when, struct json_object **doc)
+		  time_t when, bool live, struct json_object **doc)
 {
 	struct report_meta meta = { .kind = kind, .time = when,
 				    .mode = policy_mode_name(d->policy->mode) };
-	int rc = report_meta_host(&meta, d->env.root_fd);
+	int rc;
 
+	*doc = NULL;
+	rc = report_meta_host(&meta, d->env.root_fd);
 	if (rc == 0)
 		rc = policy_digest(d->policy, meta.policy_digest);
 	if (rc == 0)
 		rc = report_build(fs, doc);
-	if (rc == 0) {
+	if (rc == 0)
 		rc = report_add_meta(*doc, &meta);
-		if (rc < 0) {
-			json_object_put(*doc);
-			*doc = NULL;
-		}
+	for (unsigned int i = 0; live && rc == 0 && i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++)
+		if (d->set.state[i] != NULL && d->verified_by[i] != DAEMON_VERIFIED_NONE)
+			rc = report_layer_verified(*doc, jefe_layers[i]->name, d->last_at[i],
+						   daemon_verified_name(d->verified_by[i]));
+	if (rc < 0 && *doc != NULL) {
+		json_object_put(*doc);
+		*doc = NULL;
 	}
 	return rc;
 }
@@ -75,30 +84,12 @@ static int daemon_write_file(struct daemon *d, const char *path, const char *dat
  */
 static int daemon_write_status(struct daemon *d, const struct findings *all, time_t when)
 {
-	struct json_object *doc = NULL, *layers;
+	struct json_object *doc = NULL;
 	const char *text;
-	int rc = daemon_report(d, all, "status", when, &doc);
+	int rc = daemon_report(d, all, "status", when, true, &doc);
 
 	if (rc < 0)
 		return rc;
-	/* Each layer was checked by its own latest pass. */
-	if (json_object_object_get_ex(doc, "layers", &layers)) {
-		for (size_t k = 0; k < json_object_array_length(layers); k++) {
-			struct json_object *l = json_object_array_get_idx(layers, k), *name;
-			char at[32];
-			struct tm tm;
-
-			if (!json_object_object_get_ex(l, "name", &name))
-				continue;
-			for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
-				if (strcmp(jefe_layers[i]->name, json_object_get_string(name)) != 0 ||
-				    gmtime_r(&d->last_at[i], &tm) == NULL)
-					continue;
-				strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-				json_object_object_add(l, "checked_at", json_object_new_string(at));
-			}
-		}
-	}
 	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY);
 	if (text == NULL)
 		rc = -ENOMEM;

@@ -316,15 +316,52 @@ int daemon_reload(struct daemon *d, struct policy_errors *errs_out)
 	return rc == -ENOMEM ? rc : 0;
 }
 
+long long daemon_layer_due(const struct daemon *d, unsigned int i)
+{
+	long long due = d->dirty_ms[i] + DAEMON_DEBOUNCE_MS;
+	long long backoff = d->pass_end_ms[i] + d->pass_ms[i];
+
+	return backoff > due ? backoff : due;
+}
+
+void daemon_debounce_schedule(struct daemon *d)
+{
+	long long next = -1, now = clock_ms();
+	unsigned int ms;
+
+	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++)
+		if (d->dirty[i] && (next < 0 || daemon_layer_due(d, i) < next))
+			next = daemon_layer_due(d, i);
+	if (d->publish_pending && (next < 0 || d->publish_ms + DAEMON_PUBLISH_MIN_MS < next))
+		next = d->publish_ms + DAEMON_PUBLISH_MIN_MS;
+	if (next < 0) {
+		if (d->debounce_armed && daemon_timer_arm(d->debouncefd, 0, 0) == 0)
+			d->debounce_armed = false;
+		return;
+	}
+	/* A zero it_value would disarm the timer: at least 1 ms. */
+	ms = next - now < 1 ? 1 : (unsigned int)(next - now);
+	if (daemon_timer_arm(d->debouncefd, 0, ms) == 0) {
+		d->debounce_armed = true;
+		d->debounce_due_ms = next;
+	}
+}
+
 /* An event asked for a check of layer i: debounced, so a burst costs one. */
 void daemon_recheck(struct daemon *d, unsigned int i, enum daemon_verified why)
 {
 	if (i >= DAEMON_MAX_LAYERS)
 		return;
-	d->dirty[i] = true;
 	d->dirty_by[i] = why;
-	if (!d->debounce_armed && daemon_timer_arm(d->debouncefd, 0, DAEMON_DEBOUNCE_MS) == 0)
-		d->debounce_armed = true;
+	if (d->dirty[i])
+		return;
+	d->dirty[i] = true;
+	d->dirty_ms[i] = clock_ms();
+	/* Only ever earlier: the timer is armed for the layer due first. */
+	if (!d->debounce_armed)
+		daemon_debounce_schedule(d);
+	else if (daemon_layer_due(d, i) < d->debounce_due_ms)
+		daemon_debounce_schedule(d);
 }
 
 /* ---- signals --------------------------------------------------------------- */
@@ -600,8 +637,9 @@ int daemon_run(struct daemon *d)
 			case EV_DEBOUNCE:
 				daemon_timer_drain(d->debouncefd);
 				d->debounce_armed = false;
-				if (daemon_pass_dirty(d) == -ENOMEM)
+				if (daemon_pass_due(d) == -ENOMEM)
 					return -ENOMEM;
+				daemon_debounce_schedule(d);
 				break;
 			case EV_LISTEN:
 				daemon_ipc_accept(d);

@@ -27,6 +27,8 @@
 
 #define DAEMON_MAX_LAYERS	16	/* the size of struct layer_set's arrays */
 #define DAEMON_MAX_CLIENTS	16	/* connections waiting for their request */
+/* At most one status file and metrics write this often (a burst's passes). */
+#define DAEMON_PUBLISH_MIN_MS	100
 #define DAEMON_RATE_UIDS	16	/* non-root uids with a request budget */
 
 /*
@@ -118,6 +120,20 @@ struct daemon {
 	struct watch_set watches[DAEMON_MAX_LAYERS];
 	bool dirty[DAEMON_MAX_LAYERS];	/* an event asked for a recheck */
 	bool debounce_armed;
+	/*
+	 * The debounce schedule per layer (clock_ms()): when it became dirty,
+	 * how long its latest pass took and when that pass ended.  A layer is
+	 * due DAEMON_DEBOUNCE_MS after its first event, and no sooner than
+	 * its own latest pass's duration after that pass: a layer under a
+	 * burst of events takes at most half of the loop, and the others are
+	 * checked in between, cheapest first.
+	 */
+	long long dirty_ms[DAEMON_MAX_LAYERS];
+	long long pass_ms[DAEMON_MAX_LAYERS];
+	long long pass_end_ms[DAEMON_MAX_LAYERS];
+	long long debounce_due_ms;	/* what the armed debounce timer is for */
+	long long publish_ms;		/* the latest status.json and metrics write */
+	bool publish_pending;		/* a pass since then, not yet written */
 	bool drifted[DAEMON_MAX_LAYERS];	/* drift left after the last pass */
 	/* Items whose non-repaired drift was logged already, per layer. */
 	struct strv noted[DAEMON_MAX_LAYERS];
@@ -172,6 +188,10 @@ static inline uint64_t daemon_ev_pack(enum daemon_ev kind, unsigned int layer, u
 int daemon_epoll_add(struct daemon *d, int fd, uint32_t events, uint64_t cookie);
 /* An event (or an enforce) asks for a check of layer i, debounced. */
 void daemon_recheck(struct daemon *d, unsigned int i, enum daemon_verified why);
+/* Arm the debounce timer for the dirty layer due first (none: disarm). */
+void daemon_debounce_schedule(struct daemon *d);
+/* When a dirty layer i is due for its check (clock_ms()). */
+long long daemon_layer_due(const struct daemon *d, unsigned int i);
 /*
  * Take the events already queued on every layer's fds, as the loop would
  * (on_event, marking layers dirty), without waiting: a status request

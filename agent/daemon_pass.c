@@ -303,6 +303,7 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply,
 	bool enforce = daemon_layer_mode(d, i) == POLICY_MODE_ENFORCE;
 	bool futile = false, applied_now = false;
 	time_t when = time(NULL);
+	long long start_ms = clock_ms();
 	size_t drift = 0, bad = 0, repairs_logged = 0, applied = 0;
 	int rc;
 
@@ -408,6 +409,10 @@ out:
 	if (rc < 0)
 		log_msg(&d->log, LOG_ERR, "error layer=%s item=layer msg=%s", ops->name,
 			jefe_strerror(rc));
+	d->pass_end_ms[i] = clock_ms();
+	d->pass_ms[i] = d->pass_end_ms[i] - start_ms;
+	log_msg(&d->log, LOG_DEBUG, "checked layer=%s by=%s ms=%lld", ops->name,
+		daemon_verified_name(how), d->pass_ms[i]);
 	strv_free(&seen);
 	findings_free(&chk);
 	findings_free(&app);
@@ -433,6 +438,7 @@ int daemon_pass_layers(struct daemon *d, const char *only, bool force_apply,
 			rc = r;
 		d->dirty[i] = false;
 	}
+	daemon_debounce_schedule(d);
 	return daemon_publish(d) == -ENOMEM ? -ENOMEM : rc;
 }
 
@@ -458,7 +464,46 @@ int daemon_pass_dirty(struct daemon *d)
 		if (daemon_layer_pass(d, i, false, d->dirty_by[i]) == -ENOMEM)
 			return -ENOMEM;
 	}
+	daemon_debounce_schedule(d);
 	return daemon_publish(d) == -ENOMEM ? -ENOMEM : 0;
+}
+
+int daemon_pass_due(struct daemon *d)
+{
+	bool any = false;
+
+	daemon_fights_expire(d);
+	for (;;) {
+		long long now = clock_ms();
+		unsigned int best = DAEMON_MAX_LAYERS;
+
+		/* The cheapest due layer first: one slow layer waits, not all. */
+		for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++)
+			if (d->dirty[i] && daemon_layer_due(d, i) <= now &&
+			    (best == DAEMON_MAX_LAYERS || d->pass_ms[i] < d->pass_ms[best]))
+				best = i;
+		if (best == DAEMON_MAX_LAYERS)
+			break;
+		d->dirty[best] = false;
+		if (daemon_layer_pass(d, best, false, d->dirty_by[best]) == -ENOMEM)
+			return -ENOMEM;
+		any = true;
+		/*
+		 * What happened during that pass: a quiet layer's change is then
+		 * due before a busy layer's next turn, which its backoff delays.
+		 */
+		daemon_events_drain(d);
+	}
+	if (any)
+		d->publish_pending = true;
+	/*
+	 * Each write of the status file and the metrics is two fsyncs: under
+	 * a burst of events, at most one every DAEMON_PUBLISH_MIN_MS, and the
+	 * debounce timer brings the last one.
+	 */
+	if (d->publish_pending && clock_ms() - d->publish_ms >= DAEMON_PUBLISH_MIN_MS)
+		return daemon_publish(d) == -ENOMEM ? -ENOMEM : 0;
+	return 0;
 }
 
 int daemon_state_findings(const struct daemon *d, const char *only, struct findings *out)

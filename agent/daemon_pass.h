@@ -26,6 +26,12 @@ int daemon_pass_layers(struct daemon *d, const char *only, bool force_apply,
 /* The layers an event (or an enforce) marked dirty; nothing when none is. */
 int daemon_pass_dirty(struct daemon *d);
 /*
+ * The debounce timer fired: the dirty layers that are due
+ * (daemon_layer_due()), cheapest first, with the events queued meanwhile
+ * taken between two layers.
+ */
+int daemon_pass_due(struct daemon *d);
+/*
  * The live state: append each selected layer's latest findings, as its
  * latest pass left them (`last`, checked at `last_at`, by `verified_by`).
  */

@@ -192,6 +192,9 @@ int daemon_publish(struct daemon *d)
 	time_t when = time(NULL);
 	int rc = 0;
 
+	d->publish_ms = clock_ms();
+	d->publish_pending = false;
+
 	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS && rc == 0; i++)
 		rc = findings_append(&all, &d->last[i]);
 	/* What `jefe status` through the daemon would add: fights, a refused reload. */

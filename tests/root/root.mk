@@ -8,3 +8,6 @@ EXTRA_DIST += tests/root/modules-root.sh tests/root/files-root.sh tests/root/fil
 # that writes files; both need root (namespaces, chown) and never skip.
 TESTS += tests/root/policy-trust.sh tests/root/root-confine.sh tests/root/atomic-fsync.sh
 EXTRA_DIST += tests/root/policy-trust.sh tests/root/root-confine.sh tests/root/atomic-fsync.sh
+# Burst isolation (the whole shipped policy, a test sshd): root, never skips.
+TESTS += tests/root/daemon-burst.sh
+EXTRA_DIST += tests/root/daemon-burst.sh tests/lib/burst.py tests/lib/shipped-env.sh

@@ -28,13 +28,15 @@ env_start_daemon
 grep -q "COMPLIANT: [0-9]* compliant" "$T/status.txt" ||
 	fail "jefe status through the daemon gave no report: $(cat "$T/status.txt")"
 sleep 2
-sleep "$((SECS + 5))" &
+sleep "$((SECS * 3 + 30))" &
 SLEEP_PID=$!
 
 # kib PID FIELD: a field of /proc/PID/status in kB.
 kib() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"; }
 ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 hz=$(getconf CLK_TCK)
+sleep 0.2
+srss=$(kib "$SLEEP_PID" VmRSS)
 c0=$(ticks "$DAEMON_PID")
 t0=$(now_ms)
 max=0
@@ -51,7 +53,6 @@ alive "$DAEMON_PID" || fail "jefe-setup died while idle"
 anon=$(kib "$DAEMON_PID" RssAnon)
 file=$(kib "$DAEMON_PID" RssFile)
 hwm=$(kib "$DAEMON_PID" VmHWM)
-srss=$(kib "$SLEEP_PID" VmRSS)
 kill "$SLEEP_PID" 2>/dev/null || :
 awk -v c="$((c1 - c0))" -v hz="$hz" -v ms="$((t1 - t0))" -v max="$max" -v anon="$anon" \
     -v file="$file" -v hwm="$hwm" -v srss="$srss" -v secs="$SECS" 'BEGIN {

@@ -10,8 +10,8 @@
 #
 # Runs itself in a private mount + network namespace over a temporary root
 # holding the whole shipped policy, sshd and the firewall enforced
-# (tests/lib/shipped-env.sh).  hyperfine
-# -N: whole-process wall time, medians.  Then the daemon's side alone
+# (tests/lib/shipped-env.sh).  Whole-process wall time, medians, the
+# commands run round-robin (bench/interleave.py).  Then the daemon's side alone
 # (bench/status_reply.py: round trips from one process, CPU per request).
 set -eu
 abs_top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +22,6 @@ RUNS=${2:-30}
 sshd_enter_ns "$@"
 . "$srcdir/tests/lib/daemon-env.sh"
 . "$srcdir/tests/lib/shipped-env.sh"
-command -v hyperfine >/dev/null || fail "hyperfine not installed (Debian package hyperfine)"
 for tool in nft auditctl sysctl; do
 	command -v "$tool" >/dev/null || fail "$tool not found"
 done
@@ -49,13 +48,14 @@ LOG=$T/daemon.log
 env_start_daemon
 
 S="$JEFE --root $T"
-set -- "sh $T/cliway.sh" "$S status" "$S status --fresh" "$S --direct status"
+# jefe --version: starting the process alone, the floor of every jefe figure.
+set -- "sh $T/cliway.sh" "$JEFE --version" "$S status" "$S status --fresh" "$S --direct status"
 for l in sysctl modules firewall sshd audit files; do
 	set -- "$@" "$S status --layer $l" "$S --direct status --layer $l"
 done
-# jefe exits 2 on drift (the kernel.* keys this namespace cannot set).
-hyperfine -N -i -w 5 -r "$RUNS" --export-json "$T/h.json" "$@" > /dev/null 2>&1 ||
-	fail "hyperfine failed"
+# Round-robin (bench/interleave.py): the load of a shared machine weighs on
+# every command alike.  jefe exits 2 on drift (kernel.* keys out of reach).
+"$PYTHON" "$srcdir/bench/interleave.py" "$RUNS" 3 "$@" > "$T/h.json" || fail "interleave.py failed"
 alive "$DAEMON_PID" || fail "jefe-setup died during the runs"
 "$PYTHON" - "$T/h.json" "$nkeys" "$RUNS" <<'PY'
 import json, sys
@@ -65,10 +65,11 @@ cmds = [r["command"] for r in res]
 base = med[cmds[0]]
 print(f"CLI way ({sys.argv[2]} x sysctl -n, nft -j list ruleset, auditctl -l, sshd -T): "
       f"p50 {base:.2f} ms   ({sys.argv[3]} runs each, whole-process medians)")
-print(f"{'command':<58} {'p50 ms':>8} {'vs CLI way':>11}")
+p90 = {r["command"]: r["p90"] * 1e3 for r in res}
+print(f"{'command':<58} {'p50 ms':>8} {'p90 ms':>8} {'vs CLI way':>11}")
 for c in cmds[1:]:
-    short = c.split(" --root ")[1].split(" ", 1)[1]
-    print(f"jefe {short:<53} {med[c]:8.2f} {base / med[c]:10.1f}x")
+    short = c.split(" --root ")[1].split(" ", 1)[1] if " --root " in c else "--version (process start alone)"
+    print(f"jefe {short:<53} {med[c]:8.2f} {p90[c]:8.2f} {base / med[c]:10.1f}x")
 PY
 "$PYTHON" "$srcdir/bench/status_reply.py" "$T/run/jefe/jefe.sock" "$DAEMON_PID" 500
 stop_daemon

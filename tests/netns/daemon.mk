@@ -11,4 +11,4 @@ EXTRA_DIST += tests/netns/daemon-sysctl.sh tests/netns/daemon-ipc.sh tests/netns
 	tests/netns/daemon-live.sh
 dist_man8_MANS = docs/man/jefe-setup.8
 EXTRA_DIST += bench/daemon-latency.sh bench/daemon_latency.py
-EXTRA_DIST += bench/status.sh bench/status_reply.py bench/daemon-idle.sh bench/daemon-burst.sh
+EXTRA_DIST += bench/status.sh bench/status_reply.py bench/interleave.py bench/daemon-idle.sh bench/daemon-burst.sh

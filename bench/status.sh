@@ -72,4 +72,15 @@ for c in cmds[1:]:
     print(f"jefe {short:<53} {med[c]:8.2f} {p90[c]:8.2f} {base / med[c]:10.1f}x")
 PY
 "$PYTHON" "$srcdir/bench/status_reply.py" "$T/run/jefe/jefe.sock" "$DAEMON_PID" 500
+# Instructions, which the load does not change: the process start alone,
+# and a full status through the daemon (the client's side only).
+if command -v valgrind >/dev/null; then
+	ir() {
+		valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+			sed -n 's/.*Collected : *\([0-9]*\).*/\1/p'
+	}
+	v=$(ir "$JEFE" --version)
+	st=$(ir "$JEFE" --root "$T" status)
+	echo "instructions (callgrind): jefe --version $v, jefe status through the daemon $st"
+fi
 stop_daemon

@@ -241,7 +241,7 @@ static void usage(FILE *out)
 		"  --socket PATH      control socket (default ROOT%s)\n"
 		"  --pidfile PATH     pidfile when daemonizing (default ROOT/run/jefe-setup.pid)\n"
 		"  --foreground       do not daemonize; copy log lines to stderr\n"
-		"  --debug            also log routine lines (every status request)\n"
+		"  --debug            also log routine lines (status requests, each layer's pass)\n"
 		"  --log-socket PATH  send log lines to this unix datagram socket, not syslog\n"
 		"  --ready-fd N       write a newline to fd N when ready (OpenRC notify=fd:N)\n"
 		"                     (under systemd, READY=1 goes to $NOTIFY_SOCKET)\n"

@@ -2,7 +2,7 @@
 /*
  * jefe - the admin's command.
  *
- *   jefe status   [--json] [--layer NAME]...     read-only audit
+ *   jefe status   [--json] [--fresh] [--layer NAME]...   read-only audit
  *   jefe enforce  [--dry-run] [--json] [--layer NAME]...
  *   jefe policy   check [FILE...] | show
  *   jefe reload
@@ -46,6 +46,7 @@ struct cli {
 	bool direct;
 	bool json;
 	bool dry_run;
+	bool fresh;		/* status: the daemon re-checks instead of its live state */
 	char layers[IPC_LAYER_MAX];	/* comma-separated, "" = all */
 	char policy_dir[PATH_MAX];	/* below root; see layer_policy_path() */
 	char **args;		/* after the command */
@@ -131,7 +132,7 @@ static int cli_via_daemon(struct cli *cli, uint16_t command, enum report_verb ve
 		return -1;
 	}
 	if (command != IPC_CMD_RELOAD) {
-		req.flags = cli->dry_run ? IPC_FLAG_DRY_RUN : 0;
+		req.flags = (cli->dry_run ? IPC_FLAG_DRY_RUN : 0) | (cli->fresh ? IPC_FLAG_FRESH : 0);
 		memcpy(req.layer, cli->layers, sizeof(req.layer));
 	}
 	err = ipc_call(fd, &req, &status, &payload, &len);
@@ -295,9 +296,39 @@ static int cmd_reload(struct cli *cli)
 }
 
 /*
+ * A running daemon answers status from its live state, and nothing raises
+ * an event when the CLI itself changed what a layer reads (the files
+ * baseline): ask it to re-check that layer now, as `status --fresh` does.
+ * Quiet: with no daemon there is nothing to tell.
+ */
+static void cli_daemon_refresh(struct cli *cli, const char *layer)
+{
+	struct ipc_request req = { .command = IPC_CMD_STATUS, .flags = IPC_FLAG_FRESH };
+	char path[PATH_MAX], *payload = NULL;
+	int32_t status = 0;
+	size_t len = 0;
+	int fd;
+
+	if (cli->direct)
+		return;
+	if (cli->socket)
+		snprintf(path, sizeof(path), "%s", cli->socket);
+	else if (root_join(path, sizeof(path), cli->root, IPC_SOCKET_PATH))
+		return;
+	if (ipc_connect(path, &fd))
+		return;
+	snprintf(req.layer, sizeof(req.layer), "%s", layer);
+	if (ipc_call(fd, &req, &status, &payload, &len) || status)
+		fprintf(stderr, "jefe: the daemon at %s did not re-check the %s layer; it will at its next check\n",
+			path, layer);
+	close(fd);
+	free(payload);
+}
+
+/*
  * The admin reviewed these files: record them in the files layer's
  * baseline.  Acts on the files directly (root only, like the baseline
- * file); a running daemon sees the new record at its next check.
+ * file); a running daemon is asked to re-check the files layer at once.
  */
 static int cmd_baseline(struct cli *cli)
 {
@@ -347,11 +378,13 @@ static int cmd_baseline(struct cli *cli)
 	}
 	layer_set_free(&set);
 	policy_free(policy);
+	if (files != NULL)
+		cli_daemon_refresh(cli, "files");
 	return fflush(stdout) ? EXIT_ERROR : rc;
 }
 
 static const struct cli_command commands[] = {
-	{ "status", cmd_status, "status [--json] [--layer NAME]...   audit, read-only" },
+	{ "status", cmd_status, "status [--json] [--fresh] [--layer NAME]...   audit, read-only" },
 	{ "enforce", cmd_enforce, "enforce [--dry-run] [--json] [--layer NAME]...   apply the policy" },
 	{ "policy", cmd_policy, "policy check [FILE...] | policy show   validate or print the policy" },
 	{ "reload", cmd_reload, "reload   make jefe-setup re-read its policy" },
@@ -372,6 +405,7 @@ static void usage(FILE *out)
 		"  --layer NAME    only this layer (repeatable; or a comma-separated list)\n"
 		"  --json          JSON output\n"
 		"  --dry-run       enforce: show what would change, change nothing\n"
+		"  --fresh         status: have jefe-setup re-check now, not answer from its live state\n"
 		"  --version       print the version\n"
 		"  -h, --help      this text\n"
 		"\nExit status: 0 compliant, 2 drift, 1 error, 64 usage error.\n");
@@ -400,7 +434,7 @@ static int cli_add_layer(struct cli *cli, const char *name)
 int main(int argc, char **argv)
 {
 	enum { OPT_ROOT = 256, OPT_CONFIG, OPT_SOCKET, OPT_DIRECT, OPT_LAYER, OPT_JSON,
-	       OPT_DRY_RUN, OPT_VERSION };
+	       OPT_DRY_RUN, OPT_VERSION, OPT_FRESH };
 	static const struct option options[] = {
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "config", required_argument, NULL, OPT_CONFIG },
@@ -409,6 +443,7 @@ int main(int argc, char **argv)
 		{ "layer", required_argument, NULL, OPT_LAYER },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "fresh", no_argument, NULL, OPT_FRESH },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -441,6 +476,9 @@ int main(int argc, char **argv)
 		case OPT_DRY_RUN:
 			cli.dry_run = true;
 			break;
+		case OPT_FRESH:
+			cli.fresh = true;
+			break;
 		case OPT_VERSION:
 			printf("jefe %s\n", PACKAGE_VERSION);
 			return EXIT_COMPLIANT;
@@ -466,6 +504,11 @@ int main(int argc, char **argv)
 	}
 	if (cli.dry_run && cmd->run != cmd_enforce) {
 		fprintf(stderr, "jefe %s: --dry-run only goes with enforce\n", cmd->name);
+		return EXIT_USAGE;
+	}
+	/* A direct status is always fresh; through the daemon it asks for a pass now. */
+	if (cli.fresh && cmd->run != cmd_status) {
+		fprintf(stderr, "jefe %s: --fresh only goes with status\n", cmd->name);
 		return EXIT_USAGE;
 	}
 	if (policy_dir_of(cli.config ? cli.config : POLICY_MAIN_FILE, cli.policy_dir,

@@ -102,7 +102,7 @@ int ipc_request_encode(const struct ipc_request *req, uint8_t *buf, size_t size)
 		return -ENOBUFS;
 	/* Refuse to send what the daemon would refuse anyway. */
 	if (!ipc_command_valid(req->command) ||
-	    (req->flags & ~IPC_FLAG_DRY_RUN) != 0 ||
+	    (req->flags & ~IPC_FLAGS_KNOWN) != 0 ||
 	    memchr(req->layer, '\0', IPC_LAYER_MAX) == NULL)
 		return -EINVAL;
 
@@ -133,7 +133,7 @@ int ipc_request_decode(const uint8_t *buf, size_t len, struct ipc_request *req)
 	memcpy(r.layer, buf + 12, IPC_LAYER_MAX);
 	if (!ipc_command_valid(r.command))
 		return -JEFE_EPROTO;
-	if ((r.flags & ~IPC_FLAG_DRY_RUN) != 0)
+	if ((r.flags & ~IPC_FLAGS_KNOWN) != 0)
 		return -JEFE_EPROTO;
 	if (!ipc_layer_valid(r.layer))
 		return -JEFE_EPROTO;

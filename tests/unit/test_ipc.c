@@ -43,6 +43,7 @@ static void test_request_round_trip(void **unused)
 		{ IPC_CMD_STATUS, 0, "" },
 		{ IPC_CMD_STATUS, 0, "sysctl" },
 		{ IPC_CMD_ENFORCE, IPC_FLAG_DRY_RUN, "sysctl" },
+		{ IPC_CMD_STATUS, IPC_FLAG_FRESH, "" },
 		{ IPC_CMD_ENFORCE, 0, "" },
 		{ IPC_CMD_RELOAD, 0, "" },
 	};
@@ -122,7 +123,7 @@ static void bad_command_zero(uint8_t *b) { b[6] = 0; }
 static void bad_command_high(uint8_t *b) { b[6] = 4; }
 static void bad_command_msb(uint8_t *b) { b[7] = 1; }
 static void bad_version_and_command(uint8_t *b) { b[4] = 7; b[6] = 99; }
-static void bad_flags(uint8_t *b) { b[8] = 0x02; }
+static void bad_flags(uint8_t *b) { b[8] = 0x04; }
 static void bad_flags_msb(uint8_t *b) { b[11] = 0x80; }
 static void layer_unterminated(uint8_t *b) { memset(b + 12, 'a', IPC_LAYER_MAX); }
 static void layer_unknown(uint8_t *b) { memset(b + 12, 0, IPC_LAYER_MAX); memcpy(b + 12, "nosuch", 6); }

@@ -2,7 +2,7 @@
 /*
  * jefe - the admin's command.
  *
- *   jefe status   [--json] [--verbose] [--layer NAME]...     read-only audit
+ *   jefe status   [--json] [--fresh] [--verbose] [--layer NAME]...   read-only audit
  *   jefe enforce  [--dry-run] [--json] [--verbose] [--layer NAME]...
  *   jefe policy   check [FILE...] | show
  *   jefe reload
@@ -49,6 +49,7 @@ struct cli {
 	bool direct;
 	bool json;
 	bool dry_run;
+	bool fresh;		/* status: the daemon re-checks instead of its live state */
 	struct report_style style;
 	uint32_t layers;		/* layer mask (layer.h), 0 = all */
 	char policy_dir[PATH_MAX];	/* below root; see layer_policy_path() */
@@ -241,7 +242,7 @@ static int cli_via_daemon(struct cli *cli, uint16_t command, enum report_verb ve
 		return -1;
 	}
 	if (command != IPC_CMD_RELOAD) {
-		req.flags = cli->dry_run ? IPC_FLAG_DRY_RUN : 0;
+		req.flags = (cli->dry_run ? IPC_FLAG_DRY_RUN : 0) | (cli->fresh ? IPC_FLAG_FRESH : 0);
 		req.layers = cli->layers;
 	}
 	err = ipc_call(fd, &req, &status, &payload, &len);
@@ -467,9 +468,38 @@ static int cmd_reload(struct cli *cli)
 }
 
 /*
+ * A running daemon answers status from its live state, and nothing raises
+ * an event when the CLI itself changed what a layer reads (the files
+ * baseline): ask it to re-check that layer now, as `status --fresh` does.
+ * Quiet: with no daemon there is nothing to tell.
+ */
+static void cli_daemon_refresh(struct cli *cli, const char *layer)
+{
+	struct ipc_request req = { .command = IPC_CMD_STATUS, .flags = IPC_FLAG_FRESH };
+	char path[PATH_MAX], *payload = NULL;
+	int32_t status = 0;
+	size_t len = 0;
+	int fd;
+
+	if (cli->direct)
+		return;
+	if (cli->socket)
+		snprintf(path, sizeof(path), "%s", cli->socket);
+	else if (jefe_socket_path(path, sizeof(path), cli->root))
+		return;
+	if (layer_mask_parse(layer, &req.layers, (char[64]){ 0 }, 64) || ipc_connect(path, &fd))
+		return;
+	if (ipc_call(fd, &req, &status, &payload, &len) || status)
+		fprintf(stderr, "jefe: the daemon at %s did not re-check the %s layer; it will at its next check\n",
+			path, layer);
+	close(fd);
+	free(payload);
+}
+
+/*
  * The admin reviewed these files: record them in the files layer's
  * baseline.  Acts on the files directly (root only, like the baseline
- * file); a running daemon sees the new record at its next check.
+ * file); a running daemon is asked to re-check the files layer at once.
  */
 static int cmd_baseline(struct cli *cli)
 {
@@ -526,11 +556,13 @@ static int cmd_baseline(struct cli *cli)
 	}
 	layer_set_free(&set);
 	policy_free(policy);
+	if (files != NULL)
+		cli_daemon_refresh(cli, "files");
 	return fflush(stdout) ? EXIT_ERROR : rc;
 }
 
 static const struct cli_command commands[] = {
-	{ "status", cmd_status, "status [--json] [--verbose] [--layer NAME]...   audit, read-only" },
+	{ "status", cmd_status, "status [--json] [--fresh] [--verbose] [--layer NAME]...   audit, read-only" },
 	{ "enforce", cmd_enforce, "enforce [--dry-run] [--json] [--verbose] [--layer NAME]...   apply the policy" },
 	{ "policy", cmd_policy, "policy check [FILE...] | policy show   validate or print the policy" },
 	{ "reload", cmd_reload, "reload   make jefe-setup re-read its policy" },
@@ -551,6 +583,7 @@ static void usage(FILE *out)
 		"  --layer NAME    only this layer (repeatable; or a comma-separated list)\n"
 		"  --json          JSON output\n"
 		"  --dry-run       enforce: show what would change (a diff of every file), change nothing\n"
+		"  --fresh         status: have jefe-setup re-check now, not answer from its live state\n"
 		"  -v, --verbose   also list compliant and unsupported items\n"
 		"  --color[=WHEN]  colour the text: auto (a terminal, NO_COLOR unset), always, never\n"
 		"  --version       print the version\n"
@@ -622,7 +655,7 @@ static void cli_bad_option(const struct option *options, const char *arg, int op
 int main(int argc, char **argv)
 {
 	enum { OPT_ROOT = 256, OPT_CONFIG, OPT_SOCKET, OPT_DIRECT, OPT_LAYER, OPT_JSON,
-	       OPT_DRY_RUN, OPT_VERSION, OPT_COLOR };
+	       OPT_DRY_RUN, OPT_VERSION, OPT_FRESH, OPT_COLOR };
 	static const struct option options[] = {
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "config", required_argument, NULL, OPT_CONFIG },
@@ -631,6 +664,7 @@ int main(int argc, char **argv)
 		{ "layer", required_argument, NULL, OPT_LAYER },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "fresh", no_argument, NULL, OPT_FRESH },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "color", optional_argument, NULL, OPT_COLOR },
 		{ "colour", optional_argument, NULL, OPT_COLOR },
@@ -668,6 +702,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DRY_RUN:
 			cli.dry_run = true;
+			break;
+		case OPT_FRESH:
+			cli.fresh = true;
 			break;
 		case 'v':
 			cli.style.verbose = true;
@@ -711,6 +748,11 @@ int main(int argc, char **argv)
 	}
 	if (cli.dry_run && cmd->run != cmd_enforce) {
 		fprintf(stderr, "jefe %s: --dry-run only goes with enforce\n", cmd->name);
+		return EXIT_USAGE;
+	}
+	/* A direct status is always fresh; through the daemon it asks for a pass now. */
+	if (cli.fresh && cmd->run != cmd_status) {
+		fprintf(stderr, "jefe %s: --fresh only goes with status\n", cmd->name);
 		return EXIT_USAGE;
 	}
 	if (policy_dir_of(cli.config ? cli.config : POLICY_MAIN_FILE, cli.policy_dir,

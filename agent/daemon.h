@@ -4,12 +4,18 @@
  * one epoll loop over signalfd (SIGHUP reload, SIGTERM/SIGINT stop), a
  * timerfd backstop, a debounce timerfd, each layer's event sources and the
  * IPC socket.  All state lives in one struct daemon that main() owns.
+ *
+ * The daemon's modules: daemon.c (the loop, start, reload, stop),
+ * daemon_pass.c (check and repair), daemon_publish.c (report document,
+ * status file, metrics), daemon_ipc.c (the socket server), daemon_main.c
+ * (main, pidfile, detach, readiness).
  */
 #ifndef JEFE_DAEMON_H
 #define JEFE_DAEMON_H
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 #include <sys/un.h>
 #include <sys/types.h>
@@ -21,6 +27,8 @@
 
 #define DAEMON_MAX_LAYERS	16	/* the size of struct layer_set's arrays */
 #define DAEMON_MAX_CLIENTS	16	/* connections waiting for their request */
+/* At most one status file and metrics write this often (a burst's passes). */
+#define DAEMON_PUBLISH_MIN_MS	100
 #define DAEMON_RATE_UIDS	16	/* non-root uids with a request budget */
 
 /*
@@ -60,6 +68,22 @@ struct daemon_client {
 	long long deadline;	/* clock_ms() after which it is dropped */
 };
 
+/*
+ * How a layer's latest findings were verified: what made the daemon
+ * check it (`verified_by` in the report document).
+ */
+enum daemon_verified {
+	DAEMON_VERIFIED_NONE,
+	DAEMON_VERIFIED_START,		/* the first pass */
+	DAEMON_VERIFIED_RELOAD,		/* the pass of a new policy */
+	DAEMON_VERIFIED_EVENT,		/* a watch saw a change (inotify, netlink) */
+	DAEMON_VERIFIED_TIMER,		/* the backstop timer */
+	DAEMON_VERIFIED_REQUEST,	/* `jefe status --fresh` */
+	DAEMON_VERIFIED_ENFORCE,	/* the re-check after `jefe enforce` */
+};
+
+const char *daemon_verified_name(enum daemon_verified v);
+
 /* The last full report, below the root. */
 #define DAEMON_STATUS_FILE JEFE_STATE_DIR "/status.json"
 
@@ -96,12 +120,29 @@ struct daemon {
 	struct watch_set watches[DAEMON_MAX_LAYERS];
 	bool dirty[DAEMON_MAX_LAYERS];	/* an event asked for a recheck */
 	bool debounce_armed;
+	/*
+	 * The debounce schedule per layer (clock_ms()): when it became dirty,
+	 * how long its latest pass took and when that pass ended.  A layer is
+	 * due DAEMON_DEBOUNCE_MS after its first event, and no sooner than
+	 * its own latest pass's duration after that pass: a layer under a
+	 * burst of events takes at most half of the loop, and the others are
+	 * checked in between, cheapest first.
+	 */
+	long long dirty_ms[DAEMON_MAX_LAYERS];
+	long long pass_ms[DAEMON_MAX_LAYERS];
+	long long pass_end_ms[DAEMON_MAX_LAYERS];
+	long long debounce_due_ms;	/* what the armed debounce timer is for */
+	long long publish_ms;		/* the latest status.json and metrics write */
+	bool publish_pending;		/* a pass since then, not yet written */
 	bool drifted[DAEMON_MAX_LAYERS];	/* drift left after the last pass */
 	/* Items whose non-repaired drift was logged already, per layer. */
 	struct strv noted[DAEMON_MAX_LAYERS];
 	/* What each layer's latest pass found, and when: status.json, metrics. */
 	struct findings last[DAEMON_MAX_LAYERS];
 	time_t last_at[DAEMON_MAX_LAYERS];
+	enum daemon_verified verified_by[DAEMON_MAX_LAYERS];
+	/* Why a dirty layer is to be checked: an event, or an enforce. */
+	enum daemon_verified dirty_by[DAEMON_MAX_LAYERS];
 	/* Counters since the start, per layer (metrics). */
 	unsigned long drift_total[DAEMON_MAX_LAYERS];
 	unsigned long applied_total[DAEMON_MAX_LAYERS];
@@ -119,9 +160,53 @@ struct daemon {
 	bool stop;
 };
 
+/* The lifecycle, for main(). */
 void daemon_init(struct daemon *d);
 int daemon_start(struct daemon *d);
 int daemon_run(struct daemon *d);
 void daemon_fini(struct daemon *d);
+
+/* ---- what the loop (daemon.c) offers the other modules ---- */
+
+/* What an epoll event is about, packed in its 64-bit cookie. */
+enum daemon_ev {
+	EV_SIGNAL = 1,
+	EV_TIMER,
+	EV_DEBOUNCE,
+	EV_LISTEN,
+	EV_CLIENT,
+	EV_WATCH,
+};
+
+static inline uint64_t daemon_ev_pack(enum daemon_ev kind, unsigned int layer, unsigned int gen,
+				      int fd)
+{
+	return (uint64_t)kind | (uint64_t)(layer & 0xff) << 8 |
+	       (uint64_t)(gen & 0xffff) << 16 | (uint64_t)(uint32_t)fd << 32;
+}
+
+int daemon_epoll_add(struct daemon *d, int fd, uint32_t events, uint64_t cookie);
+/* An event (or an enforce) asks for a check of layer i, debounced. */
+void daemon_recheck(struct daemon *d, unsigned int i, enum daemon_verified why);
+/* Arm the debounce timer for the dirty layer due first (none: disarm). */
+void daemon_debounce_schedule(struct daemon *d);
+/* When a dirty layer i is due for its check (clock_ms()). */
+long long daemon_layer_due(const struct daemon *d, unsigned int i);
+/*
+ * Take the events already queued on every layer's fds, as the loop would
+ * (on_event, marking layers dirty), without waiting: a status request
+ * calls this so that its answer includes every change made before it.
+ */
+void daemon_events_drain(struct daemon *d);
+/*
+ * SIGHUP or `jefe reload`: an invalid new policy is logged and the running
+ * one kept.  errs_out, when given, receives the errors for the IPC reply.
+ */
+int daemon_reload(struct daemon *d, struct policy_errors *errs_out);
+/* After fork: a signalfd of the child's own, polled by the loop. */
+int daemon_signals_reopen(struct daemon *d);
+/* A line that must also reach the terminal of whoever started us. */
+void daemon_say(struct daemon *d, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

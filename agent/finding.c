@@ -111,6 +111,14 @@ int findings_append(struct findings *dst, const struct findings *src)
 	return 0;
 }
 
+const struct finding *findings_find(const struct findings *fs, const char *item)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		if (strcmp(fs->v[i].item, item) == 0)
+			return &fs->v[i];
+	return NULL;
+}
+
 void findings_reset(struct findings *fs)
 {
 	for (size_t i = 0; i < fs->n; i++)

@@ -56,6 +56,8 @@ int findings_add(struct findings *fs, const struct finding *f);
 int findings_append(struct findings *dst, const struct findings *src);
 void findings_free(struct findings *fs);
 void findings_reset(struct findings *fs);
+/* The first finding about item (layer-local id), or NULL. */
+const struct finding *findings_find(const struct findings *fs, const char *item);
 
 /* Counts per state, for one layer (layer == NULL: all). */
 struct findings_count {

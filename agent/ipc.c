@@ -73,7 +73,7 @@ int ipc_request_encode(const struct ipc_request *req, uint8_t *buf, size_t size)
 		return -ENOBUFS;
 	/* Refuse to send what the daemon would refuse anyway. */
 	if (!ipc_command_valid(req->command) ||
-	    (req->flags & ~IPC_FLAG_DRY_RUN) != 0 ||
+	    (req->flags & ~IPC_FLAGS_KNOWN) != 0 ||
 	    (req->layers & ~layer_mask_valid()) != 0)
 		return -EINVAL;
 
@@ -102,7 +102,7 @@ int ipc_request_decode(const uint8_t *buf, size_t len, struct ipc_request *req)
 	r.layers = get_le32(buf + 12);
 	if (!ipc_command_valid(r.command))
 		return -JEFE_EPROTO;
-	if ((r.flags & ~IPC_FLAG_DRY_RUN) != 0)
+	if ((r.flags & ~IPC_FLAGS_KNOWN) != 0)
 		return -JEFE_EPROTO;
 	/* A bit beyond the table: a layer this daemon does not have. */
 	if ((r.layers & ~layer_mask_valid()) != 0)

@@ -31,6 +31,10 @@ enum ipc_command {
 };
 
 #define IPC_FLAG_DRY_RUN 0x1u
+/* status: re-check the selected layers now instead of answering from the
+ * daemon's live state (`jefe status --fresh`). */
+#define IPC_FLAG_FRESH	0x2u
+#define IPC_FLAGS_KNOWN	(IPC_FLAG_DRY_RUN | IPC_FLAG_FRESH)
 
 /*
  * Decoded request.  layers is the layer mask of layer.h (bit i is

@@ -235,9 +235,37 @@ int report_add_meta(struct json_object *doc, const struct report_meta *m)
 	err = err ? err : add_str(doc, "kind", m->kind);
 	err = err ? err : add_str(doc, "time", when);
 	if (!err && json_object_object_get_ex(doc, "layers", &layers))
-		for (size_t i = 0; i < json_object_array_length(layers) && !err; i++)
-			err = add_str(json_object_array_get_idx(layers, i), "checked_at", when);
+		for (size_t i = 0; i < json_object_array_length(layers) && !err; i++) {
+			struct json_object *l = json_object_array_get_idx(layers, i);
+
+			err = add_str(l, "checked_at", when);
+			err = err ? err : add_str(l, "verified_by", "request");
+		}
 	return err;
+}
+
+int report_layer_verified(struct json_object *doc, const char *layer, time_t at,
+			  const char *verified_by)
+{
+	struct json_object *layers, *name;
+	char when[32];
+	int err = rfc3339(at, when);
+
+	if (err)
+		return err;
+	if (!json_object_object_get_ex(doc, "layers", &layers))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(layers); i++) {
+		struct json_object *l = json_object_array_get_idx(layers, i);
+
+		if (!json_object_object_get_ex(l, "name", &name) ||
+		    strcmp(json_object_get_string(name), layer) != 0)
+			continue;
+		/* json_object_object_add() replaces the value report_add_meta() put. */
+		err = add_str(l, "checked_at", when);
+		return err ? err : add_str(l, "verified_by", verified_by);
+	}
+	return 0;
 }
 
 int report_parse(const char *text, struct json_object **out)

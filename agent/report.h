@@ -44,8 +44,20 @@ struct report_meta {
  * name when the root has no /etc/hostname.
  */
 int report_meta_host(struct report_meta *m, int root_fd);
-/* Add schema, host, agent_version, policy_digest, mode, kind, time and per-layer checked_at. */
+/*
+ * Add schema, host, agent_version, policy_digest, mode, kind, time, and per
+ * layer checked_at (= time) and verified_by ("request": checked for this
+ * report).
+ */
 int report_add_meta(struct json_object *doc, const struct report_meta *m);
+/*
+ * A layer of the document was verified at another time than the report
+ * was made (the daemon answers from its live state): its own checked_at
+ * and how it was verified ("start", "reload", "event", "timer", "request",
+ * "enforce").  0 also when the document has no such layer.
+ */
+int report_layer_verified(struct json_object *doc, const char *layer, time_t at,
+			  const char *verified_by);
 
 enum report_format {
 	REPORT_TEXT,

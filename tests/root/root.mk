@@ -11,3 +11,6 @@ EXTRA_DIST += tests/root/policy-trust.sh tests/root/root-confine.sh tests/root/a
 # The files layer re-hashes only what changed identity, and on its backstop.
 TESTS += tests/root/files-index.sh
 EXTRA_DIST += tests/root/files-index.sh
+# Burst isolation (the whole shipped policy, a test sshd): root, never skips.
+TESTS += tests/root/daemon-burst.sh
+EXTRA_DIST += tests/root/daemon-burst.sh tests/lib/burst.py tests/lib/shipped-env.sh

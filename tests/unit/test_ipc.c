@@ -43,6 +43,7 @@ static void test_request_round_trip(void **unused)
 		{ IPC_CMD_STATUS, 0, 0 },
 		{ IPC_CMD_STATUS, 0, LAYER_BIT(0) },
 		{ IPC_CMD_ENFORCE, IPC_FLAG_DRY_RUN, LAYER_BIT(0) },
+		{ IPC_CMD_STATUS, IPC_FLAG_FRESH, 0 },
 		{ IPC_CMD_ENFORCE, 0, 0 },
 		{ IPC_CMD_RELOAD, 0, 0 },
 		/* Every layer of the table named at once: no length limit to overflow. */
@@ -123,7 +124,7 @@ static void bad_command_zero(uint8_t *b) { b[6] = 0; }
 static void bad_command_high(uint8_t *b) { b[6] = 4; }
 static void bad_command_msb(uint8_t *b) { b[7] = 1; }
 static void bad_version_and_command(uint8_t *b) { b[4] = 7; b[6] = 99; }
-static void bad_flags(uint8_t *b) { b[8] = 0x02; }
+static void bad_flags(uint8_t *b) { b[8] = 0x04; }
 static void bad_flags_msb(uint8_t *b) { b[11] = 0x80; }
 static void layer_past_table(uint8_t *b) { b[12] = (uint8_t)(1u << jefe_layers_count); }
 static void layer_top_bit(uint8_t *b) { b[15] = 0x80; }

@@ -199,6 +199,54 @@ static void test_contested(void **state)
 	findings_free(&back);
 }
 
+/* Each layer's checked_at and verified_by: "request" by default, the daemon's own per layer. */
+static const char *layer_field(struct json_object *doc, const char *layer, const char *key)
+{
+	struct json_object *layers, *v;
+
+	assert_true(json_object_object_get_ex(doc, "layers", &layers));
+	for (size_t i = 0; i < json_object_array_length(layers); i++) {
+		struct json_object *l = json_object_array_get_idx(layers, i);
+
+		assert_true(json_object_object_get_ex(l, "name", &v));
+		if (strcmp(json_object_get_string(v), layer) != 0)
+			continue;
+		return json_object_object_get_ex(l, key, &v) ? json_object_get_string(v) : NULL;
+	}
+	return NULL;
+}
+
+static void test_layer_verified(void **state)
+{
+	struct findings fs = { 0 };
+	struct json_object *doc = NULL;
+	struct report_meta meta = { .hostname = "h", .kind = "status", .mode = "report",
+				    .time = 1796083200 };	/* 2026-12-01T00:00:00Z */
+
+	(void)state;
+	add(&fs, "sysctl", "kernel.kptr_restrict", FINDING_DRIFT, FINDING_ACTION_NONE);
+	add(&fs, "files", "perm:/etc/shadow", FINDING_COMPLIANT, FINDING_ACTION_NONE);
+	assert_int_equal(report_build(&fs, &doc), 0);
+	assert_int_equal(report_add_meta(doc, &meta), 0);
+	assert_string_equal(layer_field(doc, "sysctl", "checked_at"), "2026-12-01T00:00:00Z");
+	assert_string_equal(layer_field(doc, "sysctl", "verified_by"), "request");
+	assert_string_equal(layer_field(doc, "files", "verified_by"), "request");
+	/* The daemon's live state: one layer checked earlier, by an event. */
+	assert_int_equal(report_layer_verified(doc, "sysctl", 1796083200 - 61, "event"), 0);
+	assert_string_equal(layer_field(doc, "sysctl", "checked_at"), "2026-11-30T23:58:59Z");
+	assert_string_equal(layer_field(doc, "sysctl", "verified_by"), "event");
+	assert_string_equal(layer_field(doc, "files", "checked_at"), "2026-12-01T00:00:00Z");
+	assert_string_equal(layer_field(doc, "files", "verified_by"), "request");
+	/* A layer the document does not have: nothing to do, no error. */
+	assert_int_equal(report_layer_verified(doc, "audit", 0, "timer"), 0);
+	assert_null(layer_field(doc, "audit", "verified_by"));
+	/* findings_find(): the first finding about an item, or NULL. */
+	assert_string_equal(findings_find(&fs, "perm:/etc/shadow")->layer, "files");
+	assert_null(findings_find(&fs, "perm:/etc/gshadow"));
+	json_object_put(doc);
+	findings_free(&fs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_dry_run_shows_explained_items),
 		cmocka_unit_test(test_parse_rejects_garbage),
 		cmocka_unit_test(test_contested),
+		cmocka_unit_test(test_layer_verified),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

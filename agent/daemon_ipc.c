@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jefe-setup's socket server: accept, wait (bounded) for the one request
+ * of a connection, check who asks (SO_PEERCRED) and how often (a token
+ * bucket per non-root uid), dispatch to the loop, reply with the report
+ * document.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "daemon.h"
+#include "daemon_ipc.h"
+#include "daemon_pass.h"
+#include "daemon_publish.h"
+#include "errors.h"
+#include "finding.h"
+#include "ipc.h"
+#include "layer.h"
+#include "log.h"
+#include "policy.h"
+#include "services.h"
+#include "util.h"
+
+/* A client that connected has this long to send its request. */
+#define DAEMON_CLIENT_TIMEOUT_MS 2000
+/*
+ * Status requests of a non-root peer: a burst of this many, then this many
+ * a second.  A monitoring tool polls every few seconds; a check of every
+ * layer costs tens of ms, so this bounds what a status-group member can
+ * take from the repair loop.  Root is not limited: it can stop us anyway.
+ */
+#define DAEMON_RATE_BURST	10
+#define DAEMON_RATE_PER_S	2
+#define DAEMON_RATE_LOG_MS	60000
+
+/* The daemon's short name for log_kv(), used on every line. */
+static const char *kv(char *buf, size_t size, const char *s)
+{
+	return log_kv(buf, size, s);
+}
+
+static const char *ipc_command_word(uint16_t c)
+{
+	switch (c) {
+	case IPC_CMD_STATUS:
+		return "status";
+	case IPC_CMD_ENFORCE:
+		return "enforce";
+	case IPC_CMD_RELOAD:
+		return "reload";
+	}
+	return "unknown";
+}
+
+/*
+ * chrony's rule: full access only for the privileged peer.  status is
+ * also for members of [agent] status_group, primary or supplementary.
+ */
+static int daemon_peer_authorize(struct daemon *d, int fd, uint16_t command, uid_t *uid_out)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	gid_t groups[256];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	*uid_out = cred.uid;
+	if (cred.uid == 0)
+		return 0;
+	if (command != IPC_CMD_STATUS || !d->status_gid_valid)
+		return -EPERM;
+	if (cred.gid == d->status_gid)
+		return 0;
+	len = sizeof(groups);
+	/* ERANGE: more groups than we look at; those few are refused. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+		for (size_t k = 0; k < len / sizeof(gid_t); k++)
+			if (groups[k] == d->status_gid)
+				return 0;
+	return -EPERM;
+}
+
+/* A findings list as the report document, and the reply that carries it. */
+static int daemon_reply_findings(struct daemon *d, int fd, const struct findings *fs,
+				 const char *kind, time_t when, bool live)
+{
+	struct json_object *doc = NULL;
+	const char *s;
+	int rc;
+
+	rc = daemon_report(d, fs, kind, when, live, &doc);
+	if (rc < 0)
+		return ipc_send_reply(fd, rc, NULL, 0);
+	s = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
+	if (s == NULL)
+		rc = ipc_send_reply(fd, -ENOMEM, NULL, 0);
+	else
+		rc = ipc_send_reply(fd, 0, s, strlen(s));
+	json_object_put(doc);
+	return rc;
+}
+
+static int daemon_reply_text(int fd, int32_t status, const char *text)
+{
+	return ipc_send_reply(fd, status, text, text ? strlen(text) : 0);
+}
+
+/* `jefe enforce` through the daemon: one `applied` line per layer it changed. */
+static void daemon_log_applied(struct daemon *d, const struct findings *fs)
+{
+	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
+		size_t n = 0;
+
+		for (size_t k = 0; k < fs->n; k++)
+			if (fs->v[k].action == FINDING_ACTION_REPAIRED &&
+			    strcmp(fs->v[k].layer, jefe_layers[i]->name) == 0)
+				n++;
+		if (n > 0)
+			log_msg(&d->log, LOG_NOTICE, "applied layer=%s items=%zu by=enforce",
+				jefe_layers[i]->name, n);
+	}
+}
+
+/*
+ * A status answer from the live state: first the events already queued
+ * (a change made before the request has raised its event by now) and the
+ * checks they call for, then each selected layer's latest findings.  With
+ * IPC_FLAG_FRESH the selected layers get a pass now instead, exactly as
+ * if an event had asked: drift is logged and, in enforce mode, repaired.
+ */
+static int daemon_status_live(struct daemon *d, uint32_t only, bool fresh,
+			      struct findings *fs)
+{
+	int rc;
+
+	if (fresh) {
+		rc = daemon_pass_layers(d, only, false, DAEMON_VERIFIED_REQUEST);
+	} else {
+		daemon_events_drain(d);
+		rc = daemon_pass_dirty(d);
+	}
+	/* A layer whose pass failed says so in its findings; only memory is fatal. */
+	if (rc == -ENOMEM)
+		return rc;
+	rc = daemon_state_findings(d, only, fs);
+	/* As layer_set_check(): the services, for a full status of the real root. */
+	if (rc == 0 && only == 0 && d->env.is_host)
+		rc = services_status(fs);
+	if (rc == 0)
+		daemon_fights_mark(d, fs);
+	if (rc == 0)
+		rc = daemon_reload_refused_finding(d, fs);
+	return rc;
+}
+
+static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *req)
+{
+	uint32_t only = req->layers;
+	bool dry_run = (req->flags & IPC_FLAG_DRY_RUN) != 0;
+	struct findings fs = { 0 };
+	struct policy_errors errs = { 0 };
+	time_t when = time(NULL);
+	bool live = false;
+	int rc;
+
+	/* A layer asked for by name that the policy lacks: an error, never "compliant". */
+	if (req->command != IPC_CMD_RELOAD && layer_set_unloaded(&d->set, only)) {
+		char why[4096];
+
+		rc = layer_unloaded_message(d->policy, layer_set_unloaded(&d->set, only), why,
+					    sizeof(why));
+		return daemon_reply_text(fd, -JEFE_ENOTINPOLICY,
+					 rc == 0 ? why : jefe_strerror(-JEFE_ENOTINPOLICY));
+	}
+
+	switch (req->command) {
+	case IPC_CMD_STATUS:
+		rc = daemon_status_live(d, only, (req->flags & IPC_FLAG_FRESH) != 0, &fs);
+		live = true;
+		break;
+	case IPC_CMD_ENFORCE:
+		rc = layer_set_apply(&d->set, only, dry_run, false, &fs);
+		if (rc == 0 && !dry_run)
+			daemon_log_applied(d, &fs);
+		if (rc == 0 && !dry_run) {
+			/* The next pass must not report what the admin just fixed as old drift. */
+			for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++)
+				daemon_recheck(d, i, DAEMON_VERIFIED_ENFORCE);
+		}
+		break;
+	case IPC_CMD_RELOAD:
+		rc = daemon_reload(d, &errs);
+		if (rc == -JEFE_EPOLICY || (rc < 0 && errs.n > 0)) {
+			char *text = NULL;
+			size_t len = 0;
+			FILE *f = open_memstream(&text, &len);
+
+			if (f != NULL) {
+				for (size_t k = 0; k < errs.n; k++)
+					fprintf(f, "%s\n", errs.msgs[k]);
+				fclose(f);
+			}
+			rc = daemon_reply_text(fd, rc, text);
+			free(text);
+			policy_errors_free(&errs);
+			return rc;
+		}
+		/* The reload's own pass has just checked every layer. */
+		if (rc == 0)
+			rc = daemon_state_findings(d, 0, &fs);
+		live = true;
+		break;
+	default:
+		rc = -JEFE_EPROTO;
+		break;
+	}
+	if (rc < 0)
+		rc = daemon_reply_text(fd, rc, jefe_strerror(rc));
+	else
+		rc = daemon_reply_findings(d, fd, &fs, req->command == IPC_CMD_STATUS ? "status" :
+					   dry_run ? "dry-run" : "enforce", when, live);
+	findings_free(&fs);
+	return rc;
+}
+
+/*
+ * Take one request from uid's bucket; false when it is empty.  The table
+ * is small and fixed: a new uid takes a free slot or the least recently
+ * used one (a uid must be a status-group member to get here at all).
+ */
+static bool daemon_rate_take(struct daemon *d, uid_t uid, struct daemon_rate **out)
+{
+	long long now = clock_ms();
+	struct daemon_rate *r = NULL, *lru = NULL;
+
+	for (unsigned int k = 0; k < DAEMON_RATE_UIDS; k++) {
+		struct daemon_rate *e = &d->rates[k];
+
+		if (e->used && e->uid == uid) {
+			r = e;
+			break;
+		}
+		if (lru == NULL || !e->used || (lru->used && e->last_ms < lru->last_ms))
+			lru = e;
+	}
+	if (r == NULL) {
+		r = lru;
+		*r = (struct daemon_rate){ .uid = uid, .used = true, .last_ms = now,
+					   .tokens_milli = DAEMON_RATE_BURST * 1000LL };
+	}
+	r->tokens_milli += (now - r->last_ms) * DAEMON_RATE_PER_S;
+	if (r->tokens_milli > DAEMON_RATE_BURST * 1000LL)
+		r->tokens_milli = DAEMON_RATE_BURST * 1000LL;
+	r->last_ms = now;
+	*out = r;
+	if (r->tokens_milli < 1000)
+		return false;
+	r->tokens_milli -= 1000;
+	return true;
+}
+
+/* One line when a uid starts being limited, then one a minute with the count. */
+static void daemon_rate_refused(struct daemon *d, struct daemon_rate *r)
+{
+	long long now = clock_ms();
+
+	r->refused++;
+	if (r->logged_ms != 0 && now - r->logged_ms < DAEMON_RATE_LOG_MS)
+		return;
+	log_msg(&d->log, LOG_WARNING,
+		"request refused uid=%ld command=- msg=\"rate limited\" refused=%lu limit=%d/s burst=%d",
+		(long)r->uid, r->refused, DAEMON_RATE_PER_S, DAEMON_RATE_BURST);
+	r->logged_ms = now;
+	r->refused = 0;
+}
+
+/*
+ * Read and answer the request on an accepted connection.  Returns 1 when
+ * the request has not arrived yet (the fd stays open), else 0 and the
+ * connection is closed: one request per connection.
+ */
+static int daemon_client_serve(struct daemon *d, int fd)
+{
+	uint8_t buf[IPC_REQUEST_SIZE];
+	struct ipc_request req = { 0 };
+	char b1[256], b2[256];
+	char why[128] = "";
+	uid_t uid = (uid_t)-1;
+	ssize_t n;
+	int rc;
+
+	/* MSG_TRUNC: learn the real size of an oversized request. */
+	do
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 1;
+	if (n <= 0) {
+		close(fd);
+		return 0;
+	}
+
+	/*
+	 * Every request of a non-root peer costs a token, whatever it asks:
+	 * refused and malformed ones would flood the log otherwise.
+	 */
+	{
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		struct daemon_rate *r;
+
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid != 0 &&
+		    !daemon_rate_take(d, cred.uid, &r)) {
+			daemon_rate_refused(d, r);
+			snprintf(why, sizeof(why),
+				 "uid %ld may make %d requests a second (bursts of %d); try again shortly",
+				 (long)cred.uid, DAEMON_RATE_PER_S, DAEMON_RATE_BURST);
+			(void)daemon_reply_text(fd, -JEFE_ERATE, why);
+			close(fd);
+			return 0;
+		}
+	}
+
+	if ((size_t)n != IPC_REQUEST_SIZE) {
+		rc = -JEFE_EPROTO;
+		snprintf(why, sizeof(why), "request of %zd bytes, expected %d", n,
+			 IPC_REQUEST_SIZE);
+	} else {
+		rc = ipc_request_decode(buf, (size_t)n, &req);
+		if (rc == -JEFE_EVERSION)
+			snprintf(why, sizeof(why), "protocol version %u, expected %d",
+				 (unsigned int)(buf[4] | buf[5] << 8), IPC_VERSION);
+		else if (rc < 0)
+			snprintf(why, sizeof(why), "bad magic, command, flags or layer");
+	}
+	if (rc == 0) {
+		rc = daemon_peer_authorize(d, fd, req.command, &uid);
+		if (rc < 0)
+			snprintf(why, sizeof(why), "%s is for root only", ipc_command_word(req.command));
+	} else {
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+			uid = cred.uid;
+	}
+	if (rc < 0) {
+		log_msg(&d->log, LOG_WARNING, "request refused uid=%ld command=%s msg=%s",
+			uid == (uid_t)-1 ? -1L : (long)uid,
+			rc == -EPERM ? ipc_command_word(req.command) : "-",
+			kv(b1, sizeof(b1), why));
+		(void)daemon_reply_text(fd, rc, why);
+		close(fd);
+		return 0;
+	}
+
+	/* Routine status requests (monitoring polls) only with --debug. */
+	log_msg(&d->log, req.command == IPC_CMD_STATUS ? LOG_DEBUG : LOG_INFO,
+		"request uid=%ld command=%s layer=%s%s%s",
+		(long)uid, ipc_command_word(req.command),
+		layer_mask_names(req.layers, b2, sizeof(b2)) == 0 ? b2 : "?",
+		req.flags & IPC_FLAG_DRY_RUN ? " dry_run=yes" : "",
+		req.flags & IPC_FLAG_FRESH ? " fresh=yes" : "");
+	rc = daemon_dispatch(d, fd, &req);
+	if (rc < 0)
+		log_msg(&d->log, LOG_WARNING, "reply error uid=%ld msg=%s", (long)uid,
+			kv(b1, sizeof(b1), jefe_strerror(rc)));
+	close(fd);
+	return 0;
+}
+
+static void daemon_client_drop(struct daemon *d, struct daemon_client *c)
+{
+	(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* Park a connection whose request is late, evicting the oldest when full. */
+static void daemon_client_park(struct daemon *d, int fd)
+{
+	struct daemon_client *slot = NULL;
+
+	for (unsigned int i = 0; i < DAEMON_MAX_CLIENTS; i++) {
+		struct daemon_client *c = &d->clients[i];
+
+		if (c->fd < 0) {
+			slot = c;
+			break;
+		}
+		if (slot == NULL || c->deadline < slot->deadline)
+			slot = c;
+	}
+	if (slot->fd >= 0)
+		daemon_client_drop(d, slot);
+	if (daemon_epoll_add(d, fd, EPOLLIN, daemon_ev_pack(EV_CLIENT, 0, 0, fd)) < 0) {
+		close(fd);
+		return;
+	}
+	slot->fd = fd;
+	slot->deadline = clock_ms() + DAEMON_CLIENT_TIMEOUT_MS;
+}
+
+void daemon_ipc_client_ready(struct daemon *d, int fd)
+{
+	for (unsigned int i = 0; i < DAEMON_MAX_CLIENTS; i++) {
+		struct daemon_client *c = &d->clients[i];
+
+		if (c->fd != fd)
+			continue;
+		(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+		c->fd = -1;
+		if (daemon_client_serve(d, fd) == 1)
+			daemon_client_park(d, fd);
+		return;
+	}
+}
+
+void daemon_ipc_accept(struct daemon *d)
+{
+	for (;;) {
+		int fd = accept4(d->listenfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_msg(&d->log, LOG_WARNING, "socket error msg=%s",
+					kv((char[256]){ 0 }, 256, strerror(errno)));
+			return;
+		}
+		/* The CLI sends right after connecting: usually it is here already. */
+		if (daemon_client_serve(d, fd) == 1)
+			daemon_client_park(d, fd);
+	}
+}
+
+/* Close connections that never sent a request; returns ms to the next deadline. */
+int daemon_ipc_clients_expire(struct daemon *d)
+{
+	long long now = clock_ms(), next = -1;
+
+	for (unsigned int i = 0; i < DAEMON_MAX_CLIENTS; i++) {
+		struct daemon_client *c = &d->clients[i];
+
+		if (c->fd < 0)
+			continue;
+		if (c->deadline <= now) {
+			daemon_client_drop(d, c);
+			continue;
+		}
+		if (next < 0 || c->deadline - now < next)
+			next = c->deadline - now;
+	}
+	return (int)next;
+}
+
+void daemon_ipc_fini(struct daemon *d)
+{
+	for (unsigned int i = 0; i < DAEMON_MAX_CLIENTS; i++)
+		if (d->clients[i].fd >= 0) {
+			close(d->clients[i].fd);
+			d->clients[i].fd = -1;
+		}
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What jefe-setup publishes (daemon_publish.c): the report document, the
+ * status file and the metrics, written after each pass.
+ */
+#ifndef JEFE_DAEMON_PUBLISH_H
+#define JEFE_DAEMON_PUBLISH_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "finding.h"
+
+struct json_object;
+
+/*
+ * The report document of a findings list made at `when`; live: the
+ * findings are the daemon's live state, each layer with its own
+ * checked_at and verified_by.
+ */
+int daemon_report(struct daemon *d, const struct findings *fs, const char *kind, time_t when,
+		  bool live, struct json_object **doc);
+/* status.json and the metrics file from each layer's latest findings. */
+int daemon_publish(struct daemon *d);
+/* The `policy:disk` error of a refused reload, if there is one. */
+int daemon_reload_refused_finding(const struct daemon *d, struct findings *fs);
+
+#endif

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""status_reply.py SOCKET PID N - the daemon's side of `jefe status`.
+
+N full status requests over SOCKET from this one process (no process
+start per request, unlike the CLI): round trip p50/p90 (connect, request,
+whole reply), the reply's size, and jefe-setup's CPU time per request
+from /proc/PID/stat.  The wire format is agent/ipc.h's.
+"""
+import os
+import socket
+import struct
+import sys
+import time
+
+MAGIC, VERSION, STATUS = 0x4A454645, 1, 1
+REQ, HDR = "<IHHI32s", "<IHHiI"
+
+
+def cpu_s(pid):
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def call(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(path)
+    s.settimeout(10)
+    s.send(struct.pack(REQ, MAGIC, VERSION, STATUS, 0, b""))
+    hdr = s.recv(65536)
+    magic, version, _, status, length = struct.unpack(HDR, hdr)
+    if magic != MAGIC or status != 0:
+        sys.exit("FAIL: reply status %d" % status)
+    got = 0
+    while got < length:
+        chunk = s.recv(65536)
+        if not chunk:
+            sys.exit("FAIL: reply cut")
+        got += len(chunk)
+    s.close()
+    return got
+
+
+def main():
+    path, pid, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    for _ in range(10):
+        call(path)
+    c0 = cpu_s(pid)
+    lat = []
+    size = 0
+    for _ in range(n):
+        t0 = time.perf_counter()
+        size = call(path)
+        lat.append((time.perf_counter() - t0) * 1e3)
+    c1 = cpu_s(pid)
+    lat.sort()
+    print("daemon reply to a full status (%d requests from one process): p50 %.3f ms, p90 %.3f ms, "
+          "%d bytes; jefe-setup CPU %.3f ms per request"
+          % (n, lat[n // 2], lat[int(n * 0.9)], size, (c1 - c0) * 1e3 / n))
+
+
+main()

@@ -414,18 +414,27 @@ static int audit_diff_make(const struct audit_state *st, const struct audit_kern
 /* ---- findings ------------------------------------------------------------------ */
 
 static int add_finding(struct findings *out, const char *item, const char *expected,
-		       const char *actual, const char *ref, const char *note,
+		       const char *actual, const struct finding_refs *refs, const char *note,
 		       enum finding_state state, enum finding_action action)
 {
 	return findings_add(out, &(struct finding){
 		.layer = AUDIT_LAYER, .item = item, .expected = expected, .actual = actual,
-		.ref = ref, .note = note, .state = state, .action = action,
+		.refs = refs ? *refs : REFS_NONE, .note = note, .state = state, .action = action,
 	});
 }
 
+/*
+ * CIS Debian Linux 12 v1.0.1: 6.3.1.4 audit_backlog_limit; 6.3.3.20 the
+ * immutable configuration (enabled = 2, [audit] lock).  The failure flag
+ * and the rate limit have no recommendation of their own (6.3.2.x are
+ * auditd.conf's disk-full actions).
+ */
+static const struct finding_refs audit_ref_backlog = REFS_INIT(REF_CIS("6.3.1.4"));
+static const struct finding_refs audit_ref_lock = REFS_INIT(REF_CIS("6.3.3.20"));
+
 struct audit_setting {
 	const char *item;
-	const char *ref;
+	const struct finding_refs *refs;
 	bool wanted;
 	uint32_t want, have;
 };
@@ -436,11 +445,11 @@ static size_t audit_settings(const struct audit_state *st, const struct audit_st
 {
 	size_t n = 0;
 
-	v[n++] = (struct audit_setting){ "enabled", "CIS 4.1.1.1", st->enabled,
+	v[n++] = (struct audit_setting){ "enabled", st->lock ? &audit_ref_lock : NULL, st->enabled,
 		st->lock ? 2 : 1, s->enabled };
-	v[n++] = (struct audit_setting){ "backlog_limit", "CIS 4.1.1.4", st->set_backlog,
+	v[n++] = (struct audit_setting){ "backlog_limit", &audit_ref_backlog, st->set_backlog,
 		(uint32_t)st->backlog_limit, s->backlog_limit };
-	v[n++] = (struct audit_setting){ "failure_mode", "CIS 4.1.2.3", st->set_failure,
+	v[n++] = (struct audit_setting){ "failure_mode", NULL, st->set_failure,
 		(uint32_t)st->failure_mode, s->failure };
 	v[n++] = (struct audit_setting){ "rate_limit", NULL, st->set_rate,
 		(uint32_t)st->rate_limit, s->rate_limit };
@@ -492,7 +501,7 @@ static int audit_report(const struct audit_state *st, const struct audit_kernel 
 			continue;
 		audit_setting_text(&set[i], set[i].want, want, sizeof(want));
 		audit_setting_text(&set[i], set[i].have, have, sizeof(have));
-		rc = add_finding(out, set[i].item, want, have, set[i].ref,
+		rc = add_finding(out, set[i].item, want, have, set[i].refs,
 				 !ok && locked ? LOCKED_NOTE : NULL,
 				 ok ? FINDING_COMPLIANT : FINDING_DRIFT, FINDING_ACTION_NONE);
 	}
@@ -505,12 +514,12 @@ static int audit_report(const struct audit_state *st, const struct audit_kernel 
 		 * nothing apply could do, so not drift.
 		 */
 		if (!d->present[i] && audit_rule_parent_missing(st, r->data)) {
-			rc = add_finding(out, r->item, r->text, "missing", r->ref, NOPARENT_NOTE,
+			rc = add_finding(out, r->item, r->text, "missing", &r->refs, NOPARENT_NOTE,
 					 FINDING_UNSUPPORTED, FINDING_ACTION_NONE);
 			continue;
 		}
 		rc = add_finding(out, r->item, r->text, d->present[i] ? r->text : "missing",
-				 r->ref, !d->present[i] && locked ? LOCKED_NOTE : NULL,
+				 &r->refs, !d->present[i] && locked ? LOCKED_NOTE : NULL,
 				 d->present[i] ? FINDING_COMPLIANT : FINDING_DRIFT,
 				 FINDING_ACTION_NONE);
 	}

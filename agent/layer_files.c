@@ -465,14 +465,14 @@ struct files_run {
 
 static int files_add(struct files_run *r, const char *item, const char *expected,
 		     const char *actual, enum finding_state state, enum finding_action action,
-		     const char *ref, const char *note)
+		     const struct finding_refs *refs, const char *note)
 {
 	return findings_add(r->out, &(struct finding){
 		.layer = FILES_LAYER,
 		.item = item,
 		.expected = expected,
 		.actual = actual,
-		.ref = ref,
+		.refs = refs ? *refs : REFS_NONE,
 		.note = note,
 		.state = state,
 		.action = action,
@@ -527,6 +527,70 @@ static int files_expand(int root_fd, const char *path, struct strv *out)
 
 /* ---- modes and owners ---- */
 
+/* CIS Debian Linux 12 v1.0.1 sections of the paths the shipped policy names. */
+static const struct {
+	const char *path;	/* as written in [files.perms] */
+	struct finding_refs refs;
+} files_perm_refs[] = {
+	{ "/etc/passwd", REFS_INIT(REF_CIS("7.1.1")) },
+	{ "/etc/passwd-", REFS_INIT(REF_CIS("7.1.2")) },
+	{ "/etc/group", REFS_INIT(REF_CIS("7.1.3")) },
+	{ "/etc/group-", REFS_INIT(REF_CIS("7.1.4")) },
+	{ "/etc/shadow", REFS_INIT(REF_CIS("7.1.5")) },
+	{ "/etc/shadow-", REFS_INIT(REF_CIS("7.1.6")) },
+	{ "/etc/gshadow", REFS_INIT(REF_CIS("7.1.7")) },
+	{ "/etc/gshadow-", REFS_INIT(REF_CIS("7.1.8")) },
+	{ "/etc/shells", REFS_INIT(REF_CIS("7.1.9")) },
+	{ "/etc/security/opasswd", REFS_INIT(REF_CIS("7.1.10")) },
+	{ "/etc/ssh/sshd_config", REFS_INIT(REF_CIS("5.1.1")) },
+	{ "/etc/ssh/ssh_host_*_key", REFS_INIT(REF_CIS("5.1.2")) },
+	{ "/etc/ssh/ssh_host_*_key.pub", REFS_INIT(REF_CIS("5.1.3")) },
+	{ "/etc/crontab", REFS_INIT(REF_CIS("2.4.1.2")) },
+	{ "/etc/cron.hourly", REFS_INIT(REF_CIS("2.4.1.3")) },
+	{ "/etc/cron.daily", REFS_INIT(REF_CIS("2.4.1.4")) },
+	{ "/etc/cron.weekly", REFS_INIT(REF_CIS("2.4.1.5")) },
+	{ "/etc/cron.monthly", REFS_INIT(REF_CIS("2.4.1.6")) },
+	{ "/etc/cron.d", REFS_INIT(REF_CIS("2.4.1.7")) },
+	{ "/etc/motd", REFS_INIT(REF_CIS("1.6.4")) },
+	{ "/etc/issue", REFS_INIT(REF_CIS("1.6.5")) },
+	{ "/etc/issue.net", REFS_INIT(REF_CIS("1.6.6")) },
+	{ "/etc/audit/auditd.conf", REFS_INIT(REF_CIS("6.3.4.5"), REF_CIS("6.3.4.6"),
+					      REF_CIS("6.3.4.7")) },
+	{ "/etc/audit/audit.rules", REFS_INIT(REF_CIS("6.3.4.5"), REF_CIS("6.3.4.6"),
+					      REF_CIS("6.3.4.7")) },
+	{ "/etc/audit/rules.d", REFS_INIT(REF_CIS("6.3.4.5"), REF_CIS("6.3.4.6"),
+					  REF_CIS("6.3.4.7")) },
+};
+
+static const struct finding_refs *files_perm_refs_find(const char *path)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(files_perm_refs); i++)
+		if (strcmp(files_perm_refs[i].path, path) == 0)
+			return &files_perm_refs[i].refs;
+	return NULL;
+}
+
+/* /tmp, /dev/shm and /var/tmp: separate partition, nodev, nosuid, noexec. */
+static const struct {
+	const char *target;
+	struct finding_refs refs;
+} files_mount_refs_table[] = {
+	{ "/tmp", REFS_INIT(REF_CIS("1.1.2.1.1"), REF_CIS("1.1.2.1.2"),
+			    REF_CIS("1.1.2.1.3"), REF_CIS("1.1.2.1.4")) },
+	{ "/dev/shm", REFS_INIT(REF_CIS("1.1.2.2.1"), REF_CIS("1.1.2.2.2"),
+				REF_CIS("1.1.2.2.3"), REF_CIS("1.1.2.2.4")) },
+	{ "/var/tmp", REFS_INIT(REF_CIS("1.1.2.5.1"), REF_CIS("1.1.2.5.2"),
+				REF_CIS("1.1.2.5.3"), REF_CIS("1.1.2.5.4")) },
+};
+
+static const struct finding_refs *files_mount_refs(const char *target)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(files_mount_refs_table); i++)
+		if (strcmp(files_mount_refs_table[i].target, target) == 0)
+			return &files_mount_refs_table[i].refs;
+	return NULL;
+}
+
 static void files_mode_str(char *buf, size_t size, mode_t mode, const char *owner,
 			   const char *group)
 {
@@ -536,6 +600,7 @@ static void files_mode_str(char *buf, size_t size, mode_t mode, const char *owne
 static int files_perm_one(struct files_run *r, const struct files_perm *p, const char *path)
 {
 	int root_fd = r->st->env->root_fd;
+	const struct finding_refs *refs = files_perm_refs_find(p->path);
 	char item[4200], expected[200], actual[200], note[256];
 	char owner_s[32], group_s[32];
 	unsigned int uid = 0, gid = 0;
@@ -554,7 +619,7 @@ static int files_perm_one(struct files_run *r, const struct files_perm *p, const
 			snprintf(note, sizeof(note), "user '%s' not in /etc/passwd: %s",
 				 p->spec.owner, jefe_strerror(err));
 			return files_add(r, item, expected, NULL, FINDING_ERROR,
-					 FINDING_ACTION_NONE, NULL, note);
+					 FINDING_ACTION_NONE, refs, note);
 		}
 	}
 	if (want_gid) {
@@ -563,22 +628,22 @@ static int files_perm_one(struct files_run *r, const struct files_perm *p, const
 			snprintf(note, sizeof(note), "group '%s' not in /etc/group: %s",
 				 p->spec.group, jefe_strerror(err));
 			return files_add(r, item, expected, NULL, FINDING_ERROR,
-					 FINDING_ACTION_NONE, NULL, note);
+					 FINDING_ACTION_NONE, refs, note);
 		}
 	}
 	/* O_PATH: works on any file type and opens nothing that could block. */
 	fd = rootfs_open(root_fd, path, O_PATH | O_NOFOLLOW);
 	if (fd == -ENOENT)
 		return files_add(r, item, expected, "absent", FINDING_UNSUPPORTED,
-				 FINDING_ACTION_NONE, NULL, "not on this system");
+				 FINDING_ACTION_NONE, refs, "not on this system");
 	if (fd < 0)
 		return files_add(r, item, expected, NULL, FINDING_ERROR, FINDING_ACTION_NONE,
-				 NULL, jefe_strerror(fd));
+				 refs, jefe_strerror(fd));
 	if (fstat(fd, &sb) < 0) {
 		err = -errno;
 		close(fd);
 		return files_add(r, item, expected, NULL, FINDING_ERROR, FINDING_ACTION_NONE,
-				 NULL, jefe_strerror(err));
+				 refs, jefe_strerror(err));
 	}
 	snprintf(owner_s, sizeof(owner_s), "%u", (unsigned int)sb.st_uid);
 	snprintf(group_s, sizeof(group_s), "%u", (unsigned int)sb.st_gid);
@@ -586,7 +651,7 @@ static int files_perm_one(struct files_run *r, const struct files_perm *p, const
 	if (S_ISLNK(sb.st_mode)) {
 		close(fd);
 		return files_add(r, item, expected, "symlink", FINDING_DRIFT,
-				 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, NULL,
+				 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, refs,
 				 "a symlink where a file is expected: not followed, replace it by hand");
 	}
 	bad_mode = (sb.st_mode & 07777 & ~p->spec.max_mode) != 0;
@@ -595,12 +660,12 @@ static int files_perm_one(struct files_run *r, const struct files_perm *p, const
 	if (!bad_mode && !bad_uid && !bad_gid) {
 		close(fd);
 		return files_add(r, item, expected, actual, FINDING_COMPLIANT,
-				 FINDING_ACTION_NONE, NULL, NULL);
+				 FINDING_ACTION_NONE, refs, NULL);
 	}
 	if (!r->apply || r->dry_run) {
 		close(fd);
 		return files_add(r, item, expected, actual, FINDING_DRIFT,
-				 files_fix_action(r), NULL, NULL);
+				 files_fix_action(r), refs, NULL);
 	}
 	/*
 	 * Through the O_PATH fd's /proc link: fchmod/fchown do not take O_PATH
@@ -632,10 +697,10 @@ static int files_perm_one(struct files_run *r, const struct files_perm *p, const
 		snprintf(group_s, sizeof(group_s), "%u", (unsigned int)sb.st_gid);
 		files_mode_str(note, sizeof(note), sb.st_mode, owner_s, group_s);
 		return files_add(r, item, expected, actual, FINDING_DRIFT,
-				 FINDING_ACTION_REPAIRED, NULL, note);
+				 FINDING_ACTION_REPAIRED, refs, note);
 	}
 	return files_add(r, item, expected, actual, FINDING_DRIFT, FINDING_ACTION_FAILED,
-			 NULL, jefe_strerror(err));
+			 refs, jefe_strerror(err));
 }
 
 static int files_perms_run(struct files_run *r)
@@ -693,7 +758,7 @@ static int files_walk_hit(struct files_walk *w, int dirfd, const char *name,
 			return files_add(r, item, expected, (snprintf(actual, sizeof(actual), "%04o",
 					 (unsigned int)mode), actual), FINDING_DRIFT,
 					 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
-					 "CIS 6.1.13",
+					 &REFS(REF_CIS("7.1.13")),
 					 "not in suid_allowlist; suid_remove = no: add it to the allowlist or remove the bits by hand");
 		}
 	} else {
@@ -711,7 +776,7 @@ static int files_walk_hit(struct files_walk *w, int dirfd, const char *name,
 			return files_add(r, item, expected, (snprintf(actual, sizeof(actual), "%04o",
 					 (unsigned int)mode), actual), FINDING_DRIFT,
 					 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
-					 "CIS 6.1.9",
+					 &REFS(REF_CIS("7.1.11")),
 					 "world_writable_remove = no: fix it by hand");
 		}
 	}
@@ -741,7 +806,7 @@ static int files_walk_hit(struct files_walk *w, int dirfd, const char *name,
 			snprintf(note, sizeof(note), "now %04o", (unsigned int)(now.st_mode & 07777));
 	}
 	return files_add(r, item, expected, actual, FINDING_DRIFT, action,
-			 w->kind == FILES_WALK_SUID ? "CIS 6.1.13" : "CIS 6.1.9",
+			 w->kind == FILES_WALK_SUID ? &REFS(REF_CIS("7.1.13")) : &REFS(REF_CIS("7.1.11")),
 			 err ? jefe_strerror(err) : (action == FINDING_ACTION_REPAIRED ? note : NULL));
 }
 
@@ -830,7 +895,7 @@ static int files_walk_run(struct files_run *r, enum files_walk_kind kind)
 		snprintf(actual, sizeof(actual), "none in %zu entries", w.seen);
 	return files_add(r, summary, kind == FILES_WALK_SUID ? "allowlisted only" : "none",
 			 actual, FINDING_COMPLIANT, FINDING_ACTION_NONE,
-			 kind == FILES_WALK_SUID ? "CIS 6.1.13" : "CIS 6.1.9", NULL);
+			 kind == FILES_WALK_SUID ? &REFS(REF_CIS("7.1.13")) : &REFS(REF_CIS("7.1.11")), NULL);
 }
 
 /* ---- mounts (report-only) ---- */
@@ -871,16 +936,16 @@ static int files_mounts_run(struct files_run *r)
 				 "not a separate filesystem: add a tmpfs line with %s for %s to /etc/fstab, then mount it",
 				 expected, target);
 			err = files_add(r, item, expected, "not a mount point", FINDING_DRIFT,
-					cannot, "CIS 1.1.2", note);
+					cannot, files_mount_refs(target), note);
 		} else if (missing[0]) {
 			snprintf(note, sizeof(note),
 				 "add %s to the options of %s in /etc/fstab, then `mount -o remount %s`",
 				 missing, target, target);
 			err = files_add(r, item, expected, m->options, FINDING_DRIFT, cannot,
-					"CIS 1.1.2", note);
+					files_mount_refs(target), note);
 		} else {
 			err = files_add(r, item, expected, m->options, FINDING_COMPLIANT,
-					FINDING_ACTION_NONE, "CIS 1.1.2", NULL);
+					FINDING_ACTION_NONE, files_mount_refs(target), NULL);
 		}
 	}
 	if (!err && r->st->readonly_root) {

@@ -103,7 +103,11 @@ static void test_check_states(void **state)
 	assert_int_equal(x->state, FINDING_DRIFT);
 	assert_string_equal(x->expected, "2");
 	assert_string_equal(x->actual, "0");
-	assert_string_equal(x->ref, "KSPP");
+	/* KSPP names a setting by the key itself, and has no versions. */
+	assert_int_equal(x->refs.n, 1);
+	assert_string_equal(x->refs.v[0].benchmark, "KSPP");
+	assert_null(x->refs.v[0].version);
+	assert_string_equal(x->refs.v[0].id, "kernel.kptr_restrict");
 	assert_int_equal(find(f, "kernel.dmesg_restrict")->state, FINDING_COMPLIANT);
 	assert_int_equal(find(f, "kernel.gone")->state, FINDING_UNSUPPORTED);
 	assert_int_equal(find(f, "kernel.gone_required")->state, FINDING_ERROR);

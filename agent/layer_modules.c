@@ -53,6 +53,9 @@ static const char *const modules_default_block[] = {
 	"dccp", "sctp", "rds", "tipc",
 };
 
+/* block_usb_storage = yes: what a USB or FireWire disk needs. */
+static const char *const modules_storage[] = { "usb_storage", "uas", "firewire_sbp2" };
+
 /* What the live image cannot boot or run without. */
 static const struct {
 	const char *name;
@@ -400,8 +403,10 @@ static int modules_load(void **state, const struct jefe_env *env,
 	if (!err && !block && st->active)
 		for (size_t i = 0; !err && i < ARRAY_SIZE(modules_default_block); i++)
 			err = strv_push(&st->block, modules_default_block[i]);
-	if (!err && usb_storage && !strv_contains(&st->block, "usb_storage"))
-		err = strv_push(&st->block, "usb_storage");
+	/* Removable mass storage: USB (the older driver and UAS) and FireWire (SBP-2). */
+	for (size_t i = 0; !err && usb_storage && i < ARRAY_SIZE(modules_storage); i++)
+		if (!strv_contains(&st->block, modules_storage[i]))
+			err = strv_push(&st->block, modules_storage[i]);
 	if (err || bad) {
 		modules_state_free(st);
 		return err ? err : -JEFE_EPOLICY;
@@ -521,15 +526,15 @@ static int modules_file_run(struct modules_state *st, bool apply, bool dry_run,
 	diff = modules_file_differs(st, want, &actual);
 	if (diff < 0) {
 		err = modules_add(out, MODULES_BLACKLIST_FILE, expected, actual,
-				  FINDING_ERROR, FINDING_ACTION_NONE, &REFS(REF_CIS("1.1.1.10")),
+				  FINDING_ERROR, FINDING_ACTION_NONE, NULL,
 				  jefe_strerror(diff));
 	} else if (diff == 0) {
 		err = modules_add(out, MODULES_BLACKLIST_FILE, expected, actual,
-				  FINDING_COMPLIANT, FINDING_ACTION_NONE, &REFS(REF_CIS("1.1.1.10")), NULL);
+				  FINDING_COMPLIANT, FINDING_ACTION_NONE, NULL, NULL);
 	} else if (!apply || dry_run) {
 		err = modules_add(out, MODULES_BLACKLIST_FILE, expected, actual,
 				  FINDING_DRIFT, apply ? FINDING_ACTION_WOULD_REPAIR : FINDING_ACTION_NONE,
-				  &REFS(REF_CIS("1.1.1.10")), NULL);
+				  NULL, NULL);
 	} else {
 		const char *now = NULL;
 		int werr = rootfs_mkdir_p(st->env->root_fd, "/etc/modprobe.d", 0755);
@@ -543,7 +548,7 @@ static int modules_file_run(struct modules_state *st, bool apply, bool dry_run,
 		err = modules_add(out, MODULES_BLACKLIST_FILE, expected, werr ? actual : now,
 				  FINDING_DRIFT,
 				  werr ? FINDING_ACTION_FAILED : FINDING_ACTION_REPAIRED,
-				  &REFS(REF_CIS("1.1.1.10")), werr ? jefe_strerror(werr) : NULL);
+				  NULL, werr ? jefe_strerror(werr) : NULL);
 	}
 	free(want);
 	return err;

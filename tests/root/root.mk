@@ -8,3 +8,7 @@ EXTRA_DIST += tests/root/modules-root.sh tests/root/files-root.sh tests/root/fil
 # that writes files; both need root (namespaces, chown) and never skip.
 TESTS += tests/root/policy-trust.sh tests/root/root-confine.sh tests/root/atomic-fsync.sh
 EXTRA_DIST += tests/root/policy-trust.sh tests/root/root-confine.sh tests/root/atomic-fsync.sh
+# docs/benchmark-coverage.md against the shipped policy's findings (root:
+# namespaces; the audit layer's ids are read from the running kernel).
+TESTS += tests/root/coverage.sh
+EXTRA_DIST += tests/root/coverage.sh docs/benchmark-coverage.md

@@ -158,7 +158,9 @@ static void test_blacklist_file(void **state)
 	text = tu_read(f->root, "etc/modprobe.d/jefe-blacklist.conf");
 	assert_non_null(strstr(text, "\ninstall cramfs /bin/false\nblacklist cramfs\n"
 				     "install hfs /bin/false\nblacklist hfs\n"
-				     "install usb_storage /bin/false\nblacklist usb_storage\n"));
+				     "install usb_storage /bin/false\nblacklist usb_storage\n"
+				     "install uas /bin/false\nblacklist uas\n"
+				     "install firewire_sbp2 /bin/false\nblacklist firewire_sbp2\n"));
 	assert_null(strstr(text, "sctp"));
 	snprintf(path, sizeof(path), "%s/etc/modprobe.d/jefe-blacklist.conf", f->root);
 	assert_int_equal(stat(path, &sb), 0);

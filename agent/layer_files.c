@@ -68,6 +68,7 @@ struct files_state {
 	struct strv tmp_mounts;
 	struct strv tmp_options;
 	bool readonly_root;
+	struct strv banners;		/* login banners that must not name the OS */
 	struct strv baseline;		/* edits are never accepted by apply */
 	struct strv baseline_managed;	/* written by the agent: re-recorded by apply */
 	bool active;			/* the policy has a files section */
@@ -107,6 +108,7 @@ static const struct files_key files_keys[] = {
 	FK("tmp_mounts", FILES_KEY_LIST, tmp_mounts, "/tmp /dev/shm /var/tmp"),
 	FK("tmp_mount_options", FILES_KEY_LIST, tmp_options, "nodev nosuid noexec"),
 	FK("readonly_root", FILES_KEY_BOOL, readonly_root, "no"),
+	FK("banners", FILES_KEY_LIST, banners, ""),
 	FK("baseline", FILES_KEY_LIST, baseline, ""),
 	FK("baseline_managed", FILES_KEY_LIST, baseline_managed, ""),
 };
@@ -1210,6 +1212,108 @@ out:
 	return err;
 }
 
+/* ---- login banners (report-only) ---- */
+
+int files_banner_leak(const char *text, const struct strv *os_words, char *what, size_t size)
+{
+	/* agetty's escapes for the OS (\s), release (\r), version (\v), machine (\m). */
+	static const char esc[] = "srvm";
+
+	for (const char *p = strchr(text, '\\'); p; p = strchr(p + 1, '\\'))
+		if (p[1] && strchr(esc, p[1])) {
+			snprintf(what, size, "the escape \\%c", p[1]);
+			return 1;
+		}
+	for (size_t i = 0; i < os_words->n; i++)
+		if (strlen(os_words->v[i]) >= 3 && strcasestr(text, os_words->v[i])) {
+			snprintf(what, size, "'%s' (os-release)", os_words->v[i]);
+			return 1;
+		}
+	return 0;
+}
+
+/* ID, NAME and VERSION_ID of the root's os-release: what a banner must not tell. */
+static int files_os_words(int root_fd, struct strv *out)
+{
+	static const char *const keys[] = { "ID=", "NAME=", "VERSION_ID=" };
+	char *text = NULL;
+	int err = root_read_file_alloc(root_fd, "/etc/os-release", &text, NULL);
+
+	if (err == -ENOENT)
+		err = root_read_file_alloc(root_fd, "/usr/lib/os-release", &text, NULL);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	for (char *line = strtok(text, "\n"); line && !err; line = strtok(NULL, "\n"))
+		for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+			char *v;
+			size_t len;
+
+			if (strncmp(line, keys[i], strlen(keys[i])) != 0)
+				continue;
+			v = line + strlen(keys[i]);
+			len = strlen(v);
+			if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
+				v[len - 1] = '\0';
+				v++;
+			}
+			if (*v && !strv_contains(out, v))
+				err = strv_push(out, v);
+		}
+	free(text);
+	return err;
+}
+
+static const struct {
+	const char *path;
+	struct finding_refs refs;
+} files_banner_refs[] = {
+	{ "/etc/motd", REFS_INIT(REF_CIS("1.6.1")) },
+	{ "/etc/issue", REFS_INIT(REF_CIS("1.6.2")) },
+	{ "/etc/issue.net", REFS_INIT(REF_CIS("1.6.3")) },
+};
+
+static int files_banners_run(struct files_run *r)
+{
+	int root_fd = r->st->env->root_fd;
+	struct strv words = { 0 };
+	int err = 0;
+
+	if (r->st->banners.n == 0)
+		return 0;
+	err = files_os_words(root_fd, &words);
+	for (size_t i = 0; !err && i < r->st->banners.n; i++) {
+		const char *path = r->st->banners.v[i];
+		const struct finding_refs *refs = NULL;
+		char item[4200], what[128], note[256], *text = NULL;
+		int rd;
+
+		for (size_t j = 0; j < ARRAY_SIZE(files_banner_refs); j++)
+			if (strcmp(files_banner_refs[j].path, path) == 0)
+				refs = &files_banner_refs[j].refs;
+		snprintf(item, sizeof(item), "banner:%s", path);
+		rd = root_read_file_alloc(root_fd, path, &text, NULL);
+		if (rd == -ENOENT) {
+			err = files_add(r, item, "no OS name or version", "absent", FINDING_UNSUPPORTED,
+					FINDING_ACTION_NONE, refs, "not on this system");
+		} else if (rd < 0) {
+			err = files_add(r, item, "no OS name or version", NULL, FINDING_ERROR,
+					FINDING_ACTION_NONE, refs, jefe_strerror(rd));
+		} else if (files_banner_leak(text, &words, what, sizeof(what))) {
+			/* The legal text is the site's: reported, never rewritten. */
+			snprintf(note, sizeof(note), "the banner tells %s: write a legal notice without it", what);
+			err = files_add(r, item, "no OS name or version", what, FINDING_DRIFT,
+					r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
+					refs, note);
+		} else {
+			err = files_add(r, item, "no OS name or version", "none", FINDING_COMPLIANT,
+					FINDING_ACTION_NONE, refs, NULL);
+		}
+		free(text);
+	}
+	strv_free(&words);
+	return err;
+}
+
 /* ---- the layer ---- */
 
 static int files_run_all(struct files_state *st, bool apply, bool dry_run, struct findings *out)
@@ -1224,6 +1328,8 @@ static int files_run_all(struct files_state *st, bool apply, bool dry_run, struc
 		err = files_walk_run(&r, FILES_WALK_WW);
 	if (!err)
 		err = files_mounts_run(&r);
+	if (!err)
+		err = files_banners_run(&r);
 	/* Last: after the perms repair, and after every other layer's apply. */
 	if (!err)
 		err = files_baseline_run(&r);

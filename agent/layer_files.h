@@ -35,6 +35,14 @@ struct files_baseline {
 	struct strv paths;
 	struct strv hashes;
 };
+/*
+ * Does a login banner tell the OS (CIS 1.6.1-1.6.3)?  1 with what it tells
+ * in what ("the escape \\r", "'jefelinux' (os-release)"): agetty's \\s \\r
+ * \\v \\m escapes, or a word of os_words (its ID, NAME, VERSION_ID; any
+ * case, words under 3 characters ignored); 0 when it tells neither.
+ */
+int files_banner_leak(const char *text, const struct strv *os_words, char *what, size_t size);
+
 int files_baseline_parse(const char *text, struct files_baseline *out);
 const char *files_baseline_get(const struct files_baseline *b, const char *path);
 void files_baseline_free(struct files_baseline *b);

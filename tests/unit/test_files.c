@@ -452,6 +452,54 @@ static void test_mounts(void **state)
 	assert_int_equal(find(f, "mount:/")->state, FINDING_COMPLIANT);
 }
 
+static void test_banner_leak(void **state)
+{
+	struct strv words = { 0 };
+	char what[128];
+
+	(void)state;
+	assert_int_equal(strv_push(&words, "jefelinux"), 0);
+	assert_int_equal(strv_push(&words, "0.1.0"), 0);
+	assert_int_equal(strv_push(&words, "JL"), 0);	/* too short to mean anything */
+	assert_int_equal(files_banner_leak("Authorized use only.\n", &words, what, sizeof(what)), 0);
+	assert_int_equal(files_banner_leak("Welcome to \\s \\r\n", &words, what, sizeof(what)), 1);
+	assert_string_equal(what, "the escape \\s");
+	assert_int_equal(files_banner_leak("JefeLinux: authorized use only\n", &words, what,
+					   sizeof(what)), 1);
+	assert_string_equal(what, "'jefelinux' (os-release)");
+	assert_int_equal(files_banner_leak("release 0.1.0\n", &words, what, sizeof(what)), 1);
+	assert_int_equal(files_banner_leak("JL HOLDINGS property \\n \\l\n", &words, what,
+					   sizeof(what)), 0);
+	strv_free(&words);
+}
+
+/* A banner naming the OS is drift the agent cannot fix (the text is the site's). */
+static void test_banners(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	tu_write(f->root, "etc/os-release", "NAME=\"JefeLinux\"\nID=jefelinux\nVERSION_ID=0.1.0\n");
+	tu_write(f->root, "etc/issue", "JefeLinux 0.1.0 \\n \\l\n");
+	tu_write(f->root, "etc/issue.net", "Authorized use only. Activity may be monitored.\n");
+	assert_int_equal(load(f, "banners = /etc/issue /etc/issue.net /etc/motd\n", ""), 0);
+	apply(f, false);
+	x = find(f, "banner:/etc/issue");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	assert_string_equal(x->actual, "'JefeLinux' (os-release)");
+	assert_string_equal(x->refs.v[0].id, "1.6.2");
+	assert_string_equal(tu_read(f->root, "etc/issue"), "JefeLinux 0.1.0 \\n \\l\n");
+	x = find(f, "banner:/etc/issue.net");
+	assert_int_equal(x->state, FINDING_COMPLIANT);
+	assert_string_equal(x->refs.v[0].id, "1.6.3");
+	assert_int_equal(find(f, "banner:/etc/motd")->state, FINDING_UNSUPPORTED);
+	/* Fixed by hand: compliant at the next check. */
+	tu_write(f->root, "etc/issue", "Authorized use only.\n");
+	check(f);
+	assert_int_equal(find(f, "banner:/etc/issue")->state, FINDING_COMPLIANT);
+}
+
 static void test_mounts_parse_escapes(void **state)
 {
 	struct rootfs_mounts m;
@@ -608,6 +656,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_world_writable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mounts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mounts_parse_escapes, setup, teardown),
+		cmocka_unit_test(test_banner_leak),
+		cmocka_unit_test_setup_teardown(test_banners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_sees_chmod, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inactive_without_section, setup, teardown),

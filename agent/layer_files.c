@@ -69,6 +69,8 @@ struct files_state {
 	struct strv tmp_options;
 	bool readonly_root;
 	struct strv banners;		/* login banners that must not name the OS */
+	bool accounts;			/* check passwd/shadow (report-only) */
+	struct strv login_defs;		/* "KEY=VALUE" wanted in /etc/login.defs */
 	struct strv baseline;		/* edits are never accepted by apply */
 	struct strv baseline_managed;	/* written by the agent: re-recorded by apply */
 	bool active;			/* the policy has a files section */
@@ -109,6 +111,8 @@ static const struct files_key files_keys[] = {
 	FK("tmp_mount_options", FILES_KEY_LIST, tmp_options, "nodev nosuid noexec"),
 	FK("readonly_root", FILES_KEY_BOOL, readonly_root, "no"),
 	FK("banners", FILES_KEY_LIST, banners, ""),
+	FK("accounts", FILES_KEY_BOOL, accounts, "no"),
+	FK("login_defs", FILES_KEY_LIST, login_defs, ""),
 	FK("baseline", FILES_KEY_LIST, baseline, ""),
 	FK("baseline_managed", FILES_KEY_LIST, baseline_managed, ""),
 };
@@ -421,7 +425,7 @@ static int files_load(void **state, const struct jefe_env *env,
 			if (policy_parse_bool(e, field, errs) < 0)
 				bad++;
 		} else {
-			bool paths = field != &st->tmp_options;
+			bool paths = field != &st->tmp_options && field != &st->login_defs;
 			bool glob_ok = field == &st->suid_allow || field == &st->baseline ||
 				       field == &st->baseline_managed;
 
@@ -435,6 +439,15 @@ static int files_load(void **state, const struct jefe_env *env,
 		    strcmp(o, "ro")) {
 			e = policy_get(policy, FILES_LAYER, "tmp_mount_options");
 			err = policy_error_at(errs, e, "unknown mount option '%s' (nodev, nosuid, noexec, ro)", o);
+			bad++;
+		}
+	}
+	for (size_t i = 0; !err && i < st->login_defs.n; i++) {
+		char why[160];
+
+		if (files_login_defs_cmp(st->login_defs.v[i], NULL, why, sizeof(why)) == -EINVAL) {
+			e = policy_get(policy, FILES_LAYER, "login_defs");
+			err = policy_error_at(errs, e, "login_defs: %s", why);
 			bad++;
 		}
 	}
@@ -1314,6 +1327,308 @@ static int files_banners_run(struct files_run *r)
 	return err;
 }
 
+/* ---- accounts and login.defs (report-only) ---- */
+
+/* How a login.defs value compares with the policy's: the benchmark's sense of "at least". */
+enum files_defs_cmp { DEFS_AT_MOST, DEFS_AT_LEAST, DEFS_EQUAL, DEFS_UMASK };
+
+static const struct {
+	const char *key;
+	enum files_defs_cmp cmp;
+	struct finding_refs refs;
+} files_login_defs_keys[] = {
+	{ "PASS_MAX_DAYS", DEFS_AT_MOST, REFS_INIT(REF_CIS("5.4.1.1")) },
+	{ "PASS_MIN_DAYS", DEFS_AT_LEAST, REFS_INIT(REF_CIS("5.4.1.2")) },
+	{ "PASS_WARN_AGE", DEFS_AT_LEAST, REFS_INIT(REF_CIS("5.4.1.3")) },
+	{ "ENCRYPT_METHOD", DEFS_EQUAL, REFS_INIT(REF_CIS("5.4.1.4")) },
+	{ "SHA_CRYPT_MIN_ROUNDS", DEFS_AT_LEAST, REFS_INIT(REF_CIS("5.4.1.4")) },
+	{ "SHA_CRYPT_MAX_ROUNDS", DEFS_AT_LEAST, REFS_INIT(REF_CIS("5.4.1.4")) },
+	{ "UMASK", DEFS_UMASK, REFS_INIT(REF_CIS("5.4.3.3")) },
+};
+
+static bool files_defs_number(const char *s, int base, unsigned long *out)
+{
+	char *end;
+
+	if (!*s || !isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, base);
+	return errno == 0 && *end == '\0';
+}
+
+int files_login_defs_cmp(const char *want, const char *have, char *why, size_t why_len)
+{
+	const char *eq = strchr(want, '=');
+	size_t klen = eq ? (size_t)(eq - want) : 0;
+	unsigned long w, h;
+
+	for (size_t i = 0; eq && i < ARRAY_SIZE(files_login_defs_keys); i++) {
+		enum files_defs_cmp cmp = files_login_defs_keys[i].cmp;
+		const char *v = eq + 1;
+
+		if (strlen(files_login_defs_keys[i].key) != klen ||
+		    strncmp(files_login_defs_keys[i].key, want, klen) != 0)
+			continue;
+		if (cmp != DEFS_EQUAL && !files_defs_number(v, cmp == DEFS_UMASK ? 8 : 10, &w)) {
+			snprintf(why, why_len, "%s needs a number, not '%s'", files_login_defs_keys[i].key, v);
+			return -EINVAL;
+		}
+		if (cmp == DEFS_EQUAL && !*v) {
+			snprintf(why, why_len, "%s needs a value", files_login_defs_keys[i].key);
+			return -EINVAL;
+		}
+		if (!have)
+			return 0;	/* validation only */
+		if (cmp == DEFS_EQUAL)
+			return strcasecmp(v, have) == 0 ? 0 : 1;
+		if (!files_defs_number(have, cmp == DEFS_UMASK ? 8 : 10, &h))
+			return 1;
+		switch (cmp) {
+		case DEFS_AT_MOST:
+			return h <= w ? 0 : 1;
+		case DEFS_AT_LEAST:
+			return h >= w ? 0 : 1;
+		case DEFS_UMASK:	/* every bit the policy masks is masked */
+			return (h & w) == w ? 0 : 1;
+		default:
+			return 1;
+		}
+	}
+	snprintf(why, why_len, "'%s' is not KEY=VALUE with KEY one of PASS_MAX_DAYS, PASS_MIN_DAYS, PASS_WARN_AGE, ENCRYPT_METHOD, SHA_CRYPT_MIN_ROUNDS, SHA_CRYPT_MAX_ROUNDS, UMASK",
+		 want);
+	return -EINVAL;
+}
+
+/* The value of KEY in login.defs text (the last line that sets it wins, as in shadow's getdef), or NULL. */
+static char *files_login_defs_get(const char *text, const char *key, char *buf, size_t size)
+{
+	size_t klen = strlen(key);
+	char *found = NULL;
+
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *p = line;
+
+		while (p < line + len && isspace((unsigned char)*p))
+			p++;
+		if ((size_t)(line + len - p) > klen && strncmp(p, key, klen) == 0 &&
+		    isspace((unsigned char)p[klen])) {
+			const char *v = p + klen, *ve = line + len;
+
+			while (v < ve && isspace((unsigned char)*v))
+				v++;
+			while (ve > v && isspace((unsigned char)ve[-1]))
+				ve--;
+			snprintf(buf, size, "%.*s", (int)(ve - v), v);
+			found = buf;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return found;
+}
+
+static int files_login_defs_run(struct files_run *r)
+{
+	char *text = NULL;
+	int err = 0, rd;
+
+	if (r->st->login_defs.n == 0)
+		return 0;
+	rd = root_read_file_alloc(r->st->env->root_fd, "/etc/login.defs", &text, NULL);
+	for (size_t i = 0; !err && i < r->st->login_defs.n; i++) {
+		const char *want = r->st->login_defs.v[i], *eq = strchr(want, '=');
+		const struct finding_refs *refs = NULL;
+		char key[64], item[96], buf[128], why[160], note[256];
+		const char *have;
+
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - want), want);
+		for (size_t j = 0; j < ARRAY_SIZE(files_login_defs_keys); j++)
+			if (strcmp(files_login_defs_keys[j].key, key) == 0)
+				refs = &files_login_defs_keys[j].refs;
+		snprintf(item, sizeof(item), "login.defs:%s", key);
+		if (rd < 0) {
+			err = files_add(r, item, eq + 1, NULL, rd == -ENOENT ? FINDING_UNSUPPORTED : FINDING_ERROR,
+					FINDING_ACTION_NONE, refs,
+					rd == -ENOENT ? "no /etc/login.defs" : jefe_strerror(rd));
+			continue;
+		}
+		have = files_login_defs_get(text, key, buf, sizeof(buf));
+		if (have && files_login_defs_cmp(want, have, why, sizeof(why)) == 0) {
+			err = files_add(r, item, eq + 1, have, FINDING_COMPLIANT, FINDING_ACTION_NONE,
+					refs, NULL);
+			continue;
+		}
+		/* Report-only: shadow's tools read this file; the image ships it right. */
+		snprintf(note, sizeof(note), "set %s %s (or stricter) in /etc/login.defs", key, eq + 1);
+		err = files_add(r, item, eq + 1, have ? have : "unset", FINDING_DRIFT,
+				r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, refs, note);
+	}
+	free(text);
+	return err;
+}
+
+/* Fields of a colon-separated database line (passwd, shadow); n found. */
+static size_t files_db_fields(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max) {
+		f[n++] = line;
+		line = strchr(line, ':');
+		if (!line)
+			break;
+		*line++ = '\0';
+	}
+	return n;
+}
+
+static bool files_shell_nologin(const char *shell)
+{
+	static const char *const ok[] = {
+		"/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		if (strcmp(shell, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+int files_accounts_scan(const char *passwd, const char *shadow, struct files_accounts *out)
+{
+	char *pw = strdup(passwd), *sh = strdup(shadow ? shadow : "");
+	char *save = NULL;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!pw || !sh) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (char *line = strtok_r(pw, "\n", &save); line && !err; line = strtok_r(NULL, "\n", &save)) {
+		char *f[7];
+		unsigned long uid;
+		char *end;
+
+		if (files_db_fields(line, f, 7) != 7 || *f[0] == '#')
+			continue;
+		errno = 0;
+		uid = strtoul(f[2], &end, 10);
+		if (errno || *end)
+			continue;
+		if (uid == 0 && strcmp(f[0], "root") != 0)
+			err = strv_push(&out->uid0, f[0]);
+		if (!err && strcmp(f[1], "x") != 0)
+			err = strv_push(&out->unshadowed, f[0]);
+		/* CIS 5.4.2.7's own exceptions: root, and the shutdown helpers. */
+		if (!err && uid < 1000 && strcmp(f[0], "root") && strcmp(f[0], "sync") &&
+		    strcmp(f[0], "shutdown") && strcmp(f[0], "halt") && !files_shell_nologin(f[6]))
+			err = strv_push(&out->login_shell, f[0]);
+	}
+	save = NULL;
+	for (char *line = strtok_r(sh, "\n", &save); line && !err; line = strtok_r(NULL, "\n", &save)) {
+		char *f[9];
+
+		if (files_db_fields(line, f, 9) < 2 || *f[0] == '#')
+			continue;
+		if (*f[1] == '\0')
+			err = strv_push(&out->empty_password, f[0]);
+		if (!err && strcmp(f[0], "root") == 0)
+			out->root_locked = f[1][0] == '!' || f[1][0] == '*';
+	}
+out:
+	free(pw);
+	free(sh);
+	if (err)
+		files_accounts_free(out);
+	return err;
+}
+
+void files_accounts_free(struct files_accounts *a)
+{
+	strv_free(&a->uid0);
+	strv_free(&a->unshadowed);
+	strv_free(&a->login_shell);
+	strv_free(&a->empty_password);
+}
+
+static const struct finding_refs files_ref_uid0 = REFS_INIT(REF_CIS("5.4.2.1"));
+static const struct finding_refs files_ref_root = REFS_INIT(REF_CIS("5.4.2.4"));
+static const struct finding_refs files_ref_shells = REFS_INIT(REF_CIS("5.4.2.7"));
+static const struct finding_refs files_ref_shadowed = REFS_INIT(REF_CIS("7.2.1"));
+static const struct finding_refs files_ref_empty = REFS_INIT(REF_CIS("7.2.2"));
+
+static int files_accounts_item(struct files_run *r, const char *item, const char *expected,
+			       const struct strv *offenders, const struct finding_refs *refs,
+			       const char *fix)
+{
+	char actual[512] = "none";
+	size_t len = 0;
+
+	for (size_t i = 0; i < offenders->n && len < sizeof(actual) - 1; i++) {
+		int n = snprintf(actual + len, sizeof(actual) - len, "%s%s", i ? " " : "",
+				 offenders->v[i]);
+
+		len = n < 0 ? sizeof(actual) : len + (size_t)n;
+	}
+	if (offenders->n == 0)
+		return files_add(r, item, expected, actual, FINDING_COMPLIANT, FINDING_ACTION_NONE,
+				 refs, NULL);
+	/* Accounts are the admin's to change: the agent never edits passwd or shadow. */
+	return files_add(r, item, expected, actual, FINDING_DRIFT,
+			 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, refs, fix);
+}
+
+static int files_accounts_run(struct files_run *r)
+{
+	int root_fd = r->st->env->root_fd;
+	struct files_accounts a;
+	char *passwd = NULL, *shadow = NULL;
+	int err, rd;
+
+	if (!r->st->accounts)
+		return 0;
+	err = root_read_file_alloc(root_fd, "/etc/passwd", &passwd, NULL);
+	if (err)
+		return files_add(r, "accounts", "readable /etc/passwd", NULL,
+				 err == -ENOENT ? FINDING_UNSUPPORTED : FINDING_ERROR,
+				 FINDING_ACTION_NONE, NULL, jefe_strerror(err));
+	rd = root_read_file_alloc(root_fd, "/etc/shadow", &shadow, NULL);
+	err = files_accounts_scan(passwd, rd ? NULL : shadow, &a);
+	free(passwd);
+	free(shadow);
+	if (err)
+		return err;
+	err = files_accounts_item(r, "account:uid0", "root alone", &a.uid0, &files_ref_uid0,
+				  "give these accounts their own uid, or remove them (userdel)");
+	if (!err)
+		err = files_accounts_item(r, "account:shadowed", "every password in /etc/shadow",
+					  &a.unshadowed, &files_ref_shadowed, "run pwconv");
+	if (!err)
+		err = files_accounts_item(r, "account:system-shells", "nologin for every system account",
+					  &a.login_shell, &files_ref_shells,
+					  "usermod -s /usr/sbin/nologin for each of them");
+	if (!err && rd == 0)
+		err = files_accounts_item(r, "account:empty-passwords", "none", &a.empty_password,
+					  &files_ref_empty, "lock them (passwd -l) or set a password");
+	if (!err && rd == 0)
+		err = files_add(r, "account:root", "locked", a.root_locked ? "locked" : "a password",
+				a.root_locked ? FINDING_COMPLIANT : FINDING_DRIFT,
+				a.root_locked || !r->apply ? FINDING_ACTION_NONE : FINDING_ACTION_CANNOT_FIX,
+				&files_ref_root,
+				a.root_locked ? NULL : "passwd -l root: the admin reaches root through doas");
+	if (!err && rd != 0)
+		err = files_add(r, "account:empty-passwords", "none", NULL,
+				rd == -ENOENT ? FINDING_UNSUPPORTED : FINDING_ERROR,
+				FINDING_ACTION_NONE, &files_ref_empty, jefe_strerror(rd));
+	files_accounts_free(&a);
+	if (!err)
+		err = files_login_defs_run(r);
+	return err;
+}
+
 /* ---- the layer ---- */
 
 static int files_run_all(struct files_state *st, bool apply, bool dry_run, struct findings *out)
@@ -1330,6 +1645,8 @@ static int files_run_all(struct files_state *st, bool apply, bool dry_run, struc
 		err = files_mounts_run(&r);
 	if (!err)
 		err = files_banners_run(&r);
+	if (!err)
+		err = files_accounts_run(&r);
 	/* Last: after the perms repair, and after every other layer's apply. */
 	if (!err)
 		err = files_baseline_run(&r);

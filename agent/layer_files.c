@@ -1830,6 +1830,15 @@ static int files_watch(void *state, struct watch_set *ws)
 			err = files_watch_path(st, &seen, st->baseline.v[i]);
 		for (size_t i = 0; !err && i < st->baseline_managed.n; i++)
 			err = files_watch_path(st, &seen, st->baseline_managed.v[i]);
+		/* The files the banner, account and login.defs checks read. */
+		for (size_t i = 0; !err && i < st->banners.n; i++)
+			err = files_watch_path(st, &seen, st->banners.v[i]);
+		if (!err && st->accounts)
+			err = files_watch_path(st, &seen, "/etc/passwd");
+		if (!err && st->accounts)
+			err = files_watch_path(st, &seen, "/etc/shadow");
+		if (!err && st->login_defs.n)
+			err = files_watch_path(st, &seen, "/etc/login.defs");
 		/* An accepted file (jefe baseline accept) is news for the daemon. */
 		if (!err && (st->baseline.n || st->baseline_managed.n))
 			err = files_watch_path(st, &seen, FILES_BASELINE_FILE);

@@ -47,6 +47,7 @@ static const struct {
 	{ "kernel.randomize_va_space", "1.5.1" },
 	{ "kernel.yama.ptrace_scope", "1.5.2" },
 	{ "fs.suid_dumpable", "1.5.3" },
+	{ "kernel.core_pattern", "1.5.3" },
 	{ "net.ipv4.ip_forward", "3.3.1" },
 	{ "net.ipv6.conf.all.forwarding", "3.3.1" },
 	{ "net.ipv4.conf.all.send_redirects", "3.3.2" },

@@ -83,6 +83,26 @@ static bool has_error(const struct fixture *f, const char *msg)
 	return tu_error_is(&f->errs, msg);
 }
 
+/* Core dumps: a pipe to /bin/false, written and read back as is, CIS 1.5.3. */
+static void test_core_pattern(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	tu_write(f->root, "proc/sys/kernel/core_pattern", "core\n");
+	tu_write(f->root, "proc/sys/fs/suid_dumpable", "2\n");
+	assert_int_equal(load(f, "kernel.core_pattern = |/bin/false\nfs.suid_dumpable = 0\npersist = no\n"), 0);
+	assert_int_equal(layer_sysctl_ops.apply(f->layer, false, &f->out), 0);
+	x = find(f, "kernel.core_pattern");
+	assert_int_equal(x->action, FINDING_ACTION_REPAIRED);
+	assert_string_equal(x->actual, "core");
+	assert_int_equal(x->refs.n, 1);
+	assert_string_equal(x->refs.v[0].benchmark, "CIS Debian Linux 12");
+	assert_string_equal(x->refs.v[0].id, "1.5.3");
+	assert_string_equal(find(f, "fs.suid_dumpable")->refs.v[0].id, "1.5.3");
+	assert_int_equal(strncmp(tu_read(f->root, "proc/sys/kernel/core_pattern"), "|/bin/false", 11), 0);
+}
+
 static void test_check_states(void **state)
 {
 	struct fixture *f = *state;
@@ -274,6 +294,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_check_states, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_pattern, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_writes_reads_back_and_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_out_of_root_not_followed, setup, teardown),

@@ -39,8 +39,14 @@ for item in account:uid0 account:root account:system-shells account:shadowed \
 	vm_expect_eq "$item as the image ships it" compliant "$state"
 done
 
+# The kernel's symbol table as a Debian kernel package leaves it: 0644.
+mkdir -p /boot
+echo "ffffffff81000000 T _stext" >"/boot/System.map-$(uname -r)"
+chmod 0644 "/boot/System.map-$(uname -r)"
+
 jefe enforce >/run/enforce.txt 2>&1
 vm_note "jefe enforce: exit $?"
+vm_expect_eq "System.map mode after enforce (root only)" 600 "$(stat -c %a "/boot/System.map-$(uname -r)")"
 # USB and FireWire storage blocked the way the benchmark audits it.
 for m in usb_storage uas firewire_sbp2; do
 	vm_check "modprobe.d: install $m /bin/false" grep -qx "install $m /bin/false" /etc/modprobe.d/jefe-blacklist.conf
@@ -87,6 +93,9 @@ tamper() {
 tamper "sed -i /uas/d jefe-blacklist.conf" modules /etc/modprobe.d/jefe-blacklist.conf repaired \
 	sed -i '/ uas /d; / uas$/d' /etc/modprobe.d/jefe-blacklist.conf
 vm_check "install uas /bin/false is back" grep -qx "install uas /bin/false" /etc/modprobe.d/jefe-blacklist.conf
+tamper "chmod 0644 System.map" files "perm:/boot/System.map-[^ ]+" repaired \
+	chmod 0644 "/boot/System.map-$(uname -r)"
+vm_expect_eq "System.map mode after repair" 600 "$(stat -c %a "/boot/System.map-$(uname -r)")"
 tamper "sysctl -w fs.suid_dumpable=2" sysctl fs.suid_dumpable repaired sysctl -w fs.suid_dumpable=2
 vm_expect_eq "fs.suid_dumpable after repair" 0 "$(sysctl -n fs.suid_dumpable)"
 tamper "a second uid 0 account" files account:uid0 cannot-fix \

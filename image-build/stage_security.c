@@ -319,7 +319,8 @@ static int security_services_enable(const char *root)
  * The image's own files in the state the shipped policy's [files.perms]
  * asks (policies/policy.d/60-files.conf), so that the agent's first pass
  * on a clean boot has nothing to repair: shadow and gshadow owned by group
- * shadow, sshd_config 0600, the kernel's System.map root only.  A file
+ * shadow, sshd_config 0600, the cron files root only (Debian's packages
+ * leave /etc/cron.daily 0755), the kernel's System.map root only.  A file
  * the base does not have is skipped; the agent reports it as it is.
  */
 static int security_hardened_modes(const char *root)
@@ -334,6 +335,12 @@ static int security_hardened_modes(const char *root)
 		{ "etc/shadow-", 0640, true },
 		{ "etc/gshadow-", 0640, true },
 		{ "etc/ssh/sshd_config", 0600, false },
+		{ "etc/crontab", 0600, false },
+		{ "etc/cron.d", 0700, false },
+		{ "etc/cron.hourly", 0700, false },
+		{ "etc/cron.daily", 0700, false },
+		{ "etc/cron.weekly", 0700, false },
+		{ "etc/cron.monthly", 0700, false },
 	};
 	char path[PATH_MAX], *group = NULL, *p;
 	long shadow_gid = -1;
@@ -357,7 +364,7 @@ static int security_hardened_modes(const char *root)
 		struct stat st;
 
 		err = IB_PATH(path, root, files[i].path);
-		if (err < 0 || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		if (err < 0 || lstat(path, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
 			continue;
 		if ((files[i].shadow_group && shadow_gid >= 0 &&
 		     chown(path, 0, (gid_t)shadow_gid) < 0) || chmod(path, files[i].mode) < 0) {

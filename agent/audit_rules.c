@@ -823,7 +823,7 @@ static void rule_spec_free(struct audit_rule_spec *s)
 	audit_rule_free_data(s->data);
 	free(s->text);
 	free(s->item);
-	free(s->ref);
+	finding_refs_free(&s->refs);
 	free(s->file);
 }
 
@@ -858,7 +858,8 @@ int audit_rules_parse(struct audit_ruleset *rs, const char *file, const char *te
 	struct rule_parse p = { .file = file, .line = 1, .errs = errs, .root_fd = root_fd,
 				.machine = audit_detect_machine() };
 	size_t errs_before = errs->n;
-	char *copy = strdup(text), *ref = NULL;
+	char *copy = strdup(text);
+	struct finding_refs refs = { NULL, 0 };
 	int rc = 0;
 
 	if (copy == NULL)
@@ -879,14 +880,15 @@ int audit_rules_parse(struct audit_ruleset *rs, const char *file, const char *te
 			char *r = str_trim(t + 1);
 
 			if (strncmp(r, "ref:", 4) == 0) {
-				free(ref);
-				ref = strdup(str_trim(r + 4));
-				if (ref == NULL)
+				char why[160];
+				int err;
+
+				finding_refs_free(&refs);
+				err = finding_refs_parse(r + 4, &refs, why, sizeof(why));
+				if (err == -ENOMEM)
 					rc = -ENOMEM;
-				if (ref && *ref == '\0') {
-					free(ref);
-					ref = NULL;
-				}
+				else if (err)
+					parse_error(&p, "ref: %s", why);
 			}
 			continue;
 		}
@@ -923,15 +925,14 @@ int audit_rules_parse(struct audit_ruleset *rs, const char *file, const char *te
 		}
 		spec.text = linecopy;
 		spec.file = strdup(file);
-		spec.ref = ref ? strdup(ref) : NULL;
 		spec.line = p.line;
-		if (spec.file == NULL || (ref && spec.ref == NULL) ||
+		if (spec.file == NULL || finding_refs_copy(&refs, &spec.refs) < 0 ||
 		    rule_item_name(rs, &args, &spec.item) < 0 || ruleset_push(rs, &spec) < 0) {
 			rule_spec_free(&spec);
 			rc = -ENOMEM;
 		}
 	}
-	free(ref);
+	finding_refs_free(&refs);
 	free(copy);
 	if (rc == -ENOMEM)
 		return rc;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "finding.h"
 #include "policy.h"
 
 struct audit_rule_data;
@@ -22,7 +23,7 @@ struct audit_rule_spec {
 	struct audit_rule_data *data;	/* malloc'ed, sizeof + buflen bytes */
 	char *text;			/* the line as written, trimmed */
 	char *item;			/* finding id: "<first key>/<n>" */
-	char *ref;			/* benchmark reference or NULL */
+	struct finding_refs refs;	/* owned; from the "# ref:" line above it */
 	char *file;
 	int line;
 };
@@ -37,8 +38,9 @@ struct audit_ruleset {
  * Parse a rules file (its whole text).  Each rule is one line of auditctl
  * syntax (-w PATH [-p PERMS] [-k KEY]... | -a LIST,ACTION [-F F<op>V]...
  * [-C F<op>F]... [-S SYSCALL[,SYSCALL]]... [-k KEY]...); '#' starts a
- * comment line, and "# ref: TEXT" sets the benchmark reference of the
- * rules that follow.  owner_key (may be NULL or "") is added as one more
+ * comment line, and "# ref: CIS 6.3.3.1, STIG V-1" sets the benchmark
+ * references of the rules that follow (finding_refs_parse(); an unknown
+ * benchmark is an error of that line, "# ref:" alone clears them).  owner_key (may be NULL or "") is added as one more
  * key of every rule, so the agent can tell its own rules from others'.
  * root_fd (or -1) is used to tell a watched directory from a file, as
  * auditctl does with stat().

@@ -222,7 +222,7 @@ static bool daemon_log_drift(struct daemon *d, unsigned int i, const struct find
 {
 	/* A pass after the first one sees changes; the first one, the state. */
 	const char *word = fight ? "drift" : "noncompliant";
-	char b1[512], b2[512], b3[512], b4[512], b5[512], key[2048];
+	char b1[512], b2[512], b3[512], b4[512], b5[512], key[2048], refs[256];
 	bool repaired = strcmp(action, "repaired") == 0;
 
 	if (!repaired) {
@@ -243,7 +243,8 @@ static bool daemon_log_drift(struct daemon *d, unsigned int i, const struct find
 		"%s layer=%s item=%s expected=%s actual=%s action=%s%s%s%s%s",
 		word, jefe_layers[i]->name, kv(b1, sizeof(b1), f->item),
 		kv(b2, sizeof(b2), f->expected), kv(b3, sizeof(b3), f->actual), action,
-		f->ref ? " ref=" : "", f->ref ? kv(b5, sizeof(b5), f->ref) : "",
+		f->refs.n ? " ref=" : "",
+		f->refs.n ? kv(b5, sizeof(b5), finding_refs_format(&f->refs, refs, sizeof(refs))) : "",
 		f->note && !repaired ? " note=" : "",
 		f->note && !repaired ? kv(b4, sizeof(b4), f->note) : "");
 	return true;

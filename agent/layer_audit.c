@@ -116,17 +116,17 @@ static const struct policy_key audit_keys[] = {
 		   "the rules file, in auditctl syntax; relative to the policy directory", ""),
 	PK_STRING("owner_key", AS, owner_key, AUDIT_OWNER_DEFAULT,
 		  "the key (-k) that marks the rules this layer owns: one word, at most 64 bytes", ""),
-	PK_BOOL("enabled", AS, enabled, "yes", "auditing on (auditctl -e 1)", "CIS Debian 12 4.1.1.1"),
+	PK_BOOL("enabled", AS, enabled, "yes", "auditing on (auditctl -e 1)", ""),
 	PK_BOOL("lock", AS, lock, "no",
-		"lock the rules until reboot (auditctl -e 2); needs enabled = yes", "CIS Debian 12 4.1.3.20"),
+		"lock the rules until reboot (auditctl -e 2); needs enabled = yes", "CIS 6.3.3.20"),
 	PK_BOOL("exclusive", AS, exclusive, "no",
 		"the kernel holds only this layer's rules: others are removed", ""),
 	PK_UINT("backlog_limit", AS, backlog_limit, 0, 0x7fffffff, NULL,
-		"kernel audit backlog (auditctl -b); unset: left as it is", "CIS Debian 12 4.1.1.4"),
+		"kernel audit backlog (auditctl -b); unset: left as it is", "CIS 6.3.1.4"),
 	PK_UINT("rate_limit", AS, rate_limit, 0, 0x7fffffff, NULL,
 		"messages per second (auditctl -r); unset: left as it is", ""),
 	PK_ENUM("failure_mode", AS, failure_mode, failure_names, NULL,
-		"what the kernel does when records are lost: silent, printk or panic (0-2); unset: left as it is", "CIS Debian 12 4.1.2.3"),
+		"what the kernel does when records are lost: silent, printk or panic (0-2); unset: left as it is", ""),
 	PK_END,
 };
 #undef AS
@@ -401,18 +401,27 @@ static int audit_diff_make(const struct audit_state *st, const struct audit_kern
 /* ---- findings ------------------------------------------------------------------ */
 
 static int add_finding(struct findings *out, const char *item, const char *expected,
-		       const char *actual, const char *ref, const char *note,
+		       const char *actual, const struct finding_refs *refs, const char *note,
 		       enum finding_state state, enum finding_action action)
 {
 	return findings_add(out, &(struct finding){
 		.layer = AUDIT_LAYER, .item = item, .expected = expected, .actual = actual,
-		.ref = ref, .note = note, .state = state, .action = action,
+		.refs = refs ? *refs : REFS_NONE, .note = note, .state = state, .action = action,
 	});
 }
 
+/*
+ * CIS Debian Linux 12 v1.0.1: 6.3.1.4 audit_backlog_limit; 6.3.3.20 the
+ * immutable configuration (enabled = 2, [audit] lock).  The failure flag
+ * and the rate limit have no recommendation of their own (6.3.2.x are
+ * auditd.conf's disk-full actions).
+ */
+static const struct finding_refs audit_ref_backlog = REFS_INIT(REF_CIS("6.3.1.4"));
+static const struct finding_refs audit_ref_lock = REFS_INIT(REF_CIS("6.3.3.20"));
+
 struct audit_setting {
 	const char *item;
-	const char *ref;
+	const struct finding_refs *refs;
 	bool wanted;
 	uint32_t want, have;
 };
@@ -423,11 +432,11 @@ static size_t audit_settings(const struct audit_state *st, const struct audit_st
 {
 	size_t n = 0;
 
-	v[n++] = (struct audit_setting){ "enabled", "CIS 4.1.1.1", st->enabled,
+	v[n++] = (struct audit_setting){ "enabled", st->lock ? &audit_ref_lock : NULL, st->enabled,
 		st->lock ? 2 : 1, s->enabled };
-	v[n++] = (struct audit_setting){ "backlog_limit", "CIS 4.1.1.4", st->set_backlog,
+	v[n++] = (struct audit_setting){ "backlog_limit", &audit_ref_backlog, st->set_backlog,
 		(uint32_t)st->backlog_limit, s->backlog_limit };
-	v[n++] = (struct audit_setting){ "failure_mode", "CIS 4.1.2.3", st->set_failure,
+	v[n++] = (struct audit_setting){ "failure_mode", NULL, st->set_failure,
 		(uint32_t)st->failure_mode, s->failure };
 	v[n++] = (struct audit_setting){ "rate_limit", NULL, st->set_rate,
 		(uint32_t)st->rate_limit, s->rate_limit };
@@ -479,7 +488,7 @@ static int audit_report(const struct audit_state *st, const struct audit_kernel 
 			continue;
 		audit_setting_text(&set[i], set[i].want, want, sizeof(want));
 		audit_setting_text(&set[i], set[i].have, have, sizeof(have));
-		rc = add_finding(out, set[i].item, want, have, set[i].ref,
+		rc = add_finding(out, set[i].item, want, have, set[i].refs,
 				 !ok && locked ? LOCKED_NOTE : NULL,
 				 ok ? FINDING_COMPLIANT : FINDING_DRIFT, FINDING_ACTION_NONE);
 	}
@@ -492,12 +501,12 @@ static int audit_report(const struct audit_state *st, const struct audit_kernel 
 		 * nothing apply could do, so not drift.
 		 */
 		if (!d->present[i] && audit_rule_parent_missing(st, r->data)) {
-			rc = add_finding(out, r->item, r->text, "missing", r->ref, NOPARENT_NOTE,
+			rc = add_finding(out, r->item, r->text, "missing", &r->refs, NOPARENT_NOTE,
 					 FINDING_UNSUPPORTED, FINDING_ACTION_NONE);
 			continue;
 		}
 		rc = add_finding(out, r->item, r->text, d->present[i] ? r->text : "missing",
-				 r->ref, !d->present[i] && locked ? LOCKED_NOTE : NULL,
+				 &r->refs, !d->present[i] && locked ? LOCKED_NOTE : NULL,
 				 d->present[i] ? FINDING_COMPLIANT : FINDING_DRIFT,
 				 FINDING_ACTION_NONE);
 	}

@@ -69,6 +69,9 @@ struct files_state {
 	struct strv tmp_mounts;
 	struct strv tmp_options;
 	bool readonly_root;
+	struct strv banners;		/* login banners that must not name the OS */
+	bool accounts;			/* check passwd/shadow (report-only) */
+	struct strv login_defs;		/* "KEY=VALUE" wanted in /etc/login.defs */
 	struct strv baseline;		/* edits are never accepted by apply */
 	struct strv baseline_managed;	/* written by the agent: re-recorded by apply */
 	bool active;			/* the policy has a files section */
@@ -93,6 +96,9 @@ struct files_settings {
 	const char *tmp_mount_options;
 	bool readonly_root;
 	const char *baseline;
+	const char *banners;
+	bool accounts;
+	const char *login_defs;
 	const char *baseline_managed;
 	unsigned long rehash_interval;
 };
@@ -106,7 +112,7 @@ static const struct policy_key files_keys[] = {
 		"/usr/sbin/unix_chkpwd /sbin/unix_chkpwd /usr/lib/openssh/ssh-keysign "
 		"/usr/libexec/ssh-keysign /usr/lib/dbus-1.0/dbus-daemon-launch-helper "
 		"/bin/bbsuid",
-		"set-id programs that may stay set-id (absolute paths, a pattern in the last component)", "CIS Debian 12 6.1.13"),
+		"set-id programs that may stay set-id (absolute paths, a pattern in the last component)", "CIS 7.1.13"),
 	PK_LIST("suid_dirs", FS, suid_dirs,
 		"/bin /sbin /usr/bin /usr/sbin /usr/local/bin /usr/local/sbin /usr/lib /usr/libexec",
 		"directories walked for set-id files", ""),
@@ -118,11 +124,17 @@ static const struct policy_key files_keys[] = {
 	PK_BOOL("world_writable_remove", FS, world_writable_remove, "yes",
 		"apply removes the world-write bit found there", ""),
 	PK_LIST("tmp_mounts", FS, tmp_mounts, "/tmp /dev/shm /var/tmp",
-		"mount points that must carry tmp_mount_options", "CIS Debian 12 1.1.2.x"),
+		"mount points that must carry tmp_mount_options", "CIS 1.1.2"),
 	PK_LIST("tmp_mount_options", FS, tmp_mount_options, "nodev nosuid noexec",
 		"options of those mounts: nodev, nosuid, noexec, ro", ""),
 	PK_BOOL("readonly_root", FS, readonly_root, "no",
 		"the root file system must be mounted read-only", ""),
+	PK_LIST("banners", FS, banners, "",
+		"login banners (/etc/issue, ...) that must not name the OS, its version or the kernel", ""),
+	PK_BOOL("accounts", FS, accounts, "no",
+		"check passwd and shadow: one uid 0, root locked, no empty password, system accounts without a shell", ""),
+	PK_LIST("login_defs", FS, login_defs, "",
+		"KEY=VALUE settings /etc/login.defs must carry (PASS_MAX_DAYS<=365, ENCRYPT_METHOD=SHA512, ...)", ""),
 	PK_LIST("baseline", FS, baseline, "",
 		"files whose SHA-256 is recorded and watched; an edit is drift apply never accepts", ""),
 	PK_LIST("baseline_managed", FS, baseline_managed, "",
@@ -295,6 +307,8 @@ static void files_state_free(void *p)
 	strv_free(&st->tmp_options);
 	strv_free(&st->baseline);
 	strv_free(&st->baseline_managed);
+	strv_free(&st->banners);
+	strv_free(&st->login_defs);
 	if (st->inotify_fd >= 0)
 		close(st->inotify_fd);
 	files_index_free(&st->index);
@@ -398,6 +412,7 @@ static int files_load(void **state, const struct jefe_env *env,
 	st->ww_remove = set->world_writable_remove;
 	st->readonly_root = set->readonly_root;
 	st->rehash_interval = set->rehash_interval;
+	st->accounts = set->accounts;
 	if (st->active) {
 		const struct {
 			const char *key;
@@ -412,6 +427,8 @@ static int files_load(void **state, const struct jefe_env *env,
 			{ "tmp_mount_options", set->tmp_mount_options, &st->tmp_options, false, false },
 			{ "baseline", set->baseline, &st->baseline, true, true },
 			{ "baseline_managed", set->baseline_managed, &st->baseline_managed, true, true },
+			{ "banners", set->banners, &st->banners, true, false },
+			{ "login_defs", set->login_defs, &st->login_defs, false, false },
 		};
 
 		for (size_t i = 0; !err && i < ARRAY_SIZE(lists); i++)
@@ -426,6 +443,15 @@ static int files_load(void **state, const struct jefe_env *env,
 		    strcmp(o, "ro")) {
 			e = policy_get(policy, FILES_LAYER, "tmp_mount_options");
 			err = policy_error_at(errs, e, "unknown mount option '%s' (nodev, nosuid, noexec, ro)", o);
+			bad++;
+		}
+	}
+	for (size_t i = 0; !err && i < st->login_defs.n; i++) {
+		char why[160];
+
+		if (files_login_defs_cmp(st->login_defs.v[i], NULL, why, sizeof(why)) == -EINVAL) {
+			e = policy_get(policy, FILES_LAYER, "login_defs");
+			err = policy_error_at(errs, e, "login_defs: %s", why);
 			bad++;
 		}
 	}
@@ -453,14 +479,14 @@ struct files_run {
 
 static int files_add(struct files_run *r, const char *item, const char *expected,
 		     const char *actual, enum finding_state state, enum finding_action action,
-		     const char *ref, const char *note)
+		     const struct finding_refs *refs, const char *note)
 {
 	return findings_add(r->out, &(struct finding){
 		.layer = FILES_LAYER,
 		.item = item,
 		.expected = expected,
 		.actual = actual,
-		.ref = ref,
+		.refs = refs ? *refs : REFS_NONE,
 		.note = note,
 		.state = state,
 		.action = action,
@@ -515,6 +541,70 @@ static int files_expand(int root_fd, const char *path, struct strv *out)
 
 /* ---- modes and owners ---- */
 
+/* CIS Debian Linux 12 v1.0.1 sections of the paths the shipped policy names. */
+static const struct {
+	const char *path;	/* as written in [files.perms] */
+	struct finding_refs refs;
+} files_perm_refs[] = {
+	{ "/etc/passwd", REFS_INIT(REF_CIS("7.1.1")) },
+	{ "/etc/passwd-", REFS_INIT(REF_CIS("7.1.2")) },
+	{ "/etc/group", REFS_INIT(REF_CIS("7.1.3")) },
+	{ "/etc/group-", REFS_INIT(REF_CIS("7.1.4")) },
+	{ "/etc/shadow", REFS_INIT(REF_CIS("7.1.5")) },
+	{ "/etc/shadow-", REFS_INIT(REF_CIS("7.1.6")) },
+	{ "/etc/gshadow", REFS_INIT(REF_CIS("7.1.7")) },
+	{ "/etc/gshadow-", REFS_INIT(REF_CIS("7.1.8")) },
+	{ "/etc/shells", REFS_INIT(REF_CIS("7.1.9")) },
+	{ "/etc/security/opasswd", REFS_INIT(REF_CIS("7.1.10")) },
+	{ "/etc/ssh/sshd_config", REFS_INIT(REF_CIS("5.1.1")) },
+	{ "/etc/ssh/ssh_host_*_key", REFS_INIT(REF_CIS("5.1.2")) },
+	{ "/etc/ssh/ssh_host_*_key.pub", REFS_INIT(REF_CIS("5.1.3")) },
+	{ "/etc/crontab", REFS_INIT(REF_CIS("2.4.1.2")) },
+	{ "/etc/cron.hourly", REFS_INIT(REF_CIS("2.4.1.3")) },
+	{ "/etc/cron.daily", REFS_INIT(REF_CIS("2.4.1.4")) },
+	{ "/etc/cron.weekly", REFS_INIT(REF_CIS("2.4.1.5")) },
+	{ "/etc/cron.monthly", REFS_INIT(REF_CIS("2.4.1.6")) },
+	{ "/etc/cron.d", REFS_INIT(REF_CIS("2.4.1.7")) },
+	{ "/etc/motd", REFS_INIT(REF_CIS("1.6.4")) },
+	{ "/etc/issue", REFS_INIT(REF_CIS("1.6.5")) },
+	{ "/etc/issue.net", REFS_INIT(REF_CIS("1.6.6")) },
+	{ "/etc/audit/auditd.conf", REFS_INIT(REF_CIS("6.3.4.5"), REF_CIS("6.3.4.6"),
+					      REF_CIS("6.3.4.7")) },
+	{ "/etc/audit/audit.rules", REFS_INIT(REF_CIS("6.3.4.5"), REF_CIS("6.3.4.6"),
+					      REF_CIS("6.3.4.7")) },
+	{ "/etc/audit/rules.d", REFS_INIT(REF_CIS("6.3.4.5"), REF_CIS("6.3.4.6"),
+					  REF_CIS("6.3.4.7")) },
+};
+
+static const struct finding_refs *files_perm_refs_find(const char *path)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(files_perm_refs); i++)
+		if (strcmp(files_perm_refs[i].path, path) == 0)
+			return &files_perm_refs[i].refs;
+	return NULL;
+}
+
+/* /tmp, /dev/shm and /var/tmp: separate partition, nodev, nosuid, noexec. */
+static const struct {
+	const char *target;
+	struct finding_refs refs;
+} files_mount_refs_table[] = {
+	{ "/tmp", REFS_INIT(REF_CIS("1.1.2.1.1"), REF_CIS("1.1.2.1.2"),
+			    REF_CIS("1.1.2.1.3"), REF_CIS("1.1.2.1.4")) },
+	{ "/dev/shm", REFS_INIT(REF_CIS("1.1.2.2.1"), REF_CIS("1.1.2.2.2"),
+				REF_CIS("1.1.2.2.3"), REF_CIS("1.1.2.2.4")) },
+	{ "/var/tmp", REFS_INIT(REF_CIS("1.1.2.5.1"), REF_CIS("1.1.2.5.2"),
+				REF_CIS("1.1.2.5.3"), REF_CIS("1.1.2.5.4")) },
+};
+
+static const struct finding_refs *files_mount_refs(const char *target)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(files_mount_refs_table); i++)
+		if (strcmp(files_mount_refs_table[i].target, target) == 0)
+			return &files_mount_refs_table[i].refs;
+	return NULL;
+}
+
 static void files_mode_str(char *buf, size_t size, mode_t mode, const char *owner,
 			   const char *group)
 {
@@ -524,6 +614,7 @@ static void files_mode_str(char *buf, size_t size, mode_t mode, const char *owne
 static int files_perm_one(struct files_run *r, const struct files_perm *p, const char *path)
 {
 	int root_fd = r->st->env->root_fd;
+	const struct finding_refs *refs = files_perm_refs_find(p->path);
 	char item[4200], expected[200], actual[200], note[256];
 	char owner_s[32], group_s[32];
 	unsigned int uid = 0, gid = 0;
@@ -542,7 +633,7 @@ static int files_perm_one(struct files_run *r, const struct files_perm *p, const
 			snprintf(note, sizeof(note), "user '%s' not in /etc/passwd: %s",
 				 p->spec.owner, jefe_strerror(err));
 			return files_add(r, item, expected, NULL, FINDING_ERROR,
-					 FINDING_ACTION_NONE, NULL, note);
+					 FINDING_ACTION_NONE, refs, note);
 		}
 	}
 	if (want_gid) {
@@ -551,22 +642,22 @@ static int files_perm_one(struct files_run *r, const struct files_perm *p, const
 			snprintf(note, sizeof(note), "group '%s' not in /etc/group: %s",
 				 p->spec.group, jefe_strerror(err));
 			return files_add(r, item, expected, NULL, FINDING_ERROR,
-					 FINDING_ACTION_NONE, NULL, note);
+					 FINDING_ACTION_NONE, refs, note);
 		}
 	}
 	/* O_PATH: works on any file type and opens nothing that could block. */
 	fd = rootfs_open(root_fd, path, O_PATH | O_NOFOLLOW);
 	if (fd == -ENOENT)
 		return files_add(r, item, expected, "absent", FINDING_UNSUPPORTED,
-				 FINDING_ACTION_NONE, NULL, "not on this system");
+				 FINDING_ACTION_NONE, refs, "not on this system");
 	if (fd < 0)
 		return files_add(r, item, expected, NULL, FINDING_ERROR, FINDING_ACTION_NONE,
-				 NULL, jefe_strerror(fd));
+				 refs, jefe_strerror(fd));
 	if (fstat(fd, &sb) < 0) {
 		err = -errno;
 		close(fd);
 		return files_add(r, item, expected, NULL, FINDING_ERROR, FINDING_ACTION_NONE,
-				 NULL, jefe_strerror(err));
+				 refs, jefe_strerror(err));
 	}
 	snprintf(owner_s, sizeof(owner_s), "%u", (unsigned int)sb.st_uid);
 	snprintf(group_s, sizeof(group_s), "%u", (unsigned int)sb.st_gid);
@@ -574,7 +665,7 @@ static int files_perm_one(struct files_run *r, const struct files_perm *p, const
 	if (S_ISLNK(sb.st_mode)) {
 		close(fd);
 		return files_add(r, item, expected, "symlink", FINDING_DRIFT,
-				 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, NULL,
+				 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, refs,
 				 "a symlink where a file is expected: not followed, replace it by hand");
 	}
 	bad_mode = (sb.st_mode & 07777 & ~p->spec.max_mode) != 0;
@@ -583,12 +674,12 @@ static int files_perm_one(struct files_run *r, const struct files_perm *p, const
 	if (!bad_mode && !bad_uid && !bad_gid) {
 		close(fd);
 		return files_add(r, item, expected, actual, FINDING_COMPLIANT,
-				 FINDING_ACTION_NONE, NULL, NULL);
+				 FINDING_ACTION_NONE, refs, NULL);
 	}
 	if (!r->apply || r->dry_run) {
 		close(fd);
 		return files_add(r, item, expected, actual, FINDING_DRIFT,
-				 files_fix_action(r), NULL, NULL);
+				 files_fix_action(r), refs, NULL);
 	}
 	/*
 	 * Through the O_PATH fd's /proc link: fchmod/fchown do not take O_PATH
@@ -620,10 +711,10 @@ static int files_perm_one(struct files_run *r, const struct files_perm *p, const
 		snprintf(group_s, sizeof(group_s), "%u", (unsigned int)sb.st_gid);
 		files_mode_str(note, sizeof(note), sb.st_mode, owner_s, group_s);
 		return files_add(r, item, expected, actual, FINDING_DRIFT,
-				 FINDING_ACTION_REPAIRED, NULL, note);
+				 FINDING_ACTION_REPAIRED, refs, note);
 	}
 	return files_add(r, item, expected, actual, FINDING_DRIFT, FINDING_ACTION_FAILED,
-			 NULL, jefe_strerror(err));
+			 refs, jefe_strerror(err));
 }
 
 static int files_perms_run(struct files_run *r)
@@ -681,7 +772,7 @@ static int files_walk_hit(struct files_walk *w, int dirfd, const char *name,
 			return files_add(r, item, expected, (snprintf(actual, sizeof(actual), "%04o",
 					 (unsigned int)mode), actual), FINDING_DRIFT,
 					 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
-					 "CIS 6.1.13",
+					 &REFS(REF_CIS("7.1.13")),
 					 "not in suid_allowlist; suid_remove = no: add it to the allowlist or remove the bits by hand");
 		}
 	} else {
@@ -699,7 +790,7 @@ static int files_walk_hit(struct files_walk *w, int dirfd, const char *name,
 			return files_add(r, item, expected, (snprintf(actual, sizeof(actual), "%04o",
 					 (unsigned int)mode), actual), FINDING_DRIFT,
 					 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
-					 "CIS 6.1.9",
+					 &REFS(REF_CIS("7.1.11")),
 					 "world_writable_remove = no: fix it by hand");
 		}
 	}
@@ -729,7 +820,7 @@ static int files_walk_hit(struct files_walk *w, int dirfd, const char *name,
 			snprintf(note, sizeof(note), "now %04o", (unsigned int)(now.st_mode & 07777));
 	}
 	return files_add(r, item, expected, actual, FINDING_DRIFT, action,
-			 w->kind == FILES_WALK_SUID ? "CIS 6.1.13" : "CIS 6.1.9",
+			 w->kind == FILES_WALK_SUID ? &REFS(REF_CIS("7.1.13")) : &REFS(REF_CIS("7.1.11")),
 			 err ? jefe_strerror(err) : (action == FINDING_ACTION_REPAIRED ? note : NULL));
 }
 
@@ -818,7 +909,7 @@ static int files_walk_run(struct files_run *r, enum files_walk_kind kind)
 		snprintf(actual, sizeof(actual), "none in %zu entries", w.seen);
 	return files_add(r, summary, kind == FILES_WALK_SUID ? "allowlisted only" : "none",
 			 actual, FINDING_COMPLIANT, FINDING_ACTION_NONE,
-			 kind == FILES_WALK_SUID ? "CIS 6.1.13" : "CIS 6.1.9", NULL);
+			 kind == FILES_WALK_SUID ? &REFS(REF_CIS("7.1.13")) : &REFS(REF_CIS("7.1.11")), NULL);
 }
 
 /* ---- mounts (report-only) ---- */
@@ -859,16 +950,16 @@ static int files_mounts_run(struct files_run *r)
 				 "not a separate filesystem: add a tmpfs line with %s for %s to /etc/fstab, then mount it",
 				 expected, target);
 			err = files_add(r, item, expected, "not a mount point", FINDING_DRIFT,
-					cannot, "CIS 1.1.2", note);
+					cannot, files_mount_refs(target), note);
 		} else if (missing[0]) {
 			snprintf(note, sizeof(note),
 				 "add %s to the options of %s in /etc/fstab, then `mount -o remount %s`",
 				 missing, target, target);
 			err = files_add(r, item, expected, m->options, FINDING_DRIFT, cannot,
-					"CIS 1.1.2", note);
+					files_mount_refs(target), note);
 		} else {
 			err = files_add(r, item, expected, m->options, FINDING_COMPLIANT,
-					FINDING_ACTION_NONE, "CIS 1.1.2", NULL);
+					FINDING_ACTION_NONE, files_mount_refs(target), NULL);
 		}
 	}
 	if (!err && r->st->readonly_root) {
@@ -1169,6 +1260,410 @@ out:
 	return err;
 }
 
+/* ---- login banners (report-only) ---- */
+
+int files_banner_leak(const char *text, const struct strv *os_words, char *what, size_t size)
+{
+	/* agetty's escapes for the OS (\s), release (\r), version (\v), machine (\m). */
+	static const char esc[] = "srvm";
+
+	for (const char *p = strchr(text, '\\'); p; p = strchr(p + 1, '\\'))
+		if (p[1] && strchr(esc, p[1])) {
+			snprintf(what, size, "the escape \\%c", p[1]);
+			return 1;
+		}
+	for (size_t i = 0; i < os_words->n; i++)
+		if (strlen(os_words->v[i]) >= 3 && strcasestr(text, os_words->v[i])) {
+			snprintf(what, size, "'%s' (os-release)", os_words->v[i]);
+			return 1;
+		}
+	return 0;
+}
+
+/* ID, NAME and VERSION_ID of the root's os-release: what a banner must not tell. */
+static int files_os_words(int root_fd, struct strv *out)
+{
+	static const char *const keys[] = { "ID=", "NAME=", "VERSION_ID=" };
+	char *text = NULL;
+	int err = root_read_file_alloc(root_fd, "/etc/os-release", &text, NULL);
+
+	if (err == -ENOENT)
+		err = root_read_file_alloc(root_fd, "/usr/lib/os-release", &text, NULL);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	for (char *line = strtok(text, "\n"); line && !err; line = strtok(NULL, "\n"))
+		for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+			char *v;
+			size_t len;
+
+			if (strncmp(line, keys[i], strlen(keys[i])) != 0)
+				continue;
+			v = line + strlen(keys[i]);
+			len = strlen(v);
+			if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
+				v[len - 1] = '\0';
+				v++;
+			}
+			if (*v && !strv_contains(out, v))
+				err = strv_push(out, v);
+		}
+	free(text);
+	return err;
+}
+
+static const struct {
+	const char *path;
+	struct finding_refs refs;
+} files_banner_refs[] = {
+	{ "/etc/motd", REFS_INIT(REF_CIS("1.6.1")) },
+	{ "/etc/issue", REFS_INIT(REF_CIS("1.6.2")) },
+	{ "/etc/issue.net", REFS_INIT(REF_CIS("1.6.3")) },
+};
+
+static int files_banners_run(struct files_run *r)
+{
+	int root_fd = r->st->env->root_fd;
+	struct strv words = { 0 };
+	int err = 0;
+
+	if (r->st->banners.n == 0)
+		return 0;
+	err = files_os_words(root_fd, &words);
+	for (size_t i = 0; !err && i < r->st->banners.n; i++) {
+		const char *path = r->st->banners.v[i];
+		const struct finding_refs *refs = NULL;
+		char item[4200], what[128], note[256], *text = NULL;
+		int rd;
+
+		for (size_t j = 0; j < ARRAY_SIZE(files_banner_refs); j++)
+			if (strcmp(files_banner_refs[j].path, path) == 0)
+				refs = &files_banner_refs[j].refs;
+		snprintf(item, sizeof(item), "banner:%s", path);
+		rd = root_read_file_alloc(root_fd, path, &text, NULL);
+		if (rd == -ENOENT) {
+			err = files_add(r, item, "no OS name or version", "absent", FINDING_UNSUPPORTED,
+					FINDING_ACTION_NONE, refs, "not on this system");
+		} else if (rd < 0) {
+			err = files_add(r, item, "no OS name or version", NULL, FINDING_ERROR,
+					FINDING_ACTION_NONE, refs, jefe_strerror(rd));
+		} else if (files_banner_leak(text, &words, what, sizeof(what))) {
+			/* The legal text is the site's: reported, never rewritten. */
+			snprintf(note, sizeof(note), "the banner tells %s: write a legal notice without it", what);
+			err = files_add(r, item, "no OS name or version", what, FINDING_DRIFT,
+					r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
+					refs, note);
+		} else {
+			err = files_add(r, item, "no OS name or version", "none", FINDING_COMPLIANT,
+					FINDING_ACTION_NONE, refs, NULL);
+		}
+		free(text);
+	}
+	strv_free(&words);
+	return err;
+}
+
+/* ---- accounts and login.defs (report-only) ---- */
+
+/* How a login.defs value compares with the policy's: the benchmark's sense of "at least". */
+enum files_defs_cmp { DEFS_AT_MOST, DEFS_AT_LEAST, DEFS_EQUAL, DEFS_UMASK };
+
+static const struct {
+	const char *key;
+	enum files_defs_cmp cmp;
+	struct finding_refs refs;
+} files_login_defs_keys[] = {
+	{ "PASS_MAX_DAYS", DEFS_AT_MOST, REFS_INIT(REF_CIS("5.4.1.1")) },
+	{ "PASS_MIN_DAYS", DEFS_AT_LEAST, REFS_INIT(REF_CIS("5.4.1.2")) },
+	{ "PASS_WARN_AGE", DEFS_AT_LEAST, REFS_INIT(REF_CIS("5.4.1.3")) },
+	{ "ENCRYPT_METHOD", DEFS_EQUAL, REFS_INIT(REF_CIS("5.4.1.4")) },
+	{ "SHA_CRYPT_MIN_ROUNDS", DEFS_AT_LEAST, REFS_INIT(REF_CIS("5.4.1.4")) },
+	{ "SHA_CRYPT_MAX_ROUNDS", DEFS_AT_LEAST, REFS_INIT(REF_CIS("5.4.1.4")) },
+	{ "UMASK", DEFS_UMASK, REFS_INIT(REF_CIS("5.4.3.3")) },
+};
+
+static bool files_defs_number(const char *s, int base, unsigned long *out)
+{
+	char *end;
+
+	if (!*s || !isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, base);
+	return errno == 0 && *end == '\0';
+}
+
+int files_login_defs_cmp(const char *want, const char *have, char *why, size_t why_len)
+{
+	const char *eq = strchr(want, '=');
+	size_t klen = eq ? (size_t)(eq - want) : 0;
+	unsigned long w, h;
+
+	for (size_t i = 0; eq && i < ARRAY_SIZE(files_login_defs_keys); i++) {
+		enum files_defs_cmp cmp = files_login_defs_keys[i].cmp;
+		const char *v = eq + 1;
+
+		if (strlen(files_login_defs_keys[i].key) != klen ||
+		    strncmp(files_login_defs_keys[i].key, want, klen) != 0)
+			continue;
+		if (cmp != DEFS_EQUAL && !files_defs_number(v, cmp == DEFS_UMASK ? 8 : 10, &w)) {
+			snprintf(why, why_len, "%s needs a number, not '%s'", files_login_defs_keys[i].key, v);
+			return -EINVAL;
+		}
+		if (cmp == DEFS_EQUAL && !*v) {
+			snprintf(why, why_len, "%s needs a value", files_login_defs_keys[i].key);
+			return -EINVAL;
+		}
+		if (!have)
+			return 0;	/* validation only */
+		if (cmp == DEFS_EQUAL)
+			return strcasecmp(v, have) == 0 ? 0 : 1;
+		if (!files_defs_number(have, cmp == DEFS_UMASK ? 8 : 10, &h))
+			return 1;
+		switch (cmp) {
+		case DEFS_AT_MOST:
+			return h <= w ? 0 : 1;
+		case DEFS_AT_LEAST:
+			return h >= w ? 0 : 1;
+		case DEFS_UMASK:	/* every bit the policy masks is masked */
+			return (h & w) == w ? 0 : 1;
+		default:
+			return 1;
+		}
+	}
+	snprintf(why, why_len, "'%s' is not KEY=VALUE with KEY one of PASS_MAX_DAYS, PASS_MIN_DAYS, PASS_WARN_AGE, ENCRYPT_METHOD, SHA_CRYPT_MIN_ROUNDS, SHA_CRYPT_MAX_ROUNDS, UMASK",
+		 want);
+	return -EINVAL;
+}
+
+/* The value of KEY in login.defs text (the last line that sets it wins, as in shadow's getdef), or NULL. */
+static char *files_login_defs_get(const char *text, const char *key, char *buf, size_t size)
+{
+	size_t klen = strlen(key);
+	char *found = NULL;
+
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *p = line;
+
+		while (p < line + len && isspace((unsigned char)*p))
+			p++;
+		if ((size_t)(line + len - p) > klen && strncmp(p, key, klen) == 0 &&
+		    isspace((unsigned char)p[klen])) {
+			const char *v = p + klen, *ve = line + len;
+
+			while (v < ve && isspace((unsigned char)*v))
+				v++;
+			while (ve > v && isspace((unsigned char)ve[-1]))
+				ve--;
+			snprintf(buf, size, "%.*s", (int)(ve - v), v);
+			found = buf;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return found;
+}
+
+static int files_login_defs_run(struct files_run *r)
+{
+	char *text = NULL;
+	int err = 0, rd;
+
+	if (r->st->login_defs.n == 0)
+		return 0;
+	rd = root_read_file_alloc(r->st->env->root_fd, "/etc/login.defs", &text, NULL);
+	for (size_t i = 0; !err && i < r->st->login_defs.n; i++) {
+		const char *want = r->st->login_defs.v[i], *eq = strchr(want, '=');
+		const struct finding_refs *refs = NULL;
+		char key[64], item[96], buf[128], why[160], note[256];
+		const char *have;
+
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - want), want);
+		for (size_t j = 0; j < ARRAY_SIZE(files_login_defs_keys); j++)
+			if (strcmp(files_login_defs_keys[j].key, key) == 0)
+				refs = &files_login_defs_keys[j].refs;
+		snprintf(item, sizeof(item), "login.defs:%s", key);
+		if (rd < 0) {
+			err = files_add(r, item, eq + 1, NULL, rd == -ENOENT ? FINDING_UNSUPPORTED : FINDING_ERROR,
+					FINDING_ACTION_NONE, refs,
+					rd == -ENOENT ? "no /etc/login.defs" : jefe_strerror(rd));
+			continue;
+		}
+		have = files_login_defs_get(text, key, buf, sizeof(buf));
+		if (have && files_login_defs_cmp(want, have, why, sizeof(why)) == 0) {
+			err = files_add(r, item, eq + 1, have, FINDING_COMPLIANT, FINDING_ACTION_NONE,
+					refs, NULL);
+			continue;
+		}
+		/* Report-only: shadow's tools read this file; the image ships it right. */
+		snprintf(note, sizeof(note), "set %s %s (or stricter) in /etc/login.defs", key, eq + 1);
+		err = files_add(r, item, eq + 1, have ? have : "unset", FINDING_DRIFT,
+				r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, refs, note);
+	}
+	free(text);
+	return err;
+}
+
+/* Fields of a colon-separated database line (passwd, shadow); n found. */
+static size_t files_db_fields(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max) {
+		f[n++] = line;
+		line = strchr(line, ':');
+		if (!line)
+			break;
+		*line++ = '\0';
+	}
+	return n;
+}
+
+static bool files_shell_nologin(const char *shell)
+{
+	static const char *const ok[] = {
+		"/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		if (strcmp(shell, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+int files_accounts_scan(const char *passwd, const char *shadow, struct files_accounts *out)
+{
+	char *pw = strdup(passwd), *sh = strdup(shadow ? shadow : "");
+	char *save = NULL;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!pw || !sh) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (char *line = strtok_r(pw, "\n", &save); line && !err; line = strtok_r(NULL, "\n", &save)) {
+		char *f[7];
+		unsigned long uid;
+		char *end;
+
+		if (files_db_fields(line, f, 7) != 7 || *f[0] == '#')
+			continue;
+		errno = 0;
+		uid = strtoul(f[2], &end, 10);
+		if (errno || *end)
+			continue;
+		if (uid == 0 && strcmp(f[0], "root") != 0)
+			err = strv_push(&out->uid0, f[0]);
+		if (!err && strcmp(f[1], "x") != 0)
+			err = strv_push(&out->unshadowed, f[0]);
+		/* CIS 5.4.2.7's own exceptions: root, and the shutdown helpers. */
+		if (!err && uid < 1000 && strcmp(f[0], "root") && strcmp(f[0], "sync") &&
+		    strcmp(f[0], "shutdown") && strcmp(f[0], "halt") && !files_shell_nologin(f[6]))
+			err = strv_push(&out->login_shell, f[0]);
+	}
+	save = NULL;
+	for (char *line = strtok_r(sh, "\n", &save); line && !err; line = strtok_r(NULL, "\n", &save)) {
+		char *f[9];
+
+		if (files_db_fields(line, f, 9) < 2 || *f[0] == '#')
+			continue;
+		if (*f[1] == '\0')
+			err = strv_push(&out->empty_password, f[0]);
+		if (!err && strcmp(f[0], "root") == 0)
+			out->root_locked = f[1][0] == '!' || f[1][0] == '*';
+	}
+out:
+	free(pw);
+	free(sh);
+	if (err)
+		files_accounts_free(out);
+	return err;
+}
+
+void files_accounts_free(struct files_accounts *a)
+{
+	strv_free(&a->uid0);
+	strv_free(&a->unshadowed);
+	strv_free(&a->login_shell);
+	strv_free(&a->empty_password);
+}
+
+static const struct finding_refs files_ref_uid0 = REFS_INIT(REF_CIS("5.4.2.1"));
+static const struct finding_refs files_ref_root = REFS_INIT(REF_CIS("5.4.2.4"));
+static const struct finding_refs files_ref_shells = REFS_INIT(REF_CIS("5.4.2.7"));
+static const struct finding_refs files_ref_shadowed = REFS_INIT(REF_CIS("7.2.1"));
+static const struct finding_refs files_ref_empty = REFS_INIT(REF_CIS("7.2.2"));
+
+static int files_accounts_item(struct files_run *r, const char *item, const char *expected,
+			       const struct strv *offenders, const struct finding_refs *refs,
+			       const char *fix)
+{
+	char actual[512] = "none";
+	size_t len = 0;
+
+	for (size_t i = 0; i < offenders->n && len < sizeof(actual) - 1; i++) {
+		int n = snprintf(actual + len, sizeof(actual) - len, "%s%s", i ? " " : "",
+				 offenders->v[i]);
+
+		len = n < 0 ? sizeof(actual) : len + (size_t)n;
+	}
+	if (offenders->n == 0)
+		return files_add(r, item, expected, actual, FINDING_COMPLIANT, FINDING_ACTION_NONE,
+				 refs, NULL);
+	/* Accounts are the admin's to change: the agent never edits passwd or shadow. */
+	return files_add(r, item, expected, actual, FINDING_DRIFT,
+			 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, refs, fix);
+}
+
+static int files_accounts_run(struct files_run *r)
+{
+	int root_fd = r->st->env->root_fd;
+	struct files_accounts a;
+	char *passwd = NULL, *shadow = NULL;
+	int err, rd;
+
+	if (!r->st->accounts)
+		return 0;
+	err = root_read_file_alloc(root_fd, "/etc/passwd", &passwd, NULL);
+	if (err)
+		return files_add(r, "accounts", "readable /etc/passwd", NULL,
+				 err == -ENOENT ? FINDING_UNSUPPORTED : FINDING_ERROR,
+				 FINDING_ACTION_NONE, NULL, jefe_strerror(err));
+	rd = root_read_file_alloc(root_fd, "/etc/shadow", &shadow, NULL);
+	err = files_accounts_scan(passwd, rd ? NULL : shadow, &a);
+	free(passwd);
+	free(shadow);
+	if (err)
+		return err;
+	err = files_accounts_item(r, "account:uid0", "root alone", &a.uid0, &files_ref_uid0,
+				  "give these accounts their own uid, or remove them (userdel)");
+	if (!err)
+		err = files_accounts_item(r, "account:shadowed", "every password in /etc/shadow",
+					  &a.unshadowed, &files_ref_shadowed, "run pwconv");
+	if (!err)
+		err = files_accounts_item(r, "account:system-shells", "nologin for every system account",
+					  &a.login_shell, &files_ref_shells,
+					  "usermod -s /usr/sbin/nologin for each of them");
+	if (!err && rd == 0)
+		err = files_accounts_item(r, "account:empty-passwords", "none", &a.empty_password,
+					  &files_ref_empty, "lock them (passwd -l) or set a password");
+	if (!err && rd == 0)
+		err = files_add(r, "account:root", "locked", a.root_locked ? "locked" : "a password",
+				a.root_locked ? FINDING_COMPLIANT : FINDING_DRIFT,
+				a.root_locked || !r->apply ? FINDING_ACTION_NONE : FINDING_ACTION_CANNOT_FIX,
+				&files_ref_root,
+				a.root_locked ? NULL : "passwd -l root: the admin reaches root through doas");
+	if (!err && rd != 0)
+		err = files_add(r, "account:empty-passwords", "none", NULL,
+				rd == -ENOENT ? FINDING_UNSUPPORTED : FINDING_ERROR,
+				FINDING_ACTION_NONE, &files_ref_empty, jefe_strerror(rd));
+	files_accounts_free(&a);
+	if (!err)
+		err = files_login_defs_run(r);
+	return err;
+}
+
 /* ---- the layer ---- */
 
 static int files_run_all(struct files_state *st, bool apply, bool dry_run, struct findings *out)
@@ -1183,6 +1678,10 @@ static int files_run_all(struct files_state *st, bool apply, bool dry_run, struc
 		err = files_walk_run(&r, FILES_WALK_WW);
 	if (!err)
 		err = files_mounts_run(&r);
+	if (!err)
+		err = files_banners_run(&r);
+	if (!err)
+		err = files_accounts_run(&r);
 	/* Last: after the perms repair, and after every other layer's apply. */
 	if (!err)
 		err = files_baseline_run(&r);
@@ -1373,6 +1872,15 @@ static int files_watch(void *state, struct watch_set *ws)
 			err = files_watch_path(st, &seen, st->baseline.v[i]);
 		for (size_t i = 0; !err && i < st->baseline_managed.n; i++)
 			err = files_watch_path(st, &seen, st->baseline_managed.v[i]);
+		/* The files the banner, account and login.defs checks read. */
+		for (size_t i = 0; !err && i < st->banners.n; i++)
+			err = files_watch_path(st, &seen, st->banners.v[i]);
+		if (!err && st->accounts)
+			err = files_watch_path(st, &seen, "/etc/passwd");
+		if (!err && st->accounts)
+			err = files_watch_path(st, &seen, "/etc/shadow");
+		if (!err && st->login_defs.n)
+			err = files_watch_path(st, &seen, "/etc/login.defs");
 		/* An accepted file (jefe baseline accept) is news for the daemon. */
 		if (!err && (st->baseline.n || st->baseline_managed.n))
 			err = files_watch_path(st, &seen, FILES_BASELINE_FILE);

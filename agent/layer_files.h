@@ -35,6 +35,37 @@ struct files_baseline {
 	struct strv paths;
 	struct strv hashes;
 };
+/*
+ * Does a login banner tell the OS (CIS 1.6.1-1.6.3)?  1 with what it tells
+ * in what ("the escape \\r", "'jefelinux' (os-release)"): agetty's \\s \\r
+ * \\v \\m escapes, or a word of os_words (its ID, NAME, VERSION_ID; any
+ * case, words under 3 characters ignored); 0 when it tells neither.
+ */
+int files_banner_leak(const char *text, const struct strv *os_words, char *what, size_t size);
+
+/*
+ * Is a login.defs value what the policy asks?  want is "KEY=VALUE" of the
+ * policy; have is the file's value (NULL: only validate want).  0 yes,
+ * 1 no, -EINVAL for a want that is not KEY=VALUE with a known KEY (why
+ * says so).  PASS_MAX_DAYS is at most, PASS_MIN_DAYS, PASS_WARN_AGE and
+ * SHA_CRYPT_*_ROUNDS at least, UMASK masks at least the same bits,
+ * ENCRYPT_METHOD is equal (any case).
+ */
+int files_login_defs_cmp(const char *want, const char *have, char *why, size_t why_len);
+
+/* What /etc/passwd and /etc/shadow say of the benchmark's account rules. */
+struct files_accounts {
+	struct strv uid0;		/* uid 0 but not root */
+	struct strv unshadowed;		/* passwd's field is not "x" */
+	struct strv login_shell;	/* uid < 1000, not root/sync/shutdown/halt, no nologin */
+	struct strv empty_password;	/* shadow's field is empty */
+	bool root_locked;		/* root's shadow field starts with ! or * */
+};
+
+/* shadow may be NULL (unreadable): then only the passwd rules are filled in. */
+int files_accounts_scan(const char *passwd, const char *shadow, struct files_accounts *out);
+void files_accounts_free(struct files_accounts *a);
+
 int files_baseline_parse(const char *text, struct files_baseline *out);
 const char *files_baseline_get(const struct files_baseline *b, const char *path);
 void files_baseline_free(struct files_baseline *b);

@@ -27,6 +27,8 @@
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -44,6 +46,9 @@
 #define MODULES_EFIVARS_DIR	"/sys/firmware/efi/efivars"
 /* EFI_GLOBAL_VARIABLE's GUID: the variable the firmware sets at boot. */
 #define MODULES_SECUREBOOT_VAR	MODULES_EFIVARS_DIR "/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+
+/* block_usb_storage = yes: what a USB or FireWire disk needs. */
+static const char *const modules_storage[] = { "usb_storage", "uas", "firewire_sbp2" };
 
 /* What the live image cannot boot or run without. */
 static const struct {
@@ -139,6 +144,57 @@ int modules_loaded_parse(const char *text, struct strv *out)
 	return 0;
 }
 
+int modules_builtin_parse(const char *text, struct strv *out)
+{
+	const char *line = text;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *base = memrchr(line, '/', len);
+		char raw[MODULES_NAME_MAX + 1], name[MODULES_NAME_MAX + 1];
+		size_t n;
+
+		base = base ? base + 1 : line;
+		n = len - (size_t)(base - line);
+		if (n > 3 && memcmp(base + n - 3, ".ko", 3) == 0)
+			n -= 3;
+		if (n > 0 && n <= MODULES_NAME_MAX) {
+			memcpy(raw, base, n);
+			raw[n] = '\0';
+			if (modules_name_normalize(raw, name, sizeof(name)) == 0 &&
+			    !strv_contains(out, name)) {
+				int err = strv_push(out, name);
+
+				if (err)
+					return err;
+			}
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+/* The running kernel's built-in modules below the root; none when unknown. */
+static int modules_builtin_read(int root_fd, struct strv *out)
+{
+	struct utsname u;
+	char path[PATH_MAX], *text = NULL;
+	int err;
+
+	if (uname(&u) < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/lib/modules/%s/modules.builtin", u.release);
+	err = root_read_file_alloc(root_fd, path, &text, NULL);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	err = modules_builtin_parse(text, out);
+	free(text);
+	return err;
+}
+
 int modules_cmdline_split(const char *cmdline, struct strv *words)
 {
 	size_t len = strlen(cmdline);
@@ -228,7 +284,7 @@ static const struct policy_key modules_keys[] = {
 	/* Default: uncommon filesystems and network protocols (CIS 1.1.1.x, 3.5.x). */
 	PK_LIST("blacklist", struct modules_settings, blacklist,
 		"cramfs freevxfs hfs hfsplus jffs2 udf dccp sctp rds tipc",
-		"modules to block (install NAME /bin/false and blacklist NAME in modprobe.d)", "CIS Debian 12 1.1.1.x, 3.x"),
+		"modules to block (install NAME /bin/false and blacklist NAME in modprobe.d)", "CIS 1.1.1, 3.2"),
 	PK_BOOL("block_usb_storage", struct modules_settings, block_usb_storage, "no",
 		"also block usb_storage", ""),
 	PK_BOOL("verify_unloaded", struct modules_settings, verify_unloaded, "yes",
@@ -341,8 +397,10 @@ static int modules_load(void **state, const struct jefe_env *env,
 		st->verify_unloaded = false;
 		strv_free(&st->block);
 	}
-	if (!err && usb_storage && !strv_contains(&st->block, "usb_storage"))
-		err = strv_push(&st->block, "usb_storage");
+	/* Removable mass storage: USB (the older driver and UAS) and FireWire (SBP-2). */
+	for (size_t i = 0; !err && usb_storage && i < ARRAY_SIZE(modules_storage); i++)
+		if (!strv_contains(&st->block, modules_storage[i]))
+			err = strv_push(&st->block, modules_storage[i]);
 	if (err || bad) {
 		modules_state_free(st);
 		return err ? err : -JEFE_EPOLICY;
@@ -353,16 +411,48 @@ static int modules_load(void **state, const struct jefe_env *env,
 
 /* ---- check and apply ---- */
 
+/*
+ * CIS Debian Linux 12 v1.0.1 "Ensure NAME kernel module is not available"
+ * (1.1.1.x filesystems and USB storage, 3.2.x network protocols).
+ */
+static const struct {
+	const char *name;	/* as /proc/modules spells it */
+	struct finding_refs refs;
+} modules_refs[] = {
+	{ "cramfs", REFS_INIT(REF_CIS("1.1.1.1")) },
+	{ "freevxfs", REFS_INIT(REF_CIS("1.1.1.2")) },
+	{ "hfs", REFS_INIT(REF_CIS("1.1.1.3")) },
+	{ "hfsplus", REFS_INIT(REF_CIS("1.1.1.4")) },
+	{ "jffs2", REFS_INIT(REF_CIS("1.1.1.5")) },
+	{ "overlay", REFS_INIT(REF_CIS("1.1.1.6")) },
+	{ "squashfs", REFS_INIT(REF_CIS("1.1.1.7")) },
+	{ "udf", REFS_INIT(REF_CIS("1.1.1.8")) },
+	{ "usb_storage", REFS_INIT(REF_CIS("1.1.1.9")) },
+	{ "dccp", REFS_INIT(REF_CIS("3.2.1")) },
+	{ "tipc", REFS_INIT(REF_CIS("3.2.2")) },
+	{ "rds", REFS_INIT(REF_CIS("3.2.3")) },
+	{ "sctp", REFS_INIT(REF_CIS("3.2.4")) },
+};
+
+static const struct finding_refs *modules_refs_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(modules_refs); i++)
+		if (strcmp(modules_refs[i].name, name) == 0)
+			return &modules_refs[i].refs;
+	return NULL;
+}
+
 static int modules_add(struct findings *out, const char *item, const char *expected,
 		       const char *actual, enum finding_state state,
-		       enum finding_action action, const char *ref, const char *note)
+		       enum finding_action action, const struct finding_refs *refs,
+		       const char *note)
 {
 	return findings_add(out, &(struct finding){
 		.layer = "modules",
 		.item = item,
 		.expected = expected,
 		.actual = actual,
-		.ref = ref,
+		.refs = refs ? *refs : REFS_NONE,
 		.note = note,
 		.state = state,
 		.action = action,
@@ -430,11 +520,11 @@ static int modules_file_run(struct modules_state *st, bool apply, bool dry_run,
 	diff = modules_file_differs(st, want, &actual);
 	if (diff < 0) {
 		err = modules_add(out, MODULES_BLACKLIST_FILE, expected, actual,
-				  FINDING_ERROR, FINDING_ACTION_NONE, "CIS 1.1.1",
+				  FINDING_ERROR, FINDING_ACTION_NONE, NULL,
 				  jefe_strerror(diff));
 	} else if (diff == 0) {
 		err = modules_add(out, MODULES_BLACKLIST_FILE, expected, actual,
-				  FINDING_COMPLIANT, FINDING_ACTION_NONE, "CIS 1.1.1", NULL);
+				  FINDING_COMPLIANT, FINDING_ACTION_NONE, NULL, NULL);
 	} else if (!apply || dry_run) {
 		char *have = NULL, *patch = NULL;
 
@@ -452,7 +542,7 @@ static int modules_file_run(struct modules_state *st, bool apply, bool dry_run,
 		}
 		err = modules_add(out, MODULES_BLACKLIST_FILE, expected, actual,
 				  FINDING_DRIFT, apply ? FINDING_ACTION_WOULD_REPAIR : FINDING_ACTION_NONE,
-				  "CIS 1.1.1", patch);
+				  NULL, patch);
 		free(patch);
 	} else {
 		const char *now = NULL;
@@ -467,7 +557,7 @@ static int modules_file_run(struct modules_state *st, bool apply, bool dry_run,
 		err = modules_add(out, MODULES_BLACKLIST_FILE, expected, werr ? actual : now,
 				  FINDING_DRIFT,
 				  werr ? FINDING_ACTION_FAILED : FINDING_ACTION_REPAIRED,
-				  "CIS 1.1.1", werr ? jefe_strerror(werr) : NULL);
+				  NULL, werr ? jefe_strerror(werr) : NULL);
 	}
 	free(want);
 	return err;
@@ -475,7 +565,7 @@ static int modules_file_run(struct modules_state *st, bool apply, bool dry_run,
 
 static int modules_loaded_run(struct modules_state *st, bool apply, struct findings *out)
 {
-	struct strv loaded = { 0 };
+	struct strv loaded = { 0 }, builtin = { 0 };
 	char *text = NULL;
 	int err;
 
@@ -493,14 +583,27 @@ static int modules_loaded_run(struct modules_state *st, bool apply, struct findi
 				   FINDING_ERROR, FINDING_ACTION_NONE, NULL, jefe_strerror(err));
 	err = modules_loaded_parse(text, &loaded);
 	free(text);
+	/* Unknown (unreadable) built-ins are not fatal: /proc/modules still speaks. */
+	if (!err && modules_builtin_read(st->env->root_fd, &builtin) == -ENOMEM)
+		err = -ENOMEM;
 	for (size_t i = 0; !err && i < st->block.n; i++) {
 		const char *m = st->block.v[i];
 		char item[80], note[160];
 
 		snprintf(item, sizeof(item), "module:%s", m);
+		if (strv_contains(&builtin, m)) {
+			/* modprobe.d cannot reach code that is part of the kernel image. */
+			err = modules_add(out, item, "not loaded", "built into the kernel",
+					  FINDING_DRIFT,
+					  apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
+					  modules_refs_find(m),
+					  "built in: no modprobe.d line can block it; only a kernel built without it can");
+			continue;
+		}
 		if (!strv_contains(&loaded, m)) {
 			err = modules_add(out, item, "not loaded", "not loaded",
-					  FINDING_COMPLIANT, FINDING_ACTION_NONE, NULL, NULL);
+					  FINDING_COMPLIANT, FINDING_ACTION_NONE,
+					  modules_refs_find(m), NULL);
 			continue;
 		}
 		/* Blocked from now on, but unloading one in use is not ours to risk. */
@@ -508,9 +611,10 @@ static int modules_loaded_run(struct modules_state *st, bool apply, struct findi
 			 "loaded before it was blocked: run `modprobe -r %s` or reboot", m);
 		err = modules_add(out, item, "not loaded", "loaded", FINDING_DRIFT,
 				  apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE,
-				  NULL, note);
+				  modules_refs_find(m), note);
 	}
 	strv_free(&loaded);
+	strv_free(&builtin);
 	return err;
 }
 

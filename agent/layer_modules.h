@@ -26,6 +26,13 @@ int modules_blacklist_render(const struct strv *mods, char **out);
 /* Names of the loaded modules, from the text of /proc/modules. */
 int modules_loaded_parse(const char *text, struct strv *out);
 
+/*
+ * Names of the modules built into the kernel, from the text of
+ * /lib/modules/RELEASE/modules.builtin ("kernel/fs/udf/udf.ko" -> "udf"),
+ * normalized as modules_name_normalize() does.
+ */
+int modules_builtin_parse(const char *text, struct strv *out);
+
 /* Split a kernel command line into words as the kernel does (double quotes group). */
 int modules_cmdline_split(const char *cmdline, struct strv *words);
 

@@ -624,19 +624,19 @@ static void eval_free(struct sshd_eval *ev)
 }
 
 static int add_finding(struct findings *fs, const char *item, const char *expected,
-		       const char *actual, const char *ref, const char *note,
+		       const char *actual, const struct finding_refs *refs, const char *note,
 		       enum finding_state state)
 {
 	return findings_add(fs, &(struct finding){
 		.layer = "sshd", .item = item, .expected = expected, .actual = actual,
-		.ref = ref, .note = note, .state = state, .action = FINDING_ACTION_NONE,
+		.refs = refs ? *refs : REFS_NONE, .note = note, .state = state, .action = FINDING_ACTION_NONE,
 	});
 }
 
 
 /* Mode and owner: at most `max` permission bits, owned by root. */
 static int eval_mode(const struct sshd_state *st, struct sshd_eval *ev, const char *path,
-		     mode_t max, const char *ref)
+		     mode_t max, const struct finding_refs *ref)
 {
 	char item[512], expected[64], actual[64];
 	struct stat sb;
@@ -809,13 +809,13 @@ static int eval_effective(const struct sshd_state *st, struct sshd_eval *ev,
 			continue;
 		v = sshd_dump_get(global, k->name);
 		if (!v)
-			r = add_finding(&ev->f, k->name, st->want[i].value, NULL, k->ref,
+			r = add_finding(&ev->f, k->name, st->want[i].value, NULL, &k->refs,
 					"not supported by this sshd", FINDING_UNSUPPORTED);
 		else if (actual[i])
-			r = add_finding(&ev->f, k->name, st->want[i].value, actual[i], k->ref,
+			r = add_finding(&ev->f, k->name, st->want[i].value, actual[i], &k->refs,
 					where[i], FINDING_DRIFT);
 		else
-			r = add_finding(&ev->f, k->name, st->want[i].value, v, k->ref, NULL,
+			r = add_finding(&ev->f, k->name, st->want[i].value, v, &k->refs, NULL,
 					FINDING_COMPLIANT);
 	}
 	for (size_t i = 0; i < 64; i++) {
@@ -932,20 +932,20 @@ static int sshd_evaluate(const struct sshd_state *st, struct sshd_eval *ev)
 			goto out;
 	}
 
-	/* CIS Debian 12 5.1.1 and 5.1.2: config and private keys 0600 root. */
-	r = eval_mode(st, ev, SSHD_CONFIG, 0600, "CIS Debian 12 5.1.1");
+	/* CIS 5.1.1 and 5.1.2: config and private keys 0600 root. */
+	r = eval_mode(st, ev, SSHD_CONFIG, 0600, &REFS(REF_CIS("5.1.1")));
 	if (!r)
-		r = eval_mode(st, ev, SSHD_DROPIN_DIR, 0755, "CIS Debian 12 5.1.1");
+		r = eval_mode(st, ev, SSHD_DROPIN_DIR, 0755, &REFS(REF_CIS("5.1.1")));
 	for (size_t i = 0; i < c.files.n && !r; i++)
 		if (strcmp(c.files.v[i], SSHD_CONFIG) != 0)
-			r = eval_mode(st, ev, c.files.v[i], 0644, "CIS Debian 12 5.1.1");
+			r = eval_mode(st, ev, c.files.v[i], 0644, &REFS(REF_CIS("5.1.1")));
 	if (!r && have_dump) {
 		const char *keys = sshd_dump_get(&global, "hostkey");
 		struct strv hk = { 0 };
 
 		r = keys ? strv_split(&hk, keys, " ") : 0;
 		for (size_t i = 0; i < hk.n && !r; i++)
-			r = eval_mode(st, ev, hk.v[i], 0600, "CIS Debian 12 5.1.2");
+			r = eval_mode(st, ev, hk.v[i], 0600, &REFS(REF_CIS("5.1.2")));
 		strv_free(&hk);
 	}
 	if (!r && have_dump)

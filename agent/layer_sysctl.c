@@ -38,45 +38,46 @@
 #define VALUE_MAX		256
 
 /*
- * Benchmark references for the keys we know.  CIS ids are those of the
- * CIS Debian Linux 12 Benchmark v1.0.1; KSPP is the Kernel Self
- * Protection Project's recommended settings.
+ * Benchmark references for the keys we know: a CIS Debian Linux 12
+ * v1.0.1 section, or, with cis NULL, the Kernel Self Protection
+ * Project's recommended settings, which name a setting by the key itself.
  */
 static const struct {
-	const char *key;	/* a prefix ending in '.' matches a family */
-	const char *ref;
+	const char *key;	/* a prefix ending in '.' or '_' matches a family */
+	const char *cis;
 } sysctl_refs[] = {
-	{ "kernel.randomize_va_space", "CIS 1.5.1" },
-	{ "kernel.yama.ptrace_scope", "CIS 1.5.2" },
-	{ "fs.suid_dumpable", "CIS 1.5.3" },
-	{ "net.ipv4.ip_forward", "CIS 3.3.1" },
-	{ "net.ipv6.conf.all.forwarding", "CIS 3.3.1" },
-	{ "net.ipv4.conf.all.send_redirects", "CIS 3.3.2" },
-	{ "net.ipv4.conf.default.send_redirects", "CIS 3.3.2" },
-	{ "net.ipv4.icmp_ignore_bogus_error_responses", "CIS 3.3.3" },
-	{ "net.ipv4.icmp_echo_ignore_broadcasts", "CIS 3.3.4" },
-	{ "net.ipv4.conf.all.accept_redirects", "CIS 3.3.5" },
-	{ "net.ipv4.conf.default.accept_redirects", "CIS 3.3.5" },
-	{ "net.ipv6.conf.all.accept_redirects", "CIS 3.3.5" },
-	{ "net.ipv6.conf.default.accept_redirects", "CIS 3.3.5" },
-	{ "net.ipv4.conf.all.secure_redirects", "CIS 3.3.6" },
-	{ "net.ipv4.conf.default.secure_redirects", "CIS 3.3.6" },
-	{ "net.ipv4.conf.all.rp_filter", "CIS 3.3.7" },
-	{ "net.ipv4.conf.default.rp_filter", "CIS 3.3.7" },
-	{ "net.ipv4.conf.all.accept_source_route", "CIS 3.3.8" },
-	{ "net.ipv4.conf.default.accept_source_route", "CIS 3.3.8" },
-	{ "net.ipv6.conf.all.accept_source_route", "CIS 3.3.8" },
-	{ "net.ipv6.conf.default.accept_source_route", "CIS 3.3.8" },
-	{ "net.ipv4.conf.all.log_martians", "CIS 3.3.9" },
-	{ "net.ipv4.conf.default.log_martians", "CIS 3.3.9" },
-	{ "net.ipv4.tcp_syncookies", "CIS 3.3.10" },
-	{ "net.ipv6.conf.all.accept_ra", "CIS 3.3.11" },
-	{ "net.ipv6.conf.default.accept_ra", "CIS 3.3.11" },
-	{ "kernel.", "KSPP" },
-	{ "fs.protected_", "KSPP" },
-	{ "vm.", "KSPP" },
-	{ "dev.tty.", "KSPP" },
-	{ "net.core.bpf_jit_harden", "KSPP" },
+	{ "kernel.randomize_va_space", "1.5.1" },
+	{ "kernel.yama.ptrace_scope", "1.5.2" },
+	{ "fs.suid_dumpable", "1.5.3" },
+	{ "kernel.core_pattern", "1.5.3" },
+	{ "net.ipv4.ip_forward", "3.3.1" },
+	{ "net.ipv6.conf.all.forwarding", "3.3.1" },
+	{ "net.ipv4.conf.all.send_redirects", "3.3.2" },
+	{ "net.ipv4.conf.default.send_redirects", "3.3.2" },
+	{ "net.ipv4.icmp_ignore_bogus_error_responses", "3.3.3" },
+	{ "net.ipv4.icmp_echo_ignore_broadcasts", "3.3.4" },
+	{ "net.ipv4.conf.all.accept_redirects", "3.3.5" },
+	{ "net.ipv4.conf.default.accept_redirects", "3.3.5" },
+	{ "net.ipv6.conf.all.accept_redirects", "3.3.5" },
+	{ "net.ipv6.conf.default.accept_redirects", "3.3.5" },
+	{ "net.ipv4.conf.all.secure_redirects", "3.3.6" },
+	{ "net.ipv4.conf.default.secure_redirects", "3.3.6" },
+	{ "net.ipv4.conf.all.rp_filter", "3.3.7" },
+	{ "net.ipv4.conf.default.rp_filter", "3.3.7" },
+	{ "net.ipv4.conf.all.accept_source_route", "3.3.8" },
+	{ "net.ipv4.conf.default.accept_source_route", "3.3.8" },
+	{ "net.ipv6.conf.all.accept_source_route", "3.3.8" },
+	{ "net.ipv6.conf.default.accept_source_route", "3.3.8" },
+	{ "net.ipv4.conf.all.log_martians", "3.3.9" },
+	{ "net.ipv4.conf.default.log_martians", "3.3.9" },
+	{ "net.ipv4.tcp_syncookies", "3.3.10" },
+	{ "net.ipv6.conf.all.accept_ra", "3.3.11" },
+	{ "net.ipv6.conf.default.accept_ra", "3.3.11" },
+	{ "kernel.", NULL },
+	{ "fs.protected_", NULL },
+	{ "vm.", NULL },
+	{ "dev.tty.", NULL },
+	{ "net.core.bpf_jit_harden", NULL },
 };
 
 enum sysctl_kind {
@@ -88,7 +89,8 @@ struct sysctl_item {
 	char *key;		/* as the admin wrote it */
 	char *path;		/* "/proc/sys/net/ipv4/..." */
 	char *value;		/* normalized desired value */
-	const char *ref;
+	struct finding_ref ref;	/* id points into key or the table */
+	size_t n_refs;
 	enum sysctl_kind kind;
 	bool required;
 	int wd;			/* inotify watch, -1 when none */
@@ -140,17 +142,27 @@ static int lockdown_level(const char *name)
 	return -1;
 }
 
-static const char *sysctl_ref(const char *key)
+/* Sets it->ref from the table; it->key must be set. */
+static void sysctl_ref(struct sysctl_item *it)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(sysctl_refs); i++) {
 		const char *k = sysctl_refs[i].key;
 		size_t len = strlen(k);
 
 		if (k[len - 1] == '.' || k[len - 1] == '_' ?
-		    strncmp(key, k, len) == 0 : strcmp(key, k) == 0)
-			return sysctl_refs[i].ref;
+		    strncmp(it->key, k, len) == 0 : strcmp(it->key, k) == 0) {
+			it->ref = sysctl_refs[i].cis ?
+				(struct finding_ref)REF_CIS(sysctl_refs[i].cis) :
+				(struct finding_ref)REF_KSPP(it->key);
+			it->n_refs = 1;
+			return;
+		}
 	}
-	return NULL;
+}
+
+static struct finding_refs sysctl_item_refs(const struct sysctl_item *it)
+{
+	return (struct finding_refs){ &it->ref, it->n_refs };
 }
 
 /*
@@ -427,7 +439,6 @@ static int sysctl_item_add(struct sysctl_state *st, const struct policy_entry *e
 	memset(it, 0, sizeof(*it));
 	it->wd = -1;
 	it->kind = kind;
-	it->ref = sysctl_ref(e->key);
 	it->key = strdup(e->key);
 	it->path = strdup(path);
 	it->value = strdup(value);
@@ -437,6 +448,7 @@ static int sysctl_item_add(struct sysctl_state *st, const struct policy_entry *e
 		free(it->value);
 		return -ENOMEM;
 	}
+	sysctl_ref(it);
 	st->n_items++;
 	return 0;
 }
@@ -585,7 +597,7 @@ static int sysctl_report_unreadable(const struct sysctl_item *it, int err, struc
 		.layer = SYSCTL_LAYER,
 		.item = it->key,
 		.expected = it->value,
-		.ref = it->ref,
+		.refs = sysctl_item_refs(it),
 		.note = note,
 		.state = absent && !it->required ? FINDING_UNSUPPORTED : FINDING_ERROR,
 	});
@@ -630,7 +642,7 @@ static int sysctl_persist_render(const struct sysctl_state *st, char **out)
 static int sysctl_persist(struct sysctl_state *st, bool apply, bool dry_run, struct findings *out)
 {
 	char *want = NULL, *have = NULL, *diff = NULL, item[PATH_MAX + 16];
-	struct finding f = { .layer = SYSCTL_LAYER, .ref = NULL };
+	struct finding f = { .layer = SYSCTL_LAYER };
 	int err;
 
 	if (!st->persist)
@@ -711,7 +723,7 @@ static int sysctl_check(void *state, struct findings *out)
 				.item = it->key,
 				.expected = it->value,
 				.actual = actual,
-				.ref = it->ref,
+				.refs = sysctl_item_refs(it),
 				.state = ok ? FINDING_COMPLIANT : FINDING_DRIFT,
 			});
 		}
@@ -745,7 +757,7 @@ static int sysctl_apply(void *state, bool dry_run, struct findings *out)
 		char actual[VALUE_MAX], after[VALUE_MAX];
 		struct finding f = {
 			.layer = SYSCTL_LAYER, .item = it->key, .expected = it->value,
-			.ref = it->ref, .state = FINDING_DRIFT,
+			.refs = sysctl_item_refs(it), .state = FINDING_DRIFT,
 		};
 
 		if (it->kind != SYSCTL_KIND_PROC)
@@ -797,7 +809,7 @@ static int sysctl_apply(void *state, bool dry_run, struct findings *out)
 			 failed->key, failed->value, jefe_strerror(failed_err), n_undo - 1);
 		err = findings_add(&local, &(struct finding){
 			.layer = SYSCTL_LAYER, .item = failed->key, .expected = failed->value,
-			.ref = failed->ref, .state = FINDING_DRIFT,
+			.refs = sysctl_item_refs(failed), .state = FINDING_DRIFT,
 			.action = FINDING_ACTION_FAILED, .note = note,
 		});
 		if (err)
@@ -813,7 +825,7 @@ static int sysctl_apply(void *state, bool dry_run, struct findings *out)
 			err = err ? sysctl_report_unreadable(it, err, &local) :
 				findings_add(&local, &(struct finding){
 					.layer = SYSCTL_LAYER, .item = it->key,
-					.expected = it->value, .actual = actual, .ref = it->ref,
+					.expected = it->value, .actual = actual, .refs = sysctl_item_refs(it),
 					.state = strcmp(actual, it->value) ? FINDING_DRIFT : FINDING_COMPLIANT,
 				});
 			if (err)
@@ -827,7 +839,7 @@ static int sysctl_apply(void *state, bool dry_run, struct findings *out)
 		char actual[VALUE_MAX], after[VALUE_MAX];
 		struct finding f = {
 			.layer = SYSCTL_LAYER, .item = it->key, .expected = it->value,
-			.ref = it->ref, .state = FINDING_DRIFT,
+			.refs = sysctl_item_refs(it), .state = FINDING_DRIFT,
 		};
 
 		if (it->kind != SYSCTL_KIND_LOCKDOWN)

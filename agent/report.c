@@ -20,7 +20,7 @@
 #include "services.h"
 #include "util.h"
 
-#define REPORT_VERSION 1
+#define REPORT_VERSION 2
 
 static int add_str(struct json_object *obj, const char *key, const char *value)
 {
@@ -42,6 +42,68 @@ static int add_int(struct json_object *obj, const char *key, int64_t value)
 		return -ENOMEM;
 	return json_object_object_add(obj, key, i) ? -ENOMEM : 0;
 }
+
+/* "refs": [{"benchmark", "version" (null when unversioned), "id"}], always present. */
+static int add_refs(struct json_object *obj, const struct finding_refs *refs)
+{
+	struct json_object *arr = json_object_new_array();
+	int err = arr ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < refs->n && !err; i++) {
+		struct json_object *r = json_object_new_object();
+
+		if (!r) {
+			err = -ENOMEM;
+			break;
+		}
+		err = add_str(r, "benchmark", refs->v[i].benchmark);
+		if (!err && json_object_object_add(r, "version", refs->v[i].version ?
+				json_object_new_string(refs->v[i].version) : NULL))
+			err = -ENOMEM;
+		err = err ? err : add_str(r, "id", refs->v[i].id);
+		if (err || json_object_array_add(arr, r)) {
+			json_object_put(r);
+			err = err ? err : -ENOMEM;
+		}
+	}
+	if (!err && json_object_object_add(obj, "refs", arr))
+		err = -ENOMEM;
+	else if (err)
+		json_object_put(arr);
+	return err;
+}
+
+static const char *get_str(struct json_object *o, const char *key);
+
+/*
+ * The references of one finding of a document, pointing into it (valid
+ * while the document is).  Anything but an array of objects with string
+ * benchmark and id is -EBADMSG.
+ */
+static int get_refs(struct json_object *o, struct finding_ref *v, size_t max,
+		    struct finding_refs *out)
+{
+	struct json_object *arr;
+
+	out->v = v;
+	out->n = 0;
+	if (!json_object_object_get_ex(o, "refs", &arr))
+		return 0;
+	if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr) > max)
+		return -EBADMSG;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *r = json_object_array_get_idx(arr, i);
+
+		v[i] = (struct finding_ref){ get_str(r, "benchmark"), get_str(r, "version"),
+					     get_str(r, "id") };
+		if (!v[i].benchmark || !v[i].id)
+			return -EBADMSG;
+		out->n++;
+	}
+	return 0;
+}
+
+#define REPORT_REFS_MAX 16
 
 static const char *layer_state(const struct findings_count *c)
 {
@@ -150,7 +212,7 @@ int report_build(const struct findings *fs, struct json_object **out)
 		err = err ? err : add_str(o, "action", finding_action_name(f->action));
 		err = err ? err : add_str(o, "expected", f->expected);
 		err = err ? err : add_str(o, "actual", f->actual);
-		err = err ? err : add_str(o, "ref", f->ref);
+		err = err ? err : add_refs(o, &f->refs);
 		err = err ? err : add_str(o, "note", f->note);
 		if (!err && f->contested)
 			err = add_int(o, "contested", (int64_t)f->contested);
@@ -309,13 +371,15 @@ int report_to_findings(struct json_object *doc, struct findings *fs)
 			.item = get_str(o, "item"),
 			.expected = get_str(o, "expected"),
 			.actual = get_str(o, "actual"),
-			.ref = get_str(o, "ref"),
 			.note = get_str(o, "note"),
 		};
 		const char *state = get_str(o, "state"), *action = get_str(o, "action");
+		struct finding_ref refs[REPORT_REFS_MAX];
 		struct json_object *c;
 		int err;
 
+		if (get_refs(o, refs, REPORT_REFS_MAX, &f.refs) < 0)
+			return -EBADMSG;
 		if (!f.layer || !f.item || !state || !action ||
 		    finding_state_parse(state, &f.state) ||
 		    finding_action_parse(action, &f.action))
@@ -484,9 +548,12 @@ static void print_item(FILE *out, struct json_object *o, enum report_verb verb,
 {
 	const char *state = get_str(o, "state"), *action = get_str(o, "action");
 	const char *expected = get_str(o, "expected"), *actual = get_str(o, "actual");
-	const char *ref = get_str(o, "ref"), *note = get_str(o, "note");
+	const char *note = get_str(o, "note");
 	const char *id = get_str(o, "id"), *label = state;
 	int64_t contested = get_int(o, "contested");
+	struct finding_ref refv[REPORT_REFS_MAX];
+	struct finding_refs refs;
+	char ref[1024];
 
 	if (contested > 0)
 		label = "contested";
@@ -519,7 +586,8 @@ static void print_item(FILE *out, struct json_object *o, enum report_verb verb,
 			print_escaped(out, expected, strlen(expected));
 		}
 	}
-	if (ref) {
+	if (get_refs(o, refv, REPORT_REFS_MAX, &refs) == 0 && refs.n > 0) {
+		finding_refs_format(&refs, ref, sizeof(ref));
 		fputs(style->color ? "  " C_DIM "[" : "  [", out);
 		print_escaped(out, ref, strlen(ref));
 		fputs(style->color ? "]" C_OFF : "]", out);

@@ -27,7 +27,7 @@ int report_to_findings(struct json_object *doc, struct findings *fs);
  * itself.  Every document the CLI or the daemon prints carries these
  * (docs/jefe-report.schema.json).
  */
-#define REPORT_SCHEMA "jefe-report/1"
+#define REPORT_SCHEMA "jefe-report/2"
 
 struct report_meta {
 	char hostname[256];

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "finding.h"
 #include "util.h"
 
 #define SSHD_CONFIG		"/etc/ssh/sshd_config"
@@ -37,7 +38,7 @@ struct sshd_keyword {
 	const char *query;		/* SSHD_V_ALGOS: the `ssh -Q` class */
 	const char *const *values;	/* SSHD_V_ENUM: "canon" or "alias>canon" */
 	bool in_match;			/* sshd accepts it inside a Match block */
-	const char *ref;		/* benchmark reference */
+	struct finding_refs refs;	/* benchmark references */
 };
 
 extern const struct sshd_keyword sshd_keywords[];

@@ -8,6 +8,7 @@
  * locked; an admin user without a password whose SSH keys come from
  * --authorized-keys, allowed to become root with doas.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -316,6 +317,85 @@ static int security_services_enable(const char *root)
 	return err;
 }
 
+/*
+ * The image's own files in the state the shipped policy's [files.perms]
+ * asks (policies/policy.d/60-files.conf), so that the agent's first pass
+ * on a clean boot has nothing to repair: shadow and gshadow owned by group
+ * shadow, sshd_config 0600, the cron files root only (Debian's packages
+ * leave /etc/cron.daily 0755), the kernel's System.map root only.  A file
+ * the base does not have is skipped; the agent reports it as it is.
+ */
+static int security_hardened_modes(const char *root)
+{
+	static const struct {
+		const char *path;
+		mode_t mode;
+		bool shadow_group;
+	} files[] = {
+		{ "etc/shadow", 0640, true },
+		{ "etc/gshadow", 0640, true },
+		{ "etc/shadow-", 0640, true },
+		{ "etc/gshadow-", 0640, true },
+		{ "etc/ssh/sshd_config", 0600, false },
+		{ "etc/crontab", 0600, false },
+		{ "etc/cron.d", 0700, false },
+		{ "etc/cron.hourly", 0700, false },
+		{ "etc/cron.daily", 0700, false },
+		{ "etc/cron.weekly", 0700, false },
+		{ "etc/cron.monthly", 0700, false },
+	};
+	char path[PATH_MAX], *group = NULL, *p;
+	long shadow_gid = -1;
+	DIR *d;
+	struct dirent *de;
+	int err;
+
+	err = IB_PATH(path, root, "etc/group");
+	if (!err)
+		err = fs_read_file(path, &group, NULL);
+	if (err < 0)
+		return err;
+	/* "shadow:x:42:" */
+	for (p = group; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, "shadow:", 7) && (p = strchr(p + 7, ':')) != NULL) {
+			shadow_gid = strtol(p + 1, NULL, 10);
+			break;
+		}
+	free(group);
+	for (size_t i = 0; i < ARRAY_LEN(files) && !err; i++) {
+		struct stat st;
+
+		err = IB_PATH(path, root, files[i].path);
+		if (err < 0 || lstat(path, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+			continue;
+		if ((files[i].shadow_group && shadow_gid >= 0 &&
+		     chown(path, 0, (gid_t)shadow_gid) < 0) || chmod(path, files[i].mode) < 0) {
+			err = -errno;
+			fprintf(stderr, "jefe-image-build: %s: %s\n", path, strerror(-err));
+		}
+	}
+	if (err < 0)
+		return err;
+	err = IB_PATH(path, root, "boot");
+	if (err < 0)
+		return err;
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)) != NULL && !err) {
+		char map[PATH_MAX];
+
+		if (strncmp(de->d_name, "System.map-", 11) != 0)
+			continue;
+		if (snprintf(map, sizeof(map), "%s/%s", path, de->d_name) >= (int)sizeof(map))
+			continue;
+		if (chmod(map, 0600) < 0)
+			err = -errno;
+	}
+	closedir(d);
+	return err;
+}
+
 int stage_security_run(struct ib_stage_ctx *ctx)
 {
 	static const struct ib_tool tools[] = {
@@ -358,5 +438,7 @@ int stage_security_run(struct ib_stage_ctx *ctx)
 		err = security_suid_find(ctx, root);
 	if (!err)
 		err = security_suid_strip(root, &removed);
+	if (!err)
+		err = security_hardened_modes(root);
 	return err;
 }

@@ -30,10 +30,13 @@ expect_exit 2 "$JEFE" --root "$T" status --json >"$T/out.json"
 python3 - "$T/out.json" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
-assert doc["version"] == 1 and doc["compliant"] is False, doc
+assert doc["version"] == 2 and doc["compliant"] is False, doc
 items = {f["id"]: f for f in doc["findings"]}
 k = items["sysctl:kernel.kptr_restrict"]
 assert (k["state"], k["expected"], k["actual"]) == ("drift", "2", "0"), k
+assert k["refs"] == [{"benchmark": "KSPP", "version": None, "id": "kernel.kptr_restrict"}], k
+s = items["sysctl:net.ipv4.tcp_syncookies"]
+assert s["refs"] == [{"benchmark": "CIS Debian Linux 12", "version": "1.0.1", "id": "3.3.10"}], s
 assert items["sysctl:kernel.dmesg_restrict"]["state"] == "compliant"
 layer = doc["layers"][0]
 assert layer["name"] == "sysctl" and layer["state"] == "drift" and layer["drift"] == 2, layer

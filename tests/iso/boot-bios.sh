@@ -13,6 +13,30 @@ iso_build >"$abs_top_builddir/tests/iso/build-bios.log" 2>&1 || {
 }
 cat "$abs_top_builddir/tests/iso/build-bios.log"
 
+# The image as built ships its files hardened: the agent, run on the
+# image's root before any boot, finds no mode, owner, banner, account or
+# login.defs item to repair (the SHA-256 baseline is recorded per machine
+# at its first boot, and the mount table is the booted system's).
+rootfs=$(ls -td "$ISO_WORK"/cache/4-*/rootfs | head -1)
+[ -d "$rootfs" ] || fail "no stage-4 root in $ISO_WORK/cache"
+rc=0
+"$abs_top_builddir/jefe" --direct --root "$rootfs" status --layer files --json >"$ISO_STATE/image-files.json" || rc=$?
+[ "$rc" -le 2 ] || fail "jefe status on the image's root exited $rc"
+python3 - "$ISO_STATE/image-files.json" <<'PY' || fail "the image ships files the agent would repair"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+bad = [f["id"] + ": " + str(f.get("actual")) + " -> " + str(f.get("expected"))
+       for f in doc["findings"]
+       if f["state"] == "drift" and not f["item"].startswith(("sha256:", "baseline"))]
+seen = {f["item"] for f in doc["findings"]}
+for need in ("perm:/etc/shadow", "perm:/etc/ssh/sshd_config", "account:root", "login.defs:UMASK", "banner:/etc/issue"):
+    if need not in seen:
+        sys.exit("no finding %s on the image's root" % need)
+if bad:
+    sys.exit("\n".join(bad))
+print("# the image's root as built: no file item to repair (%d findings)" % len(doc["findings"]))
+PY
+
 iso_boot bios bios
 wait_serial 'OpenRC [0-9.]+ is starting up' "$ISO_BOOT_TIMEOUT"
 wait_serial 'Applying the JefeLinux firewall and kernel parameters' "$ISO_BOOT_TIMEOUT"

@@ -43,7 +43,7 @@ grep -qE "applied layer=sysctl items=[1-9][0-9]* by=enforce" "$LOG" || fail "no 
 # A new drift is reported again (once), and still not repaired.
 n=$(log_lines)
 sysctl -qw net.ipv4.tcp_syncookies=0
-DLINE="drift layer=sysctl item=net.ipv4.tcp_syncookies expected=1 actual=0 action=reported ref="
+DLINE="drift layer=sysctl item=net.ipv4.tcp_syncookies expected=1 actual=0 action=reported ref=\"CIS 3.3.10\""
 wait_log "$n" "$DLINE" 5 || fail "new drift after compliance not reported as drift with its ref"
 sleep 1.5
 [ "$(sysctl -n net.ipv4.tcp_syncookies)" = 0 ] || fail "report mode repaired"

@@ -46,14 +46,13 @@ expect_exit 2 "$JEFE" --root "$T" --direct enforce --layer modules >"$T/e.txt"
 [ -f "$T$MP" ] || fail "enforce did not write $MP"
 [ "$(stat -c %a "$T$MP")" = 644 ] || fail "$MP mode $(stat -c %a "$T$MP")"
 # kmod's modprobe reads our file: every module is blocked both ways.
-for m in cramfs freevxfs hfs hfsplus jffs2 udf dccp sctp rds tipc; do
+for m in cramfs freevxfs hfs hfsplus jffs2 udf dccp sctp rds tipc usb_storage uas firewire_sbp2; do
 	modprobe -C "$T/etc/modprobe.d" -c | grep -qx "blacklist $m" || fail "modprobe -c: no blacklist $m"
 	out=$(modprobe -C "$T/etc/modprobe.d" -n -v "$m")
 	[ "$out" = "install /bin/false " ] || [ "$out" = "install /bin/false" ] ||
 		fail "modprobe -n -v $m: '$out' (expected the install /bin/false rule)"
 done
-modprobe -C "$T/etc/modprobe.d" -c | grep -q 'usb_storage' && fail "usb-storage blocked although block_usb_storage = no"
-pass "enforce writes the file; kmod's modprobe sees all 10 modules blocked"
+pass "enforce writes the file; kmod's modprobe sees all 13 modules blocked (USB and FireWire storage too)"
 
 # Tamper: someone removes a rule; status sees it, enforce restores the exact file.
 cp "$T$MP" "$T/good"
@@ -71,14 +70,13 @@ printf 'root=/dev/sda1 lockdown=integrity slab_nomerge init_on_alloc=1 page_allo
 expect_exit 0 "$JEFE" --root "$T" --direct status --layer modules >/dev/null
 pass "compliant once sctp is gone and the command line has every parameter"
 
-# block_usb_storage and modules_disabled from a local file.
-printf '[modules]\nblock_usb_storage = yes\nmodules_disabled = yes\n' >"$T/etc/jefe/policy.d/90-local.conf"
+# block_usb_storage = no and modules_disabled from a local file.
+printf '[modules]\nblock_usb_storage = no\nmodules_disabled = yes\n' >"$T/etc/jefe/policy.d/90-local.conf"
 mkdir -p "$T/sys/module/nf_tables"
 expect_exit 0 "$JEFE" --root "$T" --direct enforce --layer modules >/dev/null
-[ "$(modprobe -C "$T/etc/modprobe.d" -n -v usb-storage)" = "install /bin/false " ] ||
-	fail "usb-storage not blocked: $(modprobe -C "$T/etc/modprobe.d" -n -v usb-storage)"
+modprobe -C "$T/etc/modprobe.d" -c | grep -q 'usb_storage' && fail "usb-storage still blocked with block_usb_storage = no"
 [ "$(cat "$T/proc/sys/kernel/modules_disabled")" = 1 ] || fail "modules_disabled not written"
-pass "block_usb_storage and modules_disabled from a local policy file"
+pass "block_usb_storage = no and modules_disabled from a local policy file"
 
 # A policy that blocks what the live image needs: refused whole, file:line, nothing changed.
 cp "$T$MP" "$T/before"

@@ -14,3 +14,7 @@ EXTRA_DIST += tests/root/files-index.sh
 # Burst isolation (the whole shipped policy, a test sshd): root, never skips.
 TESTS += tests/root/daemon-burst.sh
 EXTRA_DIST += tests/root/daemon-burst.sh tests/lib/burst.py tests/lib/shipped-env.sh
+# docs/benchmark-coverage.md against the shipped policy's findings (root:
+# namespaces; the audit layer's ids are read from the running kernel).
+TESTS += tests/root/coverage.sh
+EXTRA_DIST += tests/root/coverage.sh docs/benchmark-coverage.md

@@ -68,7 +68,14 @@ expect 0 jefe_sshd status
 [ "$(sshd_T maxauthtries)" = 3 ] || fail "sshd -T: maxauthtries $(sshd_T maxauthtries)"
 [ "$(stat -c %a /etc/ssh/sshd_config)" = 600 ] || fail "sshd_config mode $(stat -c %a /etc/ssh/sshd_config)"
 [ -f /etc/ssh/sshd_config.d/00-jefe.conf ] || fail "no drop-in"
-echo "# enforce: sshd -T agrees (passwords no, root no, 2 ciphers, MaxAuthTries 3)"
+[ "$(sshd_T hostkeyalgorithms)" = "ssh-ed25519,rsa-sha2-512,rsa-sha2-256" ] ||
+	fail "sshd -T: hostkeyalgorithms $(sshd_T hostkeyalgorithms) (no NIST curve, no DSA)"
+[ "$(sshd_T compression)" = no ] || fail "sshd -T: compression $(sshd_T compression)"
+[ "$(sshd_T tcpkeepalive)" = no ] || fail "sshd -T: tcpkeepalive $(sshd_T tcpkeepalive)"
+[ "$(sshd_T banner)" = /etc/issue.net ] || fail "sshd -T: banner $(sshd_T banner)"
+[ "$(sshd_T maxsessions)" = 10 ] && [ "$(sshd_T clientalivecountmax)" = 3 ] ||
+	fail "sshd -T: maxsessions $(sshd_T maxsessions), clientalivecountmax $(sshd_T clientalivecountmax)"
+echo "# enforce: sshd -T agrees (passwords no, root no, 2 ciphers, MaxAuthTries 3, no ecdsa host key algorithm, no compression, no TCP keepalive, banner)"
 
 # 3. A real sshd with the managed configuration, and a real client.
 sshd_start
@@ -135,6 +142,24 @@ expect 0 jefe_sshd enforce
 [ "$(sshd_T permitrootlogin)" = no ] || fail "4c: not repaired"
 [ -f /etc/ssh/sshd_config.d/00-early.conf ] || fail "4c: the other drop-in was removed"
 echo "# 4c drop-in sorting before ours: drift, repaired (explicit Include of ours first)"
+
+# 4c2. The settings of CIS 5.1.5/5.1.7 and the host key algorithms, tampered
+# in a Match block (the drop-in of the agent is first, so a later global
+# line would not win): each one drift, repaired.
+printf 'Match User %s
+	Banner none
+	ClientAliveCountMax 0
+	MaxSessions 64
+' "$TUSER" >> /etc/ssh/sshd_config
+[ "$(sshd_T banner -C user=$TUSER,host=h,addr=192.0.2.9)" = none ] || fail "4c2: the tamper does not work on sshd"
+expect 2 jefe_sshd status --json
+for k in Banner ClientAliveCountMax MaxSessions; do
+	[ "$(item_state $k)" = "drift none" ] || fail "4c2: $k tampered in a Match block: '$(item_state $k)'"
+done
+expect 0 jefe_sshd enforce
+[ "$(sshd_T banner -C user=$TUSER,host=h,addr=192.0.2.9)" = /etc/issue.net ] || fail "4c2: Banner not repaired"
+[ "$(sshd_T maxsessions -C user=$TUSER,host=h,addr=192.0.2.9)" = 10 ] || fail "4c2: MaxSessions not repaired"
+echo "# 4c2 Banner, ClientAliveCountMax, MaxSessions in a Match block: drift, repaired"
 
 # 4d. chmod 666 sshd_config.
 chmod 666 /etc/ssh/sshd_config

@@ -456,6 +456,158 @@ static void test_mounts(void **state)
 	assert_int_equal(find(f, "mount:/")->state, FINDING_COMPLIANT);
 }
 
+static void test_banner_leak(void **state)
+{
+	struct strv words = { 0 };
+	char what[128];
+
+	(void)state;
+	assert_int_equal(strv_push(&words, "jefelinux"), 0);
+	assert_int_equal(strv_push(&words, "0.1.0"), 0);
+	assert_int_equal(strv_push(&words, "JL"), 0);	/* too short to mean anything */
+	assert_int_equal(files_banner_leak("Authorized use only.\n", &words, what, sizeof(what)), 0);
+	assert_int_equal(files_banner_leak("Welcome to \\s \\r\n", &words, what, sizeof(what)), 1);
+	assert_string_equal(what, "the escape \\s");
+	assert_int_equal(files_banner_leak("JefeLinux: authorized use only\n", &words, what,
+					   sizeof(what)), 1);
+	assert_string_equal(what, "'jefelinux' (os-release)");
+	assert_int_equal(files_banner_leak("release 0.1.0\n", &words, what, sizeof(what)), 1);
+	assert_int_equal(files_banner_leak("JL HOLDINGS property \\n \\l\n", &words, what,
+					   sizeof(what)), 0);
+	strv_free(&words);
+}
+
+/* A banner naming the OS is drift the agent cannot fix (the text is the site's). */
+static void test_banners(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	tu_write(f->root, "etc/os-release", "NAME=\"JefeLinux\"\nID=jefelinux\nVERSION_ID=0.1.0\n");
+	tu_write(f->root, "etc/issue", "JefeLinux 0.1.0 \\n \\l\n");
+	tu_write(f->root, "etc/issue.net", "Authorized use only. Activity may be monitored.\n");
+	assert_int_equal(load(f, "banners = /etc/issue /etc/issue.net /etc/motd\n", ""), 0);
+	apply(f, false);
+	x = find(f, "banner:/etc/issue");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	assert_string_equal(x->actual, "'JefeLinux' (os-release)");
+	assert_string_equal(x->refs.v[0].id, "1.6.2");
+	assert_string_equal(tu_read(f->root, "etc/issue"), "JefeLinux 0.1.0 \\n \\l\n");
+	x = find(f, "banner:/etc/issue.net");
+	assert_int_equal(x->state, FINDING_COMPLIANT);
+	assert_string_equal(x->refs.v[0].id, "1.6.3");
+	assert_int_equal(find(f, "banner:/etc/motd")->state, FINDING_UNSUPPORTED);
+	/* Fixed by hand: compliant at the next check. */
+	tu_write(f->root, "etc/issue", "Authorized use only.\n");
+	check(f);
+	assert_int_equal(find(f, "banner:/etc/issue")->state, FINDING_COMPLIANT);
+}
+
+static void test_login_defs_cmp(void **state)
+{
+	char why[256];
+
+	(void)state;
+	assert_int_equal(files_login_defs_cmp("PASS_MAX_DAYS=365", "90", why, sizeof(why)), 0);
+	assert_int_equal(files_login_defs_cmp("PASS_MAX_DAYS=365", "99999", why, sizeof(why)), 1);
+	assert_int_equal(files_login_defs_cmp("PASS_MIN_DAYS=1", "0", why, sizeof(why)), 1);
+	assert_int_equal(files_login_defs_cmp("PASS_WARN_AGE=7", "14", why, sizeof(why)), 0);
+	assert_int_equal(files_login_defs_cmp("ENCRYPT_METHOD=SHA512", "sha512", why, sizeof(why)), 0);
+	assert_int_equal(files_login_defs_cmp("ENCRYPT_METHOD=SHA512", "MD5", why, sizeof(why)), 1);
+	assert_int_equal(files_login_defs_cmp("SHA_CRYPT_MIN_ROUNDS=5000", "65536", why, sizeof(why)), 0);
+	/* UMASK: every bit of 027 masked; 077 is stricter, 022 is not. */
+	assert_int_equal(files_login_defs_cmp("UMASK=027", "077", why, sizeof(why)), 0);
+	assert_int_equal(files_login_defs_cmp("UMASK=027", "022", why, sizeof(why)), 1);
+	assert_int_equal(files_login_defs_cmp("UMASK=027", "junk", why, sizeof(why)), 1);
+	/* Validation, with the reason. */
+	assert_int_equal(files_login_defs_cmp("PASS_MAX_DAYS=365", NULL, why, sizeof(why)), 0);
+	assert_int_equal(files_login_defs_cmp("PASS_MAX_DAYS=never", NULL, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "PASS_MAX_DAYS needs a number, not 'never'");
+	assert_int_equal(files_login_defs_cmp("MAIL_DIR=/var/mail", NULL, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "'MAIL_DIR=/var/mail' is not KEY=VALUE with KEY one of"));
+}
+
+static void test_accounts_scan(void **state)
+{
+	struct files_accounts a;
+
+	(void)state;
+	assert_int_equal(files_accounts_scan(
+		"root:x:0:0:root:/root:/bin/sh\n"
+		"daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+		"sync:x:4:65534:sync:/bin:/bin/sync\n"
+		"games:x:5:60:games:/usr/games:/bin/sh\n"
+		"toor:x:0:0::/root:/bin/sh\n"
+		"old:oldhash:1001:1001::/home/old:/bin/sh\n"
+		"admin:x:1000:1000::/home/admin:/bin/sh\n",
+		"root:!:19000:0:99999:7:::\nadmin:*:19000::::::\nguest::19000::::::\n", &a), 0);
+	assert_int_equal(a.uid0.n, 1);
+	assert_string_equal(a.uid0.v[0], "toor");
+	assert_int_equal(a.unshadowed.n, 1);
+	assert_string_equal(a.unshadowed.v[0], "old");
+	/* games has a shell; toor is uid 0 (reported there) and has one too. */
+	assert_int_equal(a.login_shell.n, 2);
+	assert_string_equal(a.login_shell.v[0], "games");
+	assert_int_equal(a.empty_password.n, 1);
+	assert_string_equal(a.empty_password.v[0], "guest");
+	assert_true(a.root_locked);
+	files_accounts_free(&a);
+}
+
+/* The shipped rules against a tree: compliant, then each tamper is drift it cannot fix. */
+static void test_accounts(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	tu_write(f->root, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
+		 "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+		 "admin:x:1000:1000::/home/admin:/bin/sh\n");
+	tu_write(f->root, "etc/shadow", "root:*:19000:0:99999:7:::\nadmin:!:19000::::::\n");
+	tu_write(f->root, "etc/login.defs", "# shadow's\nPASS_MAX_DAYS\t365\nPASS_MIN_DAYS 1\n"
+		 "PASS_WARN_AGE 7\nENCRYPT_METHOD SHA512\nSHA_CRYPT_MIN_ROUNDS 65536\nUMASK 027\n");
+	assert_int_equal(load(f, "accounts = yes\nlogin_defs = PASS_MAX_DAYS=365 PASS_MIN_DAYS=1 "
+			      "PASS_WARN_AGE=7 ENCRYPT_METHOD=SHA512 SHA_CRYPT_MIN_ROUNDS=5000 UMASK=027\n", ""), 0);
+	check(f);
+	for (size_t i = 0; i < f->out.n; i++)
+		if (strncmp(f->out.v[i].item, "account:", 8) == 0 ||
+		    strncmp(f->out.v[i].item, "login.defs:", 11) == 0)
+			assert_int_equal(f->out.v[i].state, FINDING_COMPLIANT);
+	assert_string_equal(find(f, "login.defs:UMASK")->refs.v[0].id, "5.4.3.3");
+	assert_string_equal(find(f, "account:uid0")->refs.v[0].id, "5.4.2.1");
+
+	tu_write(f->root, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
+		 "daemon:x:1:1:daemon:/usr/sbin:/bin/sh\n"
+		 "toor:x:0:0::/root:/bin/sh\n");
+	tu_write(f->root, "etc/shadow", "root:$6$salt$hash:19000:0:99999:7:::\ntoor::19000::::::\n");
+	tu_write(f->root, "etc/login.defs", "PASS_MAX_DAYS 99999\nPASS_MAX_DAYS 400\nUMASK 022\n");
+	apply(f, false);
+	x = find(f, "account:uid0");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	assert_string_equal(x->actual, "toor");
+	assert_string_equal(find(f, "account:system-shells")->actual, "daemon toor");
+	assert_string_equal(find(f, "account:empty-passwords")->actual, "toor");
+	assert_string_equal(find(f, "account:root")->actual, "a password");
+	/* The last line that sets a key wins, as shadow's tools read it. */
+	assert_string_equal(find(f, "login.defs:PASS_MAX_DAYS")->actual, "400");
+	assert_int_equal(find(f, "login.defs:PASS_MAX_DAYS")->state, FINDING_DRIFT);
+	assert_string_equal(find(f, "login.defs:ENCRYPT_METHOD")->actual, "unset");
+	assert_string_equal(find(f, "login.defs:UMASK")->actual, "022");
+	/* Report-only: nothing was written. */
+	assert_non_null(strstr(tu_read(f->root, "etc/passwd"), "toor"));
+	assert_string_equal(tu_read(f->root, "etc/login.defs"), "PASS_MAX_DAYS 99999\nPASS_MAX_DAYS 400\nUMASK 022\n");
+}
+
+static void test_login_defs_policy_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "login_defs = PASS_MAX_DAYS=forever\n", ""), -JEFE_EPOLICY);
+	assert_true(has_error(f, "line 5: login_defs: PASS_MAX_DAYS needs a number, not 'forever'"));
+}
+
 static void test_mounts_parse_escapes(void **state)
 {
 	struct rootfs_mounts m;
@@ -612,6 +764,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_world_writable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mounts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mounts_parse_escapes, setup, teardown),
+		cmocka_unit_test(test_banner_leak),
+		cmocka_unit_test(test_login_defs_cmp),
+		cmocka_unit_test(test_accounts_scan),
+		cmocka_unit_test_setup_teardown(test_accounts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_defs_policy_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_banners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_sees_chmod, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inactive_without_section, setup, teardown),

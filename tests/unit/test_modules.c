@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -157,7 +158,9 @@ static void test_blacklist_file(void **state)
 	text = tu_read(f->root, "etc/modprobe.d/jefe-blacklist.conf");
 	assert_non_null(strstr(text, "\ninstall cramfs /bin/false\nblacklist cramfs\n"
 				     "install hfs /bin/false\nblacklist hfs\n"
-				     "install usb_storage /bin/false\nblacklist usb_storage\n"));
+				     "install usb_storage /bin/false\nblacklist usb_storage\n"
+				     "install uas /bin/false\nblacklist uas\n"
+				     "install firewire_sbp2 /bin/false\nblacklist firewire_sbp2\n"));
 	assert_null(strstr(text, "sctp"));
 	snprintf(path, sizeof(path), "%s/etc/modprobe.d/jefe-blacklist.conf", f->root);
 	assert_int_equal(stat(path, &sb), 0);
@@ -225,6 +228,43 @@ static void test_loaded_modules(void **state)
 	findings_reset(&f->out);
 	assert_int_equal(layer_modules_ops.check(f->layer, &f->out), 0);
 	assert_int_equal(find(f, "module:sctp")->state, FINDING_COMPLIANT);
+}
+
+/* A module in modules.builtin is not "not loaded": modprobe.d cannot block it. */
+static void test_builtin_module(void **state)
+{
+	struct fixture *f = *state;
+	struct strv names = { 0 };
+	struct utsname u;
+	char path[512];
+	const struct finding *x;
+
+	assert_int_equal(modules_builtin_parse("kernel/fs/udf/udf.ko\n"
+					       "kernel/drivers/usb/storage/usb-storage.ko\n"
+					       "kernel/lib/crc32.ko\n", &names), 0);
+	assert_int_equal(names.n, 3);
+	assert_string_equal(names.v[0], "udf");
+	assert_string_equal(names.v[1], "usb_storage");
+	strv_free(&names);
+
+	assert_int_equal(uname(&u), 0);
+	snprintf(path, sizeof(path), "lib/modules/%s/modules.builtin", u.release);
+	tu_write(f->root, path, "kernel/fs/udf/udf.ko\n");
+	assert_int_equal(load(f, "blacklist = cramfs udf\n"), 0);
+	assert_int_equal(layer_modules_ops.check(f->layer, &f->out), 0);
+	x = find(f, "module:udf");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_string_equal(x->actual, "built into the kernel");
+	assert_non_null(strstr(x->note, "built in"));
+	/* Its CIS Debian Linux 12 v1.0.1 section. */
+	assert_int_equal(x->refs.n, 1);
+	assert_string_equal(x->refs.v[0].id, "1.1.1.8");
+	x = find(f, "module:cramfs");
+	assert_int_equal(x->state, FINDING_COMPLIANT);
+	assert_string_equal(x->refs.v[0].id, "1.1.1.1");
+	findings_reset(&f->out);
+	assert_int_equal(layer_modules_ops.apply(f->layer, false, &f->out), 0);
+	assert_int_equal(find(f, "module:udf")->action, FINDING_ACTION_CANNOT_FIX);
 }
 
 static void test_cmdline_split(void **state)
@@ -526,6 +566,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blacklist_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loaded_modules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_builtin_module, setup, teardown),
 		cmocka_unit_test(test_cmdline_split),
 		cmocka_unit_test_setup_teardown(test_cmdline_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_modules_disabled, setup, teardown),

@@ -16,7 +16,7 @@ static void add(struct findings *fs, const char *layer, const char *item,
 	assert_int_equal(findings_add(fs, &(struct finding){
 		.layer = layer, .item = item, .state = state, .action = action,
 		.expected = "2", .actual = state == FINDING_COMPLIANT ? "2" : "0",
-		.ref = "CIS 1.5.1",
+		.refs = REFS(REF_CIS("1.5.1"), REF_KSPP("kernel.randomize_va_space")),
 	}), 0);
 }
 
@@ -78,7 +78,13 @@ static void test_json_round_trip(void **state)
 	assert_int_equal(back.n, 3);
 	assert_string_equal(back.v[0].item, "kernel.kptr_restrict");
 	assert_int_equal(back.v[0].state, FINDING_DRIFT);
-	assert_string_equal(back.v[0].ref, "CIS 1.5.1");
+	assert_int_equal(back.v[0].refs.n, 2);
+	assert_string_equal(back.v[0].refs.v[0].benchmark, "CIS Debian Linux 12");
+	assert_string_equal(back.v[0].refs.v[0].version, "1.0.1");
+	assert_string_equal(back.v[0].refs.v[0].id, "1.5.1");
+	assert_string_equal(back.v[0].refs.v[1].benchmark, "KSPP");
+	assert_null(back.v[0].refs.v[1].version);
+	assert_string_equal(back.v[0].refs.v[1].id, "kernel.randomize_va_space");
 	assert_int_equal(report_exit_code(&back), report_exit_code(&fs));
 
 	free(text);
@@ -100,7 +106,7 @@ static void test_text_matches_json(void **state)
 	assert_int_equal(report_build(&fs, &doc), 0);
 	text = render(doc, REPORT_TEXT, REPORT_STATUS);
 	assert_non_null(strstr(text, "sysctl     drift             1      1      0      0\n"));
-	assert_non_null(strstr(text, "  drift       sysctl:kernel.kptr_restrict: 0 -> 2  [CIS 1.5.1]\n"));
+	assert_non_null(strstr(text, "  drift       sysctl:kernel.kptr_restrict: 0 -> 2  [CIS 1.5.1, KSPP kernel.randomize_va_space]\n"));
 	/* Compliant items are not listed in the table. */
 	assert_null(strstr(text, "kernel.dmesg_restrict"));
 	assert_non_null(strstr(text, "NOT COMPLIANT: 1 compliant, 1 drift, 0 error, 0 unsupported\n"));
@@ -134,6 +140,71 @@ static void test_dry_run_shows_explained_items(void **state)
 	findings_free(&fs);
 }
 
+/* "refs" is structured data: a list of {benchmark, version, id}, always there. */
+static void test_refs_structured(void **state)
+{
+	struct findings fs = { 0 };
+	struct json_object *doc = NULL, *items, *f0, *f1, *refs, *r;
+
+	(void)state;
+	add(&fs, "sysctl", "kernel.randomize_va_space", FINDING_COMPLIANT, FINDING_ACTION_NONE);
+	assert_int_equal(findings_add(&fs, &(struct finding){
+		.layer = "sshd", .item = "StrictModes", .state = FINDING_COMPLIANT }), 0);
+	assert_int_equal(report_build(&fs, &doc), 0);
+	assert_true(json_object_object_get_ex(doc, "findings", &items));
+	f0 = json_object_array_get_idx(items, 0);
+	f1 = json_object_array_get_idx(items, 1);
+	assert_false(json_object_object_get_ex(f0, "ref", &r));
+	assert_true(json_object_object_get_ex(f0, "refs", &refs));
+	assert_true(json_object_is_type(refs, json_type_array));
+	assert_int_equal(json_object_array_length(refs), 2);
+	r = json_object_array_get_idx(refs, 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(r, "benchmark")),
+			    "CIS Debian Linux 12");
+	assert_string_equal(json_object_get_string(json_object_object_get(r, "version")), "1.0.1");
+	assert_string_equal(json_object_get_string(json_object_object_get(r, "id")), "1.5.1");
+	r = json_object_array_get_idx(refs, 1);
+	assert_true(json_object_object_get_ex(r, "version", &f0));
+	assert_null(f0);	/* JSON null: KSPP has no versions */
+	/* No reference: an empty list, not a missing key. */
+	assert_true(json_object_object_get_ex(f1, "refs", &refs));
+	assert_int_equal(json_object_array_length(refs), 0);
+	json_object_put(doc);
+	findings_free(&fs);
+}
+
+static void test_refs_text_form(void **state)
+{
+	struct finding_refs refs = { 0 };
+	char buf[64], why[128];
+
+	(void)state;
+	assert_int_equal(finding_refs_parse(" CIS 6.3.3.1 , STIG V-260529,KSPP kernel.kptr_restrict",
+					    &refs, why, sizeof(why)), 0);
+	assert_int_equal(refs.n, 3);
+	assert_string_equal(refs.v[0].benchmark, REF_CIS_BENCHMARK);
+	assert_string_equal(refs.v[0].version, REF_CIS_VERSION);
+	assert_string_equal(refs.v[0].id, "6.3.3.1");
+	assert_string_equal(refs.v[1].benchmark, REF_STIG_BENCHMARK);
+	assert_string_equal(refs.v[1].id, "V-260529");
+	assert_null(refs.v[2].version);
+	assert_string_equal(finding_refs_format(&refs, buf, sizeof(buf)),
+			    "CIS 6.3.3.1, STIG V-260529, KSPP kernel.kptr_restrict");
+	/* Too small: cut at a whole reference, never in the middle of one. */
+	assert_string_equal(finding_refs_format(&refs, buf, 30), "CIS 6.3.3.1, STIG V-260529");
+	finding_refs_free(&refs);
+	assert_int_equal(finding_refs_parse("", &refs, why, sizeof(why)), 0);
+	assert_int_equal(refs.n, 0);
+	assert_string_equal(finding_refs_format(&refs, buf, sizeof(buf)), "");
+	assert_int_equal(finding_refs_parse("CIS Ubuntu 4.1.3.2", &refs, why, sizeof(why)),
+			 -EINVAL);
+	assert_string_equal(why, "reference 'CIS' needs one id after the benchmark");
+	assert_int_equal(finding_refs_parse("JefeLinux design", &refs, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "unknown benchmark 'JefeLinux' (known: CIS, KSPP, STIG)");
+	assert_int_equal(finding_refs_parse("CIS", &refs, why, sizeof(why)), -EINVAL);
+	assert_null(refs.v);
+}
+
 static void test_parse_rejects_garbage(void **state)
 {
 	struct json_object *doc = NULL;
@@ -141,9 +212,26 @@ static void test_parse_rejects_garbage(void **state)
 	(void)state;
 	assert_int_equal(report_parse("{", &doc), -EBADMSG);
 	assert_int_equal(report_parse("[]", &doc), -EBADMSG);
-	assert_int_equal(report_parse("{\"version\":2,\"findings\":[]}", &doc), -EBADMSG);
-	assert_int_equal(report_parse("{\"version\":1,\"findings\":[]}", &doc), 0);
+	/* Version 1 carried "ref" as free text: not this document. */
+	assert_int_equal(report_parse("{\"version\":1,\"findings\":[]}", &doc), -EBADMSG);
+	assert_int_equal(report_parse("{\"version\":3,\"findings\":[]}", &doc), -EBADMSG);
+	assert_int_equal(report_parse("{\"version\":2,\"findings\":[]}", &doc), 0);
 	json_object_put(doc);
+	/* refs that are not a list of {benchmark, id} objects are refused. */
+	{
+		struct findings fs = { 0 };
+		static const char *const bad[] = {
+			"{\"version\":2,\"findings\":[{\"layer\":\"a\",\"item\":\"b\",\"state\":\"drift\",\"action\":\"none\",\"refs\":\"CIS 1.5.1\"}]}",
+			"{\"version\":2,\"findings\":[{\"layer\":\"a\",\"item\":\"b\",\"state\":\"drift\",\"action\":\"none\",\"refs\":[{\"id\":\"1.5.1\"}]}]}",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			assert_int_equal(report_parse(bad[i], &doc), 0);
+			assert_int_equal(report_to_findings(doc, &fs), -EBADMSG);
+			json_object_put(doc);
+		}
+		findings_free(&fs);
+	}
 }
 
 /* A contested item: compliant this instant, yet the admin must look. */
@@ -254,6 +342,8 @@ int main(void)
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_text_matches_json),
 		cmocka_unit_test(test_dry_run_shows_explained_items),
+		cmocka_unit_test(test_refs_structured),
+		cmocka_unit_test(test_refs_text_form),
 		cmocka_unit_test(test_parse_rejects_garbage),
 		cmocka_unit_test(test_contested),
 		cmocka_unit_test(test_layer_verified),

@@ -87,6 +87,18 @@ static void test_normalize(void **state)
 	/* The old name of an option is the same option. */
 	assert_ptr_equal(sshd_keyword_find("ChallengeResponseAuthentication"),
 			 sshd_keyword_find("KbdInteractiveAuthentication"));
+	/* TCPKeepAlive: a yes/no that sshd refuses inside Match, without a CIS item. */
+	v = norm("tcpkeepalive", "No");
+	assert_string_equal(v, "no");
+	free(v);
+	assert_false(kw("TCPKeepAlive")->in_match);
+	assert_int_equal(kw("TCPKeepAlive")->refs.n, 0);
+	/* The references of the table: CIS Debian Linux 12 v1.0.1 and a STIG id. */
+	assert_int_equal(kw("X11Forwarding")->refs.n, 2);
+	assert_string_equal(kw("X11Forwarding")->refs.v[0].id, "5.1.8");
+	assert_string_equal(kw("X11Forwarding")->refs.v[1].benchmark, REF_STIG_BENCHMARK);
+	assert_string_equal(kw("Banner")->refs.v[0].id, "5.1.5");
+	assert_string_equal(kw("Banner")->refs.v[0].version, "1.0.1");
 
 	assert_int_equal(sshd_value_normalize(kw("Ciphers"), "+aes128-ctr", &v, why, sizeof(why)),
 			 -EINVAL);

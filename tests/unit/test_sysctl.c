@@ -83,6 +83,26 @@ static bool has_error(const struct fixture *f, const char *msg)
 	return tu_error_is(&f->errs, msg);
 }
 
+/* Core dumps: a pipe to /bin/false, written and read back as is, CIS 1.5.3. */
+static void test_core_pattern(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	tu_write(f->root, "proc/sys/kernel/core_pattern", "core\n");
+	tu_write(f->root, "proc/sys/fs/suid_dumpable", "2\n");
+	assert_int_equal(load(f, "kernel.core_pattern = |/bin/false\nfs.suid_dumpable = 0\npersist = no\n"), 0);
+	assert_int_equal(layer_sysctl_ops.apply(f->layer, false, &f->out), 0);
+	x = find(f, "kernel.core_pattern");
+	assert_int_equal(x->action, FINDING_ACTION_REPAIRED);
+	assert_string_equal(x->actual, "core");
+	assert_int_equal(x->refs.n, 1);
+	assert_string_equal(x->refs.v[0].benchmark, "CIS Debian Linux 12");
+	assert_string_equal(x->refs.v[0].id, "1.5.3");
+	assert_string_equal(find(f, "fs.suid_dumpable")->refs.v[0].id, "1.5.3");
+	assert_int_equal(strncmp(tu_read(f->root, "proc/sys/kernel/core_pattern"), "|/bin/false", 11), 0);
+}
+
 static void test_check_states(void **state)
 {
 	struct fixture *f = *state;
@@ -104,7 +124,11 @@ static void test_check_states(void **state)
 	assert_int_equal(x->state, FINDING_DRIFT);
 	assert_string_equal(x->expected, "2");
 	assert_string_equal(x->actual, "0");
-	assert_string_equal(x->ref, "KSPP");
+	/* KSPP names a setting by the key itself, and has no versions. */
+	assert_int_equal(x->refs.n, 1);
+	assert_string_equal(x->refs.v[0].benchmark, "KSPP");
+	assert_null(x->refs.v[0].version);
+	assert_string_equal(x->refs.v[0].id, "kernel.kptr_restrict");
 	assert_int_equal(find(f, "kernel.dmesg_restrict")->state, FINDING_COMPLIANT);
 	assert_int_equal(find(f, "kernel.gone")->state, FINDING_UNSUPPORTED);
 	assert_int_equal(find(f, "kernel.gone_required")->state, FINDING_ERROR);
@@ -369,6 +393,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_value_type_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vector_width, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_value_any_word, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_pattern, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_writes_reads_back_and_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_out_of_root_not_followed, setup, teardown),

@@ -16,3 +16,8 @@ distclean-local-vm:
 .PHONY: distclean-local-vm
 EXTRA_DIST += docs/testing-vm.md
 EXTRA_DIST += bench/vm-boot.sh bench/vm-audit.sh bench/vm/audit.sh
+# The CIS Debian 12 checks of issue 14 on a real kernel, one VM: the image's
+# hardened files compliant, each tamper seen by jefe-setup.
+TESTS += tests/vm/cis.sh
+dist_noinst_SCRIPTS += tests/vm/cis.sh
+EXTRA_DIST += tests/vm/guest/cis.sh

@@ -1,0 +1,14 @@
+#!/bin/sh
+# The checks of CIS Debian Linux 12 v1.0.1 that issue 14 added, on a real
+# kernel in one qemu VM: the image's hardened files start compliant, then
+# jefe-setup sees each tamper (guest/cis.sh has the details).
+here=$(cd "$(dirname "$0")" && pwd)
+src=${abs_top_srcdir:-$(cd "$here/../.." && pwd)}
+ov=$src/image-build/overlay/etc
+exec sh "$here/run-vm.sh" --timeout 600 \
+	--extra-file "$ov/login.defs:/etc/login.defs" \
+	--extra-file "$ov/issue:/etc/issue" \
+	--extra-file "$ov/issue.net:/etc/issue.net" \
+	--extra-file "$ov/motd:/etc/motd" \
+	--extra-file "$ov/os-release:/etc/os-release" \
+	"$here/guest/cis.sh"

@@ -1,0 +1,118 @@
+# Guest half of tests/vm/cis.sh.  The files the image ships hardened
+# (login.defs, issue, issue.net, motd, os-release) come from the image's
+# overlay; passwd/shadow/group are written here as the image builder
+# leaves them (root locked, system accounts without a shell).  Then
+# jefe-setup runs, and each tamper must be logged as drift: repaired
+# where the agent enforces (usb/FireWire storage blocking, core dumps),
+# cannot-fix where it only checks (accounts, login.defs, banners).
+
+POLICY=/etc/jefe/policy.d
+LOG=/run/jefe-setup.log
+
+cat >/etc/passwd <<'P'
+root:x:0:0:root:/root:/bin/sh
+daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+sync:x:4:65534:sync:/bin:/bin/sync
+sshd:x:100:65534::/run/sshd:/usr/sbin/nologin
+admin:x:1000:1000:JefeLinux admin:/home/admin:/bin/sh
+P
+cat >/etc/shadow <<'P'
+root:!:19000:0:99999:7:::
+daemon:*:19000:0:99999:7:::
+sync:*:19000:0:99999:7:::
+sshd:!:19000::::::
+admin:*:19000:0:99999:7:::
+P
+printf 'root:x:0:\nshadow:x:42:\nadmin:x:1000:\n' >/etc/group
+chmod 0640 /etc/shadow
+chgrp 42 /etc/shadow
+
+# The image's checks before enforce: all compliant (the files are the image's).
+jefe status --json --layer files >/run/files0.json 2>&1
+for item in account:uid0 account:root account:system-shells account:shadowed \
+	account:empty-passwords login.defs:PASS_MAX_DAYS login.defs:PASS_MIN_DAYS \
+	login.defs:PASS_WARN_AGE login.defs:ENCRYPT_METHOD login.defs:SHA_CRYPT_MIN_ROUNDS \
+	login.defs:UMASK banner:/etc/issue banner:/etc/issue.net banner:/etc/motd; do
+	# Pretty JSON, one key a line: the "state" line after the item's.
+	state=$(awk -v it="\"item\":\"$item\"" 'index($0, it) { f = 1; next }
+		f && /"state"/ { gsub(/.*"state": *"|".*/, ""); print; exit }' /run/files0.json)
+	vm_expect_eq "$item as the image ships it" compliant "$state"
+done
+
+# The kernel's symbol table as a Debian kernel package leaves it: 0644.
+mkdir -p /boot
+echo "ffffffff81000000 T _stext" >"/boot/System.map-$(uname -r)"
+chmod 0644 "/boot/System.map-$(uname -r)"
+
+jefe enforce >/run/enforce.txt 2>&1
+vm_note "jefe enforce: exit $?"
+vm_expect_eq "System.map mode after enforce (root only)" 600 "$(stat -c %a "/boot/System.map-$(uname -r)")"
+# USB and FireWire storage blocked the way the benchmark audits it.
+for m in usb_storage uas firewire_sbp2; do
+	vm_check "modprobe.d: install $m /bin/false" grep -qx "install $m /bin/false" /etc/modprobe.d/jefe-blacklist.conf
+	vm_check "modprobe.d: blacklist $m" grep -qx "blacklist $m" /etc/modprobe.d/jefe-blacklist.conf
+done
+vm_expect_eq "fs.suid_dumpable after enforce" 0 "$(sysctl -n fs.suid_dumpable)"
+
+printf '[agent]\ncheck_interval = 3600\n' >"$POLICY/99-vm.conf"
+: >/run/ready
+jefe-setup --foreground --ready-fd 3 3>/run/ready 2>"$LOG" &
+dpid=$!
+if vm_wait_for 60 /run/ready '^$' >/dev/null; then
+	vm_pass "jefe-setup signalled readiness on --ready-fd"
+else
+	vm_fail "jefe-setup not ready within 60 s"
+	sed 's/^/    /' "$LOG"
+fi
+
+# tamper NAME LAYER ITEM-REGEX ACTION COMMAND...: run the command, wait for
+# the daemon's drift line with that action.
+tamper() {
+	name=$1 layer=$2 item=$3 action=$4
+	shift 4
+	lines=$(wc -l <"$LOG")
+	t0=$(vm_ms)
+	"$@" >/dev/null 2>&1 || vm_fail "$name: the tampering command failed: $*"
+	end=$((t0 + 30000))
+	found=
+	while [ "$(vm_ms)" -lt "$end" ]; do
+		found=$(tail -n +"$((lines + 1))" "$LOG" |
+			grep -E -m1 "drift layer=$layer item=\"?$item\"? .*action=$action")
+		[ -n "$found" ] && break
+		usleep 20000
+	done
+	if [ -n "$found" ]; then
+		vm_pass "$name: drift seen ($action) in $(( $(vm_ms) - t0 )) ms"
+		echo "    $found"
+	else
+		vm_fail "$name: no 'drift layer=$layer item=$item ... action=$action' within 30 s"
+		tail -n +"$((lines + 1))" "$LOG" | sed 's/^/    /'
+	fi
+}
+
+tamper "sed -i /uas/d jefe-blacklist.conf" modules /etc/modprobe.d/jefe-blacklist.conf repaired \
+	sed -i '/ uas /d; / uas$/d' /etc/modprobe.d/jefe-blacklist.conf
+vm_check "install uas /bin/false is back" grep -qx "install uas /bin/false" /etc/modprobe.d/jefe-blacklist.conf
+tamper "chmod 0644 System.map" files "perm:/boot/System.map-[^ ]+" repaired \
+	chmod 0644 "/boot/System.map-$(uname -r)"
+vm_expect_eq "System.map mode after repair" 600 "$(stat -c %a "/boot/System.map-$(uname -r)")"
+tamper "sysctl -w fs.suid_dumpable=2" sysctl fs.suid_dumpable repaired sysctl -w fs.suid_dumpable=2
+vm_expect_eq "fs.suid_dumpable after repair" 0 "$(sysctl -n fs.suid_dumpable)"
+tamper "a second uid 0 account" files account:uid0 cannot-fix \
+	sh -c 'echo "toor:x:0:0::/root:/bin/sh" >>/etc/passwd'
+tamper "an empty password" files account:empty-passwords cannot-fix \
+	sh -c 'echo "toor::19000::::::" >>/etc/shadow'
+tamper "root unlocked" files account:root cannot-fix \
+	sed -i 's/^root:!:/root:$6$x$y:/' /etc/shadow
+tamper "a shell for daemon" files account:system-shells cannot-fix \
+	sed -i 's|^daemon:\(.*\):/usr/sbin/nologin$|daemon:\1:/bin/sh|' /etc/passwd
+tamper "PASS_MAX_DAYS 99999" files login.defs:PASS_MAX_DAYS cannot-fix \
+	sed -i 's/^PASS_MAX_DAYS.*/PASS_MAX_DAYS 99999/' /etc/login.defs
+tamper "UMASK 022" files login.defs:UMASK cannot-fix \
+	sed -i 's/^UMASK.*/UMASK 022/' /etc/login.defs
+tamper "/etc/issue tells the release" files banner:/etc/issue cannot-fix \
+	sh -c 'printf "\\\\r\\n" >>/etc/issue'
+vm_check "report-only: passwd still has the tamper" grep -q '^toor:' /etc/passwd
+
+kill "$dpid" 2>/dev/null
+wait "$dpid" 2>/dev/null

@@ -199,6 +199,14 @@ int overlay_syslog_remote_check(const char *s);
 /* 0 when FILE holds a PEM certificate; else prints why, -errno/-IB_EINPUT */
 int overlay_syslog_ca_check(const char *file);
 
+/* openrc.c: the image's OpenRC boot (docs/image-build.md).  Stage 3
+ * empties every runlevel of what the packages enabled, before it enables
+ * the agent's services; stage 4, after the overlays, enables the base
+ * system's native services, checks that every runlevel entry is an
+ * OpenRC script, and writes OpenRC's dependency cache into the image. */
+int openrc_runlevels_reset(const char *root);
+int openrc_boot_install(struct ib_stage_ctx *ctx, const char *root);
+
 /* stage_packages.c helpers shared with later stages */
 int packages_glob_remove(const char *root, const char *const *globs);
 int packages_kernel_version(const char *root, char *out, size_t size);

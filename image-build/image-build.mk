@@ -16,6 +16,7 @@ jefe_image_build_SOURCES = \
 	image-build/stage_security.c \
 	image-build/stage_overlay.c \
 	image-build/stage_iso.c \
+	image-build/openrc.c \
 	image-build/lock.c \
 	image-build/inventory.c \
 	image-build/sbom.c
@@ -44,3 +45,5 @@ EXTRA_DIST += \
 # The tool's documentation (not installed: the tool is not) and its bench.
 EXTRA_DIST += docs/image-build.md docs/man/jefe-image-build.8 bench/iso.sh \
 	docs/secure-boot.md bench/secure-boot.sh
+# The boot's figures, phase by phase (docs/image-build.md, "What runs at boot").
+EXTRA_DIST += bench/boot.sh bench/boot_phases.py

@@ -271,5 +271,9 @@ int stage_overlay_run(struct ib_stage_ctx *ctx)
 	if (!err && access(path, F_OK) != 0 && errno == ENOENT &&
 	    symlink("/bin/busybox", path) < 0)
 		err = -errno;
+	/* last: the boot's services, and OpenRC's dependency cache of every
+	 * script the packages and the overlays brought (openrc.c) */
+	if (!err)
+		err = openrc_boot_install(ctx, root);
 	return err;
 }

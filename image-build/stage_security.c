@@ -428,6 +428,9 @@ int stage_security_run(struct ib_stage_ctx *ctx)
 		err = packages_glob_remove(root, docs);
 	if (!err)
 		err = security_agent_check(ctx, root);
+	/* the packages' sysvinit scripts out of every runlevel (openrc.c) */
+	if (!err)
+		err = openrc_runlevels_reset(root);
 	if (!err)
 		err = security_services_enable(root);
 	if (!err)

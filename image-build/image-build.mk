@@ -42,5 +42,6 @@ EXTRA_DIST += \
 	image-build/grub
 
 # The tool's documentation (not installed: the tool is not) and its bench.
+EXTRA_DIST += docs/man/jefe-install.8 docs/install.md
 EXTRA_DIST += docs/image-build.md docs/man/jefe-image-build.8 bench/iso.sh \
 	docs/secure-boot.md bench/secure-boot.sh

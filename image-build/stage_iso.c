@@ -53,7 +53,7 @@ static const char *const iso_initramfs_modules[] = {
 	"e1000", "e1000e",
 	/* an installed disk (jefe-install): the ESP with each slot's hash,
 	 * the LUKS2 data partition and its ext4 */
-	"vfat", "nls_iso8859_1", "nls_ascii", "dm_mod", "dm_crypt", "xts", "aes_generic",
+	"vfat", "nls_iso8859_1", "nls_ascii", "dm_mod", "dm_crypt", "ecb", "xts", "aes_generic",
 	"algif_skcipher", "ext4", "crc32c_generic",
 };
 

@@ -5,6 +5,7 @@
 #   ./build.sh --target agent --destdir D  build and install the agent into D
 #   ./build.sh --target iso --arch x86_64  build the bootable ISO into out/
 #   ./build.sh --target deb                build the Debian package of the agent into out/
+#   ./build.sh --target disk --format qcow2  a preinstalled disk image into out/
 set -eu
 
 srcdir=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +31,11 @@ Targets:
   deb       build the agent's Debian package (contrib/debian) from the
             release tarball with dpkg-buildpackage into out/ (or
             --deb-outdir); DEB_BUILD_OPTIONS is passed on (nocheck, ...)
+  disk      a preinstalled disk image (jefe-install's layout) into out/:
+            the ISO (built first, or --iso FILE) installs itself to a
+            blank disk under qemu, then qemu-img converts and checks it;
+            its data partition is encrypted on the first boot, which
+            shows the new passphrase once (docs/install.md)
 
 Options:
   --arch ARCH         target architecture (x86_64)
@@ -40,6 +46,10 @@ Options:
                       in contrib/debian/changelog (tests build an older one)
   --builddir DIR      out-of-tree build directory (default: _build)
   --no-deps           do not install packages, even as root
+  --format FMT        --target disk: raw, qcow2 or vhdx (default raw)
+  --iso FILE          --target disk: install this ISO instead of building one
+  --disk-size SIZE    --target disk: the image's size (default 4G)
+  --disk-outdir DIR   --target disk: where the image goes (default out/)
   -h, --help          this text
 USAGE
 }
@@ -58,6 +68,8 @@ hyperfine
 nftables iputils-ping util-linux kmod
 # VM tests (tests/vm): qemu, initramfs tools, the witnesses auditctl and nft
 qemu-system-x86 busybox-static cpio xz-utils binutils auditd
+# disk images (--target disk, tests/install): qemu-img converts and checks
+qemu-utils
 # sshd layer tests (tests/sshd, test_sshd): the real sshd, ssh, ssh-keygen
 openssh-server openssh-client
 # ISO build (image-build/): bootstrap, squashfs, GRUB images, EFI FAT, xorriso
@@ -100,6 +112,8 @@ openssh-server openssh-client
 # ISO build (image-build/) and its tests
 apk-tools squashfs-tools xorriso grub-bios grub-efi mtools dosfstools cpio
 qemu-system-x86_64 ovmf openssh-client
+# disk images (--target disk)
+qemu-img
 strace
 clang compiler-rt
 rsyslog rsyslog-tls gnutls-utils
@@ -373,7 +387,72 @@ deb_unpack() {
 	echo "build.sh: $(basename "$1") unpacked into $2"
 }
 
+# The preinstalled disk: the ISO booted under qemu on a blank disk, with
+# jefe.install= on its kernel command line, runs jefe-install itself (the
+# same script and steps as on a machine, inside the image's own kernel:
+# no loop device, vfat or device-mapper needed here), leaves the data
+# partition for the first boot to encrypt, and powers off; qemu-img then
+# converts the disk and checks the result.
+target_disk() {
+	case "$disk_format" in
+	raw|qcow2|vhdx) ;;
+	*) die "--format $disk_format: raw, qcow2 or vhdx" ;;
+	esac
+	if [ -z "$disk_iso" ]; then
+		target_iso
+		disk_iso=$(ls "$srcdir"/out/jefelinux-*-"$arch".iso 2>/dev/null | head -n 1)
+	fi
+	[ -f "$disk_iso" ] || die "no ISO ${disk_iso:-in out/}"
+	for t in qemu-img qemu-system-x86_64 xorriso; do
+		command -v "$t" >/dev/null 2>&1 || die "$t is missing (./build.sh --target deps)"
+	done
+	base=$(basename "$disk_iso" .iso)
+	mkdir -p "$disk_outdir"
+	work=$(mktemp -d "${TMPDIR:-/tmp}/jefe-disk.XXXXXX")
+	# shellcheck disable=SC2064
+	trap "rm -rf '$work'" EXIT
+	case "$disk_format" in
+	raw) out="$disk_outdir/$base.img" ;;
+	*) out="$disk_outdir/$base.$disk_format" ;;
+	esac
+	rm -f "$out"
+	xorriso -osirrox on -indev "$disk_iso" -extract /boot/vmlinuz "$work/vmlinuz" \
+		-extract /boot/initrd.img "$work/initrd.img" \
+		-extract /boot/grub/grub.cfg "$work/grub.cfg" >"$work/xorriso.log" 2>&1 ||
+		{ cat "$work/xorriso.log" >&2; die "cannot read the kernel from $disk_iso"; }
+	args=$(sed -n 's/^[[:space:]]*linux \/boot\/vmlinuz //p' "$work/grub.cfg" | head -n 1)
+	[ -n "$args" ] || die "no kernel arguments in $disk_iso's grub.cfg"
+	qemu-img create -q -f raw "$work/disk.raw" "$disk_size"
+	echo "build.sh: installing $disk_iso to a $disk_size disk under qemu (${JEFE_QEMU_ACCEL:-tcg})"
+	timeout "${JEFE_DISK_TIMEOUT:-3600}" qemu-system-x86_64 -accel "${JEFE_QEMU_ACCEL:-tcg}" \
+		-m 1024 -smp 2 -display none -monitor none -no-reboot -nic none \
+		-serial "file:$work/serial.log" \
+		-kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
+		-append "$args jefe.install=/dev/vda" \
+		-cdrom "$disk_iso" -drive "if=virtio,format=raw,file=$work/disk.raw" \
+		>"$work/qemu.log" 2>&1 || true
+	grep -q 'jefe-init: unattended install to /dev/vda: done' "$work/serial.log" || {
+		tail -n 60 "$work/serial.log" >&2
+		die "the unattended install failed (console above)"
+	}
+	case "$disk_format" in
+	raw) mv "$work/disk.raw" "$out" ;;
+	qcow2) qemu-img convert -f raw -O qcow2 "$work/disk.raw" "$out" ;;
+	vhdx) qemu-img convert -f raw -O vhdx -o subformat=dynamic "$work/disk.raw" "$out" ;;
+	esac
+	rm -rf "$work"
+	trap - EXIT
+	if [ "$disk_format" != raw ]; then
+		qemu-img check -q "$out" || die "qemu-img check $out failed"
+	fi
+	echo "build.sh: $out ($disk_format; the first boot encrypts the data partition)"
+}
+
 no_deps=0
+disk_format=raw
+disk_iso=
+disk_size=4G
+disk_outdir="$srcdir/out"
 deb_outdir="$srcdir/out"
 deb_version=
 while [ $# -gt 0 ]; do
@@ -390,6 +469,15 @@ while [ $# -gt 0 ]; do
 	--deb-outdir) deb_outdir=${2:?}; shift 2 ;;
 	--deb-outdir=*) deb_outdir=${1#*=}; shift ;;
 	--deb-version) deb_version=${2:?}; shift 2 ;;
+	--format) disk_format=${2:?}; shift 2 ;;
+	--format=*) disk_format=${1#*=}; shift ;;
+	--iso) disk_iso=${2:?}; shift 2 ;;
+	--iso=*) disk_iso=${1#*=}; shift ;;
+	--disk-size) disk_size=${2:?}; shift 2 ;;
+	--disk-size=*) disk_size=${1#*=}; shift ;;
+	--disk-outdir) disk_outdir=${2:?}; shift 2 ;;
+	--disk-outdir=*) disk_outdir=${1#*=}; shift ;;
+
 	--deb-version=*) deb_version=${1#*=}; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) iso_args="$iso_args $1"; shift ;;
@@ -407,6 +495,7 @@ deps) install_deps ;;
 agent) target_agent ;;
 iso) target_iso ;;
 deb) target_deb ;;
+disk) target_disk ;;
 "") usage >&2; exit 64 ;;
 *) echo "build.sh: unknown target '$target'" >&2; usage >&2; exit 64 ;;
 esac

@@ -43,6 +43,7 @@ EXTRA_DIST += \
 	image-build/grub
 
 # The tool's documentation (not installed: the tool is not) and its bench.
+EXTRA_DIST += docs/man/jefe-install.8 docs/install.md
 EXTRA_DIST += docs/image-build.md docs/man/jefe-image-build.8 bench/iso.sh \
 	docs/secure-boot.md bench/secure-boot.sh
 # The boot's figures, phase by phase (docs/image-build.md, "What runs at boot").

@@ -51,6 +51,10 @@ static const char *const iso_initramfs_modules[] = {
 	"hv_vmbus", "hv_storvsc", "hv_netvsc", "hv_utils", "hyperv_keyboard",
 	"hid_hyperv",
 	"e1000", "e1000e",
+	/* an installed disk (jefe-install): the ESP with each slot's hash,
+	 * the LUKS2 data partition and its ext4 */
+	"vfat", "nls_iso8859_1", "nls_ascii", "dm_mod", "dm_crypt", "ecb", "xts", "aes_generic",
+	"algif_skcipher", "ext4", "crc32c_generic",
 };
 
 /* Without these the root cannot be mounted at all. */

@@ -1,0 +1,187 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# live-commit.sh - the live ISO remembers (jefe-commit(8)): boot the ISO
+# with a blank disk, make it a JEFE_DATA partition, change the local
+# policy, commit, reboot: the change is there and the SSH host key is the
+# same (read by ssh-keyscan from outside, not by the guest).  Then a
+# commit cut off by a power loss (qemu killed while it writes) leaves the
+# previous saved state, which the next boot restores.
+#
+# JEFE_COMMIT_LUKS=yes (live-commit-luks.sh): the partition is LUKS2
+# (argon2id), and the boot asks for the passphrase, typed here on the
+# serial line; a wrong one is refused first.  One guest at a time.
+. "$abs_top_srcdir/tests/iso/lib.sh"
+
+luks=${JEFE_COMMIT_LUKS:-no}
+name=live-commit
+[ "$luks" = yes ] && name=live-commit-luks
+need truncate python3 ssh-keyscan ssh-keygen
+
+iso_build >"$ISO_STATE/$name.build.log" 2>&1 ||
+	{ tail -n 40 "$ISO_STATE/$name.build.log" >&2; fail "ISO build failed"; }
+
+DISK=$ISO_STATE/$name.disk
+rm -f "$DISK"
+truncate -s 512M "$DISK"
+# -boot order=d: the CD first, whatever the disk gets written.
+ISO_QEMU_ARGS="-drive file=$DISK,format=raw,if=virtio -boot order=d"
+PASS="correct horse battery $$"
+if [ "$luks" = yes ]; then
+	ISO_SERIAL_SOCKET=$ISO_STATE/$name.sock
+	# the passphrase as jefe-commit reads it: a key file in the guest
+	KEY=/run/jefe-test.key
+fi
+
+# boot N: one boot of the ISO with the disk, up to ssh; with LUKS a wrong
+# passphrase first (refused, said so), then the right one.
+boot() {
+	iso_boot bios "$name$1"
+	if [ "$luks" = yes ] && [ "$1" != 1 ]; then
+		wait_serial 'Passphrase for the saved state' "$ISO_BOOT_TIMEOUT"
+		serial_type "wrong $PASS"
+		wait_serial 'wrong passphrase for /dev/vda1 \(try 1 of 3\)' 300
+		serial_type "$PASS"
+	fi
+	wait_ssh "$ISO_BOOT_TIMEOUT"
+	if [ "$luks" = yes ]; then
+		vm_ssh "printf '%s\n' '$PASS' | doas tee $KEY >/dev/null && doas chmod 600 $KEY" ||
+			fail "cannot write the key file in the guest"
+	fi
+}
+
+# The host key fingerprints, as a client sees them.
+host_keys() {
+	ssh-keyscan -p "$PORT" -T 30 127.0.0.1 2>/dev/null | ssh-keygen -lf - | awk '{print $2, $NF}' | sort
+}
+
+commit() {
+	if [ "$luks" = yes ]; then
+		vm_ssh doas jefe-commit --key-file "$KEY" "$@"
+	else
+		vm_ssh doas jefe-commit "$@"
+	fi
+}
+
+# A clean reboot: -no-reboot makes qemu exit when the guest reboots.
+reboot_guest() {
+	vm_ssh doas /bin/busybox reboot || true
+	deadline=$(($(date +%s) + 300))
+	while kill -0 "$QEMU_PID" 2>/dev/null; do
+		[ "$(date +%s)" -lt "$deadline" ] || fail "the guest did not reboot within 300 s"
+		sleep 2
+	done
+	wait "$QEMU_PID" 2>/dev/null || true
+	QEMU_PID=
+}
+
+# ---- boot 1: a blank disk, nothing to restore
+boot 1
+st=$(vm_ssh cat /live/rw/persist.status) || fail "no /live/rw/persist.status"
+[ "$st" = "none (no JEFE_DATA partition)" ] || fail "boot 1 persist status: '$st'"
+pass_() { echo "ok - $*"; }
+pass_ "boot 1: $st"
+
+if [ "$luks" = yes ]; then
+	vm_ssh doas jefe-commit init --luks --key-file "$KEY" /dev/vda || fail "jefe-commit init --luks failed"
+	[ "$(vm_ssh doas blkid -o value -s TYPE /dev/vda1)" = crypto_LUKS ] || fail "/dev/vda1 is not LUKS"
+	dump=$(vm_ssh doas cryptsetup luksDump /dev/vda1) || fail "cryptsetup luksDump failed"
+	echo "$dump" | grep -qE '^Version:[[:space:]]+2$' || fail "not LUKS2:
+$dump"
+	echo "$dump" | grep -qE 'PBKDF:[[:space:]]+argon2id' || fail "not argon2id:
+$dump"
+	echo "$dump" | grep -qE '^Label:[[:space:]]+JEFE_DATA$' || fail "LUKS2 label is not JEFE_DATA"
+else
+	vm_ssh doas jefe-commit init /dev/vda || fail "jefe-commit init failed"
+	[ "$(vm_ssh doas blkid -o value -s TYPE /dev/vda1)" = ext4 ] || fail "/dev/vda1 is not ext4"
+fi
+[ "$(vm_ssh doas blkid -o value -s LABEL /dev/vda1)" = JEFE_DATA ] || fail "/dev/vda1 is not labelled JEFE_DATA"
+# A disk holding a partition table is not wiped unasked.
+if vm_ssh doas jefe-commit init /dev/vda 2>"$ISO_STATE/$name.init2"; then
+	fail "jefe-commit init overwrote a partitioned disk without --wipe"
+fi
+grep -q -- '--wipe' "$ISO_STATE/$name.init2" || fail "init's refusal does not say --wipe: $(cat "$ISO_STATE/$name.init2")"
+pass_ "jefe-commit init made /dev/vda1 JEFE_DATA (luks=$luks); refuses a used disk without --wipe"
+
+# The local policy: a key of its own, in the file the docs name.
+vm_ssh "printf '# live-commit test %s\n[agent]\ncheck_interval = 123\n' $$ | doas tee /etc/jefe/policy.d/90-local.conf >/dev/null && doas chmod 0640 /etc/jefe/policy.d/90-local.conf" ||
+	fail "cannot write 90-local.conf"
+vm_ssh doas jefe policy check >/dev/null || fail "the local policy does not check"
+local1=$(vm_ssh doas sha256sum /etc/jefe/policy.d/90-local.conf | cut -d' ' -f1)
+meta1=$(vm_ssh doas stat -c '%a:%u:%g' /etc/jefe/policy.d/90-local.conf)
+keys1=$(host_keys)
+[ -n "$keys1" ] || fail "ssh-keyscan saw no host key"
+out=$(commit) || fail "jefe-commit failed: $out"
+echo "# $out"
+gen1=$(echo "$out" | sed -n 's/.*(\(gen\.[^)]*\))$/\1/p')
+[ -n "$gen1" ] || fail "jefe-commit did not name the saved state: $out"
+reboot_guest
+
+# ---- boot 2: restored
+boot 2
+st=$(vm_ssh cat /live/rw/persist.status)
+[ "$st" = "restored /dev/vda1 $gen1" ] || fail "boot 2 persist status: '$st' (wanted restored /dev/vda1 $gen1)"
+[ "$(vm_ssh doas sha256sum /etc/jefe/policy.d/90-local.conf | cut -d' ' -f1)" = "$local1" ] ||
+	fail "90-local.conf is not the committed one after the reboot"
+[ "$(vm_ssh doas stat -c '%a:%u:%g' /etc/jefe/policy.d/90-local.conf)" = "$meta1" ] ||
+	fail "90-local.conf's mode or owner changed across the reboot"
+keys2=$(host_keys)
+[ "$keys2" = "$keys1" ] || fail "the host keys changed across the reboot:
+before: $keys1
+after:  $keys2"
+check_compliant
+pass_ "boot 2: $st; 90-local.conf and the host keys ($(echo "$keys2" | wc -l)) are the committed ones; compliant"
+
+# ---- a commit cut off by a power loss
+vm_ssh "printf '# live-commit test, not committed\n[agent]\ncheck_interval = 456\n' | doas tee /etc/jefe/policy.d/90-local.conf >/dev/null" ||
+	fail "cannot change 90-local.conf"
+# Enough data that the commit takes a while under emulation.
+vm_ssh doas dd if=/dev/urandom of=/var/log/live-commit-bulk bs=1M count=48 2>/dev/null ||
+	fail "cannot write the bulk file"
+if [ "$luks" = yes ]; then
+	vm_ssh "doas setsid sh -c 'jefe-commit --key-file $KEY >/run/commit.log 2>&1' </dev/null >/dev/null 2>&1 &"
+else
+	vm_ssh "doas setsid sh -c 'jefe-commit >/run/commit.log 2>&1' </dev/null >/dev/null 2>&1 &"
+fi
+cut=
+for try in $(seq 1 120); do
+	# the new state being written, and the old one still current
+	seen=$(vm_ssh "doas sh -c 'cd /run/jefe-commit/data/jefe 2>/dev/null && ls -d gen.*.partial && readlink current'" 2>/dev/null || true)
+	case "$seen" in
+	*.partial*"$gen1")
+		kill -KILL "$QEMU_PID"
+		cut=$seen
+		break ;;
+	esac
+	vm_ssh "doas cat /run/commit.log" 2>/dev/null | grep -q saved &&
+		fail "the commit finished before it could be cut off (more bulk data needed)"
+	sleep 1
+done
+[ -n "$cut" ] || fail "never saw the commit writing its new state"
+wait "$QEMU_PID" 2>/dev/null || true
+QEMU_PID=
+pass_ "power cut while writing $(echo "$cut" | head -n 1) (current: $gen1)"
+
+# ---- boot 3: the previous state, whole
+boot 3
+st=$(vm_ssh cat /live/rw/persist.status)
+[ "$st" = "restored /dev/vda1 $gen1" ] || fail "boot 3 persist status: '$st' (wanted restored /dev/vda1 $gen1)"
+[ "$(vm_ssh doas sha256sum /etc/jefe/policy.d/90-local.conf | cut -d' ' -f1)" = "$local1" ] ||
+	fail "after the cut commit, 90-local.conf is not the last committed one"
+[ "$(host_keys)" = "$keys1" ] || fail "the host keys changed after the cut commit"
+# The next commit completes and clears the cut one's remains.
+out=$(commit) || fail "the commit after the cut failed: $out"
+echo "# $out"
+if [ "$luks" = yes ]; then
+	open="head -n 1 $KEY | cryptsetup open /dev/vda1 tcheck && mount -o ro /dev/mapper/tcheck /run/t"
+	close="umount /run/t; cryptsetup close tcheck"
+else
+	open="mount -o ro /dev/vda1 /run/t"
+	close="umount /run/t"
+fi
+left=$(vm_ssh "doas sh -c 'mkdir -p /run/t && $open && ls /run/t/jefe; $close'") ||
+	fail "cannot look at the partition"
+echo "$left" | grep -q 'partial' && fail "the cut commit's remains are still there: $left"
+echo "$left" | grep -qx current && echo "$left" | grep -qx previous ||
+	fail "the partition lacks current/previous: $left"
+pass_ "boot 3: $st; the next commit completed and cleared the cut one"
+echo "PASS: $name"

@@ -49,9 +49,12 @@ boot() {
 	fi
 }
 
-# The host key fingerprints, as a client sees them.
+# The host keys: the ed25519 one as a client sees it (ssh-keyscan, one
+# connection: the firewall admits 3 a minute), and every key's fingerprint.
 host_keys() {
-	ssh-keyscan -p "$PORT" -T 30 127.0.0.1 2>/dev/null | ssh-keygen -lf - | awk '{print $2, $NF}' | sort
+	ssh-keyscan -t ed25519 -p "$PORT" -T 30 127.0.0.1 2>/dev/null | ssh-keygen -lf - |
+		awk '{print "client:", $2, $NF}'
+	vm_ssh 'for k in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -lf "$k"; done' | awk '{print $2, $NF}' | sort
 }
 
 commit() {
@@ -109,7 +112,7 @@ vm_ssh doas jefe policy check >/dev/null || fail "the local policy does not chec
 local1=$(vm_ssh doas sha256sum /etc/jefe/policy.d/90-local.conf | cut -d' ' -f1)
 meta1=$(vm_ssh doas stat -c '%a:%u:%g' /etc/jefe/policy.d/90-local.conf)
 keys1=$(host_keys)
-[ -n "$keys1" ] || fail "ssh-keyscan saw no host key"
+echo "$keys1" | grep -q '^client: SHA256:.*(ED25519)$' || fail "ssh-keyscan saw no ed25519 host key: $keys1"
 out=$(commit) || fail "jefe-commit failed: $out"
 echo "# $out"
 gen1=$(echo "$out" | sed -n 's/.*(\(gen\.[^)]*\))$/\1/p')
@@ -143,11 +146,11 @@ else
 	vm_ssh "doas setsid sh -c 'jefe-commit >/run/commit.log 2>&1' </dev/null >/dev/null 2>&1 &"
 fi
 cut=
-for try in $(seq 1 120); do
+for _ in $(seq 1 120); do
 	# the new state being written, and the old one still current
-	seen=$(vm_ssh "doas sh -c 'cd /run/jefe-commit/data/jefe 2>/dev/null && ls -d gen.*.partial && readlink current'" 2>/dev/null || true)
+	seen=$(vm_ssh "doas sh -c 'cd /run/jefe-commit/data/jefe 2>/dev/null && find . -path \"./gen.*.partial/state.tar.gz\" -size +64k && readlink current'" 2>/dev/null || true)
 	case "$seen" in
-	*.partial*"$gen1")
+	*.partial/state.tar.gz*"$gen1")
 		kill -KILL "$QEMU_PID"
 		cut=$seen
 		break ;;

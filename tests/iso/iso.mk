@@ -16,7 +16,6 @@ ISO_TESTS = \
 	tests/iso/syslog-tls.sh \
 	tests/iso/syslog-build.sh \
 	tests/iso/live-commit.sh \
-	tests/iso/live-commit-luks.sh \
 	tests/iso/hyperv-services.sh
 TESTS += $(ISO_TESTS)
 EXTRA_DIST += $(ISO_TESTS) tests/iso/lib.sh tests/iso/spdx-2.3.schema.json

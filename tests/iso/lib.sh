@@ -41,6 +41,7 @@ iso_agent_tree() {
 		"$abs_top_builddir/jefe" "$abs_top_builddir/jefe-setup" \
 		"$abs_top_srcdir/configure.ac" "$abs_top_srcdir/policies" "$abs_top_srcdir/openrc" \
 		"$abs_top_srcdir/contrib/debian" "$abs_top_srcdir/docs/man" \
+		"$abs_top_srcdir/image-build/jefe-commit.in" "$abs_top_srcdir/image-build/persist.list" \
 		-newer "$stamp" 2>/dev/null | head -n 1)" ]; then
 		return 0
 	fi

@@ -3,4 +3,4 @@
 dist_man_MANS = docs/man/jefe.8 docs/man/jefe.conf.5
 EXTRA_DIST += docs/ARCHITECTURE.md docs/BENCHMARKS.md docs/layers/firewall.md \
 	docs/layers/files.md \
-	docs/install-agent.md docs/fleet.md
+	docs/install-agent.md docs/fleet.md docs/live.md

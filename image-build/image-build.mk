@@ -48,3 +48,16 @@ EXTRA_DIST += docs/image-build.md docs/man/jefe-image-build.8 bench/iso.sh \
 	docs/secure-boot.md bench/secure-boot.sh
 # The boot's figures, phase by phase (docs/image-build.md, "What runs at boot").
 EXTRA_DIST += bench/boot.sh bench/boot_phases.py
+
+# jefe-commit: saves the live system's persistent paths (persist.list, the
+# one list of them, read by the tool and by the initramfs' restore) to the
+# JEFE_DATA partition.  Installed with the agent, so it is in the image
+# root, where the initramfs also reads persist.list.
+sbin_SCRIPTS = jefe-commit
+CLEANFILES += jefe-commit
+EXTRA_DIST += image-build/jefe-commit.in
+dist_jefedata_DATA += image-build/persist.list
+dist_man_MANS += docs/man/jefe-commit.8
+jefe-commit: $(top_srcdir)/image-build/jefe-commit.in Makefile
+	$(AM_V_GEN)sed -e 's|@datadir[@]|$(datadir)|g' $(top_srcdir)/image-build/jefe-commit.in >$@.tmp && \
+	chmod 755 $@.tmp && mv $@.tmp $@

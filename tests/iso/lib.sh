@@ -41,6 +41,7 @@ iso_agent_tree() {
 		"$abs_top_builddir/jefe" "$abs_top_builddir/jefe-setup" \
 		"$abs_top_srcdir/configure.ac" "$abs_top_srcdir/policies" "$abs_top_srcdir/openrc" \
 		"$abs_top_srcdir/contrib/debian" "$abs_top_srcdir/docs/man" \
+		"$abs_top_srcdir/image-build/jefe-commit.in" "$abs_top_srcdir/image-build/persist.list" \
 		-newer "$stamp" 2>/dev/null | head -n 1)" ]; then
 		return 0
 	fi
@@ -205,12 +206,36 @@ iso_boot() {
 			-device usb-storage,drive=stick,bootindex=0 ;;
 	*) fail "iso_boot: unknown mode $mode" ;;
 	esac
+	# ISO_QEMU_ARGS: more arguments (a test's disks, boot order).
+	# ISO_SERIAL_SOCKET: the serial line on that unix socket as well, so a
+	# test can type on it (serial_type), still logged to $SERIAL.
+	# shellcheck disable=SC2086 # ISO_QEMU_ARGS is a list of words
+	set -- "$@" ${ISO_QEMU_ARGS:-}
+	if [ -n "${ISO_SERIAL_SOCKET:-}" ]; then
+		rm -f "$ISO_SERIAL_SOCKET"
+		set -- "$@" -chardev "socket,id=serial0,path=$ISO_SERIAL_SOCKET,server=on,wait=off,logfile=$SERIAL" \
+			-serial chardev:serial0
+	else
+		set -- "$@" -serial "file:$SERIAL"
+	fi
 	qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -display none -monitor none \
-		-serial "file:$SERIAL" -no-reboot \
+		-no-reboot \
 		-nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$PORT-:22" \
 		"$@" >"$ISO_STATE/$name.qemu" 2>&1 &
 	QEMU_PID=$!
 	echo "# $name: qemu pid $QEMU_PID, serial $SERIAL, ssh port $PORT"
+}
+
+# serial_type TEXT: TEXT and a carriage return (the Enter key) on the
+# serial line of a guest booted with ISO_SERIAL_SOCKET.
+serial_type() {
+	python3 - "$ISO_SERIAL_SOCKET" "$1" <<'PY' || fail "cannot type on the serial line"
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\r")
+s.close()
+PY
 }
 
 # wait_serial REGEX SECONDS: until the console shows it (or qemu dies).

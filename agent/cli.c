@@ -630,28 +630,6 @@ static int cli_set_color(struct cli *cli, const char *when)
 	return 0;
 }
 
-/* An option getopt did not know: name it, with the closest known one. */
-static void cli_bad_option(const struct option *options, const char *arg, int opt)
-{
-	struct str_suggest near = { 0 };
-	char word[128];
-	size_t n;
-
-	if (opt != '?' || arg == NULL || strncmp(arg, "--", 2) != 0) {
-		fprintf(stderr, "jefe: %s '%s'\n", opt == ':' ? "missing value for option" :
-			"unknown option", arg ? arg : "?");
-		return;
-	}
-	n = strcspn(arg + 2, "=");
-	snprintf(word, sizeof(word), "%.*s", (int)n, arg + 2);
-	for (const struct option *o = options; o->name; o++)
-		str_suggest_consider(&near, word, o->name);
-	fprintf(stderr, "jefe: unknown option '--%s'", word);
-	if (near.best)
-		fprintf(stderr, "; did you mean '--%s'?", near.best);
-	fputc('\n', stderr);
-}
-
 int main(int argc, char **argv)
 {
 	enum { OPT_ROOT = 256, OPT_CONFIG, OPT_SOCKET, OPT_DIRECT, OPT_LAYER, OPT_JSON,
@@ -722,7 +700,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_COMPLIANT;
 		default:
-			cli_bad_option(options, argv[optind - 1], opt);
+			option_unknown(stderr, "jefe", options, argv[optind - 1], opt);
 			fprintf(stderr, "Try 'jefe --help'.\n");
 			return EXIT_USAGE;
 		}

@@ -287,7 +287,9 @@ int main(int argc, char **argv)
 	int c, rc, exit_code = 0;
 
 	daemon_init(&d);
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	/* We name the bad option ourselves, with "did you mean". */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		char *end;
 		long v;
 
@@ -331,6 +333,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
+			option_unknown(stderr, "jefe-setup", opts, argv[optind - 1], c);
 			usage(stderr);
 			return 2;
 		}

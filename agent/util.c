@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -171,6 +172,28 @@ void str_suggest_consider(struct str_suggest *s, const char *word, const char *c
 		s->best = candidate;
 		s->distance = d;
 	}
+}
+
+void option_unknown(FILE *out, const char *prog, const struct option *options,
+		    const char *arg, int opt)
+{
+	struct str_suggest near = { 0 };
+	char word[128];
+	size_t n;
+
+	if (opt != '?' || arg == NULL || strncmp(arg, "--", 2) != 0) {
+		fprintf(out, "%s: %s '%s'\n", prog, opt == ':' ? "missing value for option" :
+			"unknown option", arg ? arg : "?");
+		return;
+	}
+	n = strcspn(arg + 2, "=");
+	snprintf(word, sizeof(word), "%.*s", (int)n, arg + 2);
+	for (const struct option *o = options; o->name; o++)
+		str_suggest_consider(&near, word, o->name);
+	fprintf(out, "%s: unknown option '--%s'", prog, word);
+	if (near.best)
+		fprintf(out, "; did you mean '--%s'?", near.best);
+	fputc('\n', out);
 }
 
 /* The lines of a text, pointing into it (no copies). */

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -82,6 +83,15 @@ struct str_suggest {
 	size_t distance;
 };
 void str_suggest_consider(struct str_suggest *s, const char *word, const char *candidate);
+
+/*
+ * An option getopt_long() did not take (opterr = 0; opt is what it
+ * returned, '?' or ':'; arg is argv[optind - 1]): print "PROG: unknown
+ * option '--word'; did you mean '--name'?" or "missing value for option".
+ */
+struct option;
+void option_unknown(FILE *out, const char *prog, const struct option *options,
+		    const char *arg, int opt);
 
 /*
  * A unified diff (3 lines of context) from old_text to new_text, both

@@ -57,6 +57,12 @@ expect_exit 64 "$JEFE" --root "$T" stauts 2>"$T/err"
 grep -qF "unknown command 'stauts'; did you mean 'status'?" "$T/err" || fail "command: $(cat "$T/err")"
 expect_exit 64 "$JEFE" --root "$T" status --jsno 2>"$T/err"
 grep -qF "unknown option '--jsno'; did you mean '--json'?" "$T/err" || fail "option: $(cat "$T/err")"
+expect_exit 2 "$JEFE_SETUP" --root "$T" --foregrund 2>"$T/err"
+grep -qF "jefe-setup: unknown option '--foregrund'; did you mean '--foreground'?" "$T/err" ||
+	fail "jefe-setup option: $(cat "$T/err")"
+expect_exit 2 "$JEFE_SETUP" --root 2>"$T/err"
+grep -qF "jefe-setup: missing value for option '--root'" "$T/err" ||
+	fail "jefe-setup missing value: $(cat "$T/err")"
 expect_exit 64 "$JEFE" --root "$T" status --layer sysclt 2>"$T/err"
 grep -qF "unknown layer 'sysclt'; did you mean 'sysctl'?" "$T/err" || fail "layer: $(cat "$T/err")"
 expect_exit 64 "$JEFE" --root "$T" status --layer zzzzzz 2>"$T/err"

@@ -23,6 +23,9 @@ static char *const debian_dpkg_excludes[] = {
 	"--dpkgopt=path-exclude=/usr/share/locale/*",
 	"--dpkgopt=path-exclude=/usr/share/lintian/*",
 	"--dpkgopt=path-exclude=/usr/share/linda/*",
+	/* GRUB's prebuilt EFI images (15 MB), the sources of Debian's signed
+	 * ones: jefe-install's grub-install builds its image from the modules. */
+	"--dpkgopt=path-exclude=/usr/lib/grub/x86_64-efi/monolithic/*",
 };
 
 static int debian_env_fill(const struct ib_stage_ctx *ctx, char sde[64])

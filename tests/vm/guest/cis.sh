@@ -1,5 +1,5 @@
 # Guest half of tests/vm/cis.sh.  The files the image ships hardened
-# (login.defs, issue, issue.net, motd, os-release) come from the image's
+# (login.defs, limits.d, profile, issue, issue.net, motd, os-release) come from the image's
 # overlay; passwd/shadow/group are written here as the image builder
 # leaves them (root locked, system accounts without a shell).  Then
 # jefe-setup runs, and each tamper must be logged as drift: repaired
@@ -25,6 +25,8 @@ admin:*:19000:0:99999:7:::
 P
 printf 'root:x:0:\nshadow:x:42:\nadmin:x:1000:\n' >/etc/group
 chmod 0640 /etc/shadow
+# profile.d as a base system has it (empty here): the daemon watches it.
+mkdir -p /etc/profile.d
 chgrp 42 /etc/shadow
 
 # The image's checks before enforce: all compliant (the files are the image's).
@@ -32,7 +34,7 @@ jefe status --json --layer files >/run/files0.json 2>&1
 for item in account:uid0 account:root account:system-shells account:shadowed \
 	account:empty-passwords login.defs:PASS_MAX_DAYS login.defs:PASS_MIN_DAYS \
 	login.defs:PASS_WARN_AGE login.defs:ENCRYPT_METHOD login.defs:SHA_CRYPT_MIN_ROUNDS \
-	login.defs:UMASK banner:/etc/issue banner:/etc/issue.net banner:/etc/motd; do
+	login.defs:UMASK limits:core profile:umask banner:/etc/issue banner:/etc/issue.net banner:/etc/motd; do
 	# Pretty JSON, one key a line: the "state" line after the item's.
 	state=$(awk -v it="\"item\":\"$item\"" 'index($0, it) { f = 1; next }
 		f && /"state"/ { gsub(/.*"state": *"|".*/, ""); print; exit }' /run/files0.json)
@@ -110,6 +112,10 @@ tamper "PASS_MAX_DAYS 99999" files login.defs:PASS_MAX_DAYS cannot-fix \
 	sed -i 's/^PASS_MAX_DAYS.*/PASS_MAX_DAYS 99999/' /etc/login.defs
 tamper "UMASK 022" files login.defs:UMASK cannot-fix \
 	sed -i 's/^UMASK.*/UMASK 022/' /etc/login.defs
+tamper "a core limit for everyone" files limits:core cannot-fix \
+	sh -c 'echo "* hard core unlimited" >/etc/security/limits.d/20-dev.conf'
+tamper "umask 022 in profile.d" files profile:umask cannot-fix \
+	sh -c 'echo "umask 022" >/etc/profile.d/dev.sh'
 tamper "/etc/issue tells the release" files banner:/etc/issue cannot-fix \
 	sh -c 'printf "\\\\r\\n" >>/etc/issue'
 vm_check "report-only: passwd still has the tamper" grep -q '^toor:' /etc/passwd

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -74,6 +75,7 @@ struct files_state {
 	struct strv login_defs;		/* "KEY=VALUE" wanted in /etc/login.defs */
 	bool core_limit;		/* "* hard core 0" in limits.conf or limits.d */
 	char profile_umask[8];		/* octal umask the login shells' profile sets, "" unchecked */
+	bool kernel_log;		/* rsyslog loads imklog: kernel messages reach syslog */
 	struct strv baseline;		/* edits are never accepted by apply */
 	struct strv baseline_managed;	/* written by the agent: re-recorded by apply */
 	bool active;			/* the policy has a files section */
@@ -103,6 +105,7 @@ struct files_settings {
 	const char *login_defs;
 	bool core_limit;
 	const char *profile_umask;
+	bool kernel_log;
 	const char *baseline_managed;
 	unsigned long rehash_interval;
 };
@@ -143,6 +146,8 @@ static const struct policy_key files_keys[] = {
 		"a hard core limit of 0 for every user (* hard core 0) in /etc/security/limits.conf or limits.d/*.conf", ""),
 	PK_STRING("profile_umask", FS, profile_umask, "",
 		"octal umask /etc/profile, /etc/profile.d/*.sh and /etc/bash.bashrc set at least as strictly (empty: unchecked)", ""),
+	PK_BOOL("kernel_log", FS, kernel_log, "no",
+		"rsyslog loads imklog (/etc/rsyslog.conf or rsyslog.d/*.conf): kernel messages reach syslog", ""),
 	PK_LIST("baseline", FS, baseline, "",
 		"files whose SHA-256 is recorded and watched; an edit is drift apply never accepts", ""),
 	PK_LIST("baseline_managed", FS, baseline_managed, "",
@@ -422,6 +427,7 @@ static int files_load(void **state, const struct jefe_env *env,
 	st->rehash_interval = set->rehash_interval;
 	st->accounts = set->accounts;
 	st->core_limit = set->core_limit;
+	st->kernel_log = set->kernel_log;
 	st->profile_umask[0] = '\0';
 	if (set->profile_umask && *set->profile_umask) {
 		char *end;
@@ -1710,6 +1716,73 @@ static int files_profile_umask_run(struct files_run *r)
 			 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, &files_ref_umask, note);
 }
 
+int files_rsyslog_klog(const char *text)
+{
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char buf[512], *p = buf, *hash;
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) ? len : sizeof(buf) - 1), line);
+		hash = strchr(buf, '#');
+		if (hash)
+			*hash = '\0';
+		while (isspace((unsigned char)*p))
+			p++;
+		/* RainerScript module(load="imklog" ...) or the legacy $ModLoad imklog. */
+		if ((strncmp(p, "module(", 7) == 0 && strstr(p, "load=\"imklog\"")) ||
+		    (strncasecmp(p, "$ModLoad", 8) == 0 && strstr(p + 8, "imklog")))
+			return 1;
+		line = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+static int files_kernel_log_run(struct files_run *r)
+{
+	int root_fd = r->st->env->root_fd;
+	struct strv paths = { 0 };
+	const char *where = NULL;
+	int err;
+
+	if (!r->st->kernel_log)
+		return 0;
+	err = strv_push(&paths, "/etc/rsyslog.conf");
+	if (!err) {
+		struct strv d = { 0 };
+
+		err = files_dir_list(root_fd, "/etc/rsyslog.d", ".conf", &d);
+		for (size_t i = 0; !err && i < d.n; i++)
+			err = strv_push(&paths, d.v[i]);
+		strv_free(&d);
+	}
+	for (size_t i = 0; !err && !where && i < paths.n; i++) {
+		char *text = NULL;
+
+		if (root_read_file_alloc(root_fd, paths.v[i], &text, NULL) == 0 && files_rsyslog_klog(text))
+			where = paths.v[i];
+		free(text);
+	}
+	if (err) {
+		strv_free(&paths);
+		return files_add(r, "syslog:kernel", "imklog loaded", NULL, FINDING_ERROR,
+				 FINDING_ACTION_NONE, NULL, jefe_strerror(err));
+	}
+	if (where) {
+		char actual[300];
+
+		snprintf(actual, sizeof(actual), "loaded in %s", where);
+		strv_free(&paths);
+		return files_add(r, "syslog:kernel", "imklog loaded", actual, FINDING_COMPLIANT,
+				 FINDING_ACTION_NONE, NULL, NULL);
+	}
+	strv_free(&paths);
+	/* Report-only: rsyslog's configuration is the site's (forwarding, files). */
+	return files_add(r, "syslog:kernel", "imklog loaded", "not loaded", FINDING_DRIFT,
+			 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, NULL,
+			 "add module(load=\"imklog\") to /etc/rsyslog.conf");
+}
+
 /* Fields of a colon-separated database line (passwd, shadow); n found. */
 static size_t files_db_fields(char *line, char **f, size_t max)
 {
@@ -1892,6 +1965,8 @@ static int files_run_all(struct files_state *st, bool apply, bool dry_run, struc
 		err = files_core_limit_run(&r);
 	if (!err)
 		err = files_profile_umask_run(&r);
+	if (!err)
+		err = files_kernel_log_run(&r);
 	/* Last: after the perms repair, and after every other layer's apply. */
 	if (!err)
 		err = files_baseline_run(&r);
@@ -2099,6 +2174,10 @@ static int files_watch(void *state, struct watch_set *ws)
 			err = files_watch_path(st, &seen, "/etc/profile");
 		if (!err && st->profile_umask[0])
 			err = files_watch_path(st, &seen, "/etc/profile.d");
+		if (!err && st->kernel_log)
+			err = files_watch_path(st, &seen, "/etc/rsyslog.conf");
+		if (!err && st->kernel_log)
+			err = files_watch_path(st, &seen, "/etc/rsyslog.d");
 		/* An accepted file (jefe baseline accept) is news for the daemon. */
 		if (!err && (st->baseline.n || st->baseline_managed.n))
 			err = files_watch_path(st, &seen, FILES_BASELINE_FILE);

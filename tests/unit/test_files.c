@@ -681,6 +681,35 @@ static void test_profile_umask_policy_error(void **state)
 	assert_true(has_error(f, "line 5: profile_umask: 'u=rwx' is not an octal umask (027, 077)"));
 }
 
+static void test_rsyslog_klog(void **state)
+{
+	(void)state;
+	assert_int_equal(files_rsyslog_klog("module(load=\"imuxsock\")\nmodule(load=\"imklog\")   # kernel\n"), 1);
+	assert_int_equal(files_rsyslog_klog("$ModLoad imklog\n"), 1);
+	assert_int_equal(files_rsyslog_klog("#module(load=\"imklog\")\nmodule(load=\"imuxsock\")\n"), 0);
+	assert_int_equal(files_rsyslog_klog(""), 0);
+}
+
+/* kernel_log against a tree: imklog in rsyslog.d counts; commented out it is drift. */
+static void test_kernel_log(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	tu_write(f->root, "etc/rsyslog.conf", "module(load=\"imuxsock\")\n");
+	tu_write(f->root, "etc/rsyslog.d/10-klog.conf", "module(load=\"imklog\")\n");
+	assert_int_equal(load(f, "kernel_log = yes\n", ""), 0);
+	check(f);
+	x = find(f, "syslog:kernel");
+	assert_int_equal(x->state, FINDING_COMPLIANT);
+	assert_string_equal(x->actual, "loaded in /etc/rsyslog.d/10-klog.conf");
+	tu_write(f->root, "etc/rsyslog.d/10-klog.conf", "#module(load=\"imklog\")\n");
+	apply(f, false);
+	x = find(f, "syslog:kernel");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+}
+
 static void test_mounts_parse_escapes(void **state)
 {
 	struct rootfs_mounts m;
@@ -846,6 +875,8 @@ int main(void)
 		cmocka_unit_test(test_profile_umask_parse),
 		cmocka_unit_test_setup_teardown(test_core_limit_profile_umask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profile_umask_policy_error, setup, teardown),
+		cmocka_unit_test(test_rsyslog_klog),
+		cmocka_unit_test_setup_teardown(test_kernel_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_banners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_sees_chmod, setup, teardown),

@@ -27,6 +27,8 @@ printf 'root:x:0:\nshadow:x:42:\nadmin:x:1000:\n' >/etc/group
 chmod 0640 /etc/shadow
 # profile.d as a base system has it (empty here): the daemon watches it.
 mkdir -p /etc/profile.d
+# rsyslog's configuration as Debian's package ships it (the image's): imklog loaded.
+printf 'module(load="imuxsock")\nmodule(load="imklog")   # provides kernel logging support\n' >/etc/rsyslog.conf
 chgrp 42 /etc/shadow
 
 # The image's SSH host keys, made by its own boot script (OpenRC's helpers
@@ -59,7 +61,7 @@ jefe status --json --layer files >/run/files0.json 2>&1
 for item in account:uid0 account:root account:system-shells account:shadowed \
 	account:empty-passwords login.defs:PASS_MAX_DAYS login.defs:PASS_MIN_DAYS \
 	login.defs:PASS_WARN_AGE login.defs:ENCRYPT_METHOD login.defs:SHA_CRYPT_MIN_ROUNDS \
-	login.defs:UMASK limits:core profile:umask banner:/etc/issue banner:/etc/issue.net banner:/etc/motd; do
+	login.defs:UMASK limits:core profile:umask syslog:kernel banner:/etc/issue banner:/etc/issue.net banner:/etc/motd; do
 	# Pretty JSON, one key a line: the "state" line after the item's.
 	state=$(awk -v it="\"item\":\"$item\"" 'index($0, it) { f = 1; next }
 		f && /"state"/ { gsub(/.*"state": *"|".*/, ""); print; exit }' /run/files0.json)
@@ -141,6 +143,8 @@ tamper "a core limit for everyone" files limits:core cannot-fix \
 	sh -c 'echo "* hard core unlimited" >/etc/security/limits.d/20-dev.conf'
 tamper "umask 022 in profile.d" files profile:umask cannot-fix \
 	sh -c 'echo "umask 022" >/etc/profile.d/dev.sh'
+tamper "imklog commented out" files syslog:kernel cannot-fix \
+	sed -i 's/^module(load="imklog")/#&/' /etc/rsyslog.conf
 tamper "an ECDSA host key" sshd hostkey:/etc/ssh/ssh_host_ecdsa_key cannot-fix \
 	ssh-keygen -q -t ecdsa -N '' -f /etc/ssh/ssh_host_ecdsa_key
 tamper "an RSA host key of 2048 bits" sshd hostkey:/etc/ssh/ssh_host_rsa_key cannot-fix \

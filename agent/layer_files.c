@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -72,6 +73,9 @@ struct files_state {
 	struct strv banners;		/* login banners that must not name the OS */
 	bool accounts;			/* check passwd/shadow (report-only) */
 	struct strv login_defs;		/* "KEY=VALUE" wanted in /etc/login.defs */
+	bool core_limit;		/* "* hard core 0" in limits.conf or limits.d */
+	char profile_umask[8];		/* octal umask the login shells' profile sets, "" unchecked */
+	bool kernel_log;		/* rsyslog loads imklog: kernel messages reach syslog */
 	struct strv baseline;		/* edits are never accepted by apply */
 	struct strv baseline_managed;	/* written by the agent: re-recorded by apply */
 	bool active;			/* the policy has a files section */
@@ -99,6 +103,9 @@ struct files_settings {
 	const char *banners;
 	bool accounts;
 	const char *login_defs;
+	bool core_limit;
+	const char *profile_umask;
+	bool kernel_log;
 	const char *baseline_managed;
 	unsigned long rehash_interval;
 };
@@ -135,6 +142,12 @@ static const struct policy_key files_keys[] = {
 		"check passwd and shadow: one uid 0, root locked, no empty password, system accounts without a shell", ""),
 	PK_LIST("login_defs", FS, login_defs, "",
 		"KEY=VALUE settings /etc/login.defs must carry (PASS_MAX_DAYS<=365, ENCRYPT_METHOD=SHA512, ...)", ""),
+	PK_BOOL("core_limit", FS, core_limit, "no",
+		"a hard core limit of 0 for every user (* hard core 0) in /etc/security/limits.conf or limits.d/*.conf", ""),
+	PK_STRING("profile_umask", FS, profile_umask, "",
+		"octal umask /etc/profile, /etc/profile.d/*.sh and /etc/bash.bashrc set at least as strictly (empty: unchecked)", ""),
+	PK_BOOL("kernel_log", FS, kernel_log, "no",
+		"rsyslog loads imklog (/etc/rsyslog.conf or rsyslog.d/*.conf): kernel messages reach syslog", ""),
 	PK_LIST("baseline", FS, baseline, "",
 		"files whose SHA-256 is recorded and watched; an edit is drift apply never accepts", ""),
 	PK_LIST("baseline_managed", FS, baseline_managed, "",
@@ -413,6 +426,24 @@ static int files_load(void **state, const struct jefe_env *env,
 	st->readonly_root = set->readonly_root;
 	st->rehash_interval = set->rehash_interval;
 	st->accounts = set->accounts;
+	st->core_limit = set->core_limit;
+	st->kernel_log = set->kernel_log;
+	st->profile_umask[0] = '\0';
+	if (set->profile_umask && *set->profile_umask) {
+		char *end;
+		unsigned long m;
+
+		errno = 0;
+		m = strtoul(set->profile_umask, &end, 8);
+		if (!isdigit((unsigned char)*set->profile_umask) || m > 0777 || errno || *end) {
+			e = policy_get(policy, FILES_LAYER, "profile_umask");
+			err = policy_error_at(errs, e, "profile_umask: '%s' is not an octal umask (027, 077)",
+					      set->profile_umask);
+			bad++;
+		} else {
+			snprintf(st->profile_umask, sizeof(st->profile_umask), "%03lo", m);
+		}
+	}
 	if (st->active) {
 		const struct {
 			const char *key;
@@ -1504,6 +1535,254 @@ static int files_login_defs_run(struct files_run *r)
 	return err;
 }
 
+/* ---- core dump limit and the profile's umask (report-only) ---- */
+
+int files_limits_core(const char *text, char *val, size_t size)
+{
+	int found = 0;
+
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char buf[256], dom[64], type[16], item[32], value[32];
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) ? len : sizeof(buf) - 1), line);
+		/* pam_limits: "<domain> <type> <item> <value>"; a later line for "*" overrides. */
+		if (strchr(buf, '#'))
+			*strchr(buf, '#') = '\0';
+		if (sscanf(buf, "%63s %15s %31s %31s", dom, type, item, value) == 4 &&
+		    strcmp(dom, "*") == 0 && (strcmp(type, "hard") == 0 || strcmp(type, "-") == 0) &&
+		    strcmp(item, "core") == 0) {
+			snprintf(val, size, "%s", value);
+			found = 1;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return found;
+}
+
+int files_profile_umask(const char *text, unsigned long want, char *weak, size_t size)
+{
+	int found = 0;
+
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char buf[256], word[16], value[32];
+		unsigned long have;
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) ? len : sizeof(buf) - 1), line);
+		if (strchr(buf, '#'))
+			*strchr(buf, '#') = '\0';
+		if (sscanf(buf, "%15s %31s", word, value) == 2 && strcmp(word, "umask") == 0) {
+			/* Symbolic modes (u=rwx,g=rx) are not read: reported as weaker. */
+			if (!files_defs_number(value, 8, &have) || (have & want) != want) {
+				snprintf(weak, size, "%s", value);
+				return -1;
+			}
+			found = 1;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return found;
+}
+
+static const struct finding_refs files_ref_core = REFS_INIT(REF_CIS("1.5.3"));
+static const struct finding_refs files_ref_umask = REFS_INIT(REF_CIS("5.4.3.3"));
+
+static int files_strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The files of DIR whose names end in SUFFIX, sorted (pam_limits' and sh's order). */
+static int files_dir_list(int root_fd, const char *dir, const char *suffix, struct strv *out)
+{
+	int fd = rootfs_open(root_fd, dir, O_RDONLY | O_DIRECTORY);
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	d = fdopendir(fd);
+	if (!d) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	while (!err && (de = readdir(d))) {
+		size_t n = strlen(de->d_name), sl = strlen(suffix);
+		char path[4096];
+
+		if (de->d_name[0] == '.' || n <= sl || strcmp(de->d_name + n - sl, suffix) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		err = strv_push(out, path);
+	}
+	closedir(d);
+	if (!err && out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), files_strcmp_p);
+	return err;
+}
+
+static int files_core_limit_run(struct files_run *r)
+{
+	int root_fd = r->st->env->root_fd;
+	struct strv paths = { 0 };
+	char value[32] = "unset", why[256];
+	bool set = false;
+	int err;
+
+	if (!r->st->core_limit)
+		return 0;
+	err = strv_push(&paths, "/etc/security/limits.conf");
+	if (!err) {
+		struct strv d = { 0 };
+
+		err = files_dir_list(root_fd, "/etc/security/limits.d", ".conf", &d);
+		for (size_t i = 0; !err && i < d.n; i++)
+			err = strv_push(&paths, d.v[i]);
+		strv_free(&d);
+	}
+	for (size_t i = 0; !err && i < paths.n; i++) {
+		char *text = NULL;
+
+		if (root_read_file_alloc(root_fd, paths.v[i], &text, NULL) == 0 &&
+		    files_limits_core(text, value, sizeof(value)))
+			set = true;
+		free(text);
+	}
+	strv_free(&paths);
+	if (err)
+		return files_add(r, "limits:core", "0", NULL, FINDING_ERROR, FINDING_ACTION_NONE,
+				 &files_ref_core, jefe_strerror(err));
+	if (set && strcmp(value, "0") == 0)
+		return files_add(r, "limits:core", "0", value, FINDING_COMPLIANT, FINDING_ACTION_NONE,
+				 &files_ref_core, NULL);
+	/* Report-only: pam_limits reads these files at every login; the image ships them right. */
+	snprintf(why, sizeof(why), "add '* hard core 0' to /etc/security/limits.d/10-jefe-core.conf");
+	return files_add(r, "limits:core", "0", value, FINDING_DRIFT,
+			 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, &files_ref_core, why);
+}
+
+static int files_profile_umask_run(struct files_run *r)
+{
+	int root_fd = r->st->env->root_fd;
+	const char *want = r->st->profile_umask;
+	struct strv paths = { 0 };
+	char actual[320] = "unset", weak[32], note[256];
+	unsigned long w = strtoul(want, NULL, 8);
+	bool found = false, bad = false;
+	int err;
+
+	if (!*want)
+		return 0;
+	err = strv_push(&paths, "/etc/profile");
+	if (!err) {
+		struct strv d = { 0 };
+
+		err = files_dir_list(root_fd, "/etc/profile.d", ".sh", &d);
+		for (size_t i = 0; !err && i < d.n; i++)
+			err = strv_push(&paths, d.v[i]);
+		strv_free(&d);
+	}
+	if (!err)
+		err = strv_push(&paths, "/etc/bash.bashrc");
+	for (size_t i = 0; !err && !bad && i < paths.n; i++) {
+		char *text = NULL;
+		int k = 0;
+
+		if (root_read_file_alloc(root_fd, paths.v[i], &text, NULL) == 0)
+			k = files_profile_umask(text, w, weak, sizeof(weak));
+		free(text);
+		if (k < 0) {
+			snprintf(actual, sizeof(actual), "%s in %s", weak, paths.v[i]);
+			bad = true;
+		} else if (k > 0 && !found) {
+			snprintf(actual, sizeof(actual), "%s", want);
+			found = true;
+		}
+	}
+	strv_free(&paths);
+	if (err)
+		return files_add(r, "profile:umask", want, NULL, FINDING_ERROR, FINDING_ACTION_NONE,
+				 &files_ref_umask, jefe_strerror(err));
+	if (found && !bad)
+		return files_add(r, "profile:umask", want, actual, FINDING_COMPLIANT, FINDING_ACTION_NONE,
+				 &files_ref_umask, NULL);
+	snprintf(note, sizeof(note), "set 'umask %s' in /etc/profile and no weaker umask in /etc/profile.d/*.sh or /etc/bash.bashrc", want);
+	return files_add(r, "profile:umask", want, actual, FINDING_DRIFT,
+			 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, &files_ref_umask, note);
+}
+
+int files_rsyslog_klog(const char *text)
+{
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char buf[512], *p = buf, *hash;
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) ? len : sizeof(buf) - 1), line);
+		hash = strchr(buf, '#');
+		if (hash)
+			*hash = '\0';
+		while (isspace((unsigned char)*p))
+			p++;
+		/* RainerScript module(load="imklog" ...) or the legacy $ModLoad imklog. */
+		if ((strncmp(p, "module(", 7) == 0 && strstr(p, "load=\"imklog\"")) ||
+		    (strncasecmp(p, "$ModLoad", 8) == 0 && strstr(p + 8, "imklog")))
+			return 1;
+		line = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+static int files_kernel_log_run(struct files_run *r)
+{
+	int root_fd = r->st->env->root_fd;
+	struct strv paths = { 0 };
+	const char *where = NULL;
+	int err;
+
+	if (!r->st->kernel_log)
+		return 0;
+	err = strv_push(&paths, "/etc/rsyslog.conf");
+	if (!err) {
+		struct strv d = { 0 };
+
+		err = files_dir_list(root_fd, "/etc/rsyslog.d", ".conf", &d);
+		for (size_t i = 0; !err && i < d.n; i++)
+			err = strv_push(&paths, d.v[i]);
+		strv_free(&d);
+	}
+	for (size_t i = 0; !err && !where && i < paths.n; i++) {
+		char *text = NULL;
+
+		if (root_read_file_alloc(root_fd, paths.v[i], &text, NULL) == 0 && files_rsyslog_klog(text))
+			where = paths.v[i];
+		free(text);
+	}
+	if (err) {
+		strv_free(&paths);
+		return files_add(r, "syslog:kernel", "imklog loaded", NULL, FINDING_ERROR,
+				 FINDING_ACTION_NONE, NULL, jefe_strerror(err));
+	}
+	if (where) {
+		char actual[300];
+
+		snprintf(actual, sizeof(actual), "loaded in %s", where);
+		strv_free(&paths);
+		return files_add(r, "syslog:kernel", "imklog loaded", actual, FINDING_COMPLIANT,
+				 FINDING_ACTION_NONE, NULL, NULL);
+	}
+	strv_free(&paths);
+	/* Report-only: rsyslog's configuration is the site's (forwarding, files). */
+	return files_add(r, "syslog:kernel", "imklog loaded", "not loaded", FINDING_DRIFT,
+			 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, NULL,
+			 "add module(load=\"imklog\") to /etc/rsyslog.conf");
+}
+
 /* Fields of a colon-separated database line (passwd, shadow); n found. */
 static size_t files_db_fields(char *line, char **f, size_t max)
 {
@@ -1682,6 +1961,12 @@ static int files_run_all(struct files_state *st, bool apply, bool dry_run, struc
 		err = files_banners_run(&r);
 	if (!err)
 		err = files_accounts_run(&r);
+	if (!err)
+		err = files_core_limit_run(&r);
+	if (!err)
+		err = files_profile_umask_run(&r);
+	if (!err)
+		err = files_kernel_log_run(&r);
 	/* Last: after the perms repair, and after every other layer's apply. */
 	if (!err)
 		err = files_baseline_run(&r);
@@ -1881,6 +2166,18 @@ static int files_watch(void *state, struct watch_set *ws)
 			err = files_watch_path(st, &seen, "/etc/shadow");
 		if (!err && st->login_defs.n)
 			err = files_watch_path(st, &seen, "/etc/login.defs");
+		if (!err && st->core_limit)
+			err = files_watch_path(st, &seen, "/etc/security/limits.conf");
+		if (!err && st->core_limit)
+			err = files_watch_path(st, &seen, "/etc/security/limits.d");
+		if (!err && st->profile_umask[0])
+			err = files_watch_path(st, &seen, "/etc/profile");
+		if (!err && st->profile_umask[0])
+			err = files_watch_path(st, &seen, "/etc/profile.d");
+		if (!err && st->kernel_log)
+			err = files_watch_path(st, &seen, "/etc/rsyslog.conf");
+		if (!err && st->kernel_log)
+			err = files_watch_path(st, &seen, "/etc/rsyslog.d");
 		/* An accepted file (jefe baseline accept) is news for the daemon. */
 		if (!err && (st->baseline.n || st->baseline_managed.n))
 			err = files_watch_path(st, &seen, FILES_BASELINE_FILE);

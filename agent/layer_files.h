@@ -51,6 +51,12 @@ int files_banner_leak(const char *text, const struct strv *os_words, char *what,
  * SHA_CRYPT_*_ROUNDS at least, UMASK masks at least the same bits,
  * ENCRYPT_METHOD is equal (any case).
  */
+/* The value of the last "* hard core" (or "* - core") line of limits.conf TEXT: 1 found, 0 none. */
+int files_limits_core(const char *text, char *val, size_t size);
+/* umask lines of a profile TEXT against WANT: 1 all at least as strict, 0 none, -1 a weaker one (in WEAK). */
+int files_profile_umask(const char *text, unsigned long want, char *weak, size_t size);
+/* rsyslog configuration TEXT loads imklog (uncommented): 1, else 0. */
+int files_rsyslog_klog(const char *text);
 int files_login_defs_cmp(const char *want, const char *have, char *why, size_t why_len);
 
 /* What /etc/passwd and /etc/shadow say of the benchmark's account rules. */

@@ -666,6 +666,41 @@ static int eval_mode(const struct sshd_state *st, struct sshd_eval *ev, const ch
 			   ok ? FINDING_COMPLIANT : FINDING_DRIFT);
 }
 
+/*
+ * The host keys sshd offers: ed25519, or RSA of at least 3072 bits.  An
+ * ECDSA (NIST curve) or DSA key, or a short RSA key, is drift the agent
+ * cannot fix: a host key is the machine's identity, only an admin replaces
+ * it.  The type and size come from the public half (.pub): the blob's own
+ * type string and, for RSA, the modulus's length.
+ */
+static int eval_hostkey(const struct sshd_state *st, struct sshd_eval *ev, const char *path)
+{
+	static const char expected[] = "ed25519, or rsa of 3072 bits or more";
+	char item[512], pub[PATH_MAX], text[16384], type[64], actual[96];
+	struct stat sb;
+	unsigned bits;
+	bool ok;
+	ssize_t n;
+
+	if (rootfs_stat(st->root_fd, path, &sb, false) < 0)
+		return 0;	/* sshd skips a HostKey that does not exist */
+	snprintf(item, sizeof(item), "hostkey:%s", path);
+	snprintf(pub, sizeof(pub), "%s.pub", path);
+	n = root_read_file(st->root_fd, pub, text, sizeof(text));
+	if (n < 0 || sshd_pubkey_info(text, type, sizeof(type), &bits) < 0)
+		return add_finding(&ev->f, item, expected, n < 0 ? "no readable .pub" : "an unreadable .pub",
+				   NULL, "its type and size are read from the public key next to it",
+				   FINDING_DRIFT);
+	if (bits)
+		snprintf(actual, sizeof(actual), "%s, %u bits", type, bits);
+	else
+		snprintf(actual, sizeof(actual), "%s", type);
+	ok = strcmp(type, "ssh-ed25519") == 0 || (strcmp(type, "ssh-rsa") == 0 && bits >= 3072);
+	return add_finding(&ev->f, item, expected, actual, NULL,
+			   ok ? NULL : "remove it (and its HostKey line), or make a new one: ssh-keygen -t ed25519",
+			   ok ? FINDING_COMPLIANT : FINDING_DRIFT);
+}
+
 /* Is the sshd of the pidfile running, and older than its newest config file? */
 /* The running sshd's pid from its pidfile below the root; 0: none. */
 static long sshd_pid_read(const struct sshd_state *st, const char *pidfile, struct stat *pst)
@@ -946,6 +981,13 @@ static int sshd_evaluate(const struct sshd_state *st, struct sshd_eval *ev)
 		r = keys ? strv_split(&hk, keys, " ") : 0;
 		for (size_t i = 0; i < hk.n && !r; i++)
 			r = eval_mode(st, ev, hk.v[i], 0600, &REFS(REF_CIS("5.1.2")));
+		/* The default names of the weak types: present but not offered is still drift. */
+		if (!r && !strv_contains(&hk, "/etc/ssh/ssh_host_ecdsa_key"))
+			r = strv_push(&hk, "/etc/ssh/ssh_host_ecdsa_key");
+		if (!r && !strv_contains(&hk, "/etc/ssh/ssh_host_dsa_key"))
+			r = strv_push(&hk, "/etc/ssh/ssh_host_dsa_key");
+		for (size_t i = 0; i < hk.n && !r; i++)
+			r = eval_hostkey(st, ev, hk.v[i]);
 		strv_free(&hk);
 	}
 	if (!r && have_dump)
@@ -1285,7 +1327,9 @@ static int merge_actions(const struct findings *before, const struct findings *a
 
 		if (skip && strcmp(f.item, skip) == 0)
 			continue;
-		if (f.state == FINDING_DRIFT) {
+		if (f.state == FINDING_DRIFT && strncmp(f.item, "hostkey:", 8) == 0) {
+			f.action = FINDING_ACTION_CANNOT_FIX;	/* the admin's: eval_hostkey */
+		} else if (f.state == FINDING_DRIFT) {
 			f.action = !now || now->state == FINDING_COMPLIANT ?
 				   FINDING_ACTION_REPAIRED : FINDING_ACTION_FAILED;
 			if (now && now->state != FINDING_COMPLIANT && now->note)
@@ -1448,7 +1492,8 @@ static int sshd_apply(void *state, bool dry_run, struct findings *out)
 			struct finding f = before.f.v[i];
 
 			if (dry_run && f.state == FINDING_DRIFT)
-				f.action = FINDING_ACTION_WOULD_REPAIR;
+				f.action = strncmp(f.item, "hostkey:", 8) == 0 ?
+					   FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_WOULD_REPAIR;
 			r = findings_add(out, &f);
 			if (r)
 				break;

@@ -1215,3 +1215,108 @@ out:
 	return r;
 }
 
+
+/* ---- host public keys ---- */
+
+static int b64_value(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Standard base64 of at most len characters (stops at '=' or a space); bytes written or -EINVAL. */
+static ssize_t b64_decode(const char *in, size_t len, unsigned char *out, size_t cap)
+{
+	unsigned long acc = 0;
+	size_t n = 0;
+	int bits = 0;
+
+	for (size_t i = 0; i < len && in[i] != '='; i++) {
+		int v = b64_value((unsigned char)in[i]);
+
+		if (v < 0)
+			return -EINVAL;
+		acc = (acc << 6 | (unsigned long)v) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n >= cap)
+				return -EINVAL;
+			out[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return (ssize_t)n;
+}
+
+/* The SSH wire string at *p (uint32 length, bytes); false past the end. */
+static bool ssh_string(const unsigned char **p, const unsigned char *end,
+		       const unsigned char **s, size_t *len)
+{
+	size_t l;
+
+	if (end - *p < 4)
+		return false;
+	l = (size_t)(*p)[0] << 24 | (size_t)(*p)[1] << 16 | (size_t)(*p)[2] << 8 | (*p)[3];
+	if ((size_t)(end - *p - 4) < l)
+		return false;
+	*s = *p + 4;
+	*len = l;
+	*p += 4 + l;
+	return true;
+}
+
+int sshd_pubkey_info(const char *text, char *type, size_t type_len, unsigned *bits)
+{
+	unsigned char blob[4096];
+	const unsigned char *p = blob, *end, *s;
+	const char *b64, *b64_end;
+	size_t tlen, len;
+	ssize_t n;
+
+	*bits = 0;
+	while (*text == ' ' || *text == '\t')
+		text++;
+	b64 = strpbrk(text, " \t");
+	if (!b64)
+		return -EINVAL;
+	while (*b64 == ' ' || *b64 == '\t')
+		b64++;
+	b64_end = b64 + strcspn(b64, " \t\r\n");
+	n = b64_decode(b64, (size_t)(b64_end - b64), blob, sizeof(blob));
+	if (n < 0)
+		return (int)n;
+	end = blob + n;
+	/* The blob names its own type: the first word of the line may lie. */
+	if (!ssh_string(&p, end, &s, &tlen) || tlen == 0 || tlen >= type_len)
+		return -EINVAL;
+	memcpy(type, s, tlen);
+	type[tlen] = '\0';
+	if (strcmp(type, "ssh-ed25519") == 0) {
+		*bits = 256;
+		return 0;
+	}
+	if (strcmp(type, "ssh-rsa") != 0)
+		return 0;
+	/* ssh-rsa: mpint e, mpint n; the modulus's length is the key's. */
+	if (!ssh_string(&p, end, &s, &len) || !ssh_string(&p, end, &s, &len))
+		return -EINVAL;
+	while (len && *s == 0) {
+		s++;
+		len--;
+	}
+	if (len) {
+		unsigned top = *s, tb = 0;
+
+		while (top) {
+			tb++;
+			top >>= 1;
+		}
+		*bits = (unsigned)(len - 1) * 8 + tb;
+	}
+	return 0;
+}

@@ -51,6 +51,13 @@ extern const size_t sshd_keywords_count;
  */
 const char *sshd_algorithm_weakness(const char *query, const char *algo);
 
+/*
+ * A public key line ("TYPE BASE64 [comment]", as in ssh_host_*_key.pub):
+ * the type the key blob names, and its size in bits (the RSA modulus's
+ * length, 256 for ed25519, 0 for other types).  0 or -EINVAL.
+ */
+int sshd_pubkey_info(const char *text, char *type, size_t type_len, unsigned *bits);
+
 /* Case-insensitive, as sshd reads keywords; also knows sshd's aliases. */
 const struct sshd_keyword *sshd_keyword_find(const char *name);
 

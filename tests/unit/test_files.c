@@ -608,6 +608,108 @@ static void test_login_defs_policy_error(void **state)
 	assert_true(has_error(f, "line 5: login_defs: PASS_MAX_DAYS needs a number, not 'forever'"));
 }
 
+static void test_limits_core_parse(void **state)
+{
+	char v[32];
+
+	(void)state;
+	assert_int_equal(files_limits_core("*\thard\tcore\t0\n", v, sizeof(v)), 1);
+	assert_string_equal(v, "0");
+	assert_int_equal(files_limits_core("* - core 0 # all\n", v, sizeof(v)), 1);
+	assert_string_equal(v, "0");
+	/* A later line wins; soft limits and other domains do not count. */
+	assert_int_equal(files_limits_core("* hard core 0\n* hard core unlimited\n", v, sizeof(v)), 1);
+	assert_string_equal(v, "unlimited");
+	assert_int_equal(files_limits_core("* soft core 0\n@adm hard core 0\n#* hard core 0\n",
+					   v, sizeof(v)), 0);
+	assert_int_equal(files_limits_core("", v, sizeof(v)), 0);
+}
+
+static void test_profile_umask_parse(void **state)
+{
+	char weak[32];
+
+	(void)state;
+	assert_int_equal(files_profile_umask("PATH=/bin\numask 027\n", 027, weak, sizeof(weak)), 1);
+	assert_int_equal(files_profile_umask("  umask 077\n", 027, weak, sizeof(weak)), 1);
+	assert_int_equal(files_profile_umask("# umask 022\nexport PATH\n", 027, weak, sizeof(weak)), 0);
+	assert_int_equal(files_profile_umask("umask 027\numask 022\n", 027, weak, sizeof(weak)), -1);
+	assert_string_equal(weak, "022");
+	assert_int_equal(files_profile_umask("umask u=rwx,g=rx,o=\n", 027, weak, sizeof(weak)), -1);
+}
+
+/* core_limit and profile_umask against a tree: compliant as the image ships, then drift it cannot fix. */
+static void test_core_limit_profile_umask(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	tu_write(f->root, "etc/security/limits.conf", "# pam_limits\n");
+	tu_write(f->root, "etc/security/limits.d/10-jefe-core.conf", "*\thard\tcore\t0\n");
+	tu_write(f->root, "etc/profile", "umask 027\nPATH=/bin\n");
+	tu_write(f->root, "etc/profile.d/lang.sh", "LANG=C.UTF-8\n");
+	assert_int_equal(load(f, "core_limit = yes\nprofile_umask = 027\n", ""), 0);
+	check(f);
+	x = find(f, "limits:core");
+	assert_int_equal(x->state, FINDING_COMPLIANT);
+	assert_string_equal(x->refs.v[0].id, "1.5.3");
+	x = find(f, "profile:umask");
+	assert_int_equal(x->state, FINDING_COMPLIANT);
+	assert_string_equal(x->refs.v[0].id, "5.4.3.3");
+
+	/* limits.d is read after limits.conf, in name order: the last word wins. */
+	tu_write(f->root, "etc/security/limits.d/20-dev.conf", "* hard core unlimited\n");
+	tu_write(f->root, "etc/profile.d/lang.sh", "umask 022\n");
+	apply(f, false);
+	x = find(f, "limits:core");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	assert_string_equal(x->actual, "unlimited");
+	x = find(f, "profile:umask");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	assert_string_equal(x->actual, "022 in /etc/profile.d/lang.sh");
+	/* Report-only: nothing was written. */
+	assert_string_equal(tu_read(f->root, "etc/profile.d/lang.sh"), "umask 022\n");
+}
+
+static void test_profile_umask_policy_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "profile_umask = u=rwx\n", ""), -JEFE_EPOLICY);
+	assert_true(has_error(f, "line 5: profile_umask: 'u=rwx' is not an octal umask (027, 077)"));
+}
+
+static void test_rsyslog_klog(void **state)
+{
+	(void)state;
+	assert_int_equal(files_rsyslog_klog("module(load=\"imuxsock\")\nmodule(load=\"imklog\")   # kernel\n"), 1);
+	assert_int_equal(files_rsyslog_klog("$ModLoad imklog\n"), 1);
+	assert_int_equal(files_rsyslog_klog("#module(load=\"imklog\")\nmodule(load=\"imuxsock\")\n"), 0);
+	assert_int_equal(files_rsyslog_klog(""), 0);
+}
+
+/* kernel_log against a tree: imklog in rsyslog.d counts; commented out it is drift. */
+static void test_kernel_log(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	tu_write(f->root, "etc/rsyslog.conf", "module(load=\"imuxsock\")\n");
+	tu_write(f->root, "etc/rsyslog.d/10-klog.conf", "module(load=\"imklog\")\n");
+	assert_int_equal(load(f, "kernel_log = yes\n", ""), 0);
+	check(f);
+	x = find(f, "syslog:kernel");
+	assert_int_equal(x->state, FINDING_COMPLIANT);
+	assert_string_equal(x->actual, "loaded in /etc/rsyslog.d/10-klog.conf");
+	tu_write(f->root, "etc/rsyslog.d/10-klog.conf", "#module(load=\"imklog\")\n");
+	apply(f, false);
+	x = find(f, "syslog:kernel");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+}
+
 static void test_mounts_parse_escapes(void **state)
 {
 	struct rootfs_mounts m;
@@ -769,6 +871,12 @@ int main(void)
 		cmocka_unit_test(test_accounts_scan),
 		cmocka_unit_test_setup_teardown(test_accounts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_defs_policy_error, setup, teardown),
+		cmocka_unit_test(test_limits_core_parse),
+		cmocka_unit_test(test_profile_umask_parse),
+		cmocka_unit_test_setup_teardown(test_core_limit_profile_umask, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_profile_umask_policy_error, setup, teardown),
+		cmocka_unit_test(test_rsyslog_klog),
+		cmocka_unit_test_setup_teardown(test_kernel_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_banners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_sees_chmod, setup, teardown),

@@ -630,6 +630,50 @@ static void test_layer_weak_algorithms(void **state)
 	policy_free(p);
 }
 
+/* Host public keys as ssh-keygen writes them: type and size from the blob itself. */
+static void test_pubkey_info(void **state)
+{
+	static const char rsa3072[] =
+		"ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQDGcShfjcP2PLuaXULxEgVtNPy5JEnUf3PNo7fZPxW9"
+		"08JK2wY4Q5aUhj/yxcUdA1qZ612bXLSbWiMKoHxubn//M5SMC4y0Xa+Z2Axrf/SA2TyX3gnypewId4Gm"
+		"xy4WJGR7B0+lWXP1SWXabRsTmU2an9oprZkRD40NywZXiZUkhQoolwM3pDJnG7vyuqooiJdTyoNGSpoa"
+		"T6mHYzdsb8dYb+xuwTo+GYUoKoGrerBqnnwLNEbSwQEKg3Y3KpHV8e01Oy8VDnTeHKAptV6FfVO4xHau"
+		"gr1QRyJUNvWJJh2mU4bBh+6WUTb1lP+foGpoT/DglFdF8cRXIsKAQGSxmHfrHtCEFXqkHIaiBhgiBJg7"
+		"clf+m1SrdTYnijdwhG9+fZ5z6QitduxwBcyLiM2GXKXvBRFvH8zUKsu9lZvHB8R5up6p21HVpBuxSnEG"
+		"G/q7dk2j44vzqwINKFHl1MO0vouFXxgW24+tWklQURZYOmJ2Z3l8U77FjUN9Vm51fKWdquU=";
+	static const char rsa2048[] =
+		"ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDKtQkNGsZRBvUEFf8Qzjo+BqzFmBIJnuzlQhlYO2A+"
+		"4Gof9P8mFnhu4ASEHVcuckKIByWST+ZVNFTScfRE5SWBg9iTjQ7gy1ZDJLoxFZM6iHxdNTkm712o+xAB"
+		"pXgSIqM/iYYxna6gmDhBw/utB0SgITpU4Gt9yaHScP9EQ2ADGiQa6yhMkAER7km51wIGf8T6WdiVOHHc"
+		"6aD0wBiIBXXcapWWg3QMAapt8TXP+0eCMkC0ya6jCzdy7HqCmaIXqfiIurzcBWd11OYoQJctSY7z5yQ0"
+		"SskzbrnyulJnckcwljZNasaNhP9JZJtqwvt03v2beoVw9Ehv2bciPxN+IWX/" " root@host\n";
+	static const char ecdsa[] =
+		"ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBI1erz3g"
+		"pMettNr6R55cDxWYI9sEq7q7Xm1v+G6j3Y9P2U/QJtFs4QkrohoILUJG/nLtCggLamOvU9Ycpgk1cvA=";
+	static const char ed25519[] =
+		"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMZYApddM7WqTpVThVk4rr5Hdav3e8WM9W0tjCGVJcDy" " comment";
+	char type[64];
+	unsigned bits;
+
+	(void)state;
+	assert_int_equal(sshd_pubkey_info(rsa3072, type, sizeof(type), &bits), 0);
+	assert_string_equal(type, "ssh-rsa");
+	assert_int_equal(bits, 3072);
+	assert_int_equal(sshd_pubkey_info(rsa2048, type, sizeof(type), &bits), 0);
+	assert_string_equal(type, "ssh-rsa");
+	assert_int_equal(bits, 2048);
+	assert_int_equal(sshd_pubkey_info(ecdsa, type, sizeof(type), &bits), 0);
+	assert_string_equal(type, "ecdsa-sha2-nistp256");
+	assert_int_equal(bits, 0);
+	assert_int_equal(sshd_pubkey_info(ed25519, type, sizeof(type), &bits), 0);
+	assert_string_equal(type, "ssh-ed25519");
+	assert_int_equal(bits, 256);
+	/* The blob's type wins over the line's first word. */
+	assert_int_equal(sshd_pubkey_info("ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAABAQDKtQ", type, sizeof(type), &bits), -EINVAL);
+	assert_int_equal(sshd_pubkey_info("ssh-rsa", type, sizeof(type), &bits), -EINVAL);
+	assert_int_equal(sshd_pubkey_info("ssh-rsa !!!!", type, sizeof(type), &bits), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_equal),
 		cmocka_unit_test(test_line_split),
+		cmocka_unit_test(test_pubkey_info),
 		cmocka_unit_test_setup_teardown(test_conf_read, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_conf_include_loop, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_render_top, tree_setup, tree_teardown),

@@ -7,6 +7,11 @@ src=${abs_top_srcdir:-$(cd "$here/../.." && pwd)}
 ov=$src/image-build/overlay/etc
 exec sh "$here/run-vm.sh" --timeout 600 \
 	--extra-file "$ov/login.defs:/etc/login.defs" \
+	--extra-file "$ov/security/limits.d/10-jefe-core.conf:/etc/security/limits.d/10-jefe-core.conf" \
+	--extra-file "$ov/profile:/etc/profile" \
+	--extra-file "$ov/init.d/ssh-hostkeys:/etc/init.d/ssh-hostkeys" \
+	--extra-file "$ov/ssh/sshd_config.d/10-jefelinux.conf:/etc/ssh/sshd_config.d/10-jefelinux.conf" \
+	--bin /usr/sbin/sshd --bin /usr/bin/ssh-keygen \
 	--extra-file "$ov/issue:/etc/issue" \
 	--extra-file "$ov/issue.net:/etc/issue.net" \
 	--extra-file "$ov/motd:/etc/motd" \

@@ -168,6 +168,8 @@ struct ib_stage_ctx {
 	char log_path[PATH_MAX];	/* output of every command of this stage */
 	char failed[1024];		/* the command that failed, for the report */
 	sigset_t *sigs;			/* blocked signals that mean "interrupted" */
+	int root_fd;			/* the image root (fs_root_open) once the stage
+					 * has one, else -1; closed by the pipeline */
 };
 
 /* A stage: its own inputs for the cache key, and its work. */
@@ -285,6 +287,27 @@ int fs_file_hash(const char *path, struct sha256 *h);
 /* Lines of a list file, '#' comments and blanks dropped; *out malloc'ed. */
 int fs_list_read(const char *path, char ***out, size_t *n);
 void fs_list_free(char **v, size_t n);
+/*
+ * Writes into the image root go through its O_DIRECTORY fd (fs_root_open),
+ * every path below it resolved as if it were "/" (openat2 RESOLVE_IN_ROOT,
+ * agent/rootfs.c): a symlink in the image can never lead a write, chmod,
+ * chown or unlink out of it onto the build host.  rel is a path below the
+ * root ("etc/x" or "/etc/x").  All return 0 (fs_root_open: the fd) or -errno.
+ */
+int fs_root_open(const char *path);
+int fs_root_write(int root_fd, const char *rel, const void *data, size_t len, mode_t mode);
+int fs_root_copy_file(int root_fd, const char *from, const char *rel, mode_t mode);
+int fs_root_read(int root_fd, const char *rel, char **out, size_t *len);
+int fs_root_mkdir_p(int root_fd, const char *rel, mode_t mode);
+int fs_root_chmod(int root_fd, const char *rel, mode_t mode);
+int fs_root_chown(int root_fd, const char *rel, uid_t uid, gid_t gid);
+int fs_root_lchown(int root_fd, const char *rel, uid_t uid, gid_t gid);
+int fs_root_symlink(int root_fd, const char *target, const char *rel);
+int fs_root_unlink(int root_fd, const char *rel);
+struct stat;
+int fs_root_stat(int root_fd, const char *rel, struct stat *st, bool follow);
+/* An --overlay: the host tree src over rel, root:root, never out of the root. */
+int fs_root_copy_tree(int root_fd, const char *src, const char *rel);
 int fs_path_join(char *buf, size_t size, const char *a, const char *b);
 
 #define IB_PATH(buf, a, b) fs_path_join((buf), sizeof(buf), (a), (b))

@@ -543,3 +543,49 @@ next:
 	free(names);
 	return err;
 }
+
+/* A directory of the image, for readdir (closedir closes the fd). */
+int fs_root_opendir(int root_fd, const char *rel, DIR **out)
+{
+	char abs[PATH_MAX];
+	int fd, err = fs_root_abs(abs, sizeof(abs), rel);
+
+	if (err < 0)
+		return err;
+	fd = rootfs_open(root_fd, abs, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	*out = fdopendir(fd);
+	if (!*out) {
+		err = -errno;
+		close(fd);
+	}
+	return err;
+}
+
+int fs_root_rename(int root_fd, const char *from, const char *to)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	int err = fs_root_abs(a, sizeof(a), from);
+
+	if (!err)
+		err = fs_root_abs(b, sizeof(b), to);
+	return err < 0 ? err : rootfs_rename(root_fd, a, b);
+}
+
+/* rm -rf below the root; a missing path is not an error. */
+int fs_root_rm_rf(int root_fd, const char *rel)
+{
+	char buf[PATH_MAX];
+	const char *name;
+	int dfd, err;
+
+	dfd = fs_root_parent(root_fd, rel, buf, sizeof(buf), &name);
+	if (dfd == -ENOENT)
+		return 0;
+	if (dfd < 0)
+		return dfd;
+	err = fs_rm_at(dfd, name);
+	close(dfd);
+	return err;
+}

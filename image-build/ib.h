@@ -206,7 +206,7 @@ int overlay_syslog_ca_check(const char *file);
  * the agent's services; stage 4, after the overlays, enables the base
  * system's native services, checks that every runlevel entry is an
  * OpenRC script, and writes OpenRC's dependency cache into the image. */
-int openrc_runlevels_reset(const char *root);
+int openrc_runlevels_reset(int root_fd);
 int openrc_boot_install(struct ib_stage_ctx *ctx, const char *root);
 
 /* stage_packages.c helpers shared with later stages */
@@ -306,6 +306,10 @@ int fs_root_symlink(int root_fd, const char *target, const char *rel);
 int fs_root_unlink(int root_fd, const char *rel);
 struct stat;
 int fs_root_stat(int root_fd, const char *rel, struct stat *st, bool follow);
+int fs_root_rename(int root_fd, const char *from, const char *to);
+int fs_root_rm_rf(int root_fd, const char *rel);
+#include <dirent.h>
+int fs_root_opendir(int root_fd, const char *rel, DIR **out);
 /* An --overlay: the host tree src over rel, root:root, never out of the root. */
 int fs_root_copy_tree(int root_fd, const char *src, const char *rel);
 int fs_path_join(char *buf, size_t size, const char *a, const char *b);

@@ -589,3 +589,19 @@ int fs_root_rm_rf(int root_fd, const char *rel)
 	close(dfd);
 	return err;
 }
+
+/* rmdir below the root: only an empty directory goes. */
+int fs_root_rmdir(int root_fd, const char *rel)
+{
+	char buf[PATH_MAX];
+	const char *name;
+	int dfd, err = 0;
+
+	dfd = fs_root_parent(root_fd, rel, buf, sizeof(buf), &name);
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0)
+		err = -errno;
+	close(dfd);
+	return err;
+}

@@ -210,8 +210,11 @@ int openrc_runlevels_reset(int root_fd);
 int openrc_boot_install(struct ib_stage_ctx *ctx, const char *root);
 
 /* stage_packages.c helpers shared with later stages */
-int packages_glob_remove(const char *root, const char *const *globs);
-int packages_kernel_version(const char *root, char *out, size_t size);
+/* Remove what globs match below dir (a host path at or below root, the
+ * image root that root_fd is open on). */
+int packages_glob_remove(int root_fd, const char *root, const char *dir,
+			 const char *const *globs);
+int packages_kernel_version(int root_fd, char *out, size_t size);
 
 struct ib_tool;
 
@@ -308,6 +311,7 @@ struct stat;
 int fs_root_stat(int root_fd, const char *rel, struct stat *st, bool follow);
 int fs_root_rename(int root_fd, const char *from, const char *to);
 int fs_root_rm_rf(int root_fd, const char *rel);
+int fs_root_rmdir(int root_fd, const char *rel);
 #include <dirent.h>
 int fs_root_opendir(int root_fd, const char *rel, DIR **out);
 /* An --overlay: the host tree src over rel, root:root, never out of the root. */

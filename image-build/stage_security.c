@@ -423,7 +423,7 @@ int stage_security_run(struct ib_stage_ctx *ctx)
 	if (!err)
 		err = ctx->root_fd = fs_root_open(root);
 	if (err >= 0)
-		err = packages_glob_remove(root, docs);
+		err = packages_glob_remove(ctx->root_fd, root, root, docs);
 	if (!err)
 		err = security_agent_check(ctx, root);
 	/* the packages' sysvinit scripts out of every runlevel (openrc.c) */

@@ -187,7 +187,7 @@ static int debian_lock_sources(struct ib_stage_ctx *ctx, const char *root)
 	if (!err)
 		err = fs_root_mkdir_p(ctx->root_fd, inside, 0755);
 	if (!err)
-		err = fs_root_copy_tree(ctx->root_fd, repo, inside);
+		err = fs_root_copy_tree(ctx->root_fd, repo, inside, 0, 0);
 	if (!err)
 		err = fs_root_rm_rf(ctx->root_fd, "etc/apt/sources.list.d");
 	if (!err)

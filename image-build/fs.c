@@ -473,12 +473,12 @@ int fs_root_stat(int root_fd, const char *rel, struct stat *st, bool follow)
 }
 
 /*
- * Copy the host tree src over rel in the image, everything root:root
- * (directories and executables 0755, other files 0644), symlinks copied
+ * Copy the host tree src over rel in the image, everything owned by
+ * uid:gid (directories and executables 0755, other files 0644), symlinks copied
  * as links.  Each destination is looked up inside the root: an image
  * symlink (/lib -> usr/lib) is followed, but never out of the root.
  */
-int fs_root_copy_tree(int root_fd, const char *src, const char *rel)
+int fs_root_copy_tree(int root_fd, const char *src, const char *rel, uid_t uid, gid_t gid)
 {
 	struct dirent **names;
 	char s[PATH_MAX], d[PATH_MAX], target[PATH_MAX];
@@ -506,12 +506,12 @@ int fs_root_copy_tree(int root_fd, const char *src, const char *rel)
 			if (fs_root_stat(root_fd, d, &dst_st, true) < 0) {
 				err = fs_root_mkdir_p(root_fd, d, 0755);
 				if (!err)
-					err = fs_root_chown(root_fd, d, 0, 0);
+					err = fs_root_chown(root_fd, d, uid, gid);
 				if (!err)
 					err = fs_root_chmod(root_fd, d, 0755);
 			}
 			if (!err)
-				err = fs_root_copy_tree(root_fd, s, d);
+				err = fs_root_copy_tree(root_fd, s, d, uid, gid);
 		} else if (S_ISLNK(st.st_mode)) {
 			ssize_t len = readlink(s, target, sizeof(target) - 1);
 
@@ -522,13 +522,13 @@ int fs_root_copy_tree(int root_fd, const char *src, const char *rel)
 			target[len] = '\0';
 			err = fs_root_symlink(root_fd, target, d);
 			if (!err)
-				err = fs_root_lchown(root_fd, d, 0, 0);
+				err = fs_root_lchown(root_fd, d, uid, gid);
 		} else if (S_ISREG(st.st_mode)) {
 			mode_t mode = st.st_mode & 0111 ? 0755 : 0644;
 
 			err = fs_root_copy_file(root_fd, s, d, mode);
 			if (!err)
-				err = fs_root_lchown(root_fd, d, 0, 0);
+				err = fs_root_lchown(root_fd, d, uid, gid);
 		} else {
 			fprintf(stderr, "jefe-image-build: overlay %s: not a file, "
 				"directory or symlink\n", s);

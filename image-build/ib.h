@@ -314,8 +314,9 @@ int fs_root_rm_rf(int root_fd, const char *rel);
 int fs_root_rmdir(int root_fd, const char *rel);
 #include <dirent.h>
 int fs_root_opendir(int root_fd, const char *rel, DIR **out);
-/* An --overlay: the host tree src over rel, root:root, never out of the root. */
-int fs_root_copy_tree(int root_fd, const char *src, const char *rel);
+/* An --overlay: the host tree src over rel, owned by uid:gid (the image's
+ * root:root), never out of the root. */
+int fs_root_copy_tree(int root_fd, const char *src, const char *rel, uid_t uid, gid_t gid);
 int fs_path_join(char *buf, size_t size, const char *a, const char *b);
 
 #define IB_PATH(buf, a, b) fs_path_join((buf), sizeof(buf), (a), (b))

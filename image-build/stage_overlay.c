@@ -160,9 +160,9 @@ int stage_overlay_run(struct ib_stage_ctx *ctx)
 		return err;
 	err = overlay_dir_path(ctx->cfg, path, sizeof(path));
 	if (!err)
-		err = fs_root_copy_tree(ctx->root_fd, path, "");
+		err = fs_root_copy_tree(ctx->root_fd, path, "", 0, 0);
 	for (i = 0; !err && i < ctx->cfg->n_overlays; i++)
-		err = fs_root_copy_tree(ctx->root_fd, ctx->cfg->overlays[i], "");
+		err = fs_root_copy_tree(ctx->root_fd, ctx->cfg->overlays[i], "", 0, 0);
 	if (!err)
 		err = overlay_syslog_write(ctx->cfg, ctx->root_fd);
 	for (i = 0; !err && i < ARRAY_LEN(overlay_live_dirs); i++)

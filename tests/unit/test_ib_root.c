@@ -239,13 +239,25 @@ static void test_overlay_copy(void **state)
 	assert_int_equal(fs_mkdir_p(p, 0755), 0);
 	path2(p, ov, "etc/reldir/sub/file");
 	put(p, "overlay\n");
-	assert_int_equal(fs_root_copy_tree(f->root_fd, ov, ""), 0);
+	assert_int_equal(fs_root_copy_tree(f->root_fd, ov, "", getuid(), getgid()), 0);
 	assert_outside_untouched(f);
 	assert_inside(f, "etc/evil", "overlay\n");
 	assert_inside(f, "etc/rel", "overlay\n");
 	path2(p, f->outdir + 1, "x");
 	assert_inside(f, p, "overlay\n");
 	assert_inside(f, "OUTSIDE-dir/sub/file", "overlay\n");
+	/* modes as the overlay stage sets them */
+	{
+		struct stat st;
+
+		path2(p, f->root, "OUTSIDE-dir/sub");
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0755);
+		path2(p, f->root, "OUTSIDE-dir/sub/file");
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0644);
+		assert_int_equal(st.st_uid, getuid());
+	}
 }
 
 int main(void)

@@ -16,6 +16,7 @@
 #ifndef IB_H
 #define IB_H
 
+#include <dirent.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -312,7 +313,6 @@ int fs_root_stat(int root_fd, const char *rel, struct stat *st, bool follow);
 int fs_root_rename(int root_fd, const char *from, const char *to);
 int fs_root_rm_rf(int root_fd, const char *rel);
 int fs_root_rmdir(int root_fd, const char *rel);
-#include <dirent.h>
 int fs_root_opendir(int root_fd, const char *rel, DIR **out);
 /* An --overlay: the host tree src over rel, owned by uid:gid (the image's
  * root:root), never out of the root. */

@@ -302,11 +302,14 @@ static int debian_pkg_files(const char *root, struct ib_pkg *p)
 static int debian_pkg_hash(struct ib_stage_ctx *ctx, const char *root, struct ib_pkg *p)
 {
 	const struct ib_config *cfg = ctx->cfg;
-	char name[600], deb[PATH_MAX], cache[PATH_MAX], kept[PATH_MAX];
+	char name[600], deb[PATH_MAX], kept[PATH_MAX];
 	uint8_t md[SHA256_LEN];
 	struct sha256 h;
+	char *data = NULL;
+	size_t len = 0;
 	int err;
 
+	(void)root;
 	if (cfg->lock) {
 		const struct ib_lock_pkg *lp = lock_find(cfg->lock, p->name, p->arch);
 
@@ -322,13 +325,16 @@ static int debian_pkg_hash(struct ib_stage_ctx *ctx, const char *root, struct ib
 		return 0;
 	}
 	err = lock_deb_name(p->name, p->version, p->arch, name, sizeof(name));
+	if (!err && snprintf(deb, sizeof(deb), "var/cache/apt/archives/%s", name) >=
+	    (int)sizeof(deb))
+		err = -ENAMETOOLONG;
+	/* read through the root fd: an image symlink cannot put a host
+	 * file into the hash or the package cache */
 	if (!err)
-		err = IB_PATH(cache, root, "var/cache/apt/archives");
-	if (!err)
-		err = IB_PATH(deb, cache, name);
+		err = fs_root_read(ctx->root_fd, deb, &data, &len);
 	sha256_init(&h);
 	if (!err)
-		err = fs_file_hash(deb, &h);
+		sha256_update(&h, data, len);
 	if (err < 0) {
 		snprintf(ctx->failed, sizeof(ctx->failed), "no downloaded .deb for %.200s "
 			 "%.200s: %.200s", p->name, p->version, strerror(-err));
@@ -336,20 +342,21 @@ static int debian_pkg_hash(struct ib_stage_ctx *ctx, const char *root, struct ib
 	}
 	sha256_final(&h, md);
 	sha256_hex(md, p->sha256);
-	if (!cfg->package_cache)
-		return 0;
-	err = fs_mkdir_p(cfg->package_cache, 0755);
-	if (!err)
-		err = IB_PATH(kept, cfg->package_cache, name);
-	if (!err && access(kept, F_OK) != 0)
-		err = fs_copy_file(deb, kept, 0644);
+	if (cfg->package_cache) {
+		err = fs_mkdir_p(cfg->package_cache, 0755);
+		if (!err)
+			err = IB_PATH(kept, cfg->package_cache, name);
+		if (!err && access(kept, F_OK) != 0)
+			err = fs_write_file(kept, data, len, 0644);
+	}
+	free(data);
 	return err;
 }
 
 static int debian_inventory(struct ib_stage_ctx *ctx, const char *root,
 			    struct ib_inventory *inv)
 {
-	char list[PATH_MAX], path[PATH_MAX], text[1024], *data, *line, *next;
+	char list[PATH_MAX], text[1024], *data, *line, *next;
 	char *argv[] = { "dpkg-query", "-W", "-f",
 			 "${Package}\t${Version}\t${Architecture}\t${Maintainer}\n", NULL };
 	struct ib_run_opts o = { .chroot = root, .stdout_path = list };
@@ -388,11 +395,9 @@ static int debian_inventory(struct ib_stage_ctx *ctx, const char *root,
 		if (!err)
 			err = debian_pkg_hash(ctx, root, &p);
 		snprintf(text, sizeof(text), "usr/share/doc/%s/copyright", f[0]);
-		if (!err)
-			err = IB_PATH(path, root, text);
 		if (!err) {
 			/* kept by dpkg's path-include; absent or free text: NOASSERTION */
-			if (fs_read_file(path, &copyright, NULL) < 0)
+			if (fs_root_read(ctx->root_fd, text, &copyright, NULL) < 0)
 				copyright = NULL;
 			sbom_license_from_copyright(copyright ? copyright : "", text,
 						    sizeof(text));

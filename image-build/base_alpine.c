@@ -15,21 +15,24 @@
 static int alpine_repos_write(const struct ib_config *cfg, const char *root,
 			      char *path, size_t size)
 {
-	char dir[PATH_MAX], text[2048];
-	int n, err;
+	char text[2048];
+	int n, err, root_fd;
 
-	err = IB_PATH(dir, root, "etc/apk");
-	if (!err)
-		err = fs_mkdir_p(dir, 0755);
-	if (err < 0)
-		return err;
-	if (snprintf(path, size, "%s/repositories", dir) >= (int)size)
+	if (snprintf(path, size, "%s/etc/apk/repositories", root) >= (int)size)
 		return -ENAMETOOLONG;
 	n = snprintf(text, sizeof(text), "%s/%s/main\n%s/%s/community\n",
 		     cfg->mirror, cfg->suite, cfg->mirror, cfg->suite);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -E2BIG;
-	return fs_write_file(path, text, (size_t)n, 0644);
+	/* stage 1 has no root fd yet: this one, for this write */
+	root_fd = fs_root_open(root);
+	if (root_fd < 0)
+		return root_fd;
+	err = fs_root_mkdir_p(root_fd, "etc/apk", 0755);
+	if (!err)
+		err = fs_root_write(root_fd, "etc/apk/repositories", text, (size_t)n, 0644);
+	close(root_fd);
+	return err;
 }
 
 static int alpine_add(struct ib_stage_ctx *ctx, const char *root, bool initdb,

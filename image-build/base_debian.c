@@ -118,21 +118,26 @@ static int debian_bootstrap(struct ib_stage_ctx *ctx, const char *root,
  */
 static int debian_lock_mountpoint_remove(const char *root, const char *repo)
 {
-	char path[PATH_MAX], full[PATH_MAX], info[PATH_MAX], needle[PATH_MAX + 2];
+	char path[PATH_MAX], full[PATH_MAX], needle[PATH_MAX + 2];
 	char *owned = NULL, *slash;
 	size_t owned_len = 0;
 	struct dirent *de;
 	FILE *f;
 	DIR *d;
+	int root_fd, err;
 
-	if (IB_PATH(info, root, "var/lib/dpkg/info") < 0)
-		return -ENAMETOOLONG;
-	d = opendir(info);
-	if (!d)
-		return -errno;
+	root_fd = fs_root_open(root);
+	if (root_fd < 0)
+		return root_fd;
+	err = fs_root_opendir(root_fd, "var/lib/dpkg/info", &d);
+	if (err < 0) {
+		close(root_fd);
+		return err;
+	}
 	f = open_memstream(&owned, &owned_len);
 	if (!f) {
 		closedir(d);
+		close(root_fd);
 		return -ENOMEM;
 	}
 	fputc('\n', f);
@@ -142,9 +147,10 @@ static int debian_lock_mountpoint_remove(const char *root, const char *repo)
 
 		if (len < 6 || strcmp(de->d_name + len - 5, ".list"))
 			continue;
-		if (snprintf(full, sizeof(full), "%s/%s", info, de->d_name) >= (int)sizeof(full))
+		if (snprintf(full, sizeof(full), "var/lib/dpkg/info/%s", de->d_name) >=
+		    (int)sizeof(full))
 			continue;
-		if (fs_read_file(full, &data, NULL) < 0)
+		if (fs_root_read(root_fd, full, &data, NULL) < 0)
 			continue;
 		fprintf(f, "%s\n", data);
 		free(data);
@@ -154,7 +160,7 @@ static int debian_lock_mountpoint_remove(const char *root, const char *repo)
 	snprintf(path, sizeof(path), "%s", repo);
 	while (*path && strcmp(path, "/")) {
 		snprintf(needle, sizeof(needle), "\n%s\n", path);
-		if (strstr(owned, needle) || IB_PATH(full, root, path) < 0 || rmdir(full) < 0)
+		if (strstr(owned, needle) || fs_root_rmdir(root_fd, path) < 0)
 			break;
 		slash = strrchr(path, '/');
 		if (!slash)
@@ -162,6 +168,7 @@ static int debian_lock_mountpoint_remove(const char *root, const char *repo)
 		*slash = '\0';
 	}
 	free(owned);
+	close(root_fd);
 	return 0;
 }
 
@@ -170,28 +177,27 @@ static int debian_lock_mountpoint_remove(const char *root, const char *repo)
 static int debian_lock_sources(struct ib_stage_ctx *ctx, const char *root)
 {
 	static const char line[] = "deb [trusted=yes] file:/var/cache/jefe-lock-repo ./\n";
-	char repo[PATH_MAX], inside[PATH_MAX], path[PATH_MAX];
+	static const char inside[] = "var/cache/jefe-lock-repo";
+	char repo[PATH_MAX];
 	int err;
 
+	(void)root;
 	err = lock_repo_dir(ctx->cfg, repo, sizeof(repo));
 	if (!err)
 		err = lock_repo_make(ctx, repo);
 	if (!err)
-		err = IB_PATH(inside, root, "var/cache/jefe-lock-repo");
+		err = fs_root_rm_rf(ctx->root_fd, inside);
 	if (!err)
-		err = fs_rm_rf(inside);
+		err = fs_root_mkdir_p(ctx->root_fd, inside, 0755);
 	if (!err)
-		err = fs_copy_tree(ctx, repo, inside);
+		err = fs_root_copy_tree(ctx->root_fd, repo, inside, 0, 0);
 	if (!err)
-		err = IB_PATH(path, root, "etc/apt/sources.list.d");
+		err = fs_root_rm_rf(ctx->root_fd, "etc/apt/sources.list.d");
 	if (!err)
-		err = fs_rm_rf(path);
+		err = fs_root_mkdir_p(ctx->root_fd, "etc/apt/sources.list.d", 0755);
 	if (!err)
-		err = fs_mkdir_p(path, 0755);
-	if (!err)
-		err = IB_PATH(path, root, "etc/apt/sources.list");
-	if (!err)
-		err = fs_write_file(path, line, sizeof(line) - 1, 0644);
+		err = fs_root_write(ctx->root_fd, "etc/apt/sources.list", line, sizeof(line) - 1,
+				    0644);
 	return err;
 }
 
@@ -199,7 +205,8 @@ static int debian_install(struct ib_stage_ctx *ctx, const char *root,
 			  char *const *pkgs, size_t n)
 {
 	static const char policy[] = "#!/bin/sh\n# no daemon starts while the image is built\nexit 101\n";
-	char sde[64], path[PATH_MAX], resolv[PATH_MAX];
+	static const char path[] = "usr/sbin/policy-rc.d", resolv[] = "etc/resolv.conf";
+	char sde[64];
 	char *env[] = { sde, "LC_ALL=C", "DEBIAN_FRONTEND=noninteractive", NULL };
 	struct ib_run_opts o = { .chroot = root, .env = env };
 	char *update[] = { "apt-get", "-q", "update", NULL };
@@ -213,17 +220,14 @@ static int debian_install(struct ib_stage_ctx *ctx, const char *root,
 		if (err < 0)
 			return err;
 	}
-	err = IB_PATH(path, root, "usr/sbin/policy-rc.d");
-	if (!err)
-		err = fs_write_file(path, policy, sizeof(policy) - 1, 0755);
-	if (!err)
-		err = IB_PATH(resolv, root, "etc/resolv.conf");
+	err = fs_root_write(ctx->root_fd, path, policy, sizeof(policy) - 1, 0755);
 	if (err < 0)
 		return err;
-	/* apt needs the host's resolver for the mirror's name. */
-	unlink(resolv);
+	/* apt needs the host's resolver for the mirror's name (the image's
+	 * /etc/resolv.conf may be a symlink: it is replaced, not followed). */
+	fs_root_unlink(ctx->root_fd, resolv);
 	if (access("/etc/resolv.conf", R_OK) == 0)
-		fs_copy_file("/etc/resolv.conf", resolv, 0644);
+		fs_root_copy_file(ctx->root_fd, "/etc/resolv.conf", resolv, 0644);
 
 	install = calloc(n + 8, sizeof(*install));
 	if (!install)
@@ -241,8 +245,8 @@ static int debian_install(struct ib_stage_ctx *ctx, const char *root,
 	if (!err)
 		err = run_cmd(ctx, &o, install);
 	free(install);
-	unlink(path);
-	unlink(resolv);
+	fs_root_unlink(ctx->root_fd, path);
+	fs_root_unlink(ctx->root_fd, resolv);
 	return err;
 }
 
@@ -301,11 +305,14 @@ static int debian_pkg_files(const char *root, struct ib_pkg *p)
 static int debian_pkg_hash(struct ib_stage_ctx *ctx, const char *root, struct ib_pkg *p)
 {
 	const struct ib_config *cfg = ctx->cfg;
-	char name[600], deb[PATH_MAX], cache[PATH_MAX], kept[PATH_MAX];
+	char name[600], deb[PATH_MAX], kept[PATH_MAX];
 	uint8_t md[SHA256_LEN];
 	struct sha256 h;
+	char *data = NULL;
+	size_t len = 0;
 	int err;
 
+	(void)root;
 	if (cfg->lock) {
 		const struct ib_lock_pkg *lp = lock_find(cfg->lock, p->name, p->arch);
 
@@ -321,13 +328,16 @@ static int debian_pkg_hash(struct ib_stage_ctx *ctx, const char *root, struct ib
 		return 0;
 	}
 	err = lock_deb_name(p->name, p->version, p->arch, name, sizeof(name));
+	if (!err && snprintf(deb, sizeof(deb), "var/cache/apt/archives/%s", name) >=
+	    (int)sizeof(deb))
+		err = -ENAMETOOLONG;
+	/* read through the root fd: an image symlink cannot put a host
+	 * file into the hash or the package cache */
 	if (!err)
-		err = IB_PATH(cache, root, "var/cache/apt/archives");
-	if (!err)
-		err = IB_PATH(deb, cache, name);
+		err = fs_root_read(ctx->root_fd, deb, &data, &len);
 	sha256_init(&h);
 	if (!err)
-		err = fs_file_hash(deb, &h);
+		sha256_update(&h, data, len);
 	if (err < 0) {
 		snprintf(ctx->failed, sizeof(ctx->failed), "no downloaded .deb for %.200s "
 			 "%.200s: %.200s", p->name, p->version, strerror(-err));
@@ -335,20 +345,21 @@ static int debian_pkg_hash(struct ib_stage_ctx *ctx, const char *root, struct ib
 	}
 	sha256_final(&h, md);
 	sha256_hex(md, p->sha256);
-	if (!cfg->package_cache)
-		return 0;
-	err = fs_mkdir_p(cfg->package_cache, 0755);
-	if (!err)
-		err = IB_PATH(kept, cfg->package_cache, name);
-	if (!err && access(kept, F_OK) != 0)
-		err = fs_copy_file(deb, kept, 0644);
+	if (cfg->package_cache) {
+		err = fs_mkdir_p(cfg->package_cache, 0755);
+		if (!err)
+			err = IB_PATH(kept, cfg->package_cache, name);
+		if (!err && access(kept, F_OK) != 0)
+			err = fs_write_file(kept, data, len, 0644);
+	}
+	free(data);
 	return err;
 }
 
 static int debian_inventory(struct ib_stage_ctx *ctx, const char *root,
 			    struct ib_inventory *inv)
 {
-	char list[PATH_MAX], path[PATH_MAX], text[1024], *data, *line, *next;
+	char list[PATH_MAX], text[1024], *data, *line, *next;
 	char *argv[] = { "dpkg-query", "-W", "-f",
 			 "${Package}\t${Version}\t${Architecture}\t${Maintainer}\n", NULL };
 	struct ib_run_opts o = { .chroot = root, .stdout_path = list };
@@ -387,11 +398,9 @@ static int debian_inventory(struct ib_stage_ctx *ctx, const char *root,
 		if (!err)
 			err = debian_pkg_hash(ctx, root, &p);
 		snprintf(text, sizeof(text), "usr/share/doc/%s/copyright", f[0]);
-		if (!err)
-			err = IB_PATH(path, root, text);
 		if (!err) {
 			/* kept by dpkg's path-include; absent or free text: NOASSERTION */
-			if (fs_read_file(path, &copyright, NULL) < 0)
+			if (fs_root_read(ctx->root_fd, text, &copyright, NULL) < 0)
 				copyright = NULL;
 			sbom_license_from_copyright(copyright ? copyright : "", text,
 						    sizeof(text));

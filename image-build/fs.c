@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ib.h"
+#include "rootfs.h"
 
 int fs_path_join(char *buf, size_t size, const char *a, const char *b)
 {
@@ -305,4 +306,302 @@ int fs_list_read(const char *path, char ***out, size_t *n)
 	*out = v;
 	*n = count;
 	return 0;
+}
+
+/*
+ * The image root, through one O_DIRECTORY fd.  Every lookup below it goes
+ * through rootfs_open (openat2 RESOLVE_IN_ROOT): a symlink a package or an
+ * overlay left in the image (/etc/foo -> /etc/host-file, ../../../x) is
+ * resolved as if the root were "/", so the builder, running as root on the
+ * build host, can never write, chmod or unlink a host file through it.
+ */
+int fs_root_open(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* "/rel": the rootfs helpers want an absolute path below the root. */
+static int fs_root_abs(char *buf, size_t size, const char *rel)
+{
+	while (rel[0] == '/')
+		rel++;
+	if (!*rel || snprintf(buf, size, "/%s", rel) >= (int)size)
+		return *rel ? -ENAMETOOLONG : -EINVAL;
+	return 0;
+}
+
+/* The directory of rel, opened inside the root; *name is its last part. */
+static int fs_root_parent(int root_fd, const char *rel, char *buf, size_t size,
+			  const char **name)
+{
+	char *slash;
+	int err = fs_root_abs(buf, size, rel);
+
+	if (err < 0)
+		return err;
+	slash = strrchr(buf, '/');
+	*name = slash + 1;
+	if (!**name || !strcmp(*name, ".") || !strcmp(*name, ".."))
+		return -EINVAL;
+	*slash = '\0';
+	return rootfs_open(root_fd, *buf ? buf : "/", O_PATH | O_DIRECTORY);
+}
+
+int fs_root_write(int root_fd, const char *rel, const void *data, size_t len, mode_t mode)
+{
+	char abs[PATH_MAX];
+	int err = fs_root_abs(abs, sizeof(abs), rel);
+
+	return err < 0 ? err : rootfs_write_atomic(root_fd, abs, data, len, mode);
+}
+
+int fs_root_copy_file(int root_fd, const char *from, const char *rel, mode_t mode)
+{
+	char *data;
+	size_t len;
+	int err;
+
+	err = fs_read_file(from, &data, &len);
+	if (err < 0)
+		return err;
+	err = fs_root_write(root_fd, rel, data, len, mode);
+	free(data);
+	return err;
+}
+
+int fs_root_read(int root_fd, const char *rel, char **out, size_t *len)
+{
+	char abs[PATH_MAX];
+	size_t n;
+	int err = fs_root_abs(abs, sizeof(abs), rel);
+
+	if (!err)
+		err = root_read_file_alloc(root_fd, abs, out, &n);
+	if (!err && len)
+		*len = n;
+	return err;
+}
+
+int fs_root_mkdir_p(int root_fd, const char *rel, mode_t mode)
+{
+	char abs[PATH_MAX];
+	int err = fs_root_abs(abs, sizeof(abs), rel);
+
+	return err < 0 ? err : rootfs_mkdir_p(root_fd, abs, mode);
+}
+
+/* chmod and chown follow a final symlink, inside the root. */
+int fs_root_chmod(int root_fd, const char *rel, mode_t mode)
+{
+	char link[64];
+	int fd, err = 0;
+
+	fd = rootfs_open(root_fd, rel, O_PATH);
+	if (fd < 0)
+		return fd;
+	/* fchmod() refuses O_PATH fds; the magic link names the same inode. */
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if (chmod(link, mode) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int fs_root_chown(int root_fd, const char *rel, uid_t uid, gid_t gid)
+{
+	int fd, err = 0;
+
+	fd = rootfs_open(root_fd, rel, O_PATH);
+	if (fd < 0)
+		return fd;
+	if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* The link itself, never what it points to. */
+int fs_root_lchown(int root_fd, const char *rel, uid_t uid, gid_t gid)
+{
+	char buf[PATH_MAX];
+	const char *name;
+	int dfd, err = 0;
+
+	dfd = fs_root_parent(root_fd, rel, buf, sizeof(buf), &name);
+	if (dfd < 0)
+		return dfd;
+	if (fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		err = -errno;
+	close(dfd);
+	return err;
+}
+
+/* Replaces whatever is at rel (not a directory). */
+int fs_root_symlink(int root_fd, const char *target, const char *rel)
+{
+	char buf[PATH_MAX];
+	const char *name;
+	int dfd, err = 0;
+
+	dfd = fs_root_parent(root_fd, rel, buf, sizeof(buf), &name);
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		err = -errno;
+	if (!err && symlinkat(target, dfd, name) < 0)
+		err = -errno;
+	close(dfd);
+	return err;
+}
+
+int fs_root_unlink(int root_fd, const char *rel)
+{
+	char abs[PATH_MAX];
+	int err = fs_root_abs(abs, sizeof(abs), rel);
+
+	return err < 0 ? err : rootfs_unlink(root_fd, abs);
+}
+
+int fs_root_stat(int root_fd, const char *rel, struct stat *st, bool follow)
+{
+	char abs[PATH_MAX];
+	int err = fs_root_abs(abs, sizeof(abs), rel);
+
+	return err < 0 ? err : rootfs_stat(root_fd, abs, st, follow);
+}
+
+/*
+ * Copy the host tree src over rel in the image, everything owned by
+ * uid:gid (directories and executables 0755, other files 0644), symlinks copied
+ * as links.  Each destination is looked up inside the root: an image
+ * symlink (/lib -> usr/lib) is followed, but never out of the root.
+ */
+int fs_root_copy_tree(int root_fd, const char *src, const char *rel, uid_t uid, gid_t gid)
+{
+	struct dirent **names;
+	char s[PATH_MAX], d[PATH_MAX], target[PATH_MAX];
+	int i, n, err = 0;
+
+	n = scandir(src, &names, NULL, alphasort);
+	if (n < 0)
+		return -errno;
+	for (i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		struct stat st, dst_st;
+
+		if (err || !strcmp(name, ".") || !strcmp(name, ".."))
+			goto next;
+		err = IB_PATH(s, src, name);
+		if (!err && snprintf(d, sizeof(d), "%s/%s", rel, name) >= (int)sizeof(d))
+			err = -ENAMETOOLONG;
+		if (err < 0)
+			goto next;
+		if (lstat(s, &st) < 0) {
+			err = -errno;
+			goto next;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (fs_root_stat(root_fd, d, &dst_st, true) < 0) {
+				err = fs_root_mkdir_p(root_fd, d, 0755);
+				if (!err)
+					err = fs_root_chown(root_fd, d, uid, gid);
+				if (!err)
+					err = fs_root_chmod(root_fd, d, 0755);
+			}
+			if (!err)
+				err = fs_root_copy_tree(root_fd, s, d, uid, gid);
+		} else if (S_ISLNK(st.st_mode)) {
+			ssize_t len = readlink(s, target, sizeof(target) - 1);
+
+			if (len < 0) {
+				err = -errno;
+				goto next;
+			}
+			target[len] = '\0';
+			err = fs_root_symlink(root_fd, target, d);
+			if (!err)
+				err = fs_root_lchown(root_fd, d, uid, gid);
+		} else if (S_ISREG(st.st_mode)) {
+			mode_t mode = st.st_mode & 0111 ? 0755 : 0644;
+
+			err = fs_root_copy_file(root_fd, s, d, mode);
+			if (!err)
+				err = fs_root_lchown(root_fd, d, uid, gid);
+		} else {
+			fprintf(stderr, "jefe-image-build: overlay %s: not a file, "
+				"directory or symlink\n", s);
+			err = -IB_EINPUT;
+		}
+		if (err < 0 && err != -IB_EINPUT)
+			fprintf(stderr, "jefe-image-build: %s -> image %s: %s\n", s, d,
+				strerror(-err));
+next:
+		free(names[i]);
+	}
+	free(names);
+	return err;
+}
+
+/* A directory of the image, for readdir (closedir closes the fd). */
+int fs_root_opendir(int root_fd, const char *rel, DIR **out)
+{
+	char abs[PATH_MAX];
+	int fd, err = fs_root_abs(abs, sizeof(abs), rel);
+
+	if (err < 0)
+		return err;
+	fd = rootfs_open(root_fd, abs, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	*out = fdopendir(fd);
+	if (!*out) {
+		err = -errno;
+		close(fd);
+	}
+	return err;
+}
+
+int fs_root_rename(int root_fd, const char *from, const char *to)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	int err = fs_root_abs(a, sizeof(a), from);
+
+	if (!err)
+		err = fs_root_abs(b, sizeof(b), to);
+	return err < 0 ? err : rootfs_rename(root_fd, a, b);
+}
+
+/* rm -rf below the root; a missing path is not an error. */
+int fs_root_rm_rf(int root_fd, const char *rel)
+{
+	char buf[PATH_MAX];
+	const char *name;
+	int dfd, err;
+
+	dfd = fs_root_parent(root_fd, rel, buf, sizeof(buf), &name);
+	if (dfd == -ENOENT)
+		return 0;
+	if (dfd < 0)
+		return dfd;
+	err = fs_rm_at(dfd, name);
+	close(dfd);
+	return err;
+}
+
+/* rmdir below the root: only an empty directory goes. */
+int fs_root_rmdir(int root_fd, const char *rel)
+{
+	char buf[PATH_MAX];
+	const char *name;
+	int dfd, err = 0;
+
+	dfd = fs_root_parent(root_fd, rel, buf, sizeof(buf), &name);
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0)
+		err = -errno;
+	close(dfd);
+	return err;
 }

@@ -16,6 +16,7 @@
 #ifndef IB_H
 #define IB_H
 
+#include <dirent.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -168,6 +169,8 @@ struct ib_stage_ctx {
 	char log_path[PATH_MAX];	/* output of every command of this stage */
 	char failed[1024];		/* the command that failed, for the report */
 	sigset_t *sigs;			/* blocked signals that mean "interrupted" */
+	int root_fd;			/* the image root (fs_root_open) once the stage
+					 * has one, else -1; closed by the pipeline */
 };
 
 /* A stage: its own inputs for the cache key, and its work. */
@@ -204,12 +207,15 @@ int overlay_syslog_ca_check(const char *file);
  * the agent's services; stage 4, after the overlays, enables the base
  * system's native services, checks that every runlevel entry is an
  * OpenRC script, and writes OpenRC's dependency cache into the image. */
-int openrc_runlevels_reset(const char *root);
+int openrc_runlevels_reset(int root_fd);
 int openrc_boot_install(struct ib_stage_ctx *ctx, const char *root);
 
 /* stage_packages.c helpers shared with later stages */
-int packages_glob_remove(const char *root, const char *const *globs);
-int packages_kernel_version(const char *root, char *out, size_t size);
+/* Remove what globs match below dir (a host path at or below root, the
+ * image root that root_fd is open on). */
+int packages_glob_remove(int root_fd, const char *root, const char *dir,
+			 const char *const *globs);
+int packages_kernel_version(int root_fd, char *out, size_t size);
 
 struct ib_tool;
 
@@ -285,6 +291,32 @@ int fs_file_hash(const char *path, struct sha256 *h);
 /* Lines of a list file, '#' comments and blanks dropped; *out malloc'ed. */
 int fs_list_read(const char *path, char ***out, size_t *n);
 void fs_list_free(char **v, size_t n);
+/*
+ * Writes into the image root go through its O_DIRECTORY fd (fs_root_open),
+ * every path below it resolved as if it were "/" (openat2 RESOLVE_IN_ROOT,
+ * agent/rootfs.c): a symlink in the image can never lead a write, chmod,
+ * chown or unlink out of it onto the build host.  rel is a path below the
+ * root ("etc/x" or "/etc/x").  All return 0 (fs_root_open: the fd) or -errno.
+ */
+int fs_root_open(const char *path);
+int fs_root_write(int root_fd, const char *rel, const void *data, size_t len, mode_t mode);
+int fs_root_copy_file(int root_fd, const char *from, const char *rel, mode_t mode);
+int fs_root_read(int root_fd, const char *rel, char **out, size_t *len);
+int fs_root_mkdir_p(int root_fd, const char *rel, mode_t mode);
+int fs_root_chmod(int root_fd, const char *rel, mode_t mode);
+int fs_root_chown(int root_fd, const char *rel, uid_t uid, gid_t gid);
+int fs_root_lchown(int root_fd, const char *rel, uid_t uid, gid_t gid);
+int fs_root_symlink(int root_fd, const char *target, const char *rel);
+int fs_root_unlink(int root_fd, const char *rel);
+struct stat;
+int fs_root_stat(int root_fd, const char *rel, struct stat *st, bool follow);
+int fs_root_rename(int root_fd, const char *from, const char *to);
+int fs_root_rm_rf(int root_fd, const char *rel);
+int fs_root_rmdir(int root_fd, const char *rel);
+int fs_root_opendir(int root_fd, const char *rel, DIR **out);
+/* An --overlay: the host tree src over rel, owned by uid:gid (the image's
+ * root:root), never out of the root. */
+int fs_root_copy_tree(int root_fd, const char *src, const char *rel, uid_t uid, gid_t gid);
 int fs_path_join(char *buf, size_t size, const char *a, const char *b);
 
 #define IB_PATH(buf, a, b) fs_path_join((buf), sizeof(buf), (a), (b))

@@ -20,9 +20,11 @@ jefe_image_build_SOURCES = \
 	image-build/lock.c \
 	image-build/inventory.c \
 	image-build/sbom.c
-jefe_image_build_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/image-build
+jefe_image_build_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/image-build -I$(top_srcdir)/agent
 jefe_image_build_CFLAGS = $(AM_CFLAGS) $(LIBMD_CFLAGS) $(JSONC_CFLAGS)
-jefe_image_build_LDADD = $(LIBMD_LIBS) $(JSONC_LIBS)
+# libjefe.a for agent/rootfs.c: the stages write into the image root
+# through the agent's confined openat2 helpers (fs_root_* in fs.c).
+jefe_image_build_LDADD = libjefe.a $(LIBMD_LIBS) $(JSONC_LIBS)
 
 # jefe-verity: static (it runs in the initramfs before any library is
 # there); installed, so it is in the image root that stage 5 takes it from

@@ -15,6 +15,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,9 +54,9 @@ static const char *const openrc_libexec_dirs[] = {
 	"usr/libexec/rc", "usr/lib/rc", "lib/rc",
 };
 
-int openrc_runlevels_reset(const char *root)
+int openrc_runlevels_reset(int root_fd)
 {
-	char dir[PATH_MAX], rel[64], path[PATH_MAX];
+	char rel[64];
 	size_t r;
 	int err = 0;
 
@@ -64,20 +65,16 @@ int openrc_runlevels_reset(const char *root)
 		DIR *d;
 
 		snprintf(rel, sizeof(rel), "etc/runlevels/%s", openrc_runlevels[r]);
-		err = IB_PATH(dir, root, rel);
-		if (err < 0)
-			break;
-		d = opendir(dir);
-		if (!d) {
-			if (errno != ENOENT)
-				err = -errno;
+		err = fs_root_opendir(root_fd, rel, &d);
+		if (err < 0) {
+			if (err == -ENOENT)
+				err = 0;
 			continue;
 		}
 		while (!err && (e = readdir(d))) {
 			if (e->d_name[0] == '.')
 				continue;
-			err = IB_PATH(path, dir, e->d_name);
-			if (!err && unlink(path) < 0)
+			if (unlinkat(dirfd(d), e->d_name, 0) < 0)
 				err = -errno;
 		}
 		closedir(d);
@@ -94,18 +91,16 @@ static bool openrc_is_script(const char *data)
 	return !strncmp(data, "#!", 2) && memmem(data, line, "openrc-run", 10);
 }
 
-static int openrc_script_check(struct ib_stage_ctx *ctx, const char *root,
+static int openrc_script_check(struct ib_stage_ctx *ctx, int root_fd,
 			       const char *runlevel, const char *service)
 {
-	char rel[PATH_MAX], path[PATH_MAX];
+	char rel[PATH_MAX];
 	char *data;
 	size_t line;
 	int err;
 
 	snprintf(rel, sizeof(rel), "etc/init.d/%s", service);
-	err = IB_PATH(path, root, rel);
-	if (!err)
-		err = fs_read_file(path, &data, NULL);
+	err = fs_root_read(root_fd, rel, &data, NULL);
 	if (err == -ENOENT) {
 		snprintf(ctx->failed, sizeof(ctx->failed),
 			 "runlevel %s: service %s has no /etc/init.d/%s", runlevel,
@@ -126,56 +121,53 @@ static int openrc_script_check(struct ib_stage_ctx *ctx, const char *root,
 	return err;
 }
 
-static int openrc_boot_enable(const char *root)
+static int openrc_boot_enable(int root_fd)
 {
-	char rel[PATH_MAX], link[PATH_MAX], target[PATH_MAX];
+	char rel[PATH_MAX], target[PATH_MAX];
 	size_t i;
 	int err = 0;
 
 	for (i = 0; !err && i < ARRAY_LEN(openrc_boot_set); i++) {
 		snprintf(rel, sizeof(rel), "etc/runlevels/%s", openrc_boot_set[i].runlevel);
-		err = IB_PATH(link, root, rel);
-		if (!err)
-			err = fs_mkdir_p(link, 0755);
+		err = fs_root_mkdir_p(root_fd, rel, 0755);
 		snprintf(rel, sizeof(rel), "etc/runlevels/%s/%s", openrc_boot_set[i].runlevel,
 			 openrc_boot_set[i].service);
-		if (!err)
-			err = IB_PATH(link, root, rel);
-		if (err < 0)
-			break;
 		snprintf(target, sizeof(target), "/etc/init.d/%s", openrc_boot_set[i].service);
-		unlink(link);
-		if (symlink(target, link) < 0)
-			err = -errno;
+		if (!err)
+			err = fs_root_symlink(root_fd, target, rel);
 	}
 	return err;
 }
 
 /* Every service of every runlevel, whoever enabled it (stage 3, this
  * file, an --overlay's links): an OpenRC script that exists. */
-static int openrc_runlevels_check(struct ib_stage_ctx *ctx, const char *root)
+static int openrc_runlevels_check(struct ib_stage_ctx *ctx, int root_fd)
 {
-	char dir[PATH_MAX], rel[64];
+	char rel[64];
 	size_t r;
 	int err = 0;
 
 	for (r = 0; !err && r < ARRAY_LEN(openrc_runlevels); r++) {
 		struct dirent **names;
+		DIR *d;
 		int i, n;
 
 		snprintf(rel, sizeof(rel), "etc/runlevels/%s", openrc_runlevels[r]);
-		err = IB_PATH(dir, root, rel);
-		if (err < 0)
-			break;
-		n = scandir(dir, &names, NULL, alphasort);
-		if (n < 0) {
-			if (errno != ENOENT)
-				err = -errno;
+		err = fs_root_opendir(root_fd, rel, &d);
+		if (err < 0) {
+			if (err == -ENOENT)
+				err = 0;
 			continue;
 		}
+		n = scandirat(dirfd(d), ".", &names, NULL, alphasort);
+		if (n < 0)
+			err = -errno;
+		closedir(d);
+		if (n < 0)
+			break;
 		for (i = 0; i < n; i++) {
 			if (!err && names[i]->d_name[0] != '.')
-				err = openrc_script_check(ctx, root, openrc_runlevels[r],
+				err = openrc_script_check(ctx, root_fd, openrc_runlevels[r],
 							  names[i]->d_name);
 			free(names[i]);
 		}
@@ -190,44 +182,40 @@ static int openrc_runlevels_check(struct ib_stage_ctx *ctx, const char *root)
  * dependency cache holds only the image's own services (Debian's
  * hostname.sh and bootmisc.sh would otherwise also provide hostname and
  * bootmisc). */
-static int openrc_sysvinit_remove(const char *root)
+static int openrc_sysvinit_remove(int root_fd)
 {
 	static const char *const rcdirs[] = {
 		"etc/rc0.d", "etc/rc1.d", "etc/rc2.d", "etc/rc3.d", "etc/rc4.d",
 		"etc/rc5.d", "etc/rc6.d", "etc/rcS.d",
 	};
-	char dir[PATH_MAX], path[PATH_MAX];
+	char path[PATH_MAX];
 	struct dirent *e;
 	DIR *d;
 	size_t i;
 	int err;
 
 	for (i = 0; i < ARRAY_LEN(rcdirs); i++) {
-		err = IB_PATH(path, root, rcdirs[i]);
-		if (!err)
-			err = fs_rm_rf(path);
+		err = fs_root_rm_rf(root_fd, rcdirs[i]);
 		if (err < 0 && err != -ENOENT)
 			return err;
 	}
-	err = IB_PATH(dir, root, "etc/init.d");
+	err = fs_root_opendir(root_fd, "etc/init.d", &d);
 	if (err < 0)
-		return err;
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+		return err == -ENOENT ? 0 : err;
 	while (!err && (e = readdir(d))) {
 		struct stat st;
 		char *data;
 
 		if (e->d_name[0] == '.')
 			continue;
-		err = IB_PATH(path, dir, e->d_name);
-		if (err < 0 || lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		if (snprintf(path, sizeof(path), "etc/init.d/%s", e->d_name) >= (int)sizeof(path) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
 			continue;
-		err = fs_read_file(path, &data, NULL);
+		err = fs_root_read(root_fd, path, &data, NULL);
 		if (err < 0)
 			break;
-		if (!openrc_is_script(data) && unlink(path) < 0)
+		if (!openrc_is_script(data) && unlinkat(dirfd(d), e->d_name, 0) < 0)
 			err = -errno;
 		free(data);
 	}
@@ -257,21 +245,19 @@ static const char openrc_gendepends_wrapper[] =
 	"exec %s/sh/gendepends.sh.openrc \"$@\"\n";
 
 static int openrc_gendepends_cache(struct ib_stage_ctx *ctx, const char *root,
-				   const char *libexec_rel, const char *libexec,
-				   const char *cache)
+				   const char *libexec_rel)
 {
 	char script[PATH_MAX], real[PATH_MAX], scan[PATH_MAX], inroot[PATH_MAX];
 	char dir[64], env_libexec[96];
 	char wrapper[sizeof(openrc_gendepends_wrapper) + 2 * sizeof(dir)];
 	int err, n;
 
-	err = IB_PATH(script, libexec, "sh/gendepends.sh");
-	if (!err)
-		err = IB_PATH(real, libexec, "sh/gendepends.sh.openrc");
-	if (!err)
-		err = IB_PATH(scan, cache, "gendepends");
-	if (err < 0)
-		return err;
+	/* the scan's output is a file of the image, written by the builder
+	 * (run_cmd's stdout_path), so it goes to a builder file first */
+	snprintf(script, sizeof(script), "%s/sh/gendepends.sh", libexec_rel);
+	snprintf(real, sizeof(real), "%s/sh/gendepends.sh.openrc", libexec_rel);
+	if (snprintf(scan, sizeof(scan), "%s.gendepends", root) >= (int)sizeof(scan))
+		return -ENAMETOOLONG;
 	/* libexec_rel is one of openrc_libexec_dirs: short */
 	snprintf(dir, sizeof(dir), "/%s", libexec_rel);
 	snprintf(inroot, sizeof(inroot), "%s/sh/gendepends.sh", dir);
@@ -285,12 +271,16 @@ static int openrc_gendepends_cache(struct ib_stage_ctx *ctx, const char *root,
 	}
 	if (err < 0)
 		return err;
+	snprintf(inroot, sizeof(inroot), "%s/cache/gendepends", libexec_rel);
+	err = fs_root_copy_file(ctx->root_fd, scan, inroot, 0644);
+	unlink(scan);
+	if (err < 0)
+		return err;
 	n = snprintf(wrapper, sizeof(wrapper), openrc_gendepends_wrapper, dir, dir);
 	if (n < 0 || (size_t)n >= sizeof(wrapper))
 		return -ENAMETOOLONG;
-	if (rename(script, real) < 0)
-		return -errno;
-	return fs_write_file(script, wrapper, (size_t)n, 0755);
+	err = fs_root_rename(ctx->root_fd, script, real);
+	return err < 0 ? err : fs_root_write(ctx->root_fd, script, wrapper, (size_t)n, 0755);
 }
 
 /* OpenRC's init.sh copies RC_LIBEXECDIR/cache/ into /run/openrc at sysinit
@@ -301,19 +291,17 @@ static int openrc_gendepends_cache(struct ib_stage_ctx *ctx, const char *root,
 static int openrc_deptree_cache(struct ib_stage_ctx *ctx, const char *root)
 {
 	static const char *const cached[] = { "deptree", "depconfig" };
-	char libexec[PATH_MAX], tool[PATH_MAX], cache[PATH_MAX], rundir[PATH_MAX];
-	char from[PATH_MAX], to[PATH_MAX], rel[PATH_MAX];
+	char cache[64], from[64], to[PATH_MAX], rel[PATH_MAX];
 	const char *found = NULL;
 	size_t i;
 	int err;
 
 	for (i = 0; !found && i < ARRAY_LEN(openrc_libexec_dirs); i++) {
-		err = IB_PATH(libexec, root, openrc_libexec_dirs[i]);
-		if (!err)
-			err = IB_PATH(tool, libexec, "bin/rc-depend");
-		if (err < 0)
-			return err;
-		if (access(tool, X_OK) == 0)
+		struct stat st;
+
+		snprintf(rel, sizeof(rel), "%s/bin/rc-depend", openrc_libexec_dirs[i]);
+		if (fs_root_stat(ctx->root_fd, rel, &st, true) == 0 && S_ISREG(st.st_mode) &&
+		    (st.st_mode & 0111))
 			found = openrc_libexec_dirs[i];
 	}
 	if (!found) {
@@ -330,21 +318,20 @@ static int openrc_deptree_cache(struct ib_stage_ctx *ctx, const char *root)
 		err = run_cmd(ctx, &o, argv);
 	}
 	/* the build's /run/openrc is not the machine's: only the cache stays */
+	snprintf(cache, sizeof(cache), "%s/cache", found);
 	if (!err)
-		err = IB_PATH(rundir, root, "run/openrc");
+		err = fs_root_rm_rf(ctx->root_fd, cache);
 	if (!err)
-		err = IB_PATH(cache, libexec, "cache");
-	if (!err)
-		err = fs_rm_rf(cache);
-	if (!err)
-		err = fs_mkdir_p(cache, 0755);
+		err = fs_root_mkdir_p(ctx->root_fd, cache, 0755);
 	for (i = 0; !err && i < ARRAY_LEN(cached); i++) {
-		err = IB_PATH(from, rundir, cached[i]);
-		if (!err)
-			err = IB_PATH(to, cache, cached[i]);
-		if (err < 0)
-			break;
-		if (access(from, F_OK) != 0) {
+		char *data;
+		size_t len;
+
+		snprintf(from, sizeof(from), "run/openrc/%s", cached[i]);
+		snprintf(to, sizeof(to), "%s/%s", cache, cached[i]);
+		err = fs_root_read(ctx->root_fd, from, &data, &len);
+		if (err == -ENOENT) {
+			err = 0;
 			if (i == 0) {
 				snprintf(ctx->failed, sizeof(ctx->failed),
 					 "rc-depend --update wrote no /run/openrc/deptree");
@@ -352,18 +339,20 @@ static int openrc_deptree_cache(struct ib_stage_ctx *ctx, const char *root)
 			}
 			continue;	/* depconfig: only when a service names one */
 		}
-		err = fs_copy_file(from, to, 0644);
+		if (err < 0)
+			break;
+		err = fs_root_write(ctx->root_fd, to, data, len, 0644);
+		free(data);
 	}
 	if (!err)
-		err = openrc_gendepends_cache(ctx, root, found, libexec, cache);
+		err = openrc_gendepends_cache(ctx, root, found);
 	/* init.sh restores the cache only when this one is there; it then
 	 * writes the real softlevel itself */
+	snprintf(to, sizeof(to), "%s/softlevel", cache);
 	if (!err)
-		err = IB_PATH(to, cache, "softlevel");
+		err = fs_root_write(ctx->root_fd, to, "sysinit\n", 8, 0644);
 	if (!err)
-		err = fs_write_file(to, "sysinit\n", 8, 0644);
-	if (!err)
-		err = fs_rm_rf(rundir);
+		err = fs_root_rm_rf(ctx->root_fd, "run/openrc");
 	return err;
 }
 
@@ -371,11 +360,11 @@ int openrc_boot_install(struct ib_stage_ctx *ctx, const char *root)
 {
 	int err;
 
-	err = openrc_boot_enable(root);
+	err = openrc_boot_enable(ctx->root_fd);
 	if (!err)
-		err = openrc_runlevels_check(ctx, root);
+		err = openrc_runlevels_check(ctx, ctx->root_fd);
 	if (!err)
-		err = openrc_sysvinit_remove(root);
+		err = openrc_sysvinit_remove(ctx->root_fd);
 	if (!err)
 		err = openrc_deptree_cache(ctx, root);
 	return err;

@@ -227,7 +227,11 @@ static int pipeline_stage_run(const struct ib_config *cfg, int i, const char *ca
 	ctx->prev = prev;
 	ctx->out = tmp;
 	ctx->failed[0] = '\0';
+	ctx->root_fd = -1;
 	err = ib_stage_table[i].run(ctx);
+	if (ctx->root_fd >= 0)
+		close(ctx->root_fd);
+	ctx->root_fd = -1;
 	if (!err && pipeline_interrupted(ctx->sigs))
 		err = -EINTR;
 	if (!err) {

@@ -928,7 +928,9 @@ int stage_iso_run(struct ib_stage_ctx *ctx)
 	if (!err)
 		err = IB_PATH(tree, ctx->out, "tree");
 	if (!err)
-		err = packages_kernel_version(root, kver, sizeof(kver));
+		err = ctx->root_fd = fs_root_open(root);
+	if (err >= 0)
+		err = packages_kernel_version(ctx->root_fd, kver, sizeof(kver));
 	if (!err)
 		err = IB_PATH(path, tree, "boot/grub");
 	if (!err)
@@ -945,12 +947,20 @@ int stage_iso_run(struct ib_stage_ctx *ctx)
 		return err;
 
 	/* kernel */
-	snprintf(path, sizeof(path), "boot/vmlinuz-%s", kver);
-	err = IB_PATH(vmlinuz, root, path);
-	if (!err)
-		err = IB_PATH(path, tree, "boot/vmlinuz");
-	if (!err)
-		err = fs_copy_file(vmlinuz, path, 0644);
+	snprintf(vmlinuz, sizeof(vmlinuz), "boot/vmlinuz-%s", kver);
+	err = IB_PATH(path, tree, "boot/vmlinuz");
+	if (!err) {
+		/* read through the root fd: an image symlink cannot put a
+		 * host file on the ISO */
+		char *data;
+		size_t len;
+
+		err = fs_root_read(ctx->root_fd, vmlinuz, &data, &len);
+		if (!err) {
+			err = fs_write_file(path, data, len, 0644);
+			free(data);
+		}
+	}
 	if (err < 0) {
 		snprintf(ctx->failed, sizeof(ctx->failed), "no kernel %.900s: %s", vmlinuz,
 			 strerror(-err));

@@ -91,32 +91,24 @@ static int overlay_syslog_key(const struct ib_config *cfg, struct sha256 *h)
 /* The CA and the build-time collector, when given; without them the
  * image logs locally only (unless a CA is there and jefe.syslog= names
  * a collector at boot). */
-static int overlay_syslog_write(const struct ib_config *cfg, const char *root)
+static int overlay_syslog_write(const struct ib_config *cfg, int root_fd)
 {
-	char path[PATH_MAX], line[300];
+	char line[300];
 	int err, n;
 
 	if (!cfg->syslog_ca)
 		return 0;
 	err = overlay_syslog_ca_check(cfg->syslog_ca);
-	if (err < 0)
-		return err;
-	err = IB_PATH(path, root, "etc/jefe");
 	if (!err)
-		err = fs_mkdir_p(path, 0755);
+		err = fs_root_mkdir_p(root_fd, "etc/jefe", 0755);
 	if (!err)
-		err = IB_PATH(path, root, OVERLAY_SYSLOG_CA);
-	if (!err)
-		err = fs_copy_file(cfg->syslog_ca, path, 0644);
+		err = fs_root_copy_file(root_fd, cfg->syslog_ca, OVERLAY_SYSLOG_CA, 0644);
 	if (err < 0 || !cfg->syslog_remote)
 		return err;
 	n = snprintf(line, sizeof(line), "%s\n", cfg->syslog_remote);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return -IB_EINPUT;
-	err = IB_PATH(path, root, OVERLAY_SYSLOG_REMOTE);
-	if (!err)
-		err = fs_write_file(path, line, (size_t)n, 0644);
-	return err;
+	return fs_root_write(root_fd, OVERLAY_SYSLOG_REMOTE, line, (size_t)n, 0644);
 }
 
 int stage_overlay_key(const struct ib_config *cfg, struct sha256 *h)
@@ -140,96 +132,10 @@ int stage_overlay_key(const struct ib_config *cfg, struct sha256 *h)
 	return err;
 }
 
-/* A symlink in the image ("/etc/foo -> /usr/x") must not make us write
- * outside the root: check where the parent directory really is. */
-static int overlay_parent_check(const char *real_root, const char *dst)
-{
-	char parent[PATH_MAX], real[PATH_MAX];
-	char *slash;
-	size_t len = strlen(real_root);
-
-	snprintf(parent, sizeof(parent), "%s", dst);
-	slash = strrchr(parent, '/');
-	if (slash)
-		*slash = '\0';
-	if (!realpath(parent, real))
-		return -errno;
-	if (strncmp(real, real_root, len) || (real[len] && real[len] != '/')) {
-		fprintf(stderr, "jefe-image-build: overlay path %s leaves the root (%s)\n",
-			dst, real);
-		return -IB_EINPUT;
-	}
-	return 0;
-}
-
-static int overlay_copy(const char *real_root, const char *src, const char *dst)
-{
-	struct dirent **names;
-	char s[PATH_MAX], d[PATH_MAX], target[PATH_MAX];
-	int i, n, err = 0;
-
-	n = scandir(src, &names, NULL, alphasort);
-	if (n < 0)
-		return -errno;
-	for (i = 0; i < n; i++) {
-		const char *name = names[i]->d_name;
-		struct stat st, dst_st;
-
-		if (err || !strcmp(name, ".") || !strcmp(name, ".."))
-			goto next;
-		err = IB_PATH(s, src, name);
-		if (!err)
-			err = IB_PATH(d, dst, name);
-		if (!err)
-			err = overlay_parent_check(real_root, d);
-		if (err < 0)
-			goto next;
-		if (lstat(s, &st) < 0) {
-			err = -errno;
-			goto next;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if (stat(d, &dst_st) < 0) {
-				if (mkdir(d, 0755) < 0 || lchown(d, 0, 0) < 0 ||
-				    chmod(d, 0755) < 0) {
-					err = -errno;
-					goto next;
-				}
-			}
-			err = overlay_copy(real_root, s, d);
-		} else if (S_ISLNK(st.st_mode)) {
-			ssize_t len = readlink(s, target, sizeof(target) - 1);
-
-			if (len < 0) {
-				err = -errno;
-				goto next;
-			}
-			target[len] = '\0';
-			unlink(d);
-			if (symlink(target, d) < 0 || lchown(d, 0, 0) < 0)
-				err = -errno;
-		} else if (S_ISREG(st.st_mode)) {
-			mode_t mode = st.st_mode & 0111 ? 0755 : 0644;
-
-			err = fs_copy_file(s, d, mode);
-			if (!err && lchown(d, 0, 0) < 0)
-				err = -errno;
-		} else {
-			fprintf(stderr, "jefe-image-build: overlay %s: not a file, "
-				"directory or symlink\n", s);
-			err = -IB_EINPUT;
-		}
-next:
-		free(names[i]);
-	}
-	free(names);
-	return err;
-}
-
 int stage_overlay_run(struct ib_stage_ctx *ctx)
 {
 	static const struct ib_tool tools[] = { { "cp", "coreutils" } };
-	char root[PATH_MAX], prev[PATH_MAX], real_root[PATH_MAX], path[PATH_MAX];
+	char root[PATH_MAX], prev[PATH_MAX], path[PATH_MAX];
 	char from[PATH_MAX], to[PATH_MAX];
 	size_t i;
 	int err;
@@ -249,28 +155,28 @@ int stage_overlay_run(struct ib_stage_ctx *ctx)
 		err = fs_copy_file(from, to, 0644);
 	if (err < 0)
 		return err;
-	if (!realpath(root, real_root))
-		return -errno;
+	err = ctx->root_fd = fs_root_open(root);
+	if (err < 0)
+		return err;
 	err = overlay_dir_path(ctx->cfg, path, sizeof(path));
 	if (!err)
-		err = overlay_copy(real_root, path, root);
+		err = fs_root_copy_tree(ctx->root_fd, path, "", 0, 0);
 	for (i = 0; !err && i < ctx->cfg->n_overlays; i++)
-		err = overlay_copy(real_root, ctx->cfg->overlays[i], root);
+		err = fs_root_copy_tree(ctx->root_fd, ctx->cfg->overlays[i], "", 0, 0);
 	if (!err)
-		err = overlay_syslog_write(ctx->cfg, root);
-	for (i = 0; !err && i < ARRAY_LEN(overlay_live_dirs); i++) {
-		err = IB_PATH(path, root, overlay_live_dirs[i]);
-		if (!err && mkdir(path, 0755) < 0 && errno != EEXIST)
-			err = -errno;
-	}
+		err = overlay_syslog_write(ctx->cfg, ctx->root_fd);
+	for (i = 0; !err && i < ARRAY_LEN(overlay_live_dirs); i++)
+		err = fs_root_mkdir_p(ctx->root_fd, overlay_live_dirs[i], 0755);
 	/* BusyBox is init (its inittab runs OpenRC), unless an overlay
 	 * brought another; made here, not kept as a symlink in the tree,
 	 * which `make dist` did not carry. */
-	if (!err)
-		err = IB_PATH(path, root, "usr/sbin/init");
-	if (!err && access(path, F_OK) != 0 && errno == ENOENT &&
-	    symlink("/bin/busybox", path) < 0)
-		err = -errno;
+	if (!err) {
+		struct stat st;
+
+		err = fs_root_stat(ctx->root_fd, "usr/sbin/init", &st, false);
+		if (err == -ENOENT)
+			err = fs_root_symlink(ctx->root_fd, "/bin/busybox", "usr/sbin/init");
+	}
 	/* last: the boot's services, and OpenRC's dependency cache of every
 	 * script the packages and the overlays brought (openrc.c) */
 	if (!err)

@@ -64,9 +64,11 @@ int stage_packages_key(const struct ib_config *cfg, struct sha256 *h)
 	return fs_file_hash(path, h);
 }
 
-int packages_glob_remove(const char *root, const char *const *globs)
+int packages_glob_remove(int root_fd, const char *root, const char *dir,
+			 const char *const *globs)
 {
 	char pattern[PATH_MAX];
+	size_t root_len = strlen(root);
 	size_t i, j;
 	int err = 0;
 
@@ -74,7 +76,7 @@ int packages_glob_remove(const char *root, const char *const *globs)
 		glob_t g;
 		int r;
 
-		err = IB_PATH(pattern, root, globs[i]);
+		err = IB_PATH(pattern, dir, globs[i]);
 		if (err < 0)
 			break;
 		r = glob(pattern, GLOB_NOSORT | GLOB_PERIOD, NULL, &g);
@@ -87,8 +89,12 @@ int packages_glob_remove(const char *root, const char *const *globs)
 
 			/* GLOB_PERIOD matches "." and ".." too: never those */
 			base = base ? base + 1 : g.gl_pathv[j];
-			if (strcmp(base, ".") && strcmp(base, ".."))
-				err = fs_rm_rf(g.gl_pathv[j]);
+			/* glob(3) walks host paths; the removal itself is
+			 * resolved inside the root, so an image symlink met on
+			 * the way can never make it remove a host file */
+			if (strcmp(base, ".") && strcmp(base, "..") &&
+			    !strncmp(g.gl_pathv[j], root, root_len))
+				err = fs_root_rm_rf(root_fd, g.gl_pathv[j] + root_len);
 		}
 		globfree(&g);
 	}
@@ -96,18 +102,15 @@ int packages_glob_remove(const char *root, const char *const *globs)
 }
 
 /* The one kernel of the root: its version is lib/modules' only directory. */
-int packages_kernel_version(const char *root, char *out, size_t size)
+int packages_kernel_version(int root_fd, char *out, size_t size)
 {
-	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *d;
-	int found = 0;
+	int found = 0, err;
 
-	if (IB_PATH(path, root, "lib/modules") < 0)
-		return -ENAMETOOLONG;
-	d = opendir(path);
-	if (!d)
-		return -errno;
+	err = fs_root_opendir(root_fd, "lib/modules", &d);
+	if (err < 0)
+		return err;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -116,8 +119,8 @@ int packages_kernel_version(const char *root, char *out, size_t size)
 	}
 	closedir(d);
 	if (found != 1) {
-		fprintf(stderr, "jefe-image-build: %s: expected one kernel, found %d\n",
-			path, found);
+		fprintf(stderr, "jefe-image-build: image /lib/modules: expected one kernel, "
+			"found %d\n", found);
 		return -IB_EINPUT;
 	}
 	return 0;
@@ -141,13 +144,13 @@ static int packages_modules_prune(struct ib_stage_ctx *ctx, const char *root)
 	struct ib_run_opts o = { .chroot = root };
 	int err, n;
 
-	err = packages_kernel_version(root, kver, sizeof(kver));
+	err = packages_kernel_version(ctx->root_fd, kver, sizeof(kver));
 	if (err < 0)
 		return err;
 	n = snprintf(kdir, sizeof(kdir), "%s/lib/modules/%s/kernel", root, kver);
 	if (n < 0 || (size_t)n >= sizeof(kdir))
 		return -ENAMETOOLONG;
-	err = packages_glob_remove(kdir, packages_module_junk);
+	err = packages_glob_remove(ctx->root_fd, root, kdir, packages_module_junk);
 	if (err < 0)
 		return err;
 	/* The pruned tree needs its own index, by the image's own kmod. */
@@ -185,6 +188,8 @@ int stage_packages_run(struct ib_stage_ctx *ctx)
 		return err;
 	err = fs_copy_tree(ctx, prev_root, root);
 	if (!err)
+		err = ctx->root_fd = fs_root_open(root);
+	if (err >= 0)
 		err = base->install(ctx, root, pkgs, n);
 	fs_list_free(pkgs, n);
 	/* What was installed (for the lock) is known before the removals,
@@ -194,9 +199,9 @@ int stage_packages_run(struct ib_stage_ctx *ctx)
 	else if (!err)
 		err = base->manifest(ctx, root, manifest);
 	if (!err)
-		err = packages_glob_remove(root, base->pm_paths);
+		err = packages_glob_remove(ctx->root_fd, root, root, base->pm_paths);
 	if (!err)
-		err = packages_glob_remove(root, packages_junk);
+		err = packages_glob_remove(ctx->root_fd, root, root, packages_junk);
 	if (!err)
 		err = packages_logs_clear(ctx, root);
 	if (!err)

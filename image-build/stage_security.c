@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ib.h"
+#include "rootfs.h"
 
 #define ADMIN_USER "admin"
 #define ADMIN_ID 1000
@@ -65,7 +66,7 @@ int stage_security_key(const struct ib_config *cfg, struct sha256 *h)
 	return err;
 }
 
-static int security_suid_strip(const char *root, int *removed)
+static int security_suid_strip(const char *root, int root_fd, int *removed)
 {
 	char cmdout[PATH_MAX];
 	char **paths;
@@ -80,7 +81,7 @@ static int security_suid_strip(const char *root, int *removed)
 		return err;
 	*removed = 0;
 	for (i = 0; i < n; i++) {
-		char path[PATH_MAX];
+		const char *rel = paths[i] + strlen(root);
 		struct stat st;
 		bool allowed = false;
 
@@ -88,13 +89,12 @@ static int security_suid_strip(const char *root, int *removed)
 			allowed |= !strcmp(paths[i] + strlen(root), security_suid_allow[j]);
 		if (allowed)
 			continue;
-		snprintf(path, sizeof(path), "%s", paths[i]);
-		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		if (strncmp(paths[i], root, strlen(root)) != 0 ||
+		    fs_root_stat(root_fd, rel, &st, false) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		if (chmod(path, st.st_mode & 0777 & ~(mode_t)(S_ISUID | S_ISGID)) < 0) {
-			err = -errno;
+		err = fs_root_chmod(root_fd, rel, st.st_mode & 0777 & ~(mode_t)(S_ISUID | S_ISGID));
+		if (err < 0)
 			break;
-		}
 		(*removed)++;
 	}
 	fs_list_free(paths, n);
@@ -116,18 +116,16 @@ static int security_suid_find(struct ib_stage_ctx *ctx, const char *root)
 
 /* Rewrite a colon-separated account file: fix(line) may edit a copy of each
  * line; extra is appended. */
-static int security_accounts_edit(const char *root, const char *file,
+static int security_accounts_edit(int root_fd, const char *file,
 				  int (*fix)(char *line, size_t size, long days),
 				  const char *extra, long days)
 {
-	char path[PATH_MAX], line[1024];
+	char line[1024];
 	char *data, *p, *out;
 	size_t len, used = 0;
 	int err;
 
-	err = IB_PATH(path, root, file);
-	if (!err)
-		err = fs_read_file(path, &data, &len);
+	err = fs_root_read(root_fd, file, &data, &len);
 	if (err < 0)
 		return err;
 	out = malloc(len + strlen(extra) + 4096);
@@ -152,7 +150,7 @@ static int security_accounts_edit(const char *root, const char *file,
 	}
 	if (!err) {
 		used += (size_t)sprintf(out + used, "%s", extra);
-		err = fs_write_file(path, out, used, !strcmp(file, "etc/passwd") ||
+		err = fs_root_write(root_fd, file, out, used, !strcmp(file, "etc/passwd") ||
 				    !strcmp(file, "etc/group") ? 0644 : 0640);
 	}
 	free(out);
@@ -187,7 +185,7 @@ static int security_shadow_fix(char *line, size_t size, long days)
 	return 0;
 }
 
-static int security_accounts(const struct ib_config *cfg, const char *root)
+static int security_accounts(const struct ib_config *cfg, int root_fd)
 {
 	long days = (long)(cfg->source_date_epoch / 86400);
 	char passwd[256], shadow[256], group[128], gshadow[128];
@@ -200,49 +198,50 @@ static int security_accounts(const struct ib_config *cfg, const char *root)
 	snprintf(shadow, sizeof(shadow), "%s:*:%ld:0:99999:7:::\n", ADMIN_USER, days);
 	snprintf(group, sizeof(group), "%s:x:%d:\n", ADMIN_USER, ADMIN_ID);
 	snprintf(gshadow, sizeof(gshadow), "%s:!::\n", ADMIN_USER);
-	err = security_accounts_edit(root, "etc/passwd", NULL, passwd, days);
+	err = security_accounts_edit(root_fd, "etc/passwd", NULL, passwd, days);
 	if (!err)
-		err = security_accounts_edit(root, "etc/shadow", security_shadow_fix,
+		err = security_accounts_edit(root_fd, "etc/shadow", security_shadow_fix,
 					     shadow, days);
 	if (!err)
-		err = security_accounts_edit(root, "etc/group", NULL, group, days);
+		err = security_accounts_edit(root_fd, "etc/group", NULL, group, days);
 	if (!err)
-		err = security_accounts_edit(root, "etc/gshadow", NULL, gshadow, days);
+		err = security_accounts_edit(root_fd, "etc/gshadow", NULL, gshadow, days);
 	return err;
 }
 
-static int security_admin_home(const struct ib_config *cfg, const char *root)
+static int security_admin_home(const struct ib_config *cfg, int root_fd)
 {
 	static const char doas[] = "# JefeLinux: the admin becomes root with doas\n"
 				   "permit nopass " ADMIN_USER " as root\n";
-	char home[PATH_MAX], ssh[PATH_MAX], keys[PATH_MAX], path[PATH_MAX];
+	static const char home[] = "home/" ADMIN_USER;
+	static const char ssh[] = "home/" ADMIN_USER "/.ssh";
+	static const char keys[] = "home/" ADMIN_USER "/.ssh/authorized_keys";
 	int err;
 
-	err = IB_PATH(home, root, "home/" ADMIN_USER);
+	err = fs_root_mkdir_p(root_fd, ssh, 0700);
 	if (!err)
-		err = IB_PATH(ssh, home, ".ssh");
+		err = fs_root_copy_file(root_fd, cfg->authorized_keys, keys, 0600);
 	if (!err)
-		err = IB_PATH(keys, ssh, "authorized_keys");
+		err = fs_root_chown(root_fd, home, ADMIN_ID, ADMIN_ID);
 	if (!err)
-		err = fs_mkdir_p(ssh, 0700);
+		err = fs_root_chmod(root_fd, home, 0750);
 	if (!err)
-		err = fs_copy_file(cfg->authorized_keys, keys, 0600);
-	if (!err && (chown(home, ADMIN_ID, ADMIN_ID) < 0 || chmod(home, 0750) < 0 ||
-		     chown(ssh, ADMIN_ID, ADMIN_ID) < 0 || chmod(ssh, 0700) < 0 ||
-		     chown(keys, ADMIN_ID, ADMIN_ID) < 0))
-		err = -errno;
+		err = fs_root_chown(root_fd, ssh, ADMIN_ID, ADMIN_ID);
 	if (!err)
-		err = IB_PATH(path, root, "etc/doas.conf");
+		err = fs_root_chmod(root_fd, ssh, 0700);
 	if (!err)
-		err = fs_write_file(path, doas, sizeof(doas) - 1, 0400);
+		err = fs_root_chown(root_fd, keys, ADMIN_ID, ADMIN_ID);
+	if (!err)
+		err = fs_root_write(root_fd, "etc/doas.conf", doas, sizeof(doas) - 1, 0400);
 	return err;
 }
 
 /* The agent must run with the image's libraries: ldd inside the root. */
 static int security_agent_check(struct ib_stage_ctx *ctx, const char *root)
+
 {
 	static const char *const bins[] = { "/usr/sbin/jefe", "/usr/sbin/jefe-setup" };
-	char out[PATH_MAX], path[PATH_MAX];
+	char out[PATH_MAX];
 	char *data;
 	size_t i;
 	int err;
@@ -252,11 +251,10 @@ static int security_agent_check(struct ib_stage_ctx *ctx, const char *root)
 	for (i = 0; i < ARRAY_LEN(bins); i++) {
 		char *argv[] = { "ldd", (char *)bins[i], NULL };
 		struct ib_run_opts o = { .chroot = root, .stdout_path = out };
+		struct stat st;
 
-		err = IB_PATH(path, root, bins[i]);
-		if (err < 0)
-			return err;
-		if (access(path, X_OK) != 0) {
+		if (fs_root_stat(ctx->root_fd, bins[i], &st, true) < 0 ||
+		    !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
 			snprintf(ctx->failed, sizeof(ctx->failed),
 				 "the agent has no %s: --agent-destdir must hold the agent as the image"
 				 " lays it out (its Debian package unpacked, or `make install DESTDIR=DIR`"
@@ -282,37 +280,34 @@ static int security_agent_check(struct ib_stage_ctx *ctx, const char *root)
 	return err;
 }
 
-static int security_services_enable(const char *root)
+static int security_services_enable(int root_fd)
 {
-	char script[PATH_MAX], dir[PATH_MAX], link[PATH_MAX], target[PATH_MAX];
+	char link[PATH_MAX], target[PATH_MAX];
 	size_t i;
 	int err = 0;
 
 	for (i = 0; !err && i < ARRAY_LEN(security_services); i++) {
+		struct stat st;
+
 		snprintf(target, sizeof(target), "/etc/init.d/%s",
 			 security_services[i].service);
-		err = IB_PATH(script, root, target);
-		if (err < 0 || access(script, F_OK) != 0)
+		if (fs_root_stat(root_fd, target, &st, false) < 0)
 			continue;	/* not (yet) shipped by the agent */
 		/* one runlevel per service */
 		for (size_t r = 0; r < ARRAY_LEN(security_runlevels); r++) {
 			snprintf(link, sizeof(link), "etc/runlevels/%s/%s",
 				 security_runlevels[r], security_services[i].service);
-			if (IB_PATH(dir, root, link) == 0)
-				unlink(dir);
+			fs_root_unlink(root_fd, link);
 		}
 		snprintf(link, sizeof(link), "etc/runlevels/%s",
 			 security_services[i].runlevel);
-		err = IB_PATH(dir, root, link);
+		err = fs_root_mkdir_p(root_fd, link, 0755);
+		if (!err && snprintf(link, sizeof(link), "etc/runlevels/%s/%s",
+				     security_services[i].runlevel,
+				     security_services[i].service) >= (int)sizeof(link))
+			err = -ENAMETOOLONG;
 		if (!err)
-			err = fs_mkdir_p(dir, 0755);
-		if (!err)
-			err = IB_PATH(link, dir, security_services[i].service);
-		if (err < 0)
-			break;
-		unlink(link);
-		if (symlink(target, link) < 0)
-			err = -errno;
+			err = fs_root_symlink(root_fd, target, link);
 	}
 	return err;
 }
@@ -325,7 +320,7 @@ static int security_services_enable(const char *root)
  * leave /etc/cron.daily 0755), the kernel's System.map root only.  A file
  * the base does not have is skipped; the agent reports it as it is.
  */
-static int security_hardened_modes(const char *root)
+static int security_hardened_modes(int root_fd)
 {
 	static const struct {
 		const char *path;
@@ -344,15 +339,13 @@ static int security_hardened_modes(const char *root)
 		{ "etc/cron.weekly", 0700, false },
 		{ "etc/cron.monthly", 0700, false },
 	};
-	char path[PATH_MAX], *group = NULL, *p;
+	char *group = NULL, *p;
 	long shadow_gid = -1;
 	DIR *d;
 	struct dirent *de;
-	int err;
+	int err, fd;
 
-	err = IB_PATH(path, root, "etc/group");
-	if (!err)
-		err = fs_read_file(path, &group, NULL);
+	err = fs_root_read(root_fd, "etc/group", &group, NULL);
 	if (err < 0)
 		return err;
 	/* "shadow:x:42:" */
@@ -365,32 +358,35 @@ static int security_hardened_modes(const char *root)
 	for (size_t i = 0; i < ARRAY_LEN(files) && !err; i++) {
 		struct stat st;
 
-		err = IB_PATH(path, root, files[i].path);
-		if (err < 0 || lstat(path, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+		if (fs_root_stat(root_fd, files[i].path, &st, false) < 0 ||
+		    !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
 			continue;
-		if ((files[i].shadow_group && shadow_gid >= 0 &&
-		     chown(path, 0, (gid_t)shadow_gid) < 0) || chmod(path, files[i].mode) < 0) {
-			err = -errno;
-			fprintf(stderr, "jefe-image-build: %s: %s\n", path, strerror(-err));
-		}
+		if (files[i].shadow_group && shadow_gid >= 0)
+			err = fs_root_chown(root_fd, files[i].path, 0, (gid_t)shadow_gid);
+		if (!err)
+			err = fs_root_chmod(root_fd, files[i].path, files[i].mode);
+		if (err < 0)
+			fprintf(stderr, "jefe-image-build: image /%s: %s\n", files[i].path,
+				strerror(-err));
 	}
 	if (err < 0)
 		return err;
-	err = IB_PATH(path, root, "boot");
-	if (err < 0)
-		return err;
-	d = opendir(path);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	fd = rootfs_open(root_fd, "/boot", O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
 	while ((de = readdir(d)) != NULL && !err) {
 		char map[PATH_MAX];
 
 		if (strncmp(de->d_name, "System.map-", 11) != 0)
 			continue;
-		if (snprintf(map, sizeof(map), "%s/%s", path, de->d_name) >= (int)sizeof(map))
+		if (snprintf(map, sizeof(map), "boot/%s", de->d_name) >= (int)sizeof(map))
 			continue;
-		if (chmod(map, 0600) < 0)
-			err = -errno;
+		err = fs_root_chmod(root_fd, map, 0600);
 	}
 	closedir(d);
 	return err;
@@ -425,23 +421,25 @@ int stage_security_run(struct ib_stage_ctx *ctx)
 	if (!err)
 		err = fs_copy_tree(ctx, ctx->cfg->agent_destdir, root);
 	if (!err)
-		err = packages_glob_remove(root, docs);
+		err = ctx->root_fd = fs_root_open(root);
+	if (err >= 0)
+		err = packages_glob_remove(ctx->root_fd, root, root, docs);
 	if (!err)
 		err = security_agent_check(ctx, root);
 	/* the packages' sysvinit scripts out of every runlevel (openrc.c) */
 	if (!err)
-		err = openrc_runlevels_reset(root);
+		err = openrc_runlevels_reset(ctx->root_fd);
 	if (!err)
-		err = security_services_enable(root);
+		err = security_services_enable(ctx->root_fd);
 	if (!err)
-		err = security_accounts(ctx->cfg, root);
+		err = security_accounts(ctx->cfg, ctx->root_fd);
 	if (!err)
-		err = security_admin_home(ctx->cfg, root);
+		err = security_admin_home(ctx->cfg, ctx->root_fd);
 	if (!err)
 		err = security_suid_find(ctx, root);
 	if (!err)
-		err = security_suid_strip(root, &removed);
+		err = security_suid_strip(root, ctx->root_fd, &removed);
 	if (!err)
-		err = security_hardened_modes(root);
+		err = security_hardened_modes(ctx->root_fd);
 	return err;
 }

@@ -39,3 +39,12 @@ TESTS += tests/unit/test_cli_core
 tests_unit_test_cli_core_SOURCES = tests/unit/test_cli_core.c
 tests_unit_test_cli_core_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cli_core_LDADD = $(UNIT_LDADD)
+
+# The image builder's writes into an image root stay inside it (fs_root_*).
+check_PROGRAMS += tests/unit/test_ib_root
+TESTS += tests/unit/test_ib_root
+tests_unit_test_ib_root_SOURCES = tests/unit/test_ib_root.c image-build/fs.c \
+	image-build/run.c image-build/sha256.c
+tests_unit_test_ib_root_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/image-build
+tests_unit_test_ib_root_CFLAGS = $(UNIT_CFLAGS) $(LIBMD_CFLAGS)
+tests_unit_test_ib_root_LDADD = $(UNIT_LDADD) $(LIBMD_LIBS)

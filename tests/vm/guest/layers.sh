@@ -9,6 +9,10 @@
 POLICY=/etc/jefe/policy.d
 LOG=/run/jefe-setup.log
 
+# rsyslog's configuration as Debian's package ships it (the image's):
+# imklog loaded, which the files layer checks and never edits.
+printf 'module(load="imuxsock")\nmodule(load="imklog")\n' >/etc/rsyslog.conf
+
 vm_check "jefe is installed" test -x /usr/sbin/jefe
 vm_check "jefe-setup is installed" test -x /usr/sbin/jefe-setup
 vm_check "the default policy is installed" test -f /etc/jefe/jefe.conf

@@ -1595,10 +1595,14 @@ static int files_strcmp_p(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The files of DIR whose names end in SUFFIX, sorted (pam_limits' and sh's order). */
+/*
+ * Append the files of DIR whose names end in SUFFIX to out, sorted among
+ * themselves (pam_limits' and sh's order); a missing DIR adds nothing.
+ */
 static int files_dir_list(int root_fd, const char *dir, const char *suffix, struct strv *out)
 {
 	int fd = rootfs_open(root_fd, dir, O_RDONLY | O_DIRECTORY);
+	size_t first = out->n;
 	struct dirent *de;
 	DIR *d;
 	int err = 0;
@@ -1621,8 +1625,8 @@ static int files_dir_list(int root_fd, const char *dir, const char *suffix, stru
 		err = strv_push(out, path);
 	}
 	closedir(d);
-	if (!err && out->n > 1)
-		qsort(out->v, out->n, sizeof(*out->v), files_strcmp_p);
+	if (!err && out->n - first > 1)
+		qsort(out->v + first, out->n - first, sizeof(*out->v), files_strcmp_p);
 	return err;
 }
 
@@ -1637,14 +1641,8 @@ static int files_core_limit_run(struct files_run *r)
 	if (!r->st->core_limit)
 		return 0;
 	err = strv_push(&paths, "/etc/security/limits.conf");
-	if (!err) {
-		struct strv d = { 0 };
-
-		err = files_dir_list(root_fd, "/etc/security/limits.d", ".conf", &d);
-		for (size_t i = 0; !err && i < d.n; i++)
-			err = strv_push(&paths, d.v[i]);
-		strv_free(&d);
-	}
+	if (!err)
+		err = files_dir_list(root_fd, "/etc/security/limits.d", ".conf", &paths);
 	for (size_t i = 0; !err && i < paths.n; i++) {
 		char *text = NULL;
 
@@ -1679,14 +1677,8 @@ static int files_profile_umask_run(struct files_run *r)
 	if (!*want)
 		return 0;
 	err = strv_push(&paths, "/etc/profile");
-	if (!err) {
-		struct strv d = { 0 };
-
-		err = files_dir_list(root_fd, "/etc/profile.d", ".sh", &d);
-		for (size_t i = 0; !err && i < d.n; i++)
-			err = strv_push(&paths, d.v[i]);
-		strv_free(&d);
-	}
+	if (!err)
+		err = files_dir_list(root_fd, "/etc/profile.d", ".sh", &paths);
 	if (!err)
 		err = strv_push(&paths, "/etc/bash.bashrc");
 	for (size_t i = 0; !err && !bad && i < paths.n; i++) {
@@ -1748,14 +1740,8 @@ static int files_kernel_log_run(struct files_run *r)
 	if (!r->st->kernel_log)
 		return 0;
 	err = strv_push(&paths, "/etc/rsyslog.conf");
-	if (!err) {
-		struct strv d = { 0 };
-
-		err = files_dir_list(root_fd, "/etc/rsyslog.d", ".conf", &d);
-		for (size_t i = 0; !err && i < d.n; i++)
-			err = strv_push(&paths, d.v[i]);
-		strv_free(&d);
-	}
+	if (!err)
+		err = files_dir_list(root_fd, "/etc/rsyslog.d", ".conf", &paths);
 	for (size_t i = 0; !err && !where && i < paths.n; i++) {
 		char *text = NULL;
 

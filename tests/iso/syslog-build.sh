@@ -54,8 +54,8 @@ unsquashfs -cat "$tmp/root.sfs" etc/jefe/syslog-ca.pem | cmp -s - "$ca" ||
 	fail "/etc/jefe/syslog-ca.pem is not the --syslog-ca file"
 unsquashfs -cat "$tmp/root.sfs" etc/rsyslog.d/50-jefe-forward.conf | grep -q '/run/jefe-syslog/forward.conf' ||
 	fail "rsyslog does not include the boot-time forwarding config"
-unsquashfs -lls "$tmp/root.sfs" etc/runlevels/default/rsyslog | grep -q 'rsyslog -> /etc/init.d/rsyslog' ||
-	fail "rsyslog is not in the default runlevel"
+unsquashfs -lls "$tmp/root.sfs" etc/runlevels/boot/rsyslog | grep -q 'rsyslog -> /etc/init.d/rsyslog' ||
+	fail "rsyslog is not in the boot runlevel (before jefe)"
 for m in lmnsd_gtls.so imklog.so; do
 	unsquashfs -l "$tmp/root.sfs" | grep -q "/rsyslog/$m\$" || fail "no rsyslog module $m in the image"
 done

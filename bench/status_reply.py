@@ -13,8 +13,8 @@ import struct
 import sys
 import time
 
-MAGIC, VERSION, STATUS = 0x4A454645, 1, 1
-REQ, HDR = "<IHHI32s", "<IHHiI"
+MAGIC, VERSION, STATUS = 0x4A454645, 2, 1
+REQ, HDR = "<IHHII", "<IHHiI"  # flags, layer mask (0: all)
 
 
 def cpu_s(pid):
@@ -26,7 +26,7 @@ def call(path):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.connect(path)
     s.settimeout(10)
-    s.send(struct.pack(REQ, MAGIC, VERSION, STATUS, 0, b""))
+    s.send(struct.pack(REQ, MAGIC, VERSION, STATUS, 0, 0))
     hdr = s.recv(65536)
     magic, version, _, status, length = struct.unpack(HDR, hdr)
     if magic != MAGIC or status != 0:

@@ -7,8 +7,8 @@
 need_cmd od
 make_root
 
-mkdir -p "$T/etc/jefe/policy.d"
-printf '[agent]\nmode = \033]0;owned\007\033[2Jreport\n' >"$T/etc/jefe/jefe.conf"
+mkdir -p "$P/policy.d"
+printf '[agent]\nmode = \033]0;owned\007\033[2Jreport\n' >"$P/jefe.conf"
 expect_exit 1 "$JEFE" --root "$T" --direct policy check 2>"$T/err" >/dev/null
 grep -qF "invalid value '?]0;owned??[2Jreport' for mode" "$T/err" ||
 	fail "the error does not show the value escaped: $(od -c "$T/err" | head -5)"
@@ -17,18 +17,18 @@ if od -An -c "$T/err" | grep -q '033\|007'; then
 fi
 pass "policy check: control characters escaped in errors"
 
-printf '[agent]\nmode = report\n[sysctl]\nkernel.kptr_restrict = 2\n' >"$T/etc/jefe/jefe.conf"
-printf '[sysctl]\nnet.ipv4.ip_forward = \0331\n' >"$T/etc/jefe/policy.d/20-x.conf"
+printf '[agent]\nmode = report\n[sysctl]\nkernel.kptr_restrict = 2\n' >"$P/jefe.conf"
+printf '[sysctl]\nnet.ipv4.ip_forward = \0331\n' >"$P/policy.d/20-x.conf"
 "$JEFE" --root "$T" --direct policy show >"$T/show" 2>&1 || :
 if od -An -c "$T/show" | grep -q '033'; then
 	fail "policy show printed a raw escape: $(od -c "$T/show" | head -5)"
 fi
 pass "policy show: control characters escaped"
 
-printf '[agent]\nmode = re\000port\n' >"$T/etc/jefe/jefe.conf"
-rm -f "$T/etc/jefe/policy.d/20-x.conf"
+printf '[agent]\nmode = re\000port\n' >"$P/jefe.conf"
+rm -f "$P/policy.d/20-x.conf"
 expect_exit 1 "$JEFE" --root "$T" --direct policy check 2>"$T/err" >/dev/null
-grep -qF "$T/etc/jefe/jefe.conf line 2: NUL byte in the line (policy files are text)" "$T/err" ||
+grep -qF "$P/jefe.conf line 2: NUL byte in the line (policy files are text)" "$T/err" ||
 	fail "a NUL byte is not named: $(cat "$T/err")"
 grep -q "too long" "$T/err" && fail "a NUL byte reported as a line too long"
 pass "a NUL byte is named with its line"

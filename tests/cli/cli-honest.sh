@@ -10,18 +10,18 @@ make_root
 
 # No policy at all: "missing", exit 1, not "invalid policy".
 expect_exit 1 "$JEFE" --root "$T" --direct status >/dev/null 2>"$T/err"
-grep -qF "the policy is missing: $T/etc/jefe/jefe.conf does not exist" "$T/err" ||
+grep -qF "the policy is missing: $P/jefe.conf does not exist" "$T/err" ||
 	fail "a missing policy is not called missing: $(cat "$T/err")"
 grep -q "invalid policy" "$T/err" && fail "a missing policy is called invalid"
 expect_exit 1 "$JEFE" --root "$T" policy show >/dev/null 2>"$T/err"
 grep -qF "the policy is missing" "$T/err" || fail "policy show: $(cat "$T/err")"
 pass "a missing policy is reported as missing"
 
-mkdir -p "$T/etc/jefe/policy.d" "$T/proc/sys/kernel"
+mkdir -p "$P/policy.d" "$T/proc/sys/kernel"
 printf '0\n' >"$T/proc/sys/kernel/kptr_restrict"
 printf '1\n' >"$T/proc/sys/kernel/dmesg_restrict"
-printf '[agent]\nmode = enforce\n' >"$T/etc/jefe/jefe.conf"
-cat >"$T/etc/jefe/policy.d/10-sysctl.conf" <<'CONF'
+printf '[agent]\nmode = enforce\n' >"$P/jefe.conf"
+cat >"$P/policy.d/10-sysctl.conf" <<'CONF'
 [sysctl]
 kernel.kptr_restrict = 2
 kernel.dmesg_restrict = 1
@@ -31,7 +31,7 @@ CONF
 expect_exit 1 "$JEFE" --root "$T" status --layer audit >"$T/out" 2>"$T/err"
 grep -qF "layer audit is not in the policy: no [audit] section" "$T/err" ||
 	fail "status --layer audit: $(cat "$T/err")"
-grep -qF "$T/etc/jefe/jefe.conf $T/etc/jefe/policy.d/10-sysctl.conf" "$T/err" ||
+grep -qF "$P/jefe.conf $P/policy.d/10-sysctl.conf" "$T/err" ||
 	fail "the error does not name the policy files: $(cat "$T/err")"
 grep -q COMPLIANT "$T/out" && fail "a layer not in the policy printed a verdict"
 expect_exit 1 "$JEFE" --root "$T" enforce --dry-run --layer sysctl --layer files >/dev/null 2>"$T/err"
@@ -106,7 +106,7 @@ pass "--color=auto|always|never and NO_COLOR"
 # counted, and an unsupported item (no /proc/sys file) hidden unless --verbose.
 # (optional: a name this kernel may lack; the fake proc/sys has none)
 printf 'kernel.yama.ptrace_scope = 1\noptional = kernel.yama.ptrace_scope\n' \
-	>>"$T/etc/jefe/policy.d/10-sysctl.conf"
+	>>"$P/policy.d/10-sysctl.conf"
 expect_exit 2 "$JEFE" --root "$T" --json status >"$T/st.json"
 python3 - "$T/st.json" <<'PY' || fail "yama.ptrace_scope is not unsupported in the report"
 import json, sys
@@ -126,7 +126,7 @@ grep -q 'unsupported *sysctl:kernel.yama.ptrace_scope' "$T/dry" || fail "--verbo
 grep -qxF 'dry run: 2 item(s) would change, nothing was changed' "$T/dry" || fail "--verbose changed the count"
 # After an enforce, a changed policy gives a diff with context and both sides.
 "$JEFE" --root "$T" enforce >/dev/null || :
-sed -i 's/kptr_restrict = 2/kptr_restrict = 1/' "$T/etc/jefe/policy.d/10-sysctl.conf"
+sed -i 's/kptr_restrict = 2/kptr_restrict = 1/' "$P/policy.d/10-sysctl.conf"
 expect_exit 2 "$JEFE" --root "$T" enforce --dry-run >"$T/dry"
 grep -qxF '      -kernel.kptr_restrict = 2' "$T/dry" || fail "no - line: $(cat "$T/dry")"
 grep -qxF '      +kernel.kptr_restrict = 1' "$T/dry" || fail "no + line"

@@ -8,14 +8,14 @@
 . "$abs_top_srcdir/tests/lib/common.sh"
 make_root
 
-mkdir -p "$T/etc/jefe/policy.d"
+mkdir -p "$P/policy.d"
 for kv in kernel/kptr_restrict:0 kernel/randomize_va_space:2 \
 	  net/ipv4/ip_local_port_range:"32768	60999"; do
 	mkdir -p "$T/proc/sys/$(dirname "${kv%%:*}")"
 	printf '%s\n' "${kv#*:}" >"$T/proc/sys/${kv%%:*}"
 done
-printf '[agent]\nmode = report\n[sysctl]\nkernel.kptr_restrict = 2\n' >"$T/etc/jefe/jefe.conf"
-cat >"$T/etc/jefe/policy.d/90-local.conf" <<'POL'
+printf '[agent]\nmode = report\n[sysctl]\nkernel.kptr_restrict = 2\n' >"$P/jefe.conf"
+cat >"$P/policy.d/90-local.conf" <<'POL'
 [sysctl]
 kernel.kptr_restict = 2
 kernel.randomize_va_space = two
@@ -26,7 +26,7 @@ persit = no
 [sshd]
 Ciphers = aes128-cbc
 POL
-F="$T/etc/jefe/policy.d/90-local.conf"
+F="$P/policy.d/90-local.conf"
 expect_exit 1 "$JEFE" --root "$T" --direct policy check 2>"$T/err" >"$T/out"
 grep -q "policy OK" "$T/out" && fail "policy check said OK: $(cat "$T/out")"
 cat >"$T/want" <<WANT
@@ -47,7 +47,7 @@ printf '[sysctl]\noptional = kernel.unprivileged_userns_clone\nkernel.unprivileg
 expect_exit 0 "$JEFE" --root "$T" --direct policy check >"$T/out" 2>&1
 "$JEFE" --root "$T" --direct policy show >"$T/show" 2>&1 || fail "policy show failed: $(cat "$T/show")"
 grep -qx "persist = yes	# default" "$T/show" || fail "policy show does not mark the default of persist: $(cat "$T/show")"
-grep -qx "mode = report	# $T/etc/jefe/jefe.conf:2" "$T/show" || fail "policy show lacks [agent] mode's origin: $(cat "$T/show")"
+grep -qx "mode = report	# $P/jefe.conf:2" "$T/show" || fail "policy show lacks [agent] mode's origin: $(cat "$T/show")"
 grep -qx "check_interval = 300	# default" "$T/show" || fail "policy show lacks check_interval's default"
 grep -qx "kernel.unprivileged_userns_clone = 0	# $F:3" "$T/show" || fail "policy show lacks the free-form key with its origin"
 pass "optional names load; policy show gives every key its value and origin, defaults marked"

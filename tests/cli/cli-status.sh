@@ -5,15 +5,15 @@
 need_cmd python3
 make_root
 
-mkdir -p "$T/etc/jefe/policy.d" "$T/proc/sys/kernel" "$T/proc/sys/net/ipv4"
+mkdir -p "$P/policy.d" "$T/proc/sys/kernel" "$T/proc/sys/net/ipv4"
 printf '0\n' >"$T/proc/sys/kernel/kptr_restrict"
 printf '1\n' >"$T/proc/sys/kernel/dmesg_restrict"
 printf '1\n' >"$T/proc/sys/net/ipv4/tcp_syncookies"
-cat >"$T/etc/jefe/jefe.conf" <<'CONF'
+cat >"$P/jefe.conf" <<'CONF'
 [agent]
 mode = enforce
 CONF
-cat >"$T/etc/jefe/policy.d/10-sysctl.conf" <<'CONF'
+cat >"$P/policy.d/10-sysctl.conf" <<'CONF'
 [sysctl]
 kernel.kptr_restrict = 2
 kernel.dmesg_restrict = 1
@@ -69,22 +69,22 @@ pass "usage errors exit 64"
 
 # An invalid policy: error exit 1, every problem named with file and line, nothing changed.
 printf '0\n' >"$T/proc/sys/kernel/kptr_restrict"
-cat >"$T/etc/jefe/policy.d/20-bad.conf" <<'CONF'
+cat >"$P/policy.d/20-bad.conf" <<'CONF'
 [sysctl]
 kernel.lockdown = maximum
 [nosuch]
 CONF
 expect_exit 1 "$JEFE" --root "$T" enforce 2>"$T/err" >/dev/null
-grep -q "$T/etc/jefe/policy.d/20-bad.conf line 2: invalid value 'maximum' for kernel.lockdown" "$T/err" ||
+grep -q "$P/policy.d/20-bad.conf line 2: invalid value 'maximum' for kernel.lockdown" "$T/err" ||
 	fail "no file:line error for the bad value: $(cat "$T/err")"
-grep -q "$T/etc/jefe/policy.d/20-bad.conf line 3: unknown section \[nosuch\]" "$T/err" ||
+grep -q "$P/policy.d/20-bad.conf line 3: unknown section \[nosuch\]" "$T/err" ||
 	fail "no file:line error for the bad section"
 [ "$(cat "$T/proc/sys/kernel/kptr_restrict")" = 0 ] || fail "a refused policy changed the system"
 pass "an invalid policy is refused whole with file:line errors"
 
 # policy check on explicit files, and policy show of the merged policy.
-expect_exit 1 "$JEFE" policy check "$T/etc/jefe/policy.d/20-bad.conf" 2>/dev/null
-rm "$T/etc/jefe/policy.d/20-bad.conf"
+expect_exit 1 "$JEFE" policy check "$P/policy.d/20-bad.conf" 2>/dev/null
+rm "$P/policy.d/20-bad.conf"
 expect_exit 0 "$JEFE" --root "$T" policy check >/dev/null
 "$JEFE" --root "$T" policy show >"$T/show"
 grep -q '^kernel.kptr_restrict = 2' "$T/show" || fail "policy show lacks a key"

@@ -8,6 +8,10 @@ set -eu
 : "${abs_top_builddir:?run through make check (abs_top_builddir unset)}"
 : "${abs_top_srcdir:?run through make check (abs_top_srcdir unset)}"
 
+# configure's --sysconfdir: where jefe looks below --root (make distcheck
+# configures another prefix, so it is not always /etc/jefe).
+: "${JEFE_POLICY_DIR:?run through make check (JEFE_POLICY_DIR unset)}"
+
 JEFE="$abs_top_builddir/jefe"
 JEFE_SETUP="$abs_top_builddir/jefe-setup"
 
@@ -24,9 +28,10 @@ need_root() {
 	[ "$(id -u)" = 0 ] || fail "this test needs root (it makes namespaces); run make check as root"
 }
 
-# A temporary root tree, removed on exit.
+# A temporary root tree, removed on exit; $P is its policy directory.
 make_root() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/jefe-test.XXXXXX")
+	P=$T$JEFE_POLICY_DIR
 	trap 'rm -rf "$T"' EXIT
 }
 

@@ -300,7 +300,8 @@ static void test_shipped_policy(void **state)
 
 	env.root = root;
 	env.root_fd = open(root, O_RDONLY | O_DIRECTORY);
-	assert_int_equal(policy_load(&policy, env.root_fd, root, NULL, &errs), 0);
+	env.policy_dir = TU_POLICY_DIR;
+	assert_int_equal(policy_load(&policy, env.root_fd, root, TU_MAIN_FILE, &errs), 0);
 	if (layer_load(ops, &st, &env, policy, &errs) != 0)
 		fail_msg("shipped audit policy refused: %s", errs.n ? errs.msgs[0] : "?");
 	/*
@@ -389,7 +390,8 @@ static void test_policy_key_errors(void **state)
 	tu_write(root, "etc/jefe/my.rules", "-w /etc/shadow -p wa -k s\n-w /etc/x -p q\n");
 	env.root = root;
 	env.root_fd = open(root, O_RDONLY | O_DIRECTORY);
-	assert_int_equal(policy_load(&policy, env.root_fd, root, NULL, &errs), 0);
+	env.policy_dir = TU_POLICY_DIR;
+	assert_int_equal(policy_load(&policy, env.root_fd, root, TU_MAIN_FILE, &errs), 0);
 	assert_int_equal(layer_load(ops, &st, &env, policy, &errs), -JEFE_EPOLICY);
 	assert_null(st);
 	for (size_t i = 0; i < errs.n; i++) {

@@ -65,6 +65,7 @@ static int setup(void **state)
 	f->outside = tu_mkdtemp();
 	f->env.root = f->root;
 	f->env.root_fd = open(f->root, O_RDONLY | O_DIRECTORY);
+	f->env.policy_dir = TU_POLICY_DIR;
 	/* Names resolve through the root's own databases; "tester" is us. */
 	snprintf(line, sizeof(line), "root:x:0:0:root:/root:/bin/sh\ntester:x:%u:%u::/:/bin/sh\n",
 		 (unsigned int)getuid(), (unsigned int)getgid());
@@ -113,7 +114,7 @@ static int load(struct fixture *f, const char *files, const char *perms)
 		 strstr(files, "tmp_mounts =") ? "" : "tmp_mounts =\n",
 		 files, perms);
 	tu_write(f->root, "etc/jefe/jefe.conf", content);
-	err = policy_load(&f->policy, f->env.root_fd, "/", NULL, &f->errs);
+	err = policy_load(&f->policy, f->env.root_fd, "/", TU_MAIN_FILE, &f->errs);
 	if (err)
 		return err;
 	/* The core's check of the sections, as layer_set_load() makes it. */
@@ -751,10 +752,10 @@ static void test_baseline(void **state)
 
 	apply(f, false);
 	assert_int_equal(find(f, "baseline")->action, FINDING_ACTION_REPAIRED);
-	text = tu_read(f->root, "var/lib/jefe/files.sha256");
+	text = tu_read(f->root, JEFE_STATE_DIR "/files.sha256");
 	assert_non_null(strstr(text, HELLO_SHA256 "  /etc/hosts\n"));
 	assert_non_null(strstr(text, "  /etc/modprobe.d/jefe-blacklist.conf\n"));
-	assert_int_equal(mode_of(f, "var/lib/jefe/files.sha256"), 0600);
+	assert_int_equal(mode_of(f, JEFE_STATE_DIR "/files.sha256"), 0600);
 	check(f);
 	assert_int_equal(find(f, "sha256:/etc/hosts")->state, FINDING_COMPLIANT);
 	assert_false(found(f, "baseline"));
@@ -769,7 +770,7 @@ static void test_baseline(void **state)
 	assert_non_null(strstr(x->note, "edited outside the agent"));
 	apply(f, false);
 	assert_int_equal(find(f, "sha256:/etc/hosts")->action, FINDING_ACTION_CANNOT_FIX);
-	assert_non_null(strstr(tu_read(f->root, "var/lib/jefe/files.sha256"), HELLO_SHA256 "  /etc/hosts\n"));
+	assert_non_null(strstr(tu_read(f->root, JEFE_STATE_DIR "/files.sha256"), HELLO_SHA256 "  /etc/hosts\n"));
 	check(f);
 	assert_int_equal(find(f, "sha256:/etc/hosts")->state, FINDING_DRIFT);
 
@@ -793,13 +794,13 @@ static void test_baseline(void **state)
 	}
 	apply(f, false);
 	assert_string_equal(find(f, "sha256:/etc/hosts")->actual, "absent");
-	assert_non_null(strstr(tu_read(f->root, "var/lib/jefe/files.sha256"), "  /etc/hosts\n"));
+	assert_non_null(strstr(tu_read(f->root, JEFE_STATE_DIR "/files.sha256"), "  /etc/hosts\n"));
 
 	/* A corrupt baseline is reported, not silently replaced. */
-	tu_write(f->root, "var/lib/jefe/files.sha256", "garbage\n");
+	tu_write(f->root, JEFE_STATE_DIR "/files.sha256", "garbage\n");
 	apply(f, false);
 	assert_string_equal(find(f, "baseline")->actual, "corrupt");
-	assert_string_equal(tu_read(f->root, "var/lib/jefe/files.sha256"), "garbage\n");
+	assert_string_equal(tu_read(f->root, JEFE_STATE_DIR "/files.sha256"), "garbage\n");
 }
 
 static void test_baseline_parse(void **state)
@@ -843,12 +844,12 @@ static void test_inactive_without_section(void **state)
 	mode_set(f, "usr/bin/evil", 04755);
 	mode_set(f, "etc/shadow", 0666);
 	tu_write(f->root, "etc/jefe/jefe.conf", "[agent]\nmode = enforce\n");
-	assert_int_equal(policy_load(&f->policy, f->env.root_fd, "/", NULL, &f->errs), 0);
+	assert_int_equal(policy_load(&f->policy, f->env.root_fd, "/", TU_MAIN_FILE, &f->errs), 0);
 	assert_int_equal(layer_load(&layer_files_ops, &f->layer, &f->env, f->policy, &f->errs), 0);
 	apply(f, false);
 	assert_int_equal(f->out.n, 0);
 	assert_int_equal(mode_of(f, "usr/bin/evil"), 04755);
-	assert_string_equal(tu_read(f->root, "var/lib/jefe/files.sha256"), "");
+	assert_string_equal(tu_read(f->root, JEFE_STATE_DIR "/files.sha256"), "");
 }
 
 int main(void)

@@ -93,7 +93,7 @@ static int load(struct fixture *f, const char *extra)
 static int load_layer(struct fixture *f, const char *extra)
 {
 	char shipped[] = FW_GOLDEN_DIR "/../../../policies/policy.d/30-firewall.conf";
-	struct jefe_env env = { .root = "/", .root_fd = -1 };
+	struct jefe_env env = { .root = "/", .root_fd = -1, .policy_dir = TU_POLICY_DIR };
 	char path[4096];
 	char *files[2] = { shipped, path };
 	void *state = NULL;

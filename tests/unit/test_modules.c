@@ -38,6 +38,7 @@ static int setup(void **state)
 	f->root = tu_mkdtemp();
 	f->env.root = f->root;
 	f->env.root_fd = open(f->root, O_RDONLY | O_DIRECTORY);
+	f->env.policy_dir = TU_POLICY_DIR;
 	tu_write(f->root, "proc/modules",
 		 "nf_tables 344064 0 - Live 0x0000000000000000\n"
 		 "sctp 434176 2 - Live 0x0000000000000000\n");
@@ -71,7 +72,7 @@ static int load(struct fixture *f, const char *section)
 
 	snprintf(content, sizeof(content), "[modules]\n%s", section);
 	tu_write(f->root, "etc/jefe/jefe.conf", content);
-	err = policy_load(&f->policy, f->env.root_fd, "/", NULL, &f->errs);
+	err = policy_load(&f->policy, f->env.root_fd, "/", TU_MAIN_FILE, &f->errs);
 	if (err)
 		return err;
 	return layer_load(&layer_modules_ops, &f->layer, &f->env, f->policy, &f->errs);
@@ -548,7 +549,7 @@ static void test_inactive_without_section(void **state)
 	struct watch_set ws = { 0 };
 
 	tu_write(f->root, "etc/jefe/jefe.conf", "[agent]\nmode = enforce\n");
-	assert_int_equal(policy_load(&f->policy, f->env.root_fd, "/", NULL, &f->errs), 0);
+	assert_int_equal(policy_load(&f->policy, f->env.root_fd, "/", TU_MAIN_FILE, &f->errs), 0);
 	assert_int_equal(layer_load(&layer_modules_ops, &f->layer, &f->env, f->policy, &f->errs), 0);
 	assert_int_equal(layer_modules_ops.apply(f->layer, false, &f->out), 0);
 	assert_int_equal(f->out.n, 0);

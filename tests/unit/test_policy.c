@@ -45,15 +45,15 @@ static int teardown(void **state)
 
 static int load(struct fixture *f)
 {
-	return policy_load(&f->policy, f->root_fd, "/", NULL, &f->errs);
+	return policy_load(&f->policy, f->root_fd, "/", TU_MAIN_FILE, &f->errs);
 }
 
 /* As the agent loads a policy: the core's and every layer's validation. */
 static int load_all(struct fixture *f)
 {
-	struct jefe_env env = { .root = "/", .root_fd = f->root_fd };
+	struct jefe_env env = { .root = "/", .root_fd = f->root_fd, .policy_dir = TU_POLICY_DIR };
 	struct layer_set set;
-	int err = layer_policy_load(&f->policy, &set, &env, NULL, NULL, 0, &f->errs);
+	int err = layer_policy_load(&f->policy, &set, &env, TU_MAIN_FILE, NULL, 0, &f->errs);
 
 	if (err == 0)
 		layer_set_free(&set);

@@ -37,6 +37,7 @@ static int setup(void **state)
 	f->root_fd = open(f->root, O_RDONLY | O_DIRECTORY);
 	f->env.root = "/";
 	f->env.root_fd = f->root_fd;
+	f->env.policy_dir = TU_POLICY_DIR;
 	tu_write(f->root, "etc/jefe/audit.rules", "-w /etc/shadow -p wa -k jefe\n");
 	*state = f;
 	return 0;
@@ -65,7 +66,7 @@ static int load(struct fixture *f, const char *main, const char *second)
 	tu_write(f->root, "etc/jefe/jefe.conf", main);
 	if (second)
 		tu_write(f->root, "etc/jefe/policy.d/50-x.conf", second);
-	err = layer_policy_load(&f->policy, &f->set, &f->env, NULL, NULL, 0, &f->errs);
+	err = layer_policy_load(&f->policy, &f->set, &f->env, TU_MAIN_FILE, NULL, 0, &f->errs);
 	f->loaded = err == 0;
 	return err;
 }

@@ -497,7 +497,7 @@ static void test_spec_validate(void **state)
 static void test_layer_load(void **state)
 {
 	struct tree *t = *state;
-	struct jefe_env env = { .root = t->root, .root_fd = t->fd };
+	struct jefe_env env = { .root = t->root, .root_fd = t->fd, .policy_dir = TU_POLICY_DIR };
 	struct policy_errors errs = { 0 };
 	struct policy *p = NULL;
 	char path[4096], *files[1];
@@ -560,7 +560,7 @@ static void test_layer_load(void **state)
 static void test_layer_algorithms(void **state)
 {
 	struct tree *t = *state;
-	struct jefe_env env = { .root = t->root, .root_fd = t->fd };
+	struct jefe_env env = { .root = t->root, .root_fd = t->fd, .policy_dir = TU_POLICY_DIR };
 	struct policy_errors errs = { 0 };
 	struct policy *p = NULL;
 	char path[4096], *files[1];
@@ -589,7 +589,7 @@ static void test_layer_algorithms(void **state)
 static void test_layer_weak_algorithms(void **state)
 {
 	struct tree *t = *state;
-	struct jefe_env env = { .root = t->root, .root_fd = t->fd };
+	struct jefe_env env = { .root = t->root, .root_fd = t->fd, .policy_dir = TU_POLICY_DIR };
 	struct policy_errors errs = { 0 };
 	struct policy *p = NULL;
 	char path[4096], *files[1];

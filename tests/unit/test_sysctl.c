@@ -35,6 +35,7 @@ static int setup(void **state)
 	f->root = tu_mkdtemp();
 	f->env.root = f->root;
 	f->env.root_fd = open(f->root, O_RDONLY | O_DIRECTORY);
+	f->env.policy_dir = TU_POLICY_DIR;
 	tu_write(f->root, "proc/sys/kernel/kptr_restrict", "0\n");
 	tu_write(f->root, "proc/sys/kernel/dmesg_restrict", "1\n");
 	tu_write(f->root, "proc/sys/net/ipv4/ip_local_port_range", "32768\t60999\n");
@@ -67,7 +68,7 @@ static int load(struct fixture *f, const char *sysctl_section)
 
 	snprintf(content, sizeof(content), "[sysctl]\n%s", sysctl_section);
 	tu_write(f->root, "etc/jefe/jefe.conf", content);
-	err = policy_load(&f->policy, f->env.root_fd, "/", NULL, &f->errs);
+	err = policy_load(&f->policy, f->env.root_fd, "/", TU_MAIN_FILE, &f->errs);
 	if (err)
 		return err;
 	return layer_load(&layer_sysctl_ops, &f->layer, &f->env, f->policy, &f->errs);
@@ -278,7 +279,7 @@ static void test_shipped_policy_loads(void **state)
 	char *files[2];
 	/* An image tree: no /proc/sys below the root, no kernel to ask. */
 	char *image = tu_mkdtemp();
-	struct jefe_env env = { .root = "/", .root_fd = open(image, O_RDONLY | O_DIRECTORY) };
+	struct jefe_env env = { .root = "/", .root_fd = open(image, O_RDONLY | O_DIRECTORY), .policy_dir = TU_POLICY_DIR };
 	size_t keys = 0, it = 0;
 
 	assert_non_null(srcdir);

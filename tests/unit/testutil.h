@@ -12,6 +12,15 @@
 #include "finding.h"
 #include "policy.h"
 
+/*
+ * Where the tests put the policy below their temporary roots: the
+ * installed system's paths, whatever configure's --sysconfdir says (make
+ * distcheck configures another prefix).  The tests pass them explicitly;
+ * the compiled-in defaults (POLICY_MAIN_FILE, POLICY_DIR) are the CLI's.
+ */
+#define TU_POLICY_DIR	"/etc/jefe"
+#define TU_MAIN_FILE	TU_POLICY_DIR "/jefe.conf"
+
 /* mkdtemp under $TMPDIR; the caller removes it with tu_rmtree. */
 char *tu_mkdtemp(void);
 void tu_rmtree(const char *dir);

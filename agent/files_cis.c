@@ -39,7 +39,8 @@ const char *const files_cis_time_paths[] = {
 	FILES_CHRONY_CONF, "/etc/chrony/conf.d", FILES_CHRONY_SOURCEDIR, NULL
 };
 const char *const files_cis_logrotate_paths[] = {
-	FILES_LOGROTATE_CONF, FILES_LOGROTATE_DIR, FILES_LOGROTATE_CRON, NULL
+	FILES_LOGROTATE_CONF, FILES_LOGROTATE_DIR, FILES_LOGROTATE_CRON, FILES_LOGROTATE_PERIODIC,
+	NULL
 };
 const char *const files_cis_root_paths[] = { FILES_ROOT_HOME, NULL };
 
@@ -394,11 +395,16 @@ int files_logrotate_run(const struct files_cis_run *r, const struct strv *logs)
 	}
 	strv_free(&paths);
 	strv_free(&pats);
-	/* Rotation needs a runner: Debian's logrotate is started by cron's daily run. */
-	if (rootfs_stat(root_fd, FILES_LOGROTATE_CRON, &sb, true) == 0 && S_ISREG(sb.st_mode) &&
-	    (sb.st_mode & 0100))
-		return files_cis_add(r, "logrotate:daily", FILES_LOGROTATE_CRON, FILES_LOGROTATE_CRON,
-				     FINDING_COMPLIANT, FINDING_ACTION_NONE, &files_ref_logrotate, NULL);
+	/* Rotation needs a runner: logrotate's package starts it from cron's daily run. */
+	for (size_t i = 0; i < 2; i++) {
+		const char *runner = i ? FILES_LOGROTATE_PERIODIC : FILES_LOGROTATE_CRON;
+
+		if (rootfs_stat(root_fd, runner, &sb, true) == 0 && S_ISREG(sb.st_mode) &&
+		    (sb.st_mode & 0100))
+			return files_cis_add(r, "logrotate:daily", FILES_LOGROTATE_CRON, runner,
+					     FINDING_COMPLIANT, FINDING_ACTION_NONE,
+					     &files_ref_logrotate, NULL);
+	}
 	return files_cis_add(r, "logrotate:daily", FILES_LOGROTATE_CRON, "absent or not executable",
 			     FINDING_DRIFT, files_cis_report_only(r), &files_ref_logrotate,
 			     "install logrotate (its cron.daily script) and run cron");

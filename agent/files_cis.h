@@ -20,7 +20,9 @@
 #define FILES_CHRONY_SOURCES	FILES_CHRONY_SOURCEDIR "/jefe.sources"
 #define FILES_LOGROTATE_CONF	"/etc/logrotate.conf"
 #define FILES_LOGROTATE_DIR	"/etc/logrotate.d"
+/* Debian's cron.daily, Alpine's periodic/daily (busybox crond) */
 #define FILES_LOGROTATE_CRON	"/etc/cron.daily/logrotate"
+#define FILES_LOGROTATE_PERIODIC "/etc/periodic/daily/logrotate"
 #define FILES_ROOT_HOME		"/root"
 
 /* One run of the files layer, as these checks need it. */

@@ -156,7 +156,7 @@ static const struct policy_key files_keys[] = {
 	PK_STRING("profile_umask", FS, profile_umask, "",
 		"octal umask /etc/profile, /etc/profile.d/*.sh and /etc/bash.bashrc set at least as strictly (empty: unchecked)", ""),
 	PK_BOOL("kernel_log", FS, kernel_log, "no",
-		"rsyslog loads imklog (/etc/rsyslog.conf or rsyslog.d/*.conf): kernel messages reach syslog", ""),
+		"rsyslog loads imklog (/etc/rsyslog.conf or rsyslog.d/*.conf): kernel messages reach syslog", "CIS 6.2.3.3"),
 	PK_LIST("ntp_servers", FS, ntp_servers, "",
 		"the NTP servers chrony uses, no other; enforce writes /etc/chrony/sources.d/jefe.sources", "CIS 2.3.3.1"),
 	PK_BOOL("time_sync", FS, time_sync, "no",
@@ -1762,6 +1762,9 @@ int files_rsyslog_klog(const char *text)
 	return 0;
 }
 
+/* No journald: rsyslog's own inputs are how logs reach it. */
+static const struct finding_refs files_ref_klog = REFS_INIT(REF_CIS("6.2.3.3"));
+
 static int files_kernel_log_run(struct files_run *r)
 {
 	int root_fd = r->st->env->root_fd;
@@ -1784,7 +1787,7 @@ static int files_kernel_log_run(struct files_run *r)
 	if (err) {
 		strv_free(&paths);
 		return files_add(r, "syslog:kernel", "imklog loaded", NULL, FINDING_ERROR,
-				 FINDING_ACTION_NONE, NULL, jefe_strerror(err));
+				 FINDING_ACTION_NONE, &files_ref_klog, jefe_strerror(err));
 	}
 	if (where) {
 		char actual[300];
@@ -1792,12 +1795,12 @@ static int files_kernel_log_run(struct files_run *r)
 		snprintf(actual, sizeof(actual), "loaded in %s", where);
 		strv_free(&paths);
 		return files_add(r, "syslog:kernel", "imklog loaded", actual, FINDING_COMPLIANT,
-				 FINDING_ACTION_NONE, NULL, NULL);
+				 FINDING_ACTION_NONE, &files_ref_klog, NULL);
 	}
 	strv_free(&paths);
 	/* Report-only: rsyslog's configuration is the site's (forwarding, files). */
 	return files_add(r, "syslog:kernel", "imklog loaded", "not loaded", FINDING_DRIFT,
-			 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, NULL,
+			 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, &files_ref_klog,
 			 "add module(load=\"imklog\") to /etc/rsyslog.conf");
 }
 

@@ -713,6 +713,7 @@ static void test_kernel_log(void **state)
 	x = find(f, "syslog:kernel");
 	assert_int_equal(x->state, FINDING_COMPLIANT);
 	assert_string_equal(x->actual, "loaded in /etc/rsyslog.d/10-klog.conf");
+	assert_string_equal(x->refs.v[0].id, "6.2.3.3");
 	tu_write(f->root, "etc/rsyslog.d/10-klog.conf", "#module(load=\"imklog\")\n");
 	apply(f, false);
 	x = find(f, "syslog:kernel");

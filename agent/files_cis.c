@@ -14,6 +14,9 @@
  * - root's umask: no umask line of root's shell start-up files is weaker
  *   than the policy's (root's login shell reads /etc/profile first, which
  *   profile_umask checks).
+ * - the account rules of passwd, group and shells that layer_files.c's
+ *   accounts scan does not hold: gid 0, groups that exist, the shadow
+ *   group empty, no duplicate ids or names, no nologin in /etc/shells.
  *
  * All of it reads a few small files below the root: no program runs and
  * nothing is hashed on the status path.
@@ -43,6 +46,7 @@ const char *const files_cis_logrotate_paths[] = {
 	NULL
 };
 const char *const files_cis_root_paths[] = { FILES_ROOT_HOME, NULL };
+const char *const files_cis_account_paths[] = { "/etc/passwd", "/etc/group", "/etc/shells", NULL };
 
 static const struct finding_refs files_ref_servers =
 	REFS_INIT(REF_CIS("2.3.1.1"), REF_CIS("2.3.3.1"));
@@ -442,4 +446,170 @@ int files_root_umask_run(const struct files_cis_run *r, const char *want)
 	/* None weaker: root keeps /etc/profile's umask (profile:umask). */
 	return files_cis_add(r, "root:umask", want, "none weaker", FINDING_COMPLIANT,
 			     FINDING_ACTION_NONE, &files_ref_root_umask, NULL);
+}
+
+/* ---- passwd, group and shells ---- */
+
+/* Fields of a colon-separated line (passwd, group) into f; how many. */
+static size_t files_cis_fields(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max) {
+		f[n++] = line;
+		line = strchr(line, ':');
+		if (!line)
+			break;
+		*line++ = '\0';
+	}
+	return n;
+}
+
+/* Push s to dups once when it is already in seen, else to seen. */
+static int files_cis_dup(struct strv *seen, struct strv *dups, const char *s)
+{
+	if (!strv_contains(seen, s))
+		return strv_push(seen, s);
+	return strv_contains(dups, s) ? 0 : strv_push(dups, s);
+}
+
+int files_id_rules_scan(const char *passwd, const char *group, const char *shells,
+			struct files_id_rules *out)
+{
+	static const char *const gid0_ok[] = { "root", "sync", "shutdown", "halt", "operator" };
+	struct strv uids = { 0 }, users = { 0 }, gids = { 0 }, groups = { 0 };
+	char buf[1024], shadow_gid[16] = "";
+	const char *t;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (t = group; !err && (t = files_cis_line(t, buf, sizeof(buf)));) {
+		char *f[4];
+
+		if (files_cis_fields(buf, f, 4) < 4 || !*f[0])
+			continue;
+		err = files_cis_dup(&gids, &out->dup_gids, f[2]);
+		if (!err)
+			err = files_cis_dup(&groups, &out->dup_groups, f[0]);
+		if (!err && strcmp(f[2], "0") == 0 && strcmp(f[0], "root") != 0)
+			err = strv_push(&out->gid0_groups, f[0]);
+		if (!err && strcmp(f[0], "shadow") == 0) {
+			snprintf(shadow_gid, sizeof(shadow_gid), "%s", f[2]);
+			if (*str_trim(f[3]))
+				err = strv_split(&out->shadow_members, f[3], ",");
+		}
+	}
+	for (t = passwd; !err && (t = files_cis_line(t, buf, sizeof(buf)));) {
+		char *f[7], who[320];
+		bool ok = false;
+
+		if (files_cis_fields(buf, f, 7) < 7 || !*f[0])
+			continue;
+		err = files_cis_dup(&uids, &out->dup_uids, f[2]);
+		if (!err)
+			err = files_cis_dup(&users, &out->dup_users, f[0]);
+		for (size_t i = 0; i < sizeof(gid0_ok) / sizeof(gid0_ok[0]); i++)
+			ok |= strcmp(f[0], gid0_ok[i]) == 0;
+		if (!err && strcmp(f[3], "0") == 0 && !ok)
+			err = strv_push(&out->gid0_users, f[0]);
+		snprintf(who, sizeof(who), "%s (gid %s)", f[0], f[3]);
+		if (!err && group && !strv_contains(&gids, f[3]))
+			err = strv_push(&out->missing_groups, who);
+		if (!err && *shadow_gid && strcmp(f[3], shadow_gid) == 0 &&
+		    !strv_contains(&out->shadow_members, f[0]))
+			err = strv_push(&out->shadow_members, f[0]);
+	}
+	for (t = shells; !err && (t = files_cis_line(t, buf, sizeof(buf)));) {
+		char *p = str_trim(buf);
+		const char *base = strrchr(p, '/');
+
+		if (strcmp(base ? base + 1 : p, "nologin") == 0)
+			err = strv_push(&out->nologin_shells, p);
+	}
+	strv_free(&uids);
+	strv_free(&users);
+	strv_free(&gids);
+	strv_free(&groups);
+	if (err)
+		files_id_rules_free(out);
+	return err;
+}
+
+void files_id_rules_free(struct files_id_rules *r)
+{
+	strv_free(&r->gid0_users);
+	strv_free(&r->gid0_groups);
+	strv_free(&r->missing_groups);
+	strv_free(&r->shadow_members);
+	strv_free(&r->dup_uids);
+	strv_free(&r->dup_gids);
+	strv_free(&r->dup_users);
+	strv_free(&r->dup_groups);
+	strv_free(&r->nologin_shells);
+}
+
+static const struct finding_refs ref_gid0 = REFS_INIT(REF_CIS("5.4.2.2"));
+static const struct finding_refs ref_group0 = REFS_INIT(REF_CIS("5.4.2.3"));
+static const struct finding_refs ref_groups = REFS_INIT(REF_CIS("7.2.3"));
+static const struct finding_refs ref_shadow = REFS_INIT(REF_CIS("7.2.4"));
+static const struct finding_refs ref_uids = REFS_INIT(REF_CIS("7.2.5"));
+static const struct finding_refs ref_gids = REFS_INIT(REF_CIS("7.2.6"));
+static const struct finding_refs ref_users = REFS_INIT(REF_CIS("7.2.7"));
+static const struct finding_refs ref_names = REFS_INIT(REF_CIS("7.2.8"));
+static const struct finding_refs ref_shells = REFS_INIT(REF_CIS("5.4.3.1"));
+
+int files_id_rules_run(const struct files_cis_run *r)
+{
+	int root_fd = r->env->root_fd;
+	char *passwd = NULL, *group = NULL, *shells = NULL;
+	struct files_id_rules x;
+	int err;
+
+	err = root_read_file_alloc(root_fd, "/etc/passwd", &passwd, NULL);
+	if (err == 0 || err == -ENOENT)
+		err = root_read_file_alloc(root_fd, "/etc/group", &group, NULL);
+	if (err == 0 || err == -ENOENT)
+		err = root_read_file_alloc(root_fd, "/etc/shells", &shells, NULL);
+	if (err == 0 || err == -ENOENT)
+		err = files_id_rules_scan(passwd, group, shells, &x);
+	free(passwd);
+	free(group);
+	free(shells);
+	if (err)
+		return files_cis_add(r, "account:groups", "readable", NULL, FINDING_ERROR,
+				     FINDING_ACTION_NONE, &ref_groups, jefe_strerror(err));
+	{
+		const struct {
+			const char *item, *expected, *note;
+			const struct strv *bad;
+			const struct finding_refs *refs;
+		} rules[] = {
+			{ "account:gid0", "only root's group is gid 0", "give these accounts another primary group in /etc/passwd", &x.gid0_users, &ref_gid0 },
+			{ "account:group-gid0", "only group root has gid 0", "give these groups another gid in /etc/group", &x.gid0_groups, &ref_group0 },
+			{ "account:groups", "every primary group in /etc/group", "add these groups to /etc/group", &x.missing_groups, &ref_groups },
+			{ "account:shadow-group", "group shadow empty", "remove these users from group shadow", &x.shadow_members, &ref_shadow },
+			{ "account:duplicate-uids", "none", "give each account its own uid", &x.dup_uids, &ref_uids },
+			{ "account:duplicate-gids", "none", "give each group its own gid", &x.dup_gids, &ref_gids },
+			{ "account:duplicate-users", "none", "remove the duplicate lines from /etc/passwd", &x.dup_users, &ref_users },
+			{ "account:duplicate-groups", "none", "remove the duplicate lines from /etc/group", &x.dup_groups, &ref_names },
+			{ "shells:nologin", "no nologin in /etc/shells", "remove nologin from /etc/shells", &x.nologin_shells, &ref_shells },
+		};
+
+		for (size_t i = 0; !err && i < sizeof(rules) / sizeof(rules[0]); i++) {
+			char actual[512];
+
+			if (!rules[i].bad->n) {
+				err = files_cis_add(r, rules[i].item, rules[i].expected, "none",
+						    FINDING_COMPLIANT, FINDING_ACTION_NONE,
+						    rules[i].refs, NULL);
+				continue;
+			}
+			files_strv_join(rules[i].bad, actual, sizeof(actual), "");
+			/* Report-only: the agent never edits the account databases. */
+			err = files_cis_add(r, rules[i].item, rules[i].expected, actual, FINDING_DRIFT,
+					    files_cis_report_only(r), rules[i].refs, rules[i].note);
+		}
+	}
+	files_id_rules_free(&x);
+	return err;
 }

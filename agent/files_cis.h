@@ -57,6 +57,29 @@ bool files_clock_synced(int rc, int status);
  */
 int files_logrotate_patterns(const char *text, struct strv *out);
 
+/*
+ * The benchmark's account rules that /etc/passwd, /etc/group and
+ * /etc/shells answer (the accounts key; passwd and shadow's own are
+ * layer_files.c's files_accounts_scan).  Each list names the offenders.
+ */
+struct files_id_rules {
+	struct strv gid0_users;		/* 5.4.2.2: primary gid 0, not root/sync/shutdown/halt/operator */
+	struct strv gid0_groups;	/* 5.4.2.3: gid 0 but not the group root */
+	struct strv missing_groups;	/* 7.2.3: "user (gid N)" without a group N */
+	struct strv shadow_members;	/* 7.2.4: members of group shadow, or users whose group it is */
+	struct strv dup_uids;		/* 7.2.5 */
+	struct strv dup_gids;		/* 7.2.6 */
+	struct strv dup_users;		/* 7.2.7 */
+	struct strv dup_groups;		/* 7.2.8 */
+	struct strv nologin_shells;	/* 5.4.3.1: nologin listed in /etc/shells */
+};
+/* Any text may be NULL (absent file): its rules find nothing.  0 or -ENOMEM. */
+int files_id_rules_scan(const char *passwd, const char *group, const char *shells,
+			struct files_id_rules *out);
+void files_id_rules_free(struct files_id_rules *r);
+/* [files] accounts: the rules above, one finding each (report-only). */
+int files_id_rules_run(const struct files_cis_run *r);
+
 /* [files] ntp_servers: chrony's sources are exactly these; enforce writes FILES_CHRONY_SOURCES. */
 int files_time_servers_run(const struct files_cis_run *r, const struct strv *servers);
 /* [files] time_sync: the running kernel's clock is synchronised (report-only). */
@@ -70,5 +93,6 @@ int files_root_umask_run(const struct files_cis_run *r, const char *want);
 extern const char *const files_cis_time_paths[];
 extern const char *const files_cis_logrotate_paths[];
 extern const char *const files_cis_root_paths[];
+extern const char *const files_cis_account_paths[];
 
 #endif

@@ -1980,6 +1980,8 @@ static int files_cis_all(struct files_run *r)
 		err = files_logrotate_run(&c, &r->st->log_rotate);
 	if (!err)
 		err = files_root_umask_run(&c, r->st->root_umask);
+	if (!err && r->st->accounts)
+		err = files_id_rules_run(&c);
 	return err;
 }
 
@@ -2224,6 +2226,8 @@ static int files_watch(void *state, struct watch_set *ws)
 			err = files_watch_path(st, &seen, files_cis_time_paths[i]);
 		for (size_t i = 0; !err && st->log_rotate.n && files_cis_logrotate_paths[i]; i++)
 			err = files_watch_path(st, &seen, files_cis_logrotate_paths[i]);
+		for (size_t i = 0; !err && st->accounts && files_cis_account_paths[i]; i++)
+			err = files_watch_path(st, &seen, files_cis_account_paths[i]);
 		for (size_t i = 0; !err && st->root_umask[0] && files_cis_root_paths[i]; i++)
 			err = files_watch_path(st, &seen, files_cis_root_paths[i]);
 		/* An accepted file (jefe baseline accept) is news for the daemon. */

@@ -575,6 +575,7 @@ static void test_accounts(void **state)
 		 "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
 		 "admin:x:1000:1000::/home/admin:/bin/sh\n");
 	tu_write(f->root, "etc/shadow", "root:*:19000:0:99999:7:::\nadmin:!:19000::::::\n");
+	tu_write(f->root, "etc/group", "root:x:0:\nshadow:x:42:\ndaemon:x:1:\nadmin:x:1000:\n");
 	tu_write(f->root, "etc/login.defs", "# shadow's\nPASS_MAX_DAYS\t365\nPASS_MIN_DAYS 1\n"
 		 "PASS_WARN_AGE 7\nENCRYPT_METHOD SHA512\nSHA_CRYPT_MIN_ROUNDS 65536\nUMASK 027\n");
 	assert_int_equal(load(f, "accounts = yes\nlogin_defs = PASS_MAX_DAYS=365 PASS_MIN_DAYS=1 "
@@ -933,6 +934,85 @@ static void test_root_umask_policy_error(void **state)
 	assert_true(has_error(f, "line 6: 'var/log/messages' is not an absolute path"));
 }
 
+static void test_id_rules_scan(void **state)
+{
+	struct files_id_rules x;
+
+	(void)state;
+	assert_int_equal(files_id_rules_scan("root:x:0:0:root:/root:/bin/sh\n"
+					     "sync:x:4:0:sync:/bin:/bin/sync\n"
+					     "daemon:x:1:1::/:/usr/sbin/nologin\n"
+					     "games:x:5:0::/:/usr/sbin/nologin\n"
+					     "toor:x:0:77::/:/bin/sh\n"
+					     "daemon:x:2:42::/:/usr/sbin/nologin\n"
+					     "broken line\n",
+					     "root:x:0:\nwheel:x:0:\ndaemon:x:1:\nshadow:x:42:admin\n"
+					     "daemon:x:3:\n",
+					     "/bin/sh\n# /usr/sbin/nologin\n/usr/sbin/nologin\n", &x), 0);
+	assert_int_equal(x.gid0_users.n, 1);
+	assert_string_equal(x.gid0_users.v[0], "games");
+	assert_int_equal(x.gid0_groups.n, 1);
+	assert_string_equal(x.gid0_groups.v[0], "wheel");
+	assert_int_equal(x.missing_groups.n, 1);
+	assert_string_equal(x.missing_groups.v[0], "toor (gid 77)");
+	/* A member of shadow, and the daemon whose primary group it is. */
+	assert_int_equal(x.shadow_members.n, 2);
+	assert_string_equal(x.shadow_members.v[0], "admin");
+	assert_string_equal(x.shadow_members.v[1], "daemon");
+	assert_int_equal(x.dup_uids.n, 1);
+	assert_string_equal(x.dup_uids.v[0], "0");
+	assert_int_equal(x.dup_gids.n, 1);
+	assert_string_equal(x.dup_gids.v[0], "0");
+	assert_int_equal(x.dup_users.n, 1);
+	assert_string_equal(x.dup_users.v[0], "daemon");
+	assert_int_equal(x.dup_groups.n, 1);
+	assert_string_equal(x.dup_groups.v[0], "daemon");
+	assert_int_equal(x.nologin_shells.n, 1);
+	assert_string_equal(x.nologin_shells.v[0], "/usr/sbin/nologin");
+	files_id_rules_free(&x);
+	/* Absent files find nothing. */
+	assert_int_equal(files_id_rules_scan(NULL, NULL, NULL, &x), 0);
+	assert_int_equal(x.missing_groups.n + x.dup_uids.n + x.nologin_shells.n, 0);
+	files_id_rules_free(&x);
+}
+
+/* accounts = yes against a tree: the group/shells rules compliant on a clean tree, then report-only drift. */
+static void test_id_rules(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	/* The fixture's tester is whoever runs the test (uid 0 as root): fixed ids here. */
+	tu_write(f->root, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
+		 "tester:x:1000:1000::/home/tester:/bin/sh\n");
+	tu_write(f->root, "etc/group", "root:x:0:\nshadow:x:42:\ntesters:x:1000:\n");
+	tu_write(f->root, "etc/shells", "/bin/sh\n/bin/bash\n");
+	assert_int_equal(load(f, "accounts = yes\n", ""), 0);
+	check(f);
+	for (const char *const *it = (const char *const[]){ "account:gid0", "account:group-gid0",
+		     "account:groups", "account:shadow-group", "account:duplicate-uids",
+		     "account:duplicate-gids", "account:duplicate-users", "account:duplicate-groups",
+		     "shells:nologin", NULL }; *it; it++) {
+		x = find(f, *it);
+		assert_int_equal(x->state, FINDING_COMPLIANT);
+	}
+	assert_string_equal(find(f, "account:groups")->refs.v[0].id, "7.2.3");
+	assert_string_equal(find(f, "shells:nologin")->refs.v[0].id, "5.4.3.1");
+	tu_write(f->root, "etc/shells", "/bin/sh\n/usr/sbin/nologin\n");
+	tu_write(f->root, "etc/group", "root:x:0:\nshadow:x:42:tester\n");
+	apply(f, false);
+	x = find(f, "shells:nologin");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	x = find(f, "account:shadow-group");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_string_equal(x->actual, "tester");
+	x = find(f, "account:groups");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_string_equal(x->actual, "tester (gid 1000)");
+	assert_string_equal(tu_read(f->root, "etc/shells"), "/bin/sh\n/usr/sbin/nologin\n");
+}
+
 static void test_mounts_parse_escapes(void **state)
 {
 	struct rootfs_mounts m;
@@ -1108,6 +1188,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_rotate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_root_umask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_root_umask_policy_error, setup, teardown),
+		cmocka_unit_test(test_id_rules_scan),
+		cmocka_unit_test_setup_teardown(test_id_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_banners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_sees_chmod, setup, teardown),

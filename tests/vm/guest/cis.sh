@@ -25,7 +25,8 @@ sshd:!:19000::::::
 _chrony:!:19000::::::
 admin:*:19000:0:99999:7:::
 P
-printf 'root:x:0:\nshadow:x:42:\nutmp:x:43:\n_chrony:x:101:\nadmin:x:1000:\n' >/etc/group
+printf 'root:x:0:\ndaemon:x:1:\nshadow:x:42:\nutmp:x:43:\n_chrony:x:101:\nadmin:x:1000:\nnogroup:x:65534:\n' >/etc/group
+printf '/bin/sh\n/usr/bin/sh\n' >/etc/shells
 chmod 0640 /etc/shadow
 # profile.d as a base system has it (empty here): the daemon watches it.
 mkdir -p /etc/profile.d
@@ -79,7 +80,9 @@ for item in account:uid0 account:root account:system-shells account:shadowed \
 	login.defs:PASS_WARN_AGE login.defs:ENCRYPT_METHOD login.defs:SHA_CRYPT_MIN_ROUNDS \
 	login.defs:UMASK limits:core profile:umask syslog:kernel banner:/etc/issue banner:/etc/issue.net banner:/etc/motd \
 	logrotate:/var/log/syslog logrotate:/var/log/auth.log logrotate:/var/log/kern.log logrotate:daily \
-	root:umask; do
+	root:umask account:gid0 account:group-gid0 account:groups account:shadow-group \
+	account:duplicate-uids account:duplicate-gids account:duplicate-users \
+	account:duplicate-groups shells:nologin; do
 	# Pretty JSON, one key a line: the "state" line after the item's.
 	state=$(awk -v it="\"item\":\"$item\"" 'index($0, it) { f = 1; next }
 		f && /"state"/ { gsub(/.*"state": *"|".*/, ""); print; exit }' /run/files0.json)
@@ -102,13 +105,15 @@ vm_expect_eq "time:sync before chronyd" drift "$(state time:sync /run/files0.jso
 
 jefe enforce >/run/enforce.txt 2>&1
 vm_note "jefe enforce: exit $?"
+grep -E ' error |failed' /run/enforce.txt | head -n 5 | while read -r l; do vm_note "enforce: $l"; done
 vm_check "enforce wrote the policy's server for chrony" \
 	grep -qx 'server 127.0.0.1 iburst' /etc/chrony/sources.d/jefe.sources
 jefe status --json --layer files >/run/files1.json 2>&1
 vm_expect_eq "time:servers after enforce" compliant "$(state time:servers /run/files1.json)"
 
 # The NTP server: a chronyd that serves its own clock on loopback (local
-# stratum 8) and leaves the kernel's alone (-x).
+# stratum 8) and leaves the kernel's alone (-x).  The harness leaves lo down.
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 mkdir -p /run/ntp-server
 printf '%s\n' 'local stratum 8' 'allow 127.0.0.1' 'bindaddress 127.0.0.1' 'port 123' 'cmdport 0' 'bindcmdaddress /' \
 	'pidfile /run/ntp-server/chronyd.pid' >/run/ntp-server/chrony.conf
@@ -232,6 +237,10 @@ vm_check "the short RSA key is reported with its size" \
 	grep -q 'item=hostkey:/etc/ssh/ssh_host_rsa_key .*2048 bits' "$LOG"
 tamper "/etc/issue tells the release" files banner:/etc/issue cannot-fix \
 	sh -c 'printf "\\\\r\\n" >>/etc/issue'
+tamper "nologin in /etc/shells" files shells:nologin cannot-fix \
+	sh -c 'echo /usr/sbin/nologin >>/etc/shells'
+tamper "a member of group shadow" files account:shadow-group cannot-fix \
+	sed -i 's/^shadow:x:42:$/shadow:x:42:admin/' /etc/group
 tamper "a server the policy does not name" files time:servers cannot-fix \
 	sh -c 'mkdir -p /etc/chrony/conf.d && echo "server rogue.example iburst" >/etc/chrony/conf.d/local.conf'
 rm -f /etc/chrony/conf.d/local.conf

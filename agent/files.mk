@@ -4,7 +4,8 @@
 # hand-written digest, and rather than libcrypto, whose 4.5 MB of
 # relocations tripled the start-up cost of every `jefe status`.
 libjefe_a_SOURCES += agent/layer_files.c agent/layer_files.h \
-	agent/rootfs.c agent/rootfs.h agent/files_index.c agent/files_index.h
+	agent/rootfs.c agent/rootfs.h agent/files_index.c agent/files_index.h \
+	agent/files_cis.c agent/files_cis.h
 AM_CFLAGS += $(LIBMD_CFLAGS)
 JEFE_LDADD += $(LIBMD_LIBS)
 # after policies/policies.mk, which defines jefepolicydir

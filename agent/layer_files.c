@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "files_cis.h"
 #include "files_index.h"
 #include "layer.h"
 #include "layer_files.h"
@@ -76,6 +77,10 @@ struct files_state {
 	bool core_limit;		/* "* hard core 0" in limits.conf or limits.d */
 	char profile_umask[8];		/* octal umask the login shells' profile sets, "" unchecked */
 	bool kernel_log;		/* rsyslog loads imklog: kernel messages reach syslog */
+	struct strv ntp_servers;	/* chrony's sources (files_cis.c) */
+	bool time_sync;			/* the running kernel's clock is synchronised */
+	struct strv log_rotate;		/* logs a logrotate stanza must match */
+	char root_umask[8];		/* octal umask root's start-up files may not weaken, "" unchecked */
 	struct strv baseline;		/* edits are never accepted by apply */
 	struct strv baseline_managed;	/* written by the agent: re-recorded by apply */
 	bool active;			/* the policy has a files section */
@@ -106,6 +111,10 @@ struct files_settings {
 	bool core_limit;
 	const char *profile_umask;
 	bool kernel_log;
+	const char *ntp_servers;
+	bool time_sync;
+	const char *log_rotate;
+	const char *root_umask;
 	const char *baseline_managed;
 	unsigned long rehash_interval;
 };
@@ -147,7 +156,15 @@ static const struct policy_key files_keys[] = {
 	PK_STRING("profile_umask", FS, profile_umask, "",
 		"octal umask /etc/profile, /etc/profile.d/*.sh and /etc/bash.bashrc set at least as strictly (empty: unchecked)", ""),
 	PK_BOOL("kernel_log", FS, kernel_log, "no",
-		"rsyslog loads imklog (/etc/rsyslog.conf or rsyslog.d/*.conf): kernel messages reach syslog", ""),
+		"rsyslog loads imklog (/etc/rsyslog.conf or rsyslog.d/*.conf): kernel messages reach syslog", "CIS 6.2.3.3"),
+	PK_LIST("ntp_servers", FS, ntp_servers, "",
+		"the NTP servers chrony uses, no other; enforce writes /etc/chrony/sources.d/jefe.sources", "CIS 2.3.3.1"),
+	PK_BOOL("time_sync", FS, time_sync, "no",
+		"the running kernel's clock is synchronised by an NTP client (adjtimex)", "CIS 2.3.1.1"),
+	PK_LIST("log_rotate", FS, log_rotate, "",
+		"log files a logrotate stanza must match; logrotate runs daily from cron", "CIS 6.2.3.8"),
+	PK_STRING("root_umask", FS, root_umask, "",
+		"octal umask no umask line of root's .profile, .bash_profile, .bash_login or .bashrc may weaken (empty: unchecked)", "CIS 5.4.2.6"),
 	PK_LIST("baseline", FS, baseline, "",
 		"files whose SHA-256 is recorded and watched; an edit is drift apply never accepts", ""),
 	PK_LIST("baseline_managed", FS, baseline_managed, "",
@@ -322,6 +339,8 @@ static void files_state_free(void *p)
 	strv_free(&st->baseline_managed);
 	strv_free(&st->banners);
 	strv_free(&st->login_defs);
+	strv_free(&st->ntp_servers);
+	strv_free(&st->log_rotate);
 	if (st->inotify_fd >= 0)
 		close(st->inotify_fd);
 	files_index_free(&st->index);
@@ -398,6 +417,27 @@ static int files_load_perm(struct files_state *st, const struct policy_entry *e,
 	return 0;
 }
 
+/* An octal umask key into out ("027"); "" when unset. */
+static int files_load_umask(const struct policy *policy, const char *key, const char *value,
+			    char out[8], struct policy_errors *errs, int *bad)
+{
+	char *end;
+	unsigned long m;
+
+	out[0] = '\0';
+	if (!value || !*value)
+		return 0;
+	errno = 0;
+	m = strtoul(value, &end, 8);
+	if (!isdigit((unsigned char)*value) || m > 0777 || errno || *end) {
+		(*bad)++;
+		return policy_error_at(errs, policy_get(policy, FILES_LAYER, key),
+				       "%s: '%s' is not an octal umask (027, 077)", key, value);
+	}
+	snprintf(out, 8, "%03lo", m);
+	return 0;
+}
+
 static int files_load(void **state, const struct jefe_env *env,
 		      const struct policy *policy, const void *settings,
 		      struct policy_errors *errs)
@@ -428,22 +468,12 @@ static int files_load(void **state, const struct jefe_env *env,
 	st->accounts = set->accounts;
 	st->core_limit = set->core_limit;
 	st->kernel_log = set->kernel_log;
-	st->profile_umask[0] = '\0';
-	if (set->profile_umask && *set->profile_umask) {
-		char *end;
-		unsigned long m;
-
-		errno = 0;
-		m = strtoul(set->profile_umask, &end, 8);
-		if (!isdigit((unsigned char)*set->profile_umask) || m > 0777 || errno || *end) {
-			e = policy_get(policy, FILES_LAYER, "profile_umask");
-			err = policy_error_at(errs, e, "profile_umask: '%s' is not an octal umask (027, 077)",
-					      set->profile_umask);
-			bad++;
-		} else {
-			snprintf(st->profile_umask, sizeof(st->profile_umask), "%03lo", m);
-		}
-	}
+	st->time_sync = set->time_sync;
+	err = files_load_umask(policy, "profile_umask", set->profile_umask, st->profile_umask,
+			       errs, &bad);
+	if (!err)
+		err = files_load_umask(policy, "root_umask", set->root_umask, st->root_umask,
+				       errs, &bad);
 	if (st->active) {
 		const struct {
 			const char *key;
@@ -460,6 +490,8 @@ static int files_load(void **state, const struct jefe_env *env,
 			{ "baseline_managed", set->baseline_managed, &st->baseline_managed, true, true },
 			{ "banners", set->banners, &st->banners, true, false },
 			{ "login_defs", set->login_defs, &st->login_defs, false, false },
+			{ "ntp_servers", set->ntp_servers, &st->ntp_servers, false, false },
+			{ "log_rotate", set->log_rotate, &st->log_rotate, true, true },
 		};
 
 		for (size_t i = 0; !err && i < ARRAY_SIZE(lists); i++)
@@ -1599,7 +1631,7 @@ static int files_strcmp_p(const void *a, const void *b)
  * Append the files of DIR whose names end in SUFFIX to out, sorted among
  * themselves (pam_limits' and sh's order); a missing DIR adds nothing.
  */
-static int files_dir_list(int root_fd, const char *dir, const char *suffix, struct strv *out)
+int files_dir_list(int root_fd, const char *dir, const char *suffix, struct strv *out)
 {
 	int fd = rootfs_open(root_fd, dir, O_RDONLY | O_DIRECTORY);
 	size_t first = out->n;
@@ -1730,6 +1762,9 @@ int files_rsyslog_klog(const char *text)
 	return 0;
 }
 
+/* No journald: rsyslog's own inputs are how logs reach it. */
+static const struct finding_refs files_ref_klog = REFS_INIT(REF_CIS("6.2.3.3"));
+
 static int files_kernel_log_run(struct files_run *r)
 {
 	int root_fd = r->st->env->root_fd;
@@ -1752,7 +1787,7 @@ static int files_kernel_log_run(struct files_run *r)
 	if (err) {
 		strv_free(&paths);
 		return files_add(r, "syslog:kernel", "imklog loaded", NULL, FINDING_ERROR,
-				 FINDING_ACTION_NONE, NULL, jefe_strerror(err));
+				 FINDING_ACTION_NONE, &files_ref_klog, jefe_strerror(err));
 	}
 	if (where) {
 		char actual[300];
@@ -1760,12 +1795,12 @@ static int files_kernel_log_run(struct files_run *r)
 		snprintf(actual, sizeof(actual), "loaded in %s", where);
 		strv_free(&paths);
 		return files_add(r, "syslog:kernel", "imklog loaded", actual, FINDING_COMPLIANT,
-				 FINDING_ACTION_NONE, NULL, NULL);
+				 FINDING_ACTION_NONE, &files_ref_klog, NULL);
 	}
 	strv_free(&paths);
 	/* Report-only: rsyslog's configuration is the site's (forwarding, files). */
 	return files_add(r, "syslog:kernel", "imklog loaded", "not loaded", FINDING_DRIFT,
-			 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, NULL,
+			 r->apply ? FINDING_ACTION_CANNOT_FIX : FINDING_ACTION_NONE, &files_ref_klog,
 			 "add module(load=\"imklog\") to /etc/rsyslog.conf");
 }
 
@@ -1929,6 +1964,27 @@ static int files_accounts_run(struct files_run *r)
 	return err;
 }
 
+/* ---- the NTP client, log rotation and root's umask (files_cis.c) ---- */
+
+static int files_cis_all(struct files_run *r)
+{
+	const struct files_cis_run c = {
+		.env = r->st->env, .apply = r->apply, .dry_run = r->dry_run, .out = r->out,
+	};
+	int err;
+
+	err = files_time_servers_run(&c, &r->st->ntp_servers);
+	if (!err && r->st->time_sync)
+		err = files_time_sync_run(&c);
+	if (!err)
+		err = files_logrotate_run(&c, &r->st->log_rotate);
+	if (!err)
+		err = files_root_umask_run(&c, r->st->root_umask);
+	if (!err && r->st->accounts)
+		err = files_id_rules_run(&c);
+	return err;
+}
+
 /* ---- the layer ---- */
 
 static int files_run_all(struct files_state *st, bool apply, bool dry_run, struct findings *out)
@@ -1953,6 +2009,8 @@ static int files_run_all(struct files_state *st, bool apply, bool dry_run, struc
 		err = files_profile_umask_run(&r);
 	if (!err)
 		err = files_kernel_log_run(&r);
+	if (!err)
+		err = files_cis_all(&r);
 	/* Last: after the perms repair, and after every other layer's apply. */
 	if (!err)
 		err = files_baseline_run(&r);
@@ -2164,6 +2222,14 @@ static int files_watch(void *state, struct watch_set *ws)
 			err = files_watch_path(st, &seen, "/etc/rsyslog.conf");
 		if (!err && st->kernel_log)
 			err = files_watch_path(st, &seen, "/etc/rsyslog.d");
+		for (size_t i = 0; !err && st->ntp_servers.n && files_cis_time_paths[i]; i++)
+			err = files_watch_path(st, &seen, files_cis_time_paths[i]);
+		for (size_t i = 0; !err && st->log_rotate.n && files_cis_logrotate_paths[i]; i++)
+			err = files_watch_path(st, &seen, files_cis_logrotate_paths[i]);
+		for (size_t i = 0; !err && st->accounts && files_cis_account_paths[i]; i++)
+			err = files_watch_path(st, &seen, files_cis_account_paths[i]);
+		for (size_t i = 0; !err && st->root_umask[0] && files_cis_root_paths[i]; i++)
+			err = files_watch_path(st, &seen, files_cis_root_paths[i]);
 		/* An accepted file (jefe baseline accept) is news for the daemon. */
 		if (!err && (st->baseline.n || st->baseline_managed.n))
 			err = files_watch_path(st, &seen, FILES_BASELINE_FILE);

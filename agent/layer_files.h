@@ -57,6 +57,11 @@ int files_limits_core(const char *text, char *val, size_t size);
 int files_profile_umask(const char *text, unsigned long want, char *weak, size_t size);
 /* rsyslog configuration TEXT loads imklog (uncommented): 1, else 0. */
 int files_rsyslog_klog(const char *text);
+/*
+ * Append the files of DIR (below root) whose names end in SUFFIX to out,
+ * sorted among themselves; a missing DIR adds nothing.  0 or -errno.
+ */
+int files_dir_list(int root_fd, const char *dir, const char *suffix, struct strv *out);
 int files_login_defs_cmp(const char *want, const char *have, char *why, size_t why_len);
 
 /* What /etc/passwd and /etc/shadow say of the benchmark's account rules. */

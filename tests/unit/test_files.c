@@ -11,11 +11,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/timex.h>
 #include <unistd.h>
 
 #include "testutil.h"
 #include "errors.h"
 #include "layer.h"
+#include "files_cis.h"
 #include "layer_files.h"
 #include "layers.h"
 #include "policy.h"
@@ -54,6 +56,14 @@ static mode_t mode_of(const struct fixture *f, const char *rel)
 	path_of(f, rel, p, sizeof(p));
 	assert_int_equal(lstat(p, &sb), 0);
 	return sb.st_mode & 07777;
+}
+
+static bool exists(const struct fixture *f, const char *rel)
+{
+	char p[4096];
+
+	path_of(f, rel, p, sizeof(p));
+	return access(p, F_OK) == 0;
 }
 
 static int setup(void **state)
@@ -566,6 +576,7 @@ static void test_accounts(void **state)
 		 "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
 		 "admin:x:1000:1000::/home/admin:/bin/sh\n");
 	tu_write(f->root, "etc/shadow", "root:*:19000:0:99999:7:::\nadmin:!:19000::::::\n");
+	tu_write(f->root, "etc/group", "root:x:0:\nshadow:x:42:\ndaemon:x:1:\nadmin:x:1000:\n");
 	tu_write(f->root, "etc/login.defs", "# shadow's\nPASS_MAX_DAYS\t365\nPASS_MIN_DAYS 1\n"
 		 "PASS_WARN_AGE 7\nENCRYPT_METHOD SHA512\nSHA_CRYPT_MIN_ROUNDS 65536\nUMASK 027\n");
 	assert_int_equal(load(f, "accounts = yes\nlogin_defs = PASS_MAX_DAYS=365 PASS_MIN_DAYS=1 "
@@ -704,11 +715,303 @@ static void test_kernel_log(void **state)
 	x = find(f, "syslog:kernel");
 	assert_int_equal(x->state, FINDING_COMPLIANT);
 	assert_string_equal(x->actual, "loaded in /etc/rsyslog.d/10-klog.conf");
+	assert_string_equal(x->refs.v[0].id, "6.2.3.3");
 	tu_write(f->root, "etc/rsyslog.d/10-klog.conf", "#module(load=\"imklog\")\n");
 	apply(f, false);
 	x = find(f, "syslog:kernel");
 	assert_int_equal(x->state, FINDING_DRIFT);
 	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+}
+
+static void test_chrony_parse(void **state)
+{
+	struct strv src = { 0 }, conf = { 0 }, sdir = { 0 };
+	char *text;
+
+	(void)state;
+	assert_int_equal(files_chrony_parse("# chrony.conf\n"
+					    "confdir /etc/chrony/conf.d\n"
+					    "pool 2.debian.pool.ntp.org iburst\n"
+					    "! server commented.example\n"
+					    "server ntp1.example iburst ; ntp1 again\n"
+					    "Server ntp1.example\n"
+					    "peer 10.0.0.2\n"
+					    "sourcedir /run/chrony-dhcp\n"
+					    "sourcedir /etc/chrony/sources.d\n"
+					    "makestep 1 3\n", &src, &conf, &sdir), 0);
+	assert_int_equal(src.n, 3);
+	assert_string_equal(src.v[0], "2.debian.pool.ntp.org");
+	assert_string_equal(src.v[1], "ntp1.example");
+	assert_string_equal(src.v[2], "10.0.0.2");
+	assert_int_equal(conf.n, 1);
+	assert_string_equal(conf.v[0], "/etc/chrony/conf.d");
+	assert_int_equal(sdir.n, 2);
+	assert_string_equal(sdir.v[1], "/etc/chrony/sources.d");
+	/* What the agent writes reads back as exactly the policy's servers. */
+	text = files_chrony_render(&sdir);
+	assert_non_null(strstr(text, "server /run/chrony-dhcp iburst\nserver /etc/chrony/sources.d iburst\n"));
+	strv_free(&src);
+	assert_int_equal(files_chrony_parse(text, &src, &conf, &sdir), 0);
+	assert_int_equal(src.n, 2);
+	free(text);
+	strv_free(&src);
+	strv_free(&conf);
+	strv_free(&sdir);
+}
+
+static void test_clock_synced(void **state)
+{
+	(void)state;
+	assert_true(files_clock_synced(TIME_OK, STA_PLL));
+	assert_true(files_clock_synced(TIME_INS, STA_PLL | STA_INS));
+	/* No daemon keeps the clock: the kernel's own flag, and TIME_ERROR with it. */
+	assert_false(files_clock_synced(TIME_ERROR, STA_UNSYNC));
+	assert_false(files_clock_synced(TIME_OK, STA_UNSYNC));
+	assert_false(files_clock_synced(-1, 0));
+}
+
+static void test_logrotate_patterns(void **state)
+{
+	struct strv p = { 0 };
+
+	(void)state;
+	assert_int_equal(files_logrotate_patterns("weekly\nrotate 4\ninclude /etc/logrotate.d\n"
+						  "/var/log/wtmp {\n    missingok\n    monthly\n}\n"
+						  "/var/log/syslog\n/var/log/mail.log \"/var/log/ab.log\"\n{\n"
+						  "    postrotate\n        /usr/lib/rsyslog/rsyslog-rotate\n"
+						  "    endscript\n}\n"
+						  "# /var/log/commented {\n"
+						  "/var/log/jefe/*.log { daily }\n"
+						  "/var/log/after\n{\n}\n", &p), 0);
+	assert_int_equal(p.n, 6);
+	assert_string_equal(p.v[0], "/var/log/wtmp");
+	assert_string_equal(p.v[1], "/var/log/syslog");
+	assert_string_equal(p.v[2], "/var/log/mail.log");
+	assert_string_equal(p.v[3], "/var/log/ab.log");
+	assert_string_equal(p.v[4], "/var/log/jefe/*.log");
+	assert_string_equal(p.v[5], "/var/log/after");
+	strv_free(&p);
+}
+
+/* ntp_servers against a tree: the agent owns jefe.sources; another file's source is the site's. */
+static void test_time_servers(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+	const char *written;
+
+	tu_write(f->root, "etc/chrony/chrony.conf",
+		 "pool 2.debian.pool.ntp.org iburst\nsourcedir /etc/chrony/sources.d\n");
+	assert_int_equal(load(f, "ntp_servers = ntp1.example 10.0.0.1\ntime_sync = yes\n", ""), 0);
+	check(f);
+	x = find(f, "time:servers");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_NONE);
+	assert_string_equal(x->expected, "ntp1.example 10.0.0.1");
+	assert_string_equal(x->actual, "2.debian.pool.ntp.org");
+	assert_string_equal(x->refs.v[0].id, "2.3.1.1");
+	assert_string_equal(x->refs.v[1].id, "2.3.3.1");
+	/* Below --root the clock is not the tree's: said so, never compliant. */
+	x = find(f, "time:sync");
+	assert_int_equal(x->state, FINDING_UNSUPPORTED);
+
+	/* The pool is in chrony.conf, the site's file: cannot-fix, and nothing written. */
+	apply(f, false);
+	x = find(f, "time:servers");
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	assert_non_null(strstr(x->note, "2.debian.pool.ntp.org"));
+	assert_false(exists(f, "etc/chrony/sources.d/jefe.sources"));
+
+	/* Without it, only the agent's file is missing: a dry run says so and writes nothing. */
+	tu_write(f->root, "etc/chrony/chrony.conf", "sourcedir /etc/chrony/sources.d\nmakestep 1 3\n");
+	apply(f, true);
+	x = find(f, "time:servers");
+	assert_int_equal(x->action, FINDING_ACTION_WOULD_REPAIR);
+	assert_string_equal(x->actual, "no server");
+	assert_false(exists(f, "etc/chrony/sources.d/jefe.sources"));
+	apply(f, false);
+	x = find(f, "time:servers");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_REPAIRED);
+	written = tu_read(f->root, "etc/chrony/sources.d/jefe.sources");
+	assert_non_null(written);
+	assert_non_null(strstr(written, "server ntp1.example iburst\nserver 10.0.0.1 iburst\n"));
+	assert_int_equal(mode_of(f, "etc/chrony/sources.d/jefe.sources"), 0644);
+	check(f);
+	x = find(f, "time:servers");
+	assert_int_equal(x->state, FINDING_COMPLIANT);
+	assert_string_equal(x->actual, "ntp1.example 10.0.0.1");
+
+	/* A server added in conf.d is extra; a chrony.conf that stops reading sources.d is drift. */
+	tu_write(f->root, "etc/chrony/chrony.conf",
+		 "confdir /etc/chrony/conf.d\nsourcedir /etc/chrony/sources.d\n");
+	tu_write(f->root, "etc/chrony/conf.d/local.conf", "server rogue.example\n");
+	check(f);
+	x = find(f, "time:servers");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_string_equal(x->actual, "rogue.example ntp1.example 10.0.0.1");
+	tu_write(f->root, "etc/chrony/conf.d/local.conf", "makestep 1 3\n");
+	tu_write(f->root, "etc/chrony/chrony.conf", "confdir /etc/chrony/conf.d\n");
+	apply(f, false);
+	x = find(f, "time:servers");
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	assert_string_equal(x->actual, "no server");
+	assert_non_null(strstr(x->note, "sourcedir /etc/chrony/sources.d"));
+}
+
+static void test_time_servers_no_chrony(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	assert_int_equal(load(f, "ntp_servers = ntp1.example\n", ""), 0);
+	apply(f, false);
+	x = find(f, "time:servers");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	assert_string_equal(x->actual, "no /etc/chrony/chrony.conf");
+	/* time_sync is off unless asked. */
+	assert_false(found(f, "time:sync"));
+}
+
+/* log_rotate against a tree: a stanza per log and the daily run, report-only. */
+static void test_log_rotate(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	tu_write(f->root, "etc/logrotate.conf", "weekly\ninclude /etc/logrotate.d\n/var/log/wtmp {\n}\n");
+	tu_write(f->root, "etc/logrotate.d/rsyslog", "/var/log/messages\n/var/log/auth.log\n{\n\trotate 4\n}\n");
+	tu_write(f->root, "etc/cron.daily/logrotate", "#!/bin/sh\n/usr/sbin/logrotate /etc/logrotate.conf\n");
+	mode_set(f, "etc/cron.daily/logrotate", 0755);
+	assert_int_equal(load(f, "log_rotate = /var/log/messages /var/log/auth.log /var/log/wtmp\n", ""), 0);
+	check(f);
+	x = find(f, "logrotate:/var/log/messages");
+	assert_int_equal(x->state, FINDING_COMPLIANT);
+	assert_string_equal(x->refs.v[0].id, "6.2.3.8");
+	assert_int_equal(find(f, "logrotate:/var/log/wtmp")->state, FINDING_COMPLIANT);
+	assert_int_equal(find(f, "logrotate:daily")->state, FINDING_COMPLIANT);
+
+	tu_write(f->root, "etc/logrotate.d/rsyslog", "/var/log/messages\n{\n\trotate 4\n}\n");
+	mode_set(f, "etc/cron.daily/logrotate", 0644);
+	apply(f, false);
+	x = find(f, "logrotate:/var/log/auth.log");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	x = find(f, "logrotate:daily");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	/* Report-only: the mode stays the admin's. */
+	assert_int_equal(mode_of(f, "etc/cron.daily/logrotate"), 0644);
+}
+
+/* root_umask: no line of root's start-up files weaker; none at all keeps /etc/profile's. */
+static void test_root_umask(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	assert_int_equal(load(f, "root_umask = 027\n", ""), 0);
+	check(f);
+	x = find(f, "root:umask");
+	assert_int_equal(x->state, FINDING_COMPLIANT);
+	assert_string_equal(x->refs.v[0].id, "5.4.2.6");
+	tu_write(f->root, "root/.profile", "umask 077\n");
+	tu_write(f->root, "root/.bashrc", "alias ll='ls -l'\numask 022\n");
+	apply(f, false);
+	x = find(f, "root:umask");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	assert_string_equal(x->actual, "022 in /root/.bashrc");
+	assert_string_equal(tu_read(f->root, "root/.bashrc"), "alias ll='ls -l'\numask 022\n");
+}
+
+static void test_root_umask_policy_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "root_umask = 0999\nlog_rotate = var/log/messages\n", ""), -JEFE_EPOLICY);
+	assert_true(has_error(f, "line 5: root_umask: '0999' is not an octal umask (027, 077)"));
+	assert_true(has_error(f, "line 6: 'var/log/messages' is not an absolute path"));
+}
+
+static void test_id_rules_scan(void **state)
+{
+	struct files_id_rules x;
+
+	(void)state;
+	assert_int_equal(files_id_rules_scan("root:x:0:0:root:/root:/bin/sh\n"
+					     "sync:x:4:0:sync:/bin:/bin/sync\n"
+					     "daemon:x:1:1::/:/usr/sbin/nologin\n"
+					     "games:x:5:0::/:/usr/sbin/nologin\n"
+					     "toor:x:0:77::/:/bin/sh\n"
+					     "daemon:x:2:42::/:/usr/sbin/nologin\n"
+					     "broken line\n",
+					     "root:x:0:\nwheel:x:0:\ndaemon:x:1:\nshadow:x:42:admin\n"
+					     "daemon:x:3:\n",
+					     "/bin/sh\n# /usr/sbin/nologin\n/usr/sbin/nologin\n", &x), 0);
+	assert_int_equal(x.gid0_users.n, 1);
+	assert_string_equal(x.gid0_users.v[0], "games");
+	assert_int_equal(x.gid0_groups.n, 1);
+	assert_string_equal(x.gid0_groups.v[0], "wheel");
+	assert_int_equal(x.missing_groups.n, 1);
+	assert_string_equal(x.missing_groups.v[0], "toor (gid 77)");
+	/* A member of shadow, and the daemon whose primary group it is. */
+	assert_int_equal(x.shadow_members.n, 2);
+	assert_string_equal(x.shadow_members.v[0], "admin");
+	assert_string_equal(x.shadow_members.v[1], "daemon");
+	assert_int_equal(x.dup_uids.n, 1);
+	assert_string_equal(x.dup_uids.v[0], "0");
+	assert_int_equal(x.dup_gids.n, 1);
+	assert_string_equal(x.dup_gids.v[0], "0");
+	assert_int_equal(x.dup_users.n, 1);
+	assert_string_equal(x.dup_users.v[0], "daemon");
+	assert_int_equal(x.dup_groups.n, 1);
+	assert_string_equal(x.dup_groups.v[0], "daemon");
+	assert_int_equal(x.nologin_shells.n, 1);
+	assert_string_equal(x.nologin_shells.v[0], "/usr/sbin/nologin");
+	files_id_rules_free(&x);
+	/* Absent files find nothing. */
+	assert_int_equal(files_id_rules_scan(NULL, NULL, NULL, &x), 0);
+	assert_int_equal(x.missing_groups.n + x.dup_uids.n + x.nologin_shells.n, 0);
+	files_id_rules_free(&x);
+}
+
+/* accounts = yes against a tree: the group/shells rules compliant on a clean tree, then report-only drift. */
+static void test_id_rules(void **state)
+{
+	struct fixture *f = *state;
+	const struct finding *x;
+
+	/* The fixture's tester is whoever runs the test (uid 0 as root): fixed ids here. */
+	tu_write(f->root, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
+		 "tester:x:1000:1000::/home/tester:/bin/sh\n");
+	tu_write(f->root, "etc/group", "root:x:0:\nshadow:x:42:\ntesters:x:1000:\n");
+	tu_write(f->root, "etc/shells", "/bin/sh\n/bin/bash\n");
+	assert_int_equal(load(f, "accounts = yes\n", ""), 0);
+	check(f);
+	for (const char *const *it = (const char *const[]){ "account:gid0", "account:group-gid0",
+		     "account:groups", "account:shadow-group", "account:duplicate-uids",
+		     "account:duplicate-gids", "account:duplicate-users", "account:duplicate-groups",
+		     "shells:nologin", NULL }; *it; it++) {
+		x = find(f, *it);
+		assert_int_equal(x->state, FINDING_COMPLIANT);
+	}
+	assert_string_equal(find(f, "account:groups")->refs.v[0].id, "7.2.3");
+	assert_string_equal(find(f, "shells:nologin")->refs.v[0].id, "5.4.3.1");
+	tu_write(f->root, "etc/shells", "/bin/sh\n/usr/sbin/nologin\n");
+	tu_write(f->root, "etc/group", "root:x:0:\nshadow:x:42:tester\n");
+	apply(f, false);
+	x = find(f, "shells:nologin");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_int_equal(x->action, FINDING_ACTION_CANNOT_FIX);
+	x = find(f, "account:shadow-group");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_string_equal(x->actual, "tester");
+	x = find(f, "account:groups");
+	assert_int_equal(x->state, FINDING_DRIFT);
+	assert_string_equal(x->actual, "tester (gid 1000)");
+	assert_string_equal(tu_read(f->root, "etc/shells"), "/bin/sh\n/usr/sbin/nologin\n");
 }
 
 static void test_mounts_parse_escapes(void **state)
@@ -878,6 +1181,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_profile_umask_policy_error, setup, teardown),
 		cmocka_unit_test(test_rsyslog_klog),
 		cmocka_unit_test_setup_teardown(test_kernel_log, setup, teardown),
+		cmocka_unit_test(test_chrony_parse),
+		cmocka_unit_test(test_clock_synced),
+		cmocka_unit_test(test_logrotate_patterns),
+		cmocka_unit_test_setup_teardown(test_time_servers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_time_servers_no_chrony, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_rotate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_root_umask, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_root_umask_policy_error, setup, teardown),
+		cmocka_unit_test(test_id_rules_scan),
+		cmocka_unit_test_setup_teardown(test_id_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_banners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_baseline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch_sees_chmod, setup, teardown),

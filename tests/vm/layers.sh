@@ -14,4 +14,5 @@ exec sh "$here/run-vm.sh" --timeout 900 \
 	--append "lockdown=integrity slab_nomerge init_on_alloc=1 page_alloc.shuffle=1" \
 	--extra-file "$ov/security/limits.d/10-jefe-core.conf:/etc/security/limits.d/10-jefe-core.conf" \
 	--extra-file "$ov/profile:/etc/profile" \
+	--extra-file "$ov/chrony/chrony.conf:/etc/chrony/chrony.conf" \
 	"$here/guest/layers.sh"

@@ -12,6 +12,13 @@ LOG=/run/jefe-setup.log
 # rsyslog's configuration as Debian's package ships it (the image's):
 # imklog loaded, which the files layer checks and never edits.
 printf 'module(load="imuxsock")\nmodule(load="imklog")\n' >/etc/rsyslog.conf
+# Log rotation as the image's packages ship it (rsyslog's stanza, logrotate's
+# daily run), checked and never edited; chrony.conf is the overlay's, and
+# enforce writes the policy's servers to sources.d.
+mkdir -p /etc/logrotate.d /etc/cron.daily
+printf '/var/log/syslog\n/var/log/kern.log\n/var/log/auth.log\n{\n\trotate 4\n}\n' >/etc/logrotate.d/rsyslog
+printf '#!/bin/sh\n/usr/sbin/logrotate /etc/logrotate.conf\n' >/etc/cron.daily/logrotate
+chmod 0755 /etc/cron.daily/logrotate
 
 vm_check "jefe is installed" test -x /usr/sbin/jefe
 vm_check "jefe-setup is installed" test -x /usr/sbin/jefe-setup

@@ -241,19 +241,35 @@ static int add_findings(struct json_object *items, const struct findings *fs)
 
 int report_findings_render(const struct findings *fs, char **text)
 {
-	struct json_object *items = json_object_new_array();
-	const char *s;
-	size_t len;
-	int err = items ? add_findings(items, fs) : -ENOMEM;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int err = f ? 0 : -ENOMEM;
 
 	*text = NULL;
-	s = err ? NULL : json_object_to_json_string_ext(items, JSON_C_TO_STRING_PLAIN);
-	if (!err && (!s || (len = strlen(s)) < 2 || s[0] != '[' || s[len - 1] != ']'))
+	/*
+	 * One object at a time, as the array would print them: the daemon
+	 * keeps the text, and a whole tree of json-c objects built next to
+	 * it would leave its heap fragmented (RSS) for nothing.
+	 */
+	for (size_t i = 0; i < fs->n && !err; i++) {
+		struct json_object *o;
+		const char *s;
+
+		err = finding_object(&fs->v[i], &o);
+		if (err)
+			break;
+		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+		if (!s || (i > 0 && fputc(',', f) == EOF) || fputs(s, f) == EOF)
+			err = -ENOMEM;
+		json_object_put(o);
+	}
+	if (f && fclose(f) != 0 && !err)
 		err = -ENOMEM;
-	/* The array's elements without its brackets. */
-	if (!err && !(*text = strndup(s + 1, len - 2)))
-		err = -ENOMEM;
-	json_object_put(items);
+	if (err)
+		free(buf);
+	else
+		*text = buf;
 	return err;
 }
 

@@ -2247,6 +2247,21 @@ static int files_watch(void *state, struct watch_set *ws)
 			err = files_watch_path(st, &seen, "/etc/rsyslog.conf");
 		if (!err && st->kernel_log)
 			err = files_watch_path(st, &seen, "/etc/rsyslog.d");
+		/*
+		 * Read by the checks without being managed paths: the owners
+		 * and groups of [files.perms] by name, the OS a banner must
+		 * not tell, the umask of bash's own startup file.
+		 */
+		if (!err && st->n_perms)
+			err = files_watch_entry(st, &seen, "/etc/passwd", false);
+		if (!err && st->n_perms)
+			err = files_watch_entry(st, &seen, "/etc/group", false);
+		if (!err && st->banners.n)
+			err = files_watch_entry(st, &seen, "/etc/os-release", false);
+		if (!err && st->banners.n)
+			err = files_watch_entry(st, &seen, "/usr/lib/os-release", false);
+		if (!err && st->profile_umask[0])
+			err = files_watch_entry(st, &seen, "/etc/bash.bashrc", false);
 		/* An accepted file (jefe baseline accept) is news for the daemon. */
 		if (!err && (st->baseline.n || st->baseline_managed.n))
 			err = files_watch_path(st, &seen, FILES_BASELINE_FILE);

@@ -15,7 +15,9 @@
 # - /etc/.passwd.swp written: no files pass (the build before the filter
 #   fails here);
 # - chmod 0666 /etc/passwd (a [files.perms] path): a files pass and its
-#   drift line.
+#   drift line;
+# - `umask 022` appended to /etc/bash.bashrc in place (a file the umask
+#   check reads, not a managed path): a files pass and its drift line.
 set -eu
 . "${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/daemon-env.sh"
 env_enter_ns "$@"
@@ -26,12 +28,15 @@ mkdir -p "$T/usr/local/bin"
 echo 'root:x:0:0:root:/root:/bin/sh' > "$T/etc/passwd"
 echo 'root:x:0:' > "$T/etc/group"
 chmod 0644 "$T/etc/passwd" "$T/etc/group"
+echo 'umask 027' > "$T/etc/profile"
+echo '# bash' > "$T/etc/bash.bashrc"
 cat >"$T/etc/jefe/policy.d/60-files.conf" <<'P'
 [files]
 suid_dirs = /usr/local/bin
 world_writable_dirs = /usr/local
 tmp_mounts =
 baseline = /etc/passwd
+profile_umask = 027
 [files.perms]
 /etc/passwd = 0644 root root
 /var/lib/jefe = 0700 root root
@@ -68,7 +73,14 @@ wait_log "$n" "layer=files item=perm:/etc/passwd " 10 ||
 	fail "chmod 0666 /etc/passwd: no drift line within 10 s (backstop: 600 s)"
 n3=$(files_passes)
 [ "$n3" -gt "$n2" ] || fail "chmod of /etc/passwd made no files pass"
+
+n=$(log_lines)
+echo 'umask 022' >> "$T/etc/bash.bashrc"
+wait_log "$n" "layer=files item=profile:umask " 10 ||
+	fail "umask 022 in /etc/bash.bashrc: no drift line within 10 s (backstop: 600 s)"
+n4=$(files_passes)
+[ "$n4" -gt "$n3" ] || fail "an edit of /etc/bash.bashrc made no files pass"
 alive "$DAEMON_PID" || fail "jefe-setup died"
-note "status requests: $((n1 - n0)) files passes; swap file: $((n2 - n1)); chmod: $((n3 - n2))"
+note "status requests: $((n1 - n0)) files passes; swap file: $((n2 - n1)); chmod: $((n3 - n2)); bash.bashrc: $((n4 - n3))"
 stop_daemon
 echo "PASS: files-quiet"

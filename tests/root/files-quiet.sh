@@ -24,13 +24,17 @@ env_enter_ns "$@"
 
 env_setup_root "mode = report
 check_interval = 600" ""
+# The configured directories (distcheck's prefix is not /usr).
+POLICY_D=$T${JEFE_SYSCONFDIR:-/etc}/jefe/policy.d
+STATE=${JEFE_LOCALSTATEDIR:-/var}/lib/jefe
+mkdir -p "$POLICY_D"
 mkdir -p "$T/usr/local/bin"
 echo 'root:x:0:0:root:/root:/bin/sh' > "$T/etc/passwd"
 echo 'root:x:0:' > "$T/etc/group"
 chmod 0644 "$T/etc/passwd" "$T/etc/group"
 echo 'umask 027' > "$T/etc/profile"
 echo '# bash' > "$T/etc/bash.bashrc"
-cat >"$T/etc/jefe/policy.d/60-files.conf" <<'P'
+cat >"$POLICY_D/60-files.conf" <<P
 [files]
 suid_dirs = /usr/local/bin
 world_writable_dirs = /usr/local
@@ -39,7 +43,7 @@ baseline = /etc/passwd
 profile_umask = 027
 [files.perms]
 /etc/passwd = 0644 root root
-/var/lib/jefe = 0700 root root
+$STATE = 0700 root root
 P
 
 files_passes() { grep -c "checked layer=files " "$LOG" || :; }
@@ -47,7 +51,7 @@ files_passes() { grep -c "checked layer=files " "$LOG" || :; }
 env_start_daemon --debug
 # The start's pass wrote status.json: its events are queued by now.
 sleep 1
-[ -f "$T/var/lib/jefe/status.json" ] || fail "the start wrote no status.json"
+[ -f "$T$STATE/status.json" ] || fail "the start wrote no status.json in $STATE"
 n0=$(files_passes)
 [ "$n0" -ge 1 ] || fail "no 'checked layer=files' line: is --debug logging?"
 

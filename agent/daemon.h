@@ -139,6 +139,15 @@ struct daemon {
 	struct strv noted[DAEMON_MAX_LAYERS];
 	/* What each layer's latest pass found, and when: status.json, metrics. */
 	struct findings last[DAEMON_MAX_LAYERS];
+	/*
+	 * last[i] rendered as a status reply's findings, once per pass that
+	 * changed it (report_findings_render()); NULL until a reply needs it.
+	 */
+	char *last_json[DAEMON_MAX_LAYERS];
+	/* policy_digest() of the running policy, once per policy. */
+	char policy_digest[POLICY_DIGEST_HEX];
+	const struct policy *digest_of;		/* NULL: not computed */
+	unsigned int digest_gen;		/* generation when computed */
 	time_t last_at[DAEMON_MAX_LAYERS];
 	enum daemon_verified verified_by[DAEMON_MAX_LAYERS];
 	/* Why a dirty layer is to be checked: an event, or an enforce. */

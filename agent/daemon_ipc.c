@@ -90,24 +90,31 @@ static int daemon_peer_authorize(struct daemon *d, int fd, uint16_t command, uid
 	return -EPERM;
 }
 
-/* A findings list as the report document, and the reply that carries it. */
-static int daemon_reply_findings(struct daemon *d, int fd, const struct findings *fs,
-				 const char *kind, time_t when, bool live)
+/* The reply that carries a report document; the document is put. */
+static int daemon_reply_doc(int fd, struct json_object *doc)
 {
-	struct json_object *doc = NULL;
-	const char *s;
+	const char *s = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
 	int rc;
 
-	rc = daemon_report(d, fs, kind, when, live, &doc);
-	if (rc < 0)
-		return ipc_send_reply(fd, rc, NULL, 0);
-	s = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
 	if (s == NULL)
 		rc = ipc_send_reply(fd, -ENOMEM, NULL, 0);
 	else
 		rc = ipc_send_reply(fd, 0, s, strlen(s));
 	json_object_put(doc);
 	return rc;
+}
+
+/* A findings list as the report document, and the reply that carries it. */
+static int daemon_reply_findings(struct daemon *d, int fd, const struct findings *fs,
+				 const char *kind, time_t when, bool live)
+{
+	struct json_object *doc = NULL;
+	int rc;
+
+	rc = daemon_report(d, fs, kind, when, live, &doc);
+	if (rc < 0)
+		return ipc_send_reply(fd, rc, NULL, 0);
+	return daemon_reply_doc(fd, doc);
 }
 
 static int daemon_reply_text(int fd, int32_t status, const char *text)
@@ -137,12 +144,19 @@ static void daemon_log_applied(struct daemon *d, const struct findings *fs)
  * checks they call for, then each selected layer's latest findings.  With
  * IPC_FLAG_FRESH the selected layers get a pass now instead, exactly as
  * if an event had asked: drift is logged and, in enforce mode, repaired.
+ * The answer is the document *doc, each layer's findings rendered once
+ * per pass that changed them; while an item is fought over its findings
+ * are marked, so then they are copied into fs and rendered for this
+ * reply (*doc NULL).
  */
 static int daemon_status_live(struct daemon *d, uint32_t only, bool fresh,
-			      struct findings *fs)
+			      struct findings *fs, struct json_object **doc)
 {
+	struct findings extra = { 0 };
+	bool fought;
 	int rc;
 
+	*doc = NULL;
 	if (fresh) {
 		rc = daemon_pass_layers(d, only, false, DAEMON_VERIFIED_REQUEST);
 	} else {
@@ -152,14 +166,21 @@ static int daemon_status_live(struct daemon *d, uint32_t only, bool fresh,
 	/* A layer whose pass failed says so in its findings; only memory is fatal. */
 	if (rc == -ENOMEM)
 		return rc;
-	rc = daemon_state_findings(d, only, fs);
+	fought = daemon_fights_any(d);
+	rc = fought ? daemon_state_findings(d, only, fs) : 0;
 	/* As layer_set_check(): the services, for a full status of the real root. */
 	if (rc == 0 && only == 0 && d->env.is_host)
-		rc = services_status(fs);
+		rc = services_status(&extra);
 	if (rc == 0)
-		daemon_fights_mark(d, fs);
-	if (rc == 0)
-		rc = daemon_reload_refused_finding(d, fs);
+		rc = daemon_reload_refused_finding(d, &extra);
+	if (rc == 0 && !fought) {
+		rc = daemon_report_state(d, only, &extra, time(NULL), doc);
+	} else if (rc == 0) {
+		rc = findings_append(fs, &extra);
+		if (rc == 0)
+			daemon_fights_mark(d, fs);
+	}
+	findings_free(&extra);
 	return rc;
 }
 
@@ -169,6 +190,7 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 	bool dry_run = (req->flags & IPC_FLAG_DRY_RUN) != 0;
 	struct findings fs = { 0 };
 	struct policy_errors errs = { 0 };
+	struct json_object *doc = NULL;
 	time_t when = time(NULL);
 	bool live = false;
 	int rc;
@@ -185,7 +207,7 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 
 	switch (req->command) {
 	case IPC_CMD_STATUS:
-		rc = daemon_status_live(d, only, (req->flags & IPC_FLAG_FRESH) != 0, &fs);
+		rc = daemon_status_live(d, only, (req->flags & IPC_FLAG_FRESH) != 0, &fs, &doc);
 		live = true;
 		break;
 	case IPC_CMD_ENFORCE:
@@ -226,6 +248,8 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 	}
 	if (rc < 0)
 		rc = daemon_reply_text(fd, rc, jefe_strerror(rc));
+	else if (doc != NULL)
+		rc = daemon_reply_doc(fd, doc);
 	else
 		rc = daemon_reply_findings(d, fd, &fs, req->command == IPC_CMD_STATUS ? "status" :
 					   dry_run ? "dry-run" : "enforce", when, live);

@@ -167,6 +167,18 @@ static bool daemon_fight_repaired(struct daemon *d, unsigned int i, const char *
 	return false;
 }
 
+bool daemon_fights_any(const struct daemon *d)
+{
+	long long now = clock_ms();
+
+	for (unsigned int i = 0; i < DAEMON_MAX_LAYERS; i++)
+		for (size_t k = 0; k < d->fights[i].n; k++)
+			if (d->fights[i].v[k].contested &&
+			    now - d->fights[i].v[k].last_ms <= DAEMON_FIGHT_WINDOW_MS)
+				return true;
+	return false;
+}
+
 /* Mark the findings of a status reply whose item is being fought over. */
 void daemon_fights_mark(struct daemon *d, struct findings *fs)
 {
@@ -310,6 +322,8 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply,
 
 	if (d->set.state[i] == NULL) {
 		findings_free(&d->last[i]);
+		free(d->last_json[i]);
+		d->last_json[i] = NULL;
 		return 0;
 	}
 	rc = layer_set_check(&d->set, LAYER_BIT(i), &chk);
@@ -390,6 +404,8 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply,
 
 	d->applied_total[i] += applied;
 	findings_free(&d->last[i]);
+	free(d->last_json[i]);
+	d->last_json[i] = NULL;
 	d->last[i] = applied_now ? re : chk;
 	if (applied_now)
 		re = (struct findings){ 0 };
@@ -546,6 +562,8 @@ void daemon_pass_fini(struct daemon *d)
 {
 	for (unsigned int i = 0; i < DAEMON_MAX_LAYERS; i++) {
 		findings_free(&d->last[i]);
+		free(d->last_json[i]);
+		d->last_json[i] = NULL;
 		strv_free(&d->noted[i]);
 		for (size_t k = 0; k < d->fights[i].n; k++)
 			free(d->fights[i].v[k].item);

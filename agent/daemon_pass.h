@@ -36,6 +36,8 @@ int daemon_pass_due(struct daemon *d);
  * latest pass left them (`last`, checked at `last_at`, by `verified_by`).
  */
 int daemon_state_findings(const struct daemon *d, uint32_t only, struct findings *out);
+/* Is any item being fought over now (daemon_fights_mark() would mark it)? */
+bool daemon_fights_any(const struct daemon *d);
 /* Mark the findings of a status reply whose item is being fought over. */
 void daemon_fights_mark(struct daemon *d, struct findings *fs);
 /* Free the latest findings, logged drift and fights. */

@@ -28,13 +28,21 @@
 #include "rootfs.h"
 #include "util.h"
 
-/*
- * The report document of a findings list made at `when`.  live: the
- * findings are the daemon's live state, so each layer carries the time
- * and the cause of its own latest pass instead of `when`.
- */
-int daemon_report(struct daemon *d, const struct findings *fs, const char *kind,
-		  time_t when, bool live, struct json_object **doc)
+/* The running policy's digest: the policy never changes, a reload swaps it. */
+static const char *daemon_policy_digest(struct daemon *d)
+{
+	if (d->digest_of != d->policy || d->digest_gen != d->generation) {
+		(void)policy_digest(d->policy, d->policy_digest);
+		d->digest_of = d->policy;
+		d->digest_gen = d->generation;
+	}
+	return d->policy_digest;
+}
+
+/* The report document of parts made at `when`; live: see daemon_report(). */
+static int daemon_report_parts(struct daemon *d, const struct report_part *parts, size_t n,
+			       const char *kind, time_t when, bool live,
+			       struct json_object **doc)
 {
 	struct report_meta meta = { .kind = kind, .time = when,
 				    .mode = policy_mode_name(d->policy->mode) };
@@ -42,10 +50,9 @@ int daemon_report(struct daemon *d, const struct findings *fs, const char *kind,
 
 	*doc = NULL;
 	rc = report_meta_host(&meta, d->env.root_fd);
+	snprintf(meta.policy_digest, sizeof(meta.policy_digest), "%s", daemon_policy_digest(d));
 	if (rc == 0)
-		rc = policy_digest(d->policy, meta.policy_digest);
-	if (rc == 0)
-		rc = report_build(fs, doc);
+		rc = report_build_parts(parts, n, doc);
 	if (rc == 0)
 		rc = report_add_meta(*doc, &meta);
 	for (unsigned int i = 0; live && rc == 0 && i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++)
@@ -57,6 +64,39 @@ int daemon_report(struct daemon *d, const struct findings *fs, const char *kind,
 		*doc = NULL;
 	}
 	return rc;
+}
+
+/*
+ * The report document of a findings list made at `when`.  live: the
+ * findings are the daemon's live state, so each layer carries the time
+ * and the cause of its own latest pass instead of `when`.
+ */
+int daemon_report(struct daemon *d, const struct findings *fs, const char *kind,
+		  time_t when, bool live, struct json_object **doc)
+{
+	return daemon_report_parts(d, &(struct report_part){ .fs = fs }, 1, kind, when, live, doc);
+}
+
+int daemon_report_state(struct daemon *d, uint32_t only, const struct findings *extra,
+			time_t when, struct json_object **doc)
+{
+	struct report_part parts[DAEMON_MAX_LAYERS + 1];
+	size_t n = 0;
+
+	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
+		int rc;
+
+		if (d->set.state[i] == NULL || !layer_mask_has(only, i))
+			continue;
+		if (d->last_json[i] == NULL) {
+			rc = report_findings_render(&d->last[i], &d->last_json[i]);
+			if (rc < 0)
+				return rc;
+		}
+		parts[n++] = (struct report_part){ .fs = &d->last[i], .rendered = d->last_json[i] };
+	}
+	parts[n++] = (struct report_part){ .fs = extra };
+	return daemon_report_parts(d, parts, n, "status", when, true, doc);
 }
 
 /* Write below the root, making the directory first. */
@@ -121,7 +161,7 @@ static int daemon_write_metrics(struct daemon *d, const char *path)
 
 	if (f == NULL)
 		return -ENOMEM;
-	(void)policy_digest(d->policy, digest);
+	snprintf(digest, sizeof(digest), "%s", daemon_policy_digest(d));
 #define EACH_LAYER(i) \
 	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) \
 		if (d->set.state[i] != NULL)

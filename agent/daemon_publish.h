@@ -21,6 +21,14 @@ struct json_object;
  */
 int daemon_report(struct daemon *d, const struct findings *fs, const char *kind, time_t when,
 		  bool live, struct json_object **doc);
+/*
+ * The live state's status document for the layers of the mask `only`,
+ * each layer's findings rendered once per pass (`last_json`), then the
+ * findings of `extra` (services, a refused reload).  For the socket only
+ * (see report_build_parts()).
+ */
+int daemon_report_state(struct daemon *d, uint32_t only, const struct findings *extra,
+			time_t when, struct json_object **doc);
 /* status.json and the metrics file from each layer's latest findings. */
 int daemon_publish(struct daemon *d);
 /* The `policy:disk` error of a refused reload, if there is one. */

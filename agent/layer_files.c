@@ -59,6 +59,18 @@ struct files_wdir {
 	char *path;
 };
 
+/*
+ * A watched directory and the entry of it that a check reads (a managed
+ * path's last component, maybe a pattern); name NULL: the directory is
+ * itself a managed path and every entry is news.  Anything else written
+ * there (the daemon's own status.json beside files.sha256, an editor's
+ * swap file beside /etc/passwd) changes no finding of this layer.
+ */
+struct files_wname {
+	int wd;
+	char *name;
+};
+
 struct files_state {
 	const struct jefe_env *env;
 	struct files_perm *perms;
@@ -89,6 +101,9 @@ struct files_state {
 	size_t n_wdirs;
 	size_t cap_wdirs;
 	bool wdirs_full;		/* the rest is left to the backstop walk */
+	struct files_wname *wnames;	/* the entries the managed paths' watches are for */
+	size_t n_wnames;
+	size_t cap_wnames;
 	unsigned long rehash_interval;	/* seconds; 0: hash on every check */
 	struct files_index index;	/* the baseline files' hashes by identity */
 };
@@ -347,6 +362,9 @@ static void files_state_free(void *p)
 	for (size_t i = 0; i < st->n_wdirs; i++)
 		free(st->wdirs[i].path);
 	free(st->wdirs);
+	for (size_t i = 0; i < st->n_wnames; i++)
+		free(st->wnames[i].name);
+	free(st->wnames);
 	free(st);
 }
 
@@ -538,7 +556,43 @@ struct files_run {
 	bool apply;
 	bool dry_run;
 	struct findings *out;
+	/*
+	 * /etc/passwd and /etc/group, read once per run for the owners of
+	 * [files.perms] (index 0 passwd, 1 group): one lookup per path read
+	 * them 80 times in a check of the shipped policy.
+	 */
+	struct rootfs_accounts ids[2];
+	int ids_err[2];
+	bool ids_read[2];
 };
+
+/* files_id_lookup() of a [files.perms] owner or group, from the run's copy. */
+static int files_run_id(struct files_run *r, bool group, const char *name, unsigned int *id)
+{
+	const struct rootfs_account *a;
+	char *end;
+	unsigned long v;
+	int k = group ? 1 : 0;
+
+	/* A number is an id as it is, as chown(1) takes it. */
+	errno = 0;
+	v = strtoul(name, &end, 10);
+	if (!errno && *name && !*end && v < 0xffffffffUL) {
+		*id = (unsigned int)v;
+		return 0;
+	}
+	if (!r->ids_read[k]) {
+		r->ids_err[k] = rootfs_accounts_read(r->st->env->root_fd,
+						     group ? ROOTFS_GROUP : ROOTFS_PASSWD, &r->ids[k]);
+		r->ids_read[k] = true;
+	}
+	if (r->ids_err[k])
+		return r->ids_err[k];
+	a = rootfs_account_find(&r->ids[k], name);
+	if (a)
+		*id = (unsigned int)a->id;
+	return a ? 0 : -ENOENT;
+}
 
 static int files_add(struct files_run *r, const char *item, const char *expected,
 		     const char *actual, enum finding_state state, enum finding_action action,
@@ -691,7 +745,7 @@ static int files_perm_one(struct files_run *r, const struct files_perm *p, const
 	snprintf(expected, sizeof(expected), "at most %04o %s:%s", (unsigned int)p->spec.max_mode,
 		 want_uid ? p->spec.owner : "*", want_gid ? p->spec.group : "*");
 	if (want_uid) {
-		err = files_id_lookup(root_fd, "/etc/passwd", p->spec.owner, &uid);
+		err = files_run_id(r, false, p->spec.owner, &uid);
 		if (err) {
 			snprintf(note, sizeof(note), "user '%s' not in /etc/passwd: %s",
 				 p->spec.owner, jefe_strerror(err));
@@ -700,7 +754,7 @@ static int files_perm_one(struct files_run *r, const struct files_perm *p, const
 		}
 	}
 	if (want_gid) {
-		err = files_id_lookup(root_fd, "/etc/group", p->spec.group, &gid);
+		err = files_run_id(r, true, p->spec.group, &gid);
 		if (err) {
 			snprintf(note, sizeof(note), "group '%s' not in /etc/group: %s",
 				 p->spec.group, jefe_strerror(err));
@@ -2021,6 +2075,8 @@ static int files_run_all(struct files_state *st, bool apply, bool dry_run, struc
 	 */
 	if (!dry_run)
 		(void)files_index_save(&st->index, apply);
+	rootfs_accounts_free(&r.ids[0]);
+	rootfs_accounts_free(&r.ids[1]);
 	return err;
 }
 
@@ -2037,34 +2093,61 @@ static int files_apply(void *state, bool dry_run, struct findings *out)
 #define FILES_WATCH_MASK (IN_ATTRIB | IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | \
 			  IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF)
 
+/* Remember that watch wd is there for its entry name (NULL: all of them). */
+static int files_wname_add(struct files_state *st, int wd, const char *name)
+{
+	struct files_wname *v = array_grow(st->wnames, st->n_wnames, &st->cap_wnames,
+					   sizeof(*st->wnames));
+	char *copy = NULL;
+
+	if (!v)
+		return -ENOMEM;
+	st->wnames = v;
+	if (name && !(copy = strdup(name)))
+		return -ENOMEM;
+	st->wnames[st->n_wnames++] = (struct files_wname){ .wd = wd, .name = copy };
+	return 0;
+}
+
 /*
  * Watch the directory of each managed path (and the path itself when it
  * is a directory): a directory watch sees chmod/chown/writes of its
  * entries and also the rename an editor does when it saves, which a watch
- * on the file's old inode would miss.
+ * on the file's old inode would miss.  Each watch remembers which entry
+ * it is for (files_event_news()); entries: a directory's entries are read
+ * by a check (limits.d), so every one of them is news, where a directory
+ * of [files.perms] is only checked itself.
  */
-static int files_watch_path(struct files_state *st, struct strv *seen, const char *path)
+static int files_watch_entry(struct files_state *st, struct strv *seen, const char *path,
+			     bool entries)
 {
-	char dir[4096];
+	char dir[4096], key[4100];
 	const char *slash = strrchr(path, '/');
 	struct stat sb;
-	int err = 0;
+	int err = 0, wd;
 
 	snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-	if (!strv_contains(seen, dir)) {
-		err = strv_push(seen, dir);
-		if (!err && rootfs_watch_add(st->inotify_fd, st->env->root_fd, dir,
-					     FILES_WATCH_MASK) < 0)
-			err = 0;	/* absent directory: nothing to watch yet */
-	}
-	if (!err && !strpbrk(path, "*?[") && !strv_contains(seen, path) &&
+	/* Absent directory: nothing to watch yet. */
+	wd = rootfs_watch_add(st->inotify_fd, st->env->root_fd, dir, FILES_WATCH_MASK);
+	if (wd >= 0)
+		err = files_wname_add(st, wd, slash + 1);
+	snprintf(key, sizeof(key), "%c%s", entries ? '+' : '-', path);
+	if (!err && !strpbrk(path, "*?[") && !strv_contains(seen, key) &&
 	    rootfs_stat(st->env->root_fd, path, &sb, false) == 0 &&
 	    S_ISDIR(sb.st_mode)) {
-		err = strv_push(seen, path);
-		if (!err)
-			rootfs_watch_add(st->inotify_fd, st->env->root_fd, path, FILES_WATCH_MASK);
+		err = strv_push(seen, key);
+		wd = err ? -1 : rootfs_watch_add(st->inotify_fd, st->env->root_fd, path,
+						 FILES_WATCH_MASK);
+		/* Without entries, only the directory's own events (no name) count. */
+		if (wd >= 0 && entries)
+			err = files_wname_add(st, wd, NULL);
 	}
 	return err;
+}
+
+static int files_watch_path(struct files_state *st, struct strv *seen, const char *path)
+{
+	return files_watch_entry(st, seen, path, true);
 }
 
 /*
@@ -2196,14 +2279,14 @@ static int files_watch(void *state, struct watch_set *ws)
 		if (st->inotify_fd < 0)
 			return -errno;
 		for (size_t i = 0; !err && i < st->n_perms; i++)
-			err = files_watch_path(st, &seen, st->perms[i].path);
+			err = files_watch_entry(st, &seen, st->perms[i].path, false);
 		for (size_t i = 0; !err && i < st->baseline.n; i++)
-			err = files_watch_path(st, &seen, st->baseline.v[i]);
+			err = files_watch_entry(st, &seen, st->baseline.v[i], false);
 		for (size_t i = 0; !err && i < st->baseline_managed.n; i++)
-			err = files_watch_path(st, &seen, st->baseline_managed.v[i]);
+			err = files_watch_entry(st, &seen, st->baseline_managed.v[i], false);
 		/* The files the banner, account and login.defs checks read. */
 		for (size_t i = 0; !err && i < st->banners.n; i++)
-			err = files_watch_path(st, &seen, st->banners.v[i]);
+			err = files_watch_entry(st, &seen, st->banners.v[i], false);
 		if (!err && st->accounts)
 			err = files_watch_path(st, &seen, "/etc/passwd");
 		if (!err && st->accounts)
@@ -2230,6 +2313,21 @@ static int files_watch(void *state, struct watch_set *ws)
 			err = files_watch_path(st, &seen, files_cis_account_paths[i]);
 		for (size_t i = 0; !err && st->root_umask[0] && files_cis_root_paths[i]; i++)
 			err = files_watch_path(st, &seen, files_cis_root_paths[i]);
+		/*
+		 * Read by the checks without being managed paths: the owners
+		 * and groups of [files.perms] by name, the OS a banner must
+		 * not tell, the umask of bash's own startup file.
+		 */
+		if (!err && st->n_perms)
+			err = files_watch_entry(st, &seen, "/etc/passwd", false);
+		if (!err && st->n_perms)
+			err = files_watch_entry(st, &seen, "/etc/group", false);
+		if (!err && st->banners.n)
+			err = files_watch_entry(st, &seen, "/etc/os-release", false);
+		if (!err && st->banners.n)
+			err = files_watch_entry(st, &seen, "/usr/lib/os-release", false);
+		if (!err && st->profile_umask[0])
+			err = files_watch_entry(st, &seen, "/etc/bash.bashrc", false);
 		/* An accepted file (jefe baseline accept) is news for the daemon. */
 		if (!err && (st->baseline.n || st->baseline_managed.n))
 			err = files_watch_path(st, &seen, FILES_BASELINE_FILE);
@@ -2245,13 +2343,50 @@ static int files_watch(void *state, struct watch_set *ws)
 	return watch_set_add(ws, st->inotify_fd, EPOLLIN);
 }
 
-/* A directory made or moved into a watched one is watched too (to the walk's depth). */
+/*
+ * Whether an event can change a finding of this layer: an event on a
+ * watched object itself, a lost queue, a chmod, a new or a removed entry
+ * in a walk's directory (a write changes no mode), or any event about an
+ * entry a check reads.  A watch
+ * the layer does not know (none should exist) is news too.
+ */
+static bool files_event_news(const struct files_state *st, const struct inotify_event *ev)
+{
+	bool known = false;
+
+	if (ev->len == 0 || (ev->mask & IN_Q_OVERFLOW))
+		return true;
+	for (size_t i = 0; i < st->n_wdirs; i++)
+		if (st->wdirs[i].wd == ev->wd) {
+			if (ev->mask & (IN_ATTRIB | IN_CREATE | IN_MOVED_TO | IN_DELETE |
+					IN_MOVED_FROM))
+				return true;
+			known = true;
+			break;
+		}
+	for (size_t i = 0; i < st->n_wnames; i++) {
+		const struct files_wname *w = &st->wnames[i];
+
+		if (w->wd != ev->wd)
+			continue;
+		known = true;
+		/* FNM_PERIOD: as the check expands a pattern. */
+		if (!w->name || fnmatch(w->name, ev->name, FNM_PERIOD) == 0)
+			return true;
+	}
+	return !known;
+}
+
+/*
+ * A directory made or moved into a watched one is watched too (to the
+ * walk's depth).  Returns whether the event asks for a re-check.
+ */
 static bool files_on_inotify(void *ctx, const struct inotify_event *ev)
 {
 	struct files_state *st = ctx;
 
 	if (!(ev->mask & IN_ISDIR) || !(ev->mask & (IN_CREATE | IN_MOVED_TO)) || ev->len == 0)
-		return true;
+		return files_event_news(st, ev);
 	for (size_t i = 0; i < st->n_wdirs; i++) {
 		struct files_wdir *w = &st->wdirs[i];
 		char child[4096];
@@ -2274,7 +2409,7 @@ static bool files_on_inotify(void *ctx, const struct inotify_event *ev)
 			close(fd);
 		break;
 	}
-	return true;
+	return files_event_news(st, ev);
 }
 
 static int files_on_event(void *state, int fd, uint32_t events, bool *recheck)

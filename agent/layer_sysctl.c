@@ -94,11 +94,14 @@ struct sysctl_item {
 	enum sysctl_kind kind;
 	bool required;
 	int wd;			/* inotify watch, -1 when none */
+	bool present;		/* the check's read found the key (see read_present) */
 };
 
 struct sysctl_state {
 	const struct jefe_env *env;
 	bool kernel_known;	/* /proc/sys below the root: names are checked */
+	/* The check being made has just read every item: `present` is now. */
+	bool read_present;
 	struct sysctl_item *items;
 	size_t n_items;
 	bool persist;
@@ -417,10 +420,14 @@ static int sysctl_item_add(struct sysctl_state *st, const struct policy_entry *e
 						       e->value, e->key);
 		if (sysctl_key_to_path(e->key, path, sizeof(path)))
 			return policy_error_at(errs, e, "sysctl name too long: %s", e->key);
-		err = sysctl_name_check(st, e, path, optional, errs);
+		/*
+		 * A value read proves the name: the lstat of the name check
+		 * (three system calls) only for a key that could not be read.
+		 */
+		n = root_read_file(st->env->root_fd, path, raw, sizeof(raw));
+		err = n >= 0 ? 0 : sysctl_name_check(st, e, path, optional, errs);
 		if (err)
 			return err < 0 ? err : 0;
-		n = root_read_file(st->env->root_fd, path, raw, sizeof(raw));
 		if (n >= 0) {
 			char current[VALUE_MAX], why[VALUE_MAX + 96];
 
@@ -621,8 +628,14 @@ static int sysctl_persist_render(const struct sysctl_state *st, char **out)
 		/* Lockdown is raised by the agent (or lockdown= on the command line). */
 		if (it->kind == SYSCTL_KIND_LOCKDOWN)
 			continue;
-		/* A key this kernel lacks would make `sysctl -p` fail at boot. */
-		{
+		/*
+		 * A key this kernel lacks would make `sysctl -p` fail at boot.
+		 * A check has just read every key and knows; otherwise ask.
+		 */
+		if (st->read_present) {
+			if (!it->present)
+				continue;
+		} else {
 			int fd = rootfs_open(st->env->root_fd, it->path, O_PATH | O_CLOEXEC);
 
 			if (fd < 0)
@@ -707,12 +720,17 @@ out:
 static int sysctl_check(void *state, struct findings *out)
 {
 	struct sysctl_state *st = state;
+	int err;
 
 	for (size_t i = 0; i < st->n_items; i++) {
-		const struct sysctl_item *it = &st->items[i];
+		struct sysctl_item *it = &st->items[i];
 		char actual[VALUE_MAX];
-		int err = sysctl_item_read(st, it, actual, sizeof(actual));
 
+		err = sysctl_item_read(st, it, actual, sizeof(actual));
+
+		/* What an O_PATH open would say: a key that is there but not readable is there. */
+		it->present = err == 0 || (err != -ENOENT && err != -ENOTDIR && err != -ELOOP &&
+					   err != -EXDEV);
 		if (err) {
 			err = sysctl_report_unreadable(it, err, out);
 		} else {
@@ -730,7 +748,10 @@ static int sysctl_check(void *state, struct findings *out)
 		if (err)
 			return err;
 	}
-	return sysctl_persist(st, false, false, out);
+	st->read_present = true;
+	err = sysctl_persist(st, false, false, out);
+	st->read_present = false;
+	return err;
 }
 
 struct sysctl_undo {

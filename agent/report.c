@@ -131,24 +131,49 @@ static int add_counts(struct json_object *obj, const struct findings_count *c)
 	return err;
 }
 
+/* The counts of one layer (NULL: all) over every part of a document. */
+static struct findings_count parts_count(const struct report_part *parts, size_t n,
+					 const char *layer)
+{
+	struct findings_count c = { 0 };
+
+	for (size_t p = 0; p < n; p++) {
+		struct findings_count k = findings_count(parts[p].fs, layer);
+
+		c.compliant += k.compliant;
+		c.drift += k.drift;
+		c.error += k.error;
+		c.unsupported += k.unsupported;
+		c.contested += k.contested;
+	}
+	return c;
+}
+
+static bool parts_have_layer(const struct report_part *parts, size_t n, const char *layer)
+{
+	for (size_t p = 0; p < n; p++)
+		for (size_t j = 0; j < parts[p].fs->n; j++)
+			if (strcmp(parts[p].fs->v[j].layer, layer) == 0)
+				return true;
+	return false;
+}
+
 /* Layers in table order first, then any other layer name seen (e.g. "services"). */
-static int build_layers(const struct findings *fs, struct json_object *arr)
+static int build_layers(const struct report_part *parts, size_t n, struct json_object *arr)
 {
 	struct strv names = { 0 };
 	int err = 0;
 
 	for (unsigned int i = 0; i < jefe_layers_count && !err; i++)
-		for (size_t j = 0; j < fs->n; j++)
-			if (strcmp(fs->v[j].layer, jefe_layers[i]->name) == 0) {
-				err = strv_push(&names, jefe_layers[i]->name);
-				break;
-			}
-	for (size_t j = 0; j < fs->n && !err; j++)
-		if (!strv_contains(&names, fs->v[j].layer))
-			err = strv_push(&names, fs->v[j].layer);
+		if (parts_have_layer(parts, n, jefe_layers[i]->name))
+			err = strv_push(&names, jefe_layers[i]->name);
+	for (size_t p = 0; p < n && !err; p++)
+		for (size_t j = 0; j < parts[p].fs->n && !err; j++)
+			if (!strv_contains(&names, parts[p].fs->v[j].layer))
+				err = strv_push(&names, parts[p].fs->v[j].layer);
 
 	for (size_t i = 0; i < names.n && !err; i++) {
-		struct findings_count c = findings_count(fs, names.v[i]);
+		struct findings_count c = parts_count(parts, n, names.v[i]);
 		struct json_object *l = json_object_new_object();
 
 		if (!l) {
@@ -167,61 +192,150 @@ static int build_layers(const struct findings *fs, struct json_object *arr)
 	return err;
 }
 
-int report_build(const struct findings *fs, struct json_object **out)
+/* One finding as an object of the document's "findings" array. */
+static int finding_object(const struct finding *f, struct json_object **out)
+{
+	struct json_object *o = json_object_new_object();
+	char id[512];
+	int err;
+
+	*out = NULL;
+	if (!o)
+		return -ENOMEM;
+	snprintf(id, sizeof(id), "%s:%s", f->layer, f->item);
+	err = add_str(o, "id", id);
+	err = err ? err : add_str(o, "layer", f->layer);
+	err = err ? err : add_str(o, "item", f->item);
+	err = err ? err : add_str(o, "state", finding_state_name(f->state));
+	err = err ? err : add_str(o, "action", finding_action_name(f->action));
+	err = err ? err : add_str(o, "expected", f->expected);
+	err = err ? err : add_str(o, "actual", f->actual);
+	err = err ? err : add_refs(o, &f->refs);
+	err = err ? err : add_str(o, "note", f->note);
+	if (!err && f->contested)
+		err = add_int(o, "contested", (int64_t)f->contested);
+	if (err) {
+		json_object_put(o);
+		return err;
+	}
+	*out = o;
+	return 0;
+}
+
+/* The findings of fs appended to the array items. */
+static int add_findings(struct json_object *items, const struct findings *fs)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		struct json_object *o;
+		int err = finding_object(&fs->v[i], &o);
+
+		if (err)
+			return err;
+		if (json_object_array_add(items, o)) {
+			json_object_put(o);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int report_findings_render(const struct findings *fs, char **text)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int err = f ? 0 : -ENOMEM;
+
+	*text = NULL;
+	/*
+	 * One object at a time, as the array would print them: the daemon
+	 * keeps the text, and a whole tree of json-c objects built next to
+	 * it would leave its heap fragmented (RSS) for nothing.
+	 */
+	for (size_t i = 0; i < fs->n && !err; i++) {
+		struct json_object *o;
+		const char *s;
+
+		err = finding_object(&fs->v[i], &o);
+		if (err)
+			break;
+		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+		if (!s || (i > 0 && fputc(',', f) == EOF) || fputs(s, f) == EOF)
+			err = -ENOMEM;
+		json_object_put(o);
+	}
+	if (f && fclose(f) != 0 && !err)
+		err = -ENOMEM;
+	if (err)
+		free(buf);
+	else
+		*text = buf;
+	return err;
+}
+
+int report_build_parts(const struct report_part *parts, size_t n, struct json_object **out)
 {
 	struct json_object *doc = json_object_new_object();
 	struct json_object *layers = json_object_new_array();
 	struct json_object *items = json_object_new_array();
 	struct json_object *summary = json_object_new_object();
-	struct findings_count total = findings_count(fs, NULL);
+	struct findings_count total = parts_count(parts, n, NULL);
+	int code = 0;
 	int err = 0;
 
 	if (!doc || !layers || !items || !summary) {
 		err = -ENOMEM;
 		goto fail;
 	}
+	/* report_exit_code() of all parts together: an error outweighs drift. */
+	for (size_t p = 0; p < n; p++) {
+		int c = report_exit_code(parts[p].fs);
+
+		if (c == 1 || (c == 2 && code == 0))
+			code = c;
+	}
 	err = add_int(doc, "version", REPORT_VERSION);
-	if (!err && json_object_object_add(doc, "compliant",
-					   json_object_new_boolean(report_exit_code(fs) == 0)))
+	if (!err && json_object_object_add(doc, "compliant", json_object_new_boolean(code == 0)))
 		err = -ENOMEM;
 	err = err ? err : add_counts(summary, &total);
 	if (err)
 		goto fail;
 	json_object_object_add(doc, "summary", summary);
 	summary = NULL;
-	err = build_layers(fs, layers);
+	err = build_layers(parts, n, layers);
 	if (err)
 		goto fail;
 	json_object_object_add(doc, "layers", layers);
 	layers = NULL;
 
-	for (size_t i = 0; i < fs->n; i++) {
-		const struct finding *f = &fs->v[i];
-		struct json_object *o = json_object_new_object();
-		char id[512];
+	for (size_t p = 0; p < n && !err; p++) {
+		struct json_object *raw;
 
-		if (!o) {
-			err = -ENOMEM;
-			goto fail;
+		if (!parts[p].rendered) {
+			err = add_findings(items, parts[p].fs);
+			continue;
 		}
-		snprintf(id, sizeof(id), "%s:%s", f->layer, f->item);
-		err = add_str(o, "id", id);
-		err = err ? err : add_str(o, "layer", f->layer);
-		err = err ? err : add_str(o, "item", f->item);
-		err = err ? err : add_str(o, "state", finding_state_name(f->state));
-		err = err ? err : add_str(o, "action", finding_action_name(f->action));
-		err = err ? err : add_str(o, "expected", f->expected);
-		err = err ? err : add_str(o, "actual", f->actual);
-		err = err ? err : add_refs(o, &f->refs);
-		err = err ? err : add_str(o, "note", f->note);
-		if (!err && f->contested)
-			err = add_int(o, "contested", (int64_t)f->contested);
-		if (err || json_object_array_add(items, o)) {
-			json_object_put(o);
-			err = err ? err : -ENOMEM;
-			goto fail;
+		if (parts[p].fs->n == 0)
+			continue;
+		/*
+		 * One element that prints the part's objects as they were
+		 * rendered: the text goes out as is, and the document is only
+		 * ever serialised (the daemon's reply), never read back.
+		 */
+		raw = json_object_new_object();
+		if (!raw) {
+			err = -ENOMEM;
+			break;
+		}
+		json_object_set_serializer(raw, json_object_userdata_to_json_string,
+					   (void *)parts[p].rendered, NULL);
+		if (json_object_array_add(items, raw)) {
+			json_object_put(raw);
+			err = -ENOMEM;
 		}
 	}
+	if (err)
+		goto fail;
 	json_object_object_add(doc, "findings", items);
 	*out = doc;
 	return 0;
@@ -231,6 +345,11 @@ fail:
 	json_object_put(items);
 	json_object_put(doc);
 	return err;
+}
+
+int report_build(const struct findings *fs, struct json_object **out)
+{
+	return report_build_parts(&(struct report_part){ .fs = fs }, 1, out);
 }
 
 static void read_first_line(int root_fd, const char *path, char *buf, size_t size)

@@ -18,6 +18,24 @@ struct json_object;
 
 /* The report document: {"version":1, "compliant":..., "layers":[...], "findings":[...]} */
 int report_build(const struct findings *fs, struct json_object **out);
+/*
+ * The objects of fs as the document's "findings" array holds them,
+ * comma-separated, without the brackets (malloc'ed): rendered once, for a
+ * document made many times from the same findings (the daemon's live
+ * state, rendered again only when a layer's findings change).
+ */
+int report_findings_render(const struct findings *fs, char **text);
+/*
+ * The same document from several findings lists, in order; a part whose
+ * `rendered` is report_findings_render() of its findings is written as
+ * that text.  Such a document is for json_object_to_json_string_ext()
+ * with JSON_C_TO_STRING_PLAIN only: its findings cannot be read back.
+ */
+struct report_part {
+	const struct findings *fs;
+	const char *rendered;		/* NULL: render fs now */
+};
+int report_build_parts(const struct report_part *parts, size_t n, struct json_object **out);
 int report_parse(const char *text, struct json_object **out);
 /* findings <- document (the CLI rebuilds findings from a daemon reply). */
 int report_to_findings(struct json_object *doc, struct findings *fs);

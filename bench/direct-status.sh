@@ -10,8 +10,9 @@
 #
 # Prints the p50 (median) of each, its CPU time, and its ratio to the CLI
 # way; the instruction counts of a full status and of --layer sysctl
-# (callgrind: repeatable on a busy machine); and how many programs an
-# unchanged status ran (strace; it should be none).  Runs as
+# (callgrind: repeatable on a busy machine); how many programs an
+# unchanged status ran (strace; it should be none), and how many system
+# calls a status and a --layer sysctl make (strace -c).  Runs as
 # root in a private mount+network namespace (tests/sshd/sshd-env.sh): a
 # temporary root T holds the shipped policy, Debian's stock sshd_config
 # with fresh host keys bind-mounted over /etc/ssh, and a /proc/sys whose
@@ -99,7 +100,16 @@ done
 # Witness: an unchanged system runs no program.
 strace -f -qq -e trace=execve -e signal=none -o "$T/exec" $J status > /dev/null 2>&1 || :
 execs=$(($(grep -c execve "$T/exec") - 1))
-"$PYTHON" - "$T/h.json" "$(echo $keys | wc -w)" "$(cat "$T/ir")" "$(cat "$T/ir.sysctl")" "$execs" <<'PY'
+# System calls, which the load does not change either (strace -c's total).
+nsys() {
+	strace -f -qq -c -o "$T/sc" "$@" > /dev/null 2>&1 || :
+	awk '$NF == "total" { print $4 }' "$T/sc"
+}
+sys="status $(nsys $J status), --layer sysctl $(nsys $J status --layer sysctl)"
+if [ -n "${BASE_JEFE:-}" ]; then
+	sys="$sys; base: status $(nsys $BASE_JEFE --root "$T" --direct status), --layer sysctl $(nsys $BASE_JEFE --root "$T" --direct status --layer sysctl)"
+fi
+"$PYTHON" - "$T/h.json" "$(echo $keys | wc -w)" "$(cat "$T/ir")" "$(cat "$T/ir.sysctl")" "$execs" "$sys" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 base = r[0]["median"] * 1e3
@@ -111,4 +121,5 @@ for x in r[1:]:
     print(f"{x['command']:<24} p50 {m:6.2f} ms  user+sys {cpu:5.2f} ms   CLI way / jefe {base / m:5.1f}x")
 print(f"instructions (callgrind): status {int(sys.argv[3]):,}, --layer sysctl {int(sys.argv[4]):,}")
 print(f"programs run by an unchanged status: {sys.argv[5]}")
+print(f"system calls (strace -c): {sys.argv[6]}")
 PY

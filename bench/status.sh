@@ -12,7 +12,8 @@
 # holding the whole shipped policy, sshd and the firewall enforced
 # (tests/lib/shipped-env.sh).  Whole-process wall time, medians, the
 # commands run round-robin (bench/interleave.py).  Then the daemon's side alone
-# (bench/status_reply.py: round trips from one process, CPU per request).
+# (bench/status_reply.py: round trips from one process, CPU per request),
+# which no process start is part of.
 set -eu
 abs_top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 abs_top_builddir=$(cd "${1:-$abs_top_srcdir/_build}" && pwd)
@@ -48,8 +49,10 @@ LOG=$T/daemon.log
 env_start_daemon
 
 S="$JEFE --root $T"
-# jefe --version: starting the process alone, the floor of every jefe figure.
-set -- "sh $T/cliway.sh" "$JEFE --version" "$S status" "$S status --fresh" "$S --direct status"
+# The floors, same run: /bin/true (starting any process through the same
+# spawn: fork, exec, libc) and jefe --version (starting jefe alone: exec
+# and the dynamic linking of its libraries), below every jefe figure.
+set -- "sh $T/cliway.sh" "/bin/true" "$JEFE --version" "$S status" "$S status --fresh" "$S --direct status"
 for l in sysctl modules firewall sshd audit files; do
 	set -- "$@" "$S status --layer $l" "$S --direct status --layer $l"
 done
@@ -66,10 +69,16 @@ base = med[cmds[0]]
 print(f"CLI way ({sys.argv[2]} x sysctl -n, nft -j list ruleset, auditctl -l, sshd -T): "
       f"p50 {base:.2f} ms   ({sys.argv[3]} runs each, whole-process medians)")
 p90 = {r["command"]: r["p90"] * 1e3 for r in res}
-print(f"{'command':<58} {'p50 ms':>8} {'p90 ms':>8} {'vs CLI way':>11}")
+floor = med[cmds[2]]
+print(f"{'command':<58} {'p50 ms':>8} {'p90 ms':>8} {'vs CLI way':>11} {'over --version':>15}")
 for c in cmds[1:]:
-    short = c.split(" --root ")[1].split(" ", 1)[1] if " --root " in c else "--version (process start alone)"
-    print(f"jefe {short:<53} {med[c]:8.2f} {p90[c]:8.2f} {base / med[c]:10.1f}x")
+    if c == "/bin/true":
+        name = "/bin/true (starting any process)"
+    elif " --root " in c:
+        name = "jefe " + c.split(" --root ")[1].split(" ", 1)[1]
+    else:
+        name = "jefe --version (starting jefe alone)"
+    print(f"{name:<58} {med[c]:8.2f} {p90[c]:8.2f} {base / med[c]:10.1f}x {med[c] - floor:14.2f}")
 PY
 "$PYTHON" "$srcdir/bench/status_reply.py" "$T/run/jefe/jefe.sock" "$DAEMON_PID" 500
 # Instructions, which the load does not change: the process start alone,

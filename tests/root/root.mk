@@ -18,3 +18,6 @@ EXTRA_DIST += tests/root/daemon-burst.sh tests/lib/burst.py tests/lib/shipped-en
 # namespaces; the audit layer's ids are read from the running kernel).
 TESTS += tests/root/coverage.sh
 EXTRA_DIST += tests/root/coverage.sh docs/benchmark-coverage.md
+# The files layer's watches ask for a check only for what its checks read.
+TESTS += tests/root/files-quiet.sh
+EXTRA_DIST += tests/root/files-quiet.sh

@@ -335,6 +335,63 @@ static void test_layer_verified(void **state)
 	findings_free(&fs);
 }
 
+/*
+ * The daemon's reply: each layer's findings rendered once and spliced in
+ * (report_build_parts()) is byte for byte the document report_build()
+ * makes of the same findings in one list, and reads back the same.
+ */
+static void test_parts_rendered(void **state)
+{
+	struct findings sysctl = { 0 }, files = { 0 }, none = { 0 }, extra = { 0 }, all = { 0 };
+	struct findings back = { 0 };
+	struct json_object *whole = NULL, *spliced = NULL, *parsed = NULL;
+	char *ts = NULL, *tf = NULL, *tn = NULL, *expect;
+	const char *got;
+
+	(void)state;
+	add(&sysctl, "sysctl", "kernel.kptr_restrict", FINDING_DRIFT, FINDING_ACTION_NONE);
+	add(&sysctl, "sysctl", "kernel.dmesg_restrict", FINDING_COMPLIANT, FINDING_ACTION_NONE);
+	add(&files, "files", "perm:/etc/shadow", FINDING_COMPLIANT, FINDING_ACTION_NONE);
+	assert_int_equal(findings_add(&files, &(struct finding){
+		.layer = "files", .item = "sha256:/etc/\"q\"", .state = FINDING_ERROR,
+		.note = "a note\nwith a newline", .contested = 0 }), 0);
+	add(&extra, "services", "jefe", FINDING_DRIFT, FINDING_ACTION_NONE);
+	assert_int_equal(findings_append(&all, &sysctl), 0);
+	assert_int_equal(findings_append(&all, &files), 0);
+	assert_int_equal(findings_append(&all, &extra), 0);
+
+	assert_int_equal(report_findings_render(&sysctl, &ts), 0);
+	assert_int_equal(report_findings_render(&files, &tf), 0);
+	assert_int_equal(report_findings_render(&none, &tn), 0);
+	assert_string_equal(tn, "");
+	assert_int_equal(report_build(&all, &whole), 0);
+	assert_int_equal(report_build_parts((const struct report_part[]){
+		{ .fs = &sysctl, .rendered = ts }, { .fs = &none, .rendered = tn },
+		{ .fs = &files, .rendered = tf }, { .fs = &extra } }, 4, &spliced), 0);
+	expect = strdup(json_object_to_json_string_ext(whole, JSON_C_TO_STRING_PLAIN));
+	got = json_object_to_json_string_ext(spliced, JSON_C_TO_STRING_PLAIN);
+	assert_non_null(expect);
+	assert_string_equal(got, expect);
+	assert_int_equal(report_parse(got, &parsed), 0);
+	assert_int_equal(report_to_findings(parsed, &back), 0);
+	assert_int_equal(back.n, all.n);
+	assert_string_equal(back.v[3].note, "a note\nwith a newline");
+	assert_int_equal(back.v[4].state, FINDING_DRIFT);
+
+	free(expect);
+	free(ts);
+	free(tf);
+	free(tn);
+	json_object_put(whole);
+	json_object_put(spliced);
+	json_object_put(parsed);
+	findings_free(&back);
+	findings_free(&all);
+	findings_free(&sysctl);
+	findings_free(&files);
+	findings_free(&extra);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects_garbage),
 		cmocka_unit_test(test_contested),
 		cmocka_unit_test(test_layer_verified),
+		cmocka_unit_test(test_parts_rendered),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

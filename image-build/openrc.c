@@ -38,6 +38,7 @@ static const struct {
 	{ "bootmisc", "boot" },		/* utmp, wtmp, btmp */
 	{ "rsyslog", "boot" },		/* provides logger, before jefe */
 	{ "ssh-hostkeys", "boot" },	/* in parallel with the rest of boot */
+	{ "machine-id", "boot" },	/* this machine's id; in parallel too */
 	{ "auditd", "default" },	/* before jefe */
 	{ "ssh", "default" },		/* after jefe */
 };

@@ -253,18 +253,6 @@ static void usage(FILE *out)
 		POLICY_MAIN_FILE, IPC_SOCKET_PATH);
 }
 
-static int join_root(char *buf, size_t size, const char *root, const char *path)
-{
-	int n;
-
-	if (strcmp(root, "/") == 0)
-		n = snprintf(buf, size, "%s", path);
-	else
-		n = snprintf(buf, size, "%s%s%s", root,
-			     root[strlen(root) - 1] == '/' ? "" : "/", path + 1);
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
 int main(int argc, char **argv)
 {
 	enum { OPT_ROOT = 256, OPT_CONFIG, OPT_SOCKET, OPT_PIDFILE, OPT_FOREGROUND,
@@ -353,7 +341,7 @@ int main(int argc, char **argv)
 	if (rc == 0 && !d.foreground)
 		rc = pidfile_opt ? (snprintf(d.pidfile, sizeof(d.pidfile), "%s", pidfile_opt) <
 				    (int)sizeof(d.pidfile) ? 0 : -ENAMETOOLONG)
-				 : join_root(d.pidfile, sizeof(d.pidfile), d.root, RUNSTATEDIR "/jefe-setup.pid");
+				 : root_join(d.pidfile, sizeof(d.pidfile), d.root, RUNSTATEDIR "/jefe-setup.pid");
 	if (rc < 0) {
 		fprintf(stderr, "jefe-setup: path too long\n");
 		return 2;

@@ -625,22 +625,16 @@ static int files_expand(int root_fd, const char *path, struct strv *out)
 	char dir[4096];
 	DIR *d;
 	struct dirent *de;
-	int fd, err = 0;
+	int err;
 
 	if (!strpbrk(slash, "*?["))
 		return strv_push(out, path);
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = rootfs_open(root_fd, dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY);
-	if (fd == -ENOENT || fd == -ENOTDIR)
+	err = rootfs_opendir(root_fd, dir[0] ? dir : "/", &d);
+	if (err == -ENOENT || err == -ENOTDIR)
 		return 0;
-	if (fd < 0)
-		return fd;
-	d = fdopendir(fd);
-	if (!d) {
-		err = -errno;
-		close(fd);
+	if (err < 0)
 		return err;
-	}
 	while (!err && (de = readdir(d))) {
 		char full[4096];
 
@@ -1687,20 +1681,13 @@ static int files_strcmp_p(const void *a, const void *b)
  */
 int files_dir_list(int root_fd, const char *dir, const char *suffix, struct strv *out)
 {
-	int fd = rootfs_open(root_fd, dir, O_RDONLY | O_DIRECTORY);
 	size_t first = out->n;
 	struct dirent *de;
 	DIR *d;
-	int err = 0;
+	int err = rootfs_opendir(root_fd, dir, &d);
 
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;
-	d = fdopendir(fd);
-	if (!d) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
+	if (err < 0)
+		return err == -ENOENT ? 0 : err;
 	while (!err && (de = readdir(d))) {
 		size_t n = strlen(de->d_name), sl = strlen(suffix);
 		char path[4096];

@@ -723,18 +723,11 @@ static int modules_dir_has_entries(int root_fd, const char *path)
 {
 	struct dirent *de;
 	DIR *d;
-	int fd, found = 0;
+	int err, found = 0;
 
-	fd = rootfs_open(root_fd, path, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd;
-	d = fdopendir(fd);
-	if (!d) {
-		int err = -errno;
-
-		close(fd);
+	err = rootfs_opendir(root_fd, path, &d);
+	if (err < 0)
 		return err;
-	}
 	while (!found && (de = readdir(d)))
 		found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
 	closedir(d);

@@ -330,15 +330,9 @@ static char *sysctl_suggest(int root_fd, const char *key)
 			const char *near;
 			struct dirent *de;
 			DIR *d;
-			int fd = rootfs_open(root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-			if (fd < 0)
+			if (rootfs_opendir(root_fd, dir, &d) < 0)
 				return NULL;
-			d = fdopendir(fd);
-			if (!d) {
-				close(fd);
-				return NULL;
-			}
 			while ((de = readdir(d)))
 				if (de->d_name[0] != '.' && strv_push(&sn.names, de->d_name))
 					break;

@@ -1025,7 +1025,7 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 	char dir[PATH_MAX], policy_dir[PATH_MAX];
 	struct policy *p;
 	DIR *d = NULL;
-	int fd, err;
+	int dir_err, err;
 
 	*out = NULL;
 	p = policy_new();
@@ -1038,8 +1038,8 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 	err = dropin_dir_of(main_path, dir, sizeof(dir));
 	if (err)
 		goto fail;
-	fd = rootfs_open(root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
+	dir_err = rootfs_opendir(root_fd, dir, &d);
+	if (dir_err == 0) {
 		struct dirent *de;
 		char shown[PATH_MAX];
 
@@ -1047,17 +1047,8 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 		err = root_join(shown, sizeof(shown), root, dir);
 		if (!err)
 			err = policy_check_trusted(root_fd, root, dir, shown, errs);
-		if (err < 0) {
-			close(fd);
+		if (err < 0)
 			goto fail;
-		}
-
-		d = fdopendir(fd);
-		if (!d) {
-			err = -errno;
-			close(fd);
-			goto fail;
-		}
 		while ((de = readdir(d))) {
 			size_t len = strlen(de->d_name);
 
@@ -1071,11 +1062,11 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 		}
 		closedir(d);
 		d = NULL;
-	} else if (fd != -ENOENT) {
+	} else if (dir_err != -ENOENT) {
 		char shown[PATH_MAX];
 
 		root_join(shown, sizeof(shown), root, dir);
-		policy_errors_add(errs, shown, 0, "cannot read directory: %s", strerror(-fd));
+		policy_errors_add(errs, shown, 0, "cannot read directory: %s", strerror(-dir_err));
 	}
 	if (names.n > 1)
 		qsort(names.v, names.n, sizeof(*names.v), name_cmp);

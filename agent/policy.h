@@ -22,7 +22,8 @@
 #define POLICY_DIR		SYSCONFDIR "/jefe"	/* configure --sysconfdir */
 #define POLICY_MAIN_FILE	POLICY_DIR "/jefe.conf"
 #define POLICY_DROPIN_DIR	POLICY_DIR "/policy.d"
-#define POLICY_METRICS_FILE	"/var/lib/node_exporter/textfile_collector/jefe.prom"
+/* configure --localstatedir, as the agent's own state (JEFE_STATE_DIR) */
+#define POLICY_METRICS_FILE	LOCALSTATEDIR "/lib/node_exporter/textfile_collector/jefe.prom"
 
 struct policy_errors;
 

@@ -93,6 +93,23 @@ int rootfs_open(int root_fd, const char *path, int flags)
 	return rootfs_open_fallback(root_fd, rel, flags);
 }
 
+int rootfs_opendir(int root_fd, const char *path, DIR **out)
+{
+	int fd = rootfs_open(root_fd, path, O_RDONLY | O_DIRECTORY);
+
+	*out = NULL;
+	if (fd < 0)
+		return fd;
+	*out = fdopendir(fd);
+	if (!*out) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return 0;
+}
+
 int rootfs_watch_add(int inotify_fd, int root_fd, const char *path, unsigned int mask)
 {
 	char link[64];

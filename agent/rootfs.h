@@ -7,6 +7,7 @@
 #ifndef JEFE_ROOTFS_H
 #define JEFE_ROOTFS_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -20,6 +21,13 @@
  * agent outside the root it was given.  Returns an fd or -errno.
  */
 int rootfs_open(int root_fd, const char *path, int flags);
+
+/*
+ * Open a directory below root for readdir (opened as by rootfs_open).
+ * On success *out is the stream, for closedir(); 0 or -errno
+ * (-ENOENT, -ENOTDIR as rootfs_open gives them).
+ */
+int rootfs_opendir(int root_fd, const char *path, DIR **out);
 
 /*
  * Add an inotify watch on a directory or file below root (resolved as by

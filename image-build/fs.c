@@ -194,10 +194,21 @@ int fs_file_hash(const char *path, struct sha256 *h)
 	return n < 0 ? -errno : 0;
 }
 
-static int fs_tree_hash_rel(const char *top, const char *rel, struct sha256 *h)
+/*
+ * The one walk of a host tree, for the hash and the overlay copy: the
+ * entries of top/rel in name order (alphasort, so a hash never depends on
+ * readdir order), "." and ".." left out, each lstat'ed (links are never
+ * followed) and handed to visit with its host path and its path below top;
+ * a directory is entered after visit accepted it (returned 0).  Stops at
+ * the first error.
+ */
+typedef int (*fs_tree_walk_fn)(void *arg, const char *path, const char *sub,
+			       const struct stat *st);
+
+static int fs_tree_walk(const char *top, const char *rel, fs_tree_walk_fn visit, void *arg)
 {
 	struct dirent **names;
-	char path[PATH_MAX], sub[PATH_MAX], target[PATH_MAX];
+	char path[PATH_MAX], sub[PATH_MAX];
 	int i, n, err = 0;
 
 	if (snprintf(path, sizeof(path), "%s%s%s", top, *rel ? "/" : "", rel) >=
@@ -209,7 +220,6 @@ static int fs_tree_hash_rel(const char *top, const char *rel, struct sha256 *h)
 	for (i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
 		struct stat st;
-		char mode[16];
 
 		if (err || !strcmp(name, ".") || !strcmp(name, ".."))
 			goto next;
@@ -223,23 +233,9 @@ static int fs_tree_hash_rel(const char *top, const char *rel, struct sha256 *h)
 			err = -errno;
 			goto next;
 		}
-		sha256_update_str(h, sub);
-		snprintf(mode, sizeof(mode), "%o", (unsigned)st.st_mode);
-		sha256_update_str(h, mode);
-		if (S_ISDIR(st.st_mode)) {
-			err = fs_tree_hash_rel(top, sub, h);
-		} else if (S_ISLNK(st.st_mode)) {
-			ssize_t len = readlink(path, target, sizeof(target) - 1);
-
-			if (len < 0) {
-				err = -errno;
-				goto next;
-			}
-			target[len] = '\0';
-			sha256_update_str(h, target);
-		} else if (S_ISREG(st.st_mode)) {
-			err = fs_file_hash(path, h);
-		}
+		err = visit(arg, path, sub, &st);
+		if (!err && S_ISDIR(st.st_mode))
+			err = fs_tree_walk(top, sub, visit, arg);
 next:
 		free(names[i]);
 	}
@@ -247,9 +243,32 @@ next:
 	return err;
 }
 
+/* Each entry's relative path and mode; a link's target, a file's content. */
+static int fs_tree_hash_visit(void *arg, const char *path, const char *sub,
+			      const struct stat *st)
+{
+	struct sha256 *h = arg;
+	char mode[16], target[PATH_MAX];
+
+	sha256_update_str(h, sub);
+	snprintf(mode, sizeof(mode), "%o", (unsigned)st->st_mode);
+	sha256_update_str(h, mode);
+	if (S_ISLNK(st->st_mode)) {
+		ssize_t len = readlink(path, target, sizeof(target) - 1);
+
+		if (len < 0)
+			return -errno;
+		target[len] = '\0';
+		sha256_update_str(h, target);
+	} else if (S_ISREG(st->st_mode)) {
+		return fs_file_hash(path, h);
+	}
+	return 0;
+}
+
 int fs_tree_hash(const char *path, struct sha256 *h)
 {
-	return fs_tree_hash_rel(path, "", h);
+	return fs_tree_walk(path, "", fs_tree_hash_visit, h);
 }
 
 void fs_list_free(char **v, size_t n)
@@ -472,6 +491,57 @@ int fs_root_stat(int root_fd, const char *rel, struct stat *st, bool follow)
 	return err < 0 ? err : rootfs_stat(root_fd, abs, st, follow);
 }
 
+struct fs_copy {
+	int root_fd;
+	const char *rel;	/* where the tree goes in the image */
+	uid_t uid;
+	gid_t gid;
+};
+
+static int fs_root_copy_visit(void *arg, const char *s, const char *sub,
+			      const struct stat *st)
+{
+	const struct fs_copy *c = arg;
+	char d[PATH_MAX], target[PATH_MAX];
+	struct stat dst_st;
+	int err = 0;
+
+	if (snprintf(d, sizeof(d), "%s/%s", c->rel, sub) >= (int)sizeof(d))
+		return -ENAMETOOLONG;
+	if (S_ISDIR(st->st_mode)) {
+		if (fs_root_stat(c->root_fd, d, &dst_st, true) < 0) {
+			err = fs_root_mkdir_p(c->root_fd, d, 0755);
+			if (!err)
+				err = fs_root_chown(c->root_fd, d, c->uid, c->gid);
+			if (!err)
+				err = fs_root_chmod(c->root_fd, d, 0755);
+		}
+	} else if (S_ISLNK(st->st_mode)) {
+		ssize_t len = readlink(s, target, sizeof(target) - 1);
+
+		if (len < 0)
+			return -errno;
+		target[len] = '\0';
+		err = fs_root_symlink(c->root_fd, target, d);
+		if (!err)
+			err = fs_root_lchown(c->root_fd, d, c->uid, c->gid);
+	} else if (S_ISREG(st->st_mode)) {
+		mode_t mode = st->st_mode & 0111 ? 0755 : 0644;
+
+		err = fs_root_copy_file(c->root_fd, s, d, mode);
+		if (!err)
+			err = fs_root_lchown(c->root_fd, d, c->uid, c->gid);
+	} else {
+		fprintf(stderr, "jefe-image-build: overlay %s: not a file, "
+			"directory or symlink\n", s);
+		return -IB_EINPUT;
+	}
+	if (err < 0)
+		fprintf(stderr, "jefe-image-build: %s -> image %s: %s\n", s, d,
+			strerror(-err));
+	return err;
+}
+
 /*
  * Copy the host tree src over rel in the image, everything owned by
  * uid:gid (directories and executables 0755, other files 0644), symlinks copied
@@ -480,87 +550,18 @@ int fs_root_stat(int root_fd, const char *rel, struct stat *st, bool follow)
  */
 int fs_root_copy_tree(int root_fd, const char *src, const char *rel, uid_t uid, gid_t gid)
 {
-	struct dirent **names;
-	char s[PATH_MAX], d[PATH_MAX], target[PATH_MAX];
-	int i, n, err = 0;
+	struct fs_copy c = { .root_fd = root_fd, .rel = rel, .uid = uid, .gid = gid };
 
-	n = scandir(src, &names, NULL, alphasort);
-	if (n < 0)
-		return -errno;
-	for (i = 0; i < n; i++) {
-		const char *name = names[i]->d_name;
-		struct stat st, dst_st;
-
-		if (err || !strcmp(name, ".") || !strcmp(name, ".."))
-			goto next;
-		err = IB_PATH(s, src, name);
-		if (!err && snprintf(d, sizeof(d), "%s/%s", rel, name) >= (int)sizeof(d))
-			err = -ENAMETOOLONG;
-		if (err < 0)
-			goto next;
-		if (lstat(s, &st) < 0) {
-			err = -errno;
-			goto next;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if (fs_root_stat(root_fd, d, &dst_st, true) < 0) {
-				err = fs_root_mkdir_p(root_fd, d, 0755);
-				if (!err)
-					err = fs_root_chown(root_fd, d, uid, gid);
-				if (!err)
-					err = fs_root_chmod(root_fd, d, 0755);
-			}
-			if (!err)
-				err = fs_root_copy_tree(root_fd, s, d, uid, gid);
-		} else if (S_ISLNK(st.st_mode)) {
-			ssize_t len = readlink(s, target, sizeof(target) - 1);
-
-			if (len < 0) {
-				err = -errno;
-				goto next;
-			}
-			target[len] = '\0';
-			err = fs_root_symlink(root_fd, target, d);
-			if (!err)
-				err = fs_root_lchown(root_fd, d, uid, gid);
-		} else if (S_ISREG(st.st_mode)) {
-			mode_t mode = st.st_mode & 0111 ? 0755 : 0644;
-
-			err = fs_root_copy_file(root_fd, s, d, mode);
-			if (!err)
-				err = fs_root_lchown(root_fd, d, uid, gid);
-		} else {
-			fprintf(stderr, "jefe-image-build: overlay %s: not a file, "
-				"directory or symlink\n", s);
-			err = -IB_EINPUT;
-		}
-		if (err < 0 && err != -IB_EINPUT)
-			fprintf(stderr, "jefe-image-build: %s -> image %s: %s\n", s, d,
-				strerror(-err));
-next:
-		free(names[i]);
-	}
-	free(names);
-	return err;
+	return fs_tree_walk(src, "", fs_root_copy_visit, &c);
 }
 
 /* A directory of the image, for readdir (closedir closes the fd). */
 int fs_root_opendir(int root_fd, const char *rel, DIR **out)
 {
 	char abs[PATH_MAX];
-	int fd, err = fs_root_abs(abs, sizeof(abs), rel);
+	int err = fs_root_abs(abs, sizeof(abs), rel);
 
-	if (err < 0)
-		return err;
-	fd = rootfs_open(root_fd, abs, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return fd;
-	*out = fdopendir(fd);
-	if (!*out) {
-		err = -errno;
-		close(fd);
-	}
-	return err;
+	return err < 0 ? err : rootfs_opendir(root_fd, abs, out);
 }
 
 int fs_root_rename(int root_fd, const char *from, const char *to)

@@ -38,8 +38,15 @@ static const struct {
 	{ "bootmisc", "boot" },		/* utmp, wtmp, btmp */
 	{ "rsyslog", "boot" },		/* provides logger, before jefe */
 	{ "ssh-hostkeys", "boot" },	/* in parallel with the rest of boot */
+	{ "machine-id", "boot" },	/* this machine's id; in parallel too */
 	{ "auditd", "default" },	/* before jefe */
 	{ "ssh", "default" },		/* after jefe */
+	/* Hyper-V's guest daemons: each a no-op without a VMBus.  Enabled
+	 * here, not as links in the overlay: a link to /etc/init.d/... is
+	 * dangling in the source tree, and `make dist`'s tar warned of it. */
+	{ "hv-kvp-daemon", "default" },
+	{ "hv-vss-daemon", "default" },
+	{ "hv-fcopy-daemon", "default" },
 };
 
 /* Every runlevel OpenRC or Debian's packages know; BusyBox init's inittab

@@ -4,7 +4,8 @@
 # admin finds every layer compliant, password and root logins refused, the
 # root the read-only squashfs under an overlay, no package manager and no
 # set-id program but doas; an sshd tamper is repaired all the way into
-# the running sshd; a new set-id file is logged by the daemon at once.
+# the running sshd; a new set-id file is logged by the daemon at once;
+# /etc/machine-id is this boot's own, none is in the image.
 . "$abs_top_srcdir/tests/iso/lib.sh"
 
 iso_build >"$abs_top_builddir/tests/iso/build-bios.log" 2>&1 || {
@@ -50,6 +51,15 @@ fi
 
 check_compliant
 check_root_overlay
+
+# /etc/machine-id: made by this boot (the image ships none, so the build
+# stays reproducible and no two machines share one), 32 hex digits.
+[ ! -e "$rootfs/etc/machine-id" ] || fail "the image's root ships /etc/machine-id"
+vm_ssh 'test ! -e /live/ro/etc/machine-id' || fail "the squashfs ships /etc/machine-id"
+mid=$(vm_ssh cat /etc/machine-id) || fail "no /etc/machine-id on the booted system"
+echo "$mid" | grep -qxE '[0-9a-f]{32}' || fail "/etc/machine-id is not 32 hex digits: '$mid'"
+[ "$(vm_ssh stat -c %a /etc/machine-id)" = 444 ] || fail "/etc/machine-id is not mode 0444"
+echo "# /etc/machine-id $mid, made at boot; none in the image"
 
 # Password and keyboard-interactive logins: the server offers neither.
 out=$(ssh_refused -o PubkeyAuthentication=no \

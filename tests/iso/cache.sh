@@ -1,12 +1,14 @@
 #!/bin/sh
 # The build's cache and error contracts, on the shared test build:
-# - an unchanged build reuses every stage (printed "cached") in < 10 s
-#   and leaves no jefelinux-*.iso.tmp beside the ISO;
+# - an unchanged build reuses every stage (printed "cached"), gives the
+#   same ISO, byte for byte, and leaves no jefelinux-*.iso.tmp beside it;
 # - --from-stage 4 rebuilds stages 4-5 only, and gives the same ISO;
 # - an interrupted stage leaves no half-written entry and no mount, and
 #   the next build is fully cached again;
 # - the output line reads "Total: ... | Output: jefelinux-...iso (N MB)",
-#   N < 100, with a .sha256 and a manifest (package + version, revision).
+#   with a .sha256 and a manifest (package + version, revision).
+# How long the rebuild takes and how big the ISO is are figures, not pass
+# marks: bench/iso-cache.sh measures them (docs/BENCHMARKS.md).
 . "$abs_top_srcdir/tests/iso/lib.sh"
 
 log=$ISO_STATE/cache.log
@@ -19,7 +21,8 @@ took=$(($(date +%s) - start))
 cat "$log"
 [ "$(grep -c '^\[Stage [1-5]/5\] [A-Za-z ]*\.\.\. cached$' "$log")" = 5 ] ||
 	fail "an unchanged rebuild did not reuse all five stages"
-[ "$took" -lt 10 ] || fail "no-change rebuild took ${took}s (goal: < 10 s)"
+[ "$(sha256sum "$(iso_file)" | cut -d' ' -f1)" = "$first" ] ||
+	fail "an unchanged rebuild gave another ISO"
 # The rebuild found out/ holding the cached ISO's inode already: nothing
 # may be left beside it under a temporary name.
 if ls "$ISO_OUT"/*.tmp 2>/dev/null; then
@@ -29,14 +32,13 @@ line=$(grep '^Total: ' "$log")
 echo "$line" | grep -qE '^Total: ([0-9]+m)?[0-9]+s \| Output: jefelinux-[0-9.]+-x86_64\.iso \([0-9]+ MB\)$' ||
 	fail "bad summary line: $line"
 mb=$(echo "$line" | sed 's/.*(\([0-9]*\) MB)$/\1/')
-[ "$mb" -lt 100 ] || fail "ISO is $mb MB (goal: < 100 MB)"
 iso=$(iso_file)
 (cd "$ISO_OUT" && sha256sum -c "$(basename "$iso").sha256") || fail ".sha256 does not match"
 manifest=${iso%.iso}.manifest
 grep -q '^agent-revision test$' "$manifest" || fail "manifest lacks the agent revision"
 grep -qE '^openrc [0-9]' "$manifest" || fail "manifest lacks openrc with its version"
 grep -qE '^linux-image-[0-9].* [0-9]' "$manifest" || fail "manifest lacks the kernel package"
-echo "# no-change rebuild: ${took}s, ISO $mb MB"
+echo "# no-change rebuild: ${took}s, ISO $mb MB (figures: bench/iso-cache.sh)"
 
 # --from-stage 4: 1-3 cached, 4-5 rebuilt, same bytes (reproducible).
 iso_build --from-stage 4 >"$log" 2>&1 || { cat "$log" >&2; fail "--from-stage 4 failed"; }

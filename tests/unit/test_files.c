@@ -4,6 +4,7 @@
  * world-writable bits are real on disk, the mount table is a plain file
  * at proc/self/mounts, and the baseline is written below the root.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -1037,6 +1038,37 @@ static void test_mounts_parse_escapes(void **state)
 	rootfs_mounts_free(&m);
 }
 
+/* rootfs_opendir lists a directory of the root, never one a link leads out to. */
+static void test_rootfs_opendir(void **state)
+{
+	struct fixture *f = *state;
+	char target[4096], link[4096];
+	struct dirent *de;
+	bool seen = false;
+	DIR *d;
+
+	tu_write(f->root, "etc/app.d/10-a.conf", "a\n");
+	assert_int_equal(rootfs_opendir(f->env.root_fd, "/etc/app.d", &d), 0);
+	while ((de = readdir(d)))
+		seen |= strcmp(de->d_name, "10-a.conf") == 0;
+	closedir(d);
+	assert_true(seen);
+
+	assert_int_equal(rootfs_opendir(f->env.root_fd, "/etc/none.d", &d), -ENOENT);
+	assert_null(d);
+	assert_int_equal(rootfs_opendir(f->env.root_fd, "/etc/app.d/10-a.conf", &d), -ENOTDIR);
+	assert_null(d);
+
+	/* etc/out.d -> <outside>: resolved inside the root, it leads nowhere
+	 * (openat2) or is refused (the fallback without openat2). */
+	tu_write(f->outside, "decoy.conf", "decoy\n");
+	snprintf(target, sizeof(target), "%s", f->outside);
+	path_of(f, "etc/out.d", link, sizeof(link));
+	assert_int_equal(symlink(target, link), 0);
+	assert_true(rootfs_opendir(f->env.root_fd, "/etc/out.d", &d) < 0);
+	assert_null(d);
+}
+
 static void test_baseline(void **state)
 {
 	struct fixture *f = *state;
@@ -1162,6 +1194,7 @@ int main(void)
 		cmocka_unit_test(test_baseline_parse),
 		cmocka_unit_test_setup_teardown(test_policy_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_id_lookup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rootfs_opendir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_drift_and_repair, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_repair, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinks_never_followed, setup, teardown),

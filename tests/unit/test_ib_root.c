@@ -12,7 +12,9 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +262,93 @@ static void test_overlay_copy(void **state)
 	}
 }
 
+/* A tree's hash as the cache keys take it. */
+static void tree_hash_hex(const char *path, char hex[2 * SHA256_LEN + 1])
+{
+	struct sha256 h;
+	uint8_t md[SHA256_LEN];
+
+	sha256_init(&h);
+	assert_int_equal(fs_tree_hash(path, &h), 0);
+	sha256_final(&h, md);
+	sha256_hex(md, hex);
+}
+
+/* Build the same small tree (a file, a subdirectory, a symlink) at dir,
+ * creating its entries in the given order. */
+static void tree_make(const char *dir, bool reverse)
+{
+	char p[PATH_MAX];
+
+	assert_int_equal(fs_mkdir_p(dir, 0755), 0);
+	for (int i = 0; i < 2; i++) {
+		if (i == (reverse ? 1 : 0)) {
+			path2(p, dir, "a.conf");
+			put(p, "a\n");
+			assert_int_equal(chmod(p, 0644), 0);
+		} else {
+			path2(p, dir, "sub");
+			assert_int_equal(mkdir(p, 0755), 0);
+			assert_int_equal(chmod(p, 0755), 0);
+			path2(p, dir, "sub/b");
+			put(p, "b\n");
+			assert_int_equal(chmod(p, 0755), 0);
+			path2(p, dir, "sub/link");
+			assert_int_equal(symlink("../a.conf", p), 0);
+		}
+	}
+	assert_int_equal(chmod(dir, 0755), 0);
+}
+
+/*
+ * The cache keys' tree hash: the same tree built elsewhere, in another
+ * order, hashes the same; a byte of content, a mode, a symlink's target
+ * or a name changes it.
+ */
+static void test_tree_hash(void **state)
+{
+	struct fixture *f = *state;
+	char a[PATH_MAX], b[PATH_MAX], p[PATH_MAX];
+	char ha[2 * SHA256_LEN + 1], hb[2 * SHA256_LEN + 1];
+
+	path2(a, f->top, "tree-a");
+	path2(b, f->top, "tree-b");
+	tree_make(a, false);
+	tree_make(b, true);
+	tree_hash_hex(a, ha);
+	tree_hash_hex(b, hb);
+	assert_string_equal(ha, hb);
+
+	path2(p, b, "sub/b");
+	put(p, "B\n");
+	tree_hash_hex(b, hb);
+	assert_string_not_equal(ha, hb);
+	put(p, "b\n");
+	tree_hash_hex(b, hb);
+	assert_string_equal(ha, hb);
+
+	assert_int_equal(chmod(p, 0644), 0);
+	tree_hash_hex(b, hb);
+	assert_string_not_equal(ha, hb);
+	assert_int_equal(chmod(p, 0755), 0);
+
+	path2(p, b, "sub/link");
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(symlink("b", p), 0);
+	tree_hash_hex(b, hb);
+	assert_string_not_equal(ha, hb);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(symlink("../a.conf", p), 0);
+	tree_hash_hex(b, hb);
+	assert_string_equal(ha, hb);
+
+	path2(p, b, "a.conf");
+	path2(a, b, "c.conf");
+	assert_int_equal(rename(p, a), 0);
+	tree_hash_hex(b, hb);
+	assert_string_not_equal(ha, hb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +356,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_through_dir_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chmod_chown_unlink_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overlay_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree_hash, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

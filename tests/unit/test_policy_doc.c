@@ -284,11 +284,37 @@ static void normalize(const char *in, char *out, size_t size)
 
 static int failures;
 
+/*
+ * The page documents the default build's paths (/etc, /var, /run); a
+ * table default below configure's directories (another --prefix, as
+ * distcheck's) is compared as that build would show it.
+ */
+static void default_as_documented(const char *value, char *out, size_t size)
+{
+	static const struct {
+		const char *dir, *documented;
+	} dirs[] = {
+		{ SYSCONFDIR, "/etc" },
+		{ LOCALSTATEDIR, "/var" },
+		{ RUNSTATEDIR, "/run" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		size_t n = strlen(dirs[i].dir);
+
+		if (strncmp(value, dirs[i].dir, n) == 0 && value[n] == '/') {
+			snprintf(out, size, "%s%s", dirs[i].documented, value + n);
+			return;
+		}
+	}
+	snprintf(out, size, "%s", value);
+}
+
 static void check_table(const struct doc *d, const char *section, const struct policy_key *keys)
 {
 	for (const struct policy_key *k = keys; k && k->name; k++) {
 		const struct doc_key *dk = doc_find(d, section, k->name);
-		char want[512], got[512];
+		char want[512], got[512], table[512];
 
 		if (!dk) {
 			fprintf(stderr, "jefe.conf.5: [%s] %s is not documented\n", section, k->name);
@@ -297,7 +323,8 @@ static void check_table(const struct doc *d, const char *section, const struct p
 		}
 		if (!k->default_value)
 			continue;
-		normalize(k->default_value, want, sizeof(want));
+		default_as_documented(k->default_value, table, sizeof(table));
+		normalize(table, want, sizeof(want));
 		normalize(dk->defaults, got, sizeof(got));
 		if (strcmp(want, got) != 0) {
 			fprintf(stderr, "jefe.conf.5 line %d: [%s] %s: the page says the default is '%s', "

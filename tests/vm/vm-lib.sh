@@ -81,6 +81,38 @@ vm_ms() {
 	awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime
 }
 
+# vm_tamper LOG NAME LAYER ITEM-REGEX ACTION COMMAND...: run the command,
+# wait (30 s) for jefe-setup's drift line for that item with that action
+# in LOG (the daemon's stderr), and say how long it took.
+vm_tamper() {
+	_log=$1 _name=$2 _layer=$3 _item=$4 _action=$5
+	shift 5
+	_lines=$(wc -l <"$_log")
+	_t0=$(vm_ms)
+	"$@" >/dev/null 2>&1 || vm_fail "$_name: the tampering command failed: $*"
+	_t1=$(vm_ms)
+	_end=$((_t0 + 30000))
+	_found=
+	while [ "$(vm_ms)" -lt "$_end" ]; do
+		_found=$(tail -n +"$((_lines + 1))" "$_log" |
+			grep -E -m1 "drift layer=$_layer item=\"?$_item\"? .*action=$_action")
+		[ -n "$_found" ] && break
+		# One vCPU: a tight poll would steal it from the daemon it times.
+		usleep 20000
+	done
+	if [ -n "$_found" ]; then
+		_t2=$(vm_ms)
+		vm_pass "$_name: drift seen ($_action) in $((_t2 - _t0)) ms"
+		echo "    $_found"
+		# auditctl -D deletes rule by rule while the daemon already repairs:
+		# say how long the command itself ran.
+		vm_note "latency $_name $((_t2 - _t0)) ms (the command ran $((_t1 - _t0)) ms, drift line $((_t2 - _t1)) ms after it returned)"
+	else
+		vm_fail "$_name: no 'drift layer=$_layer item=$_item ... action=$_action' within 30 s"
+		tail -n +"$((_lines + 1))" "$_log" | sed 's/^/    /'
+	fi
+}
+
 vm_end() {
 	_p=$(cat "$VM_STATE/pass" 2>/dev/null || echo 0)
 	_f=$(cat "$VM_STATE/fail" 2>/dev/null || echo 0)

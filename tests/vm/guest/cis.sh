@@ -183,28 +183,9 @@ else
 fi
 
 # tamper NAME LAYER ITEM-REGEX ACTION COMMAND...: run the command, wait for
-# the daemon's drift line with that action.
+# the daemon's drift line with that action (vm_tamper, vm-lib.sh).
 tamper() {
-	name=$1 layer=$2 item=$3 action=$4
-	shift 4
-	lines=$(wc -l <"$LOG")
-	t0=$(vm_ms)
-	"$@" >/dev/null 2>&1 || vm_fail "$name: the tampering command failed: $*"
-	end=$((t0 + 30000))
-	found=
-	while [ "$(vm_ms)" -lt "$end" ]; do
-		found=$(tail -n +"$((lines + 1))" "$LOG" |
-			grep -E -m1 "drift layer=$layer item=\"?$item\"? .*action=$action")
-		[ -n "$found" ] && break
-		usleep 20000
-	done
-	if [ -n "$found" ]; then
-		vm_pass "$name: drift seen ($action) in $(( $(vm_ms) - t0 )) ms"
-		echo "    $found"
-	else
-		vm_fail "$name: no 'drift layer=$layer item=$item ... action=$action' within 30 s"
-		tail -n +"$((lines + 1))" "$LOG" | sed 's/^/    /'
-	fi
+	vm_tamper "$LOG" "$@"
 }
 
 tamper "sed -i /uas/d jefe-blacklist.conf" modules /etc/modprobe.d/jefe-blacklist.conf repaired \

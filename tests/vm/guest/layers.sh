@@ -130,34 +130,11 @@ else
 fi
 
 # tamper NAME LAYER ITEM-REGEX COMMAND...: run the command, wait for the
-# repair line, print the latency.
+# repair line, print the latency (vm_tamper, vm-lib.sh).
 tamper() {
 	name=$1 layer=$2 item=$3
 	shift 3
-	lines=$(wc -l <"$LOG")
-	t0=$(vm_ms)
-	"$@" >/dev/null 2>&1 || vm_fail "$name: the tampering command failed: $*"
-	t1=$(vm_ms)
-	end=$((t0 + 30000))
-	found=
-	while [ "$(vm_ms)" -lt "$end" ]; do
-		found=$(tail -n +"$((lines + 1))" "$LOG" |
-			grep -E -m1 "drift layer=$layer item=\"?$item\"? .*action=repaired")
-		[ -n "$found" ] && break
-		# One vCPU: a tight poll would steal it from the daemon it times.
-		usleep 20000
-	done
-	if [ -n "$found" ]; then
-		t2=$(vm_ms)
-		vm_pass "$name: drift seen and repaired in $((t2 - t0)) ms"
-		echo "    $found"
-		# auditctl -D deletes rule by rule while the daemon already repairs:
-		# say how long the command itself ran.
-		vm_note "latency $name $((t2 - t0)) ms (the command ran $((t1 - t0)) ms, repair line $((t2 - t1)) ms after it returned)"
-	else
-		vm_fail "$name: no 'drift layer=$layer item=$item ... action=repaired' within 30 s"
-		tail -n +"$((lines + 1))" "$LOG" | sed 's/^/    /'
-	fi
+	vm_tamper "$LOG" "$name" "$layer" "$item" repaired "$@"
 }
 
 # wait_until DESC SECONDS CMD...: poll until CMD succeeds.

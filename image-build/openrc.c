@@ -41,6 +41,8 @@ static const struct {
 	{ "machine-id", "boot" },	/* this machine's id; in parallel too */
 	{ "auditd", "default" },	/* before jefe */
 	{ "ssh", "default" },		/* after jefe */
+	{ "chrony", "default" },	/* after jefe: its servers are the policy's */
+	{ "cron", "default" },		/* logrotate's daily run */
 	/* Hyper-V's guest daemons: each a no-op without a VMBus.  Enabled
 	 * here, not as links in the overlay: a link to /etc/init.d/... is
 	 * dangling in the source tree, and `make dist`'s tar warned of it. */

@@ -74,6 +74,8 @@ qemu-utils
 openssh-server openssh-client
 # ISO build (image-build/): bootstrap, squashfs, GRUB images, EFI FAT, xorriso
 mmdebstrap squashfs-tools xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools dosfstools cpio
+# the ISO's initramfs is zstd-compressed (image-build stage 5)
+zstd
 # ISO tests (tests/iso): boot it under qemu (BIOS, OVMF for UEFI), ssh in
 qemu-system-x86 ovmf openssh-client
 # ISO log forwarding test (tests/iso/syslog-tls.sh): a private collector, test CA
@@ -114,6 +116,7 @@ nftables iputils util-linux-misc kmod
 openssh-server openssh-client
 # ISO build (image-build/) and its tests
 apk-tools squashfs-tools xorriso grub-bios grub-efi mtools dosfstools cpio
+zstd
 qemu-system-x86_64 ovmf openssh-client
 # disk images (--target disk)
 qemu-img

@@ -20,7 +20,7 @@ runs=${1:-3}
 # per boot; a loaded 2-core machine has taken 500 s for one
 : "${BOOT_BENCH_TIMEOUT:=900}"
 . "$abs_top_srcdir/tests/iso/lib.sh"
-need qemu-system-x86_64 python3 ssh
+need qemu-system-x86_64 python3 ssh xorriso
 if [ -n "${2:-}" ]; then
 	iso=$2
 else
@@ -35,6 +35,9 @@ printf 'vm_pass "booted"\n' >"$out/guest.sh"
 
 echo "# $(date -u +%FT%TZ), $(nproc) host cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# ISO $iso"
+# what GRUB reads from the CD through BIOS calls before the kernel runs
+echo "# GRUB reads: $(xorriso -indev "$iso" -lsl /boot/vmlinuz /boot/initrd.img 2>/dev/null |
+	awk '$1 ~ /^-/ { f = $NF; gsub("\047", "", f); printf "%s%s %d KiB", sep, f, $5 / 1024; sep = ", " }')"
 i=1
 while [ "$i" -le "$runs" ]; do
 	# the floor: the harness's kernel-only boot, in the same run

@@ -134,9 +134,9 @@ check_compliant
 fp2=$(vm_ssh ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) || fail "no ed25519 host key after the reboot"
 [ "$fp1" = "$fp2" ] || fail "the host key changed across the reboot: $fp1 -> $fp2"
 echo "# host key kept: $fp2"
-vm_ssh cat /etc/jefe/policy.d/90-local.conf | grep -qF "$marker-conf" ||
+vm_ssh doas cat /etc/jefe/policy.d/90-local.conf | grep -qF "$marker-conf" ||
 	fail "90-local.conf did not survive the reboot"
-vm_ssh cat /var/log/jefe-marker.log | grep -qF "$marker" || fail "/var/log did not survive the reboot"
+vm_ssh doas cat /var/log/jefe-marker.log | grep -qF "$marker" || fail "/var/log did not survive the reboot"
 echo "# 90-local.conf and /var/log kept"
 inst_stop
 inst_phase "UEFI checks and power-off"

@@ -95,9 +95,10 @@ inst_unlock() {
 	INST_ANSWERED=$((INST_ANSWERED + 1))
 }
 
-# inst_stop: power off the guest cleanly (its disk stays consistent).
+# inst_stop: power off the guest cleanly (its disk stays consistent):
+# BusyBox's poweroff signals its init, which runs OpenRC's shutdown.
 inst_stop() {
-	vm_ssh doas poweroff >/dev/null 2>&1 || true
+	vm_ssh doas /bin/busybox poweroff >/dev/null 2>&1 || true
 	ssh -o ControlPath="$ISO_STATE/ssh-$PORT.ctl" -O exit x 2>/dev/null || true
 	deadline=$(($(date +%s) + 300))
 	while kill -0 "$QEMU_PID" 2>/dev/null; do

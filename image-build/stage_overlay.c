@@ -15,6 +15,11 @@
 
 #include "ib.h"
 
+/* BusyBox init's own commands, when no package brought them. */
+static const char *const overlay_init_commands[] = {
+	"usr/sbin/poweroff", "usr/sbin/reboot", "usr/sbin/halt",
+};
+
 /* Where the initramfs moves the live medium, the squashfs and the tmpfs. */
 static const char *const overlay_live_dirs[] = {
 	"live", "live/medium", "live/ro", "live/rw",
@@ -176,6 +181,15 @@ int stage_overlay_run(struct ib_stage_ctx *ctx)
 		err = fs_root_stat(ctx->root_fd, "usr/sbin/init", &st, false);
 		if (err == -ENOENT)
 			err = fs_root_symlink(ctx->root_fd, "/bin/busybox", "usr/sbin/init");
+	}
+	/* and BusyBox's poweroff, reboot and halt signal that init: an
+	 * installed system (jefe-install) is rebooted by its admin */
+	for (i = 0; !err && i < ARRAY_LEN(overlay_init_commands); i++) {
+		struct stat st;
+
+		err = fs_root_stat(ctx->root_fd, overlay_init_commands[i], &st, false);
+		if (err == -ENOENT)
+			err = fs_root_symlink(ctx->root_fd, "/bin/busybox", overlay_init_commands[i]);
 	}
 	/* last: the boot's services, and OpenRC's dependency cache of every
 	 * script the packages and the overlays brought (openrc.c) */

@@ -61,6 +61,11 @@ echo "$mid" | grep -qxE '[0-9a-f]{32}' || fail "/etc/machine-id is not 32 hex di
 [ "$(vm_ssh stat -c %a /etc/machine-id)" = 444 ] || fail "/etc/machine-id is not mode 0444"
 echo "# /etc/machine-id $mid, made at boot; none in the image"
 
+# The admin can stop and restart the machine (BusyBox init's commands).
+for c in poweroff reboot halt; do
+	vm_ssh "command -v $c" >/dev/null || fail "no $c command on the booted system"
+done
+
 # Password and keyboard-interactive logins: the server offers neither.
 out=$(ssh_refused -o PubkeyAuthentication=no \
 	-o PreferredAuthentications=password,keyboard-interactive \

@@ -26,7 +26,7 @@ grep -qE '^Version:[[:space:]]+2' "$INST_STATE/disk-first.luks" ||
 	fail "the first boot's data partition is not LUKS2"
 grep -qE 'PBKDF:[[:space:]]+argon2id' "$INST_STATE/disk-first.luks" ||
 	fail "the first boot's data partition does not use argon2id"
-inst_stop
+disk_stop
 
 inst_boot uefi disk-second
 inst_unlock "$KEY"
@@ -34,5 +34,5 @@ wait_serial 'jefe-init: data partition unlocked' 300
 wait_ssh "$ISO_BOOT_TIMEOUT"
 check_compliant
 [ "$(serial_count 'shown this once')" = 0 ] || fail "the second boot showed a passphrase again"
-inst_stop
+disk_stop
 echo "PASS: ./build.sh --target disk --format vhdx: qemu-img check, boots (BIOS, then UEFI), encrypted on first boot"

@@ -8,6 +8,13 @@
 
 DISK_OUT=$INST_STATE/disk-out
 
+# serial_count REGEX: as lib.sh's, but 0 (not empty) while qemu has not
+# yet created the console log: inst_unlock compares it as a number.
+serial_count() {
+	count=$(grep -caE "$1" "$SERIAL" 2>/dev/null) || true
+	echo "${count:-0}"
+}
+
 # disk_image: the VHDX of the tests' ISO (built unless it is newer than
 # the ISO); sets DISK_IMAGE.  One build at a time (the lock).
 disk_image() {
@@ -58,4 +65,11 @@ disk_first_key() {
 # disk_slot: the slot the running guest booted (jefe.slot=).
 disk_slot() {
 	vm_ssh cat /proc/cmdline | sed -n 's/.*jefe\.slot=\([ab]\).*/\1/p'
+}
+
+# disk_stop: power the guest off cleanly (the image has no poweroff of
+# its own: BusyBox's signals its init), then as inst_stop.
+disk_stop() {
+	vm_ssh doas busybox poweroff >/dev/null 2>&1 || true
+	inst_stop
 }

@@ -82,7 +82,7 @@ grep -qa 'jefe-init: checking slot b' "$SERIAL" || fail "the boot did not check 
 vm_ssh cat /proc/mounts | grep -q '^/dev/vda4 /live/ro squashfs' || fail "slot B's partition is not the root"
 check_compliant
 echo "# updated: slot a -> slot b"
-inst_stop
+disk_stop
 
 # 4. slot B corrupted: its hash no longer matches; the boot goes back to A
 need qemu-io
@@ -104,5 +104,5 @@ update_boot update-fallback
 [ "$SLOT" = a ] || fail "after slot b was corrupted the disk booted slot $SLOT, not a"
 check_compliant
 echo "# fallback: slot b corrupt, slot a booted"
-inst_stop
+disk_stop
 echo "PASS: jefe-install --update: power pulled in the write, the read-back and after the switch; fallback from a corrupt slot"

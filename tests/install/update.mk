@@ -4,7 +4,7 @@
 INSTALL_DISK_TESTS = \
 	tests/install/disk-image.sh
 TESTS += $(INSTALL_DISK_TESTS)
-EXTRA_DIST += $(INSTALL_DISK_TESTS) tests/install/disk-lib.sh tests/install/update.mk \
+EXTRA_DIST += $(INSTALL_DISK_TESTS) tests/install/disk-lib.sh tests/install/lib.sh tests/install/update.mk \
 	tests/install/update.sh
 
 # jefe-install --update with three power losses and a fallback: seven
@@ -13,6 +13,11 @@ EXTRA_DIST += $(INSTALL_DISK_TESTS) tests/install/disk-lib.sh tests/install/upda
 check-update: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/install/update.sh
 .PHONY: check-update
+
+# the disk image test alone (in make check too: a disk build and two boots)
+check-disk: all
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/install/disk-image.sh
+.PHONY: check-disk
 
 clean-local: clean-local-install-disk
 clean-local-install-disk:

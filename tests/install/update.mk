@@ -5,7 +5,7 @@ INSTALL_DISK_TESTS = \
 	tests/install/disk-image.sh
 TESTS += $(INSTALL_DISK_TESTS)
 EXTRA_DIST += $(INSTALL_DISK_TESTS) tests/install/disk-lib.sh tests/install/lib.sh tests/install/update.mk \
-	tests/install/update.sh
+	tests/install/update.sh tests/install/disk-key.sh
 
 # jefe-install --update with three power losses and a fallback: seven
 # boots under TCG, too slow for `make check`; run it with
@@ -18,6 +18,12 @@ check-update: all
 check-disk: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/install/disk-image.sh
 .PHONY: check-disk
+
+# --data-key-file: a second disk build and a boot; run it with
+#   make check-disk-key
+check-disk-key: all
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/install/disk-key.sh
+.PHONY: check-disk-key
 
 clean-local: clean-local-install-disk
 clean-local-install-disk:

@@ -35,7 +35,8 @@ Targets:
             the ISO (built first, or --iso FILE) installs itself to a
             blank disk under qemu, then qemu-img converts and checks it;
             its data partition is encrypted on the first boot, which
-            shows the new passphrase once (docs/install.md)
+            shows the new passphrase once (docs/install.md), or at build
+            time with --data-key-file
 
 Options:
   --arch ARCH         target architecture (x86_64)
@@ -50,6 +51,8 @@ Options:
   --iso FILE          --target disk: install this ISO instead of building one
   --disk-size SIZE    --target disk: the image's size (default 4G)
   --disk-outdir DIR   --target disk: where the image goes (default out/)
+  --data-key-file FILE  --target disk: encrypt the data partition at build
+                      time; the passphrase is FILE's first line
   -h, --help          this text
 USAGE
 }
@@ -429,13 +432,25 @@ target_disk() {
 	args=$(sed -n 's/^[[:space:]]*linux \/boot\/vmlinuz //p' "$work/grub.cfg" | head -n 1)
 	[ -n "$args" ] || die "no kernel arguments in $disk_iso's grub.cfg"
 	qemu-img create -q -f raw "$work/disk.raw" "$disk_size"
+	# A passphrase given now reaches the guest as a second disk (vdb),
+	# never on the kernel command line (which the guest's users can read).
+	keydrive=
+	if [ -n "$disk_key_file" ]; then
+		[ -f "$disk_key_file" ] || die "--data-key-file $disk_key_file: no such file"
+		(umask 077 && head -n 1 "$disk_key_file" | tr -d '\n' >"$work/key.raw")
+		keysize=$(stat -c %s "$work/key.raw")
+		[ "$keysize" -ge 8 ] || die "--data-key-file $disk_key_file: the passphrase is shorter than 8 characters"
+		truncate -s 1M "$work/key.raw"
+		keydrive="-drive if=virtio,format=raw,readonly=on,file=$work/key.raw"
+		args="$args jefe.install.keysize=$keysize"
+	fi
 	echo "build.sh: installing $disk_iso to a $disk_size disk under qemu (${JEFE_QEMU_ACCEL:-tcg})"
 	timeout "${JEFE_DISK_TIMEOUT:-3600}" qemu-system-x86_64 -accel "${JEFE_QEMU_ACCEL:-tcg}" \
 		-m 1024 -smp 2 -display none -monitor none -no-reboot -nic none \
 		-serial "file:$work/serial.log" \
 		-kernel "$work/vmlinuz" -initrd "$work/initrd.img" \
 		-append "$args jefe.install=/dev/vda" \
-		-cdrom "$disk_iso" -drive "if=virtio,format=raw,file=$work/disk.raw" \
+		-cdrom "$disk_iso" -drive "if=virtio,format=raw,file=$work/disk.raw" $keydrive \
 		>"$work/qemu.log" 2>&1 || true
 	grep -q 'jefe-init: unattended install to /dev/vda: done' "$work/serial.log" || {
 		tail -n 60 "$work/serial.log" >&2
@@ -451,7 +466,11 @@ target_disk() {
 	if [ "$disk_format" != raw ]; then
 		qemu-img check -q "$out" || die "qemu-img check $out failed"
 	fi
-	echo "build.sh: $out ($disk_format; the first boot encrypts the data partition)"
+	if [ -n "$disk_key_file" ]; then
+		echo "build.sh: $out ($disk_format; the data partition is encrypted with the passphrase of $disk_key_file)"
+	else
+		echo "build.sh: $out ($disk_format; the first boot encrypts the data partition)"
+	fi
 }
 
 no_deps=0
@@ -459,6 +478,7 @@ disk_format=raw
 disk_iso=
 disk_size=4G
 disk_outdir="$srcdir/out"
+disk_key_file=
 deb_outdir="$srcdir/out"
 deb_version=
 while [ $# -gt 0 ]; do
@@ -483,6 +503,8 @@ while [ $# -gt 0 ]; do
 	--disk-size=*) disk_size=${1#*=}; shift ;;
 	--disk-outdir) disk_outdir=${2:?}; shift 2 ;;
 	--disk-outdir=*) disk_outdir=${1#*=}; shift ;;
+	--data-key-file) disk_key_file=${2:?}; shift 2 ;;
+	--data-key-file=*) disk_key_file=${1#*=}; shift ;;
 
 	--deb-version=*) deb_version=${1#*=}; shift ;;
 	-h|--help) usage; exit 0 ;;

@@ -1,50 +1,38 @@
 #!/bin/sh
 # ./build.sh --target disk --format vhdx: the ISO installs itself to a
 # blank disk under qemu; the VHDX passes `qemu-img check` and boots in
-# qemu directly.  Its first boot encrypts the data partition and shows the
-# new passphrase once; the second boot asks for it.
-. "$abs_top_srcdir/tests/install/lib.sh"
+# qemu, read directly (under a qcow2 overlay, so the image stays as built).
+# Its first boot (BIOS) encrypts the data partition and shows the new
+# passphrase once; the second boot (UEFI) asks for it.
+. "$abs_top_srcdir/tests/install/disk-lib.sh"
 
 inst_build_iso
-need qemu-img
-outdir=$INST_STATE/disk-out
-rm -rf "$outdir"
-"$abs_top_srcdir/build.sh" --target disk --format vhdx --iso "$(iso_file)" \
-	--disk-outdir "$outdir" --disk-size 4G >"$INST_STATE/disk-build.log" 2>&1 || {
-	tail -n 60 "$INST_STATE/disk-build.log" >&2
-	fail "./build.sh --target disk --format vhdx failed"
-}
-set -- "$outdir"/*.vhdx
-[ -f "$1" ] || fail "no .vhdx in $outdir"
-vhdx=$1
+disk_image
+vhdx=$DISK_IMAGE
 qemu-img check "$vhdx" || fail "qemu-img check $vhdx"
 qemu-img info "$vhdx" | grep -q '^file format: vhdx' || fail "$vhdx is not a VHDX"
 echo "# $(basename "$vhdx"): qemu-img check passed"
 
-# the guest's disk is the VHDX itself (qemu reads and writes it)
-DISK=$vhdx
-DISK_FORMAT=vhdx
-inst_boot_vhdx() {
-	inst_boot bios "$1"
-}
-
-inst_boot_vhdx disk-first
-wait_serial 'its passphrase, shown this once' "$ISO_BOOT_TIMEOUT"
-sleep 2
-key=$(grep -a -A2 'its passphrase, shown this once' "$SERIAL" | sed -n 's/^[[:space:]]*\([0-9a-f-]\{40,\}\)[[:space:]]*$/\1/p' | head -n 1 | tr -d '\r')
-[ -n "$key" ] || fail "no passphrase shown on the first boot"
+disk_overlay disk-image
+inst_boot bios disk-first
+disk_first_key
 echo "# first boot: the data partition was encrypted; passphrase shown once"
 wait_ssh "$ISO_BOOT_TIMEOUT"
+[ "$(disk_slot)" = a ] || fail "the disk image did not boot slot a"
 check_compliant
-vm_ssh doas cryptsetup luksDump /dev/vda5 | grep -qE 'PBKDF:[[:space:]]+argon2id' ||
-	fail "the first boot's data partition is not LUKS2 argon2id"
-inst_stop
+vm_ssh doas cryptsetup luksDump /dev/vda5 >"$INST_STATE/disk-first.luks" ||
+	fail "cryptsetup luksDump /dev/vda5"
+grep -qE '^Version:[[:space:]]+2' "$INST_STATE/disk-first.luks" ||
+	fail "the first boot's data partition is not LUKS2"
+grep -qE 'PBKDF:[[:space:]]+argon2id' "$INST_STATE/disk-first.luks" ||
+	fail "the first boot's data partition does not use argon2id"
+disk_stop
 
-inst_boot_vhdx disk-second
-inst_unlock "$key"
+inst_boot uefi disk-second
+inst_unlock "$KEY"
 wait_serial 'jefe-init: data partition unlocked' 300
 wait_ssh "$ISO_BOOT_TIMEOUT"
 check_compliant
 [ "$(serial_count 'shown this once')" = 0 ] || fail "the second boot showed a passphrase again"
-inst_stop
-echo "PASS: ./build.sh --target disk --format vhdx: checked, boots, encrypted on first boot"
+disk_stop
+echo "PASS: ./build.sh --target disk --format vhdx: qemu-img check, boots (BIOS, then UEFI), encrypted on first boot"

@@ -1,0 +1,31 @@
+# tests/install: the preinstalled disk (./build.sh --target disk) and
+# jefe-install --update on it, under qemu (-accel tcg), on the ISO that
+# tests/iso builds; both start from one disk build (disk-lib.sh).
+INSTALL_DISK_TESTS = \
+	tests/install/disk-image.sh
+TESTS += $(INSTALL_DISK_TESTS)
+EXTRA_DIST += $(INSTALL_DISK_TESTS) tests/install/disk-lib.sh tests/install/lib.sh tests/install/update.mk \
+	tests/install/update.sh tests/install/disk-key.sh
+
+# jefe-install --update with three power losses and a fallback: seven
+# boots under TCG, too slow for `make check`; run it with
+#   make check-update
+check-update: all
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/install/update.sh
+.PHONY: check-update
+
+# the disk image test alone (in make check too: a disk build and two boots)
+check-disk: all
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/install/disk-image.sh
+.PHONY: check-disk
+
+# --data-key-file: a second disk build and a boot; run it with
+#   make check-disk-key
+check-disk-key: all
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/install/disk-key.sh
+.PHONY: check-disk-key
+
+clean-local: clean-local-install-disk
+clean-local-install-disk:
+	-rm -rf tests/install/state
+.PHONY: clean-local-install-disk

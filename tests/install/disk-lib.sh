@@ -8,13 +8,6 @@
 
 DISK_OUT=$INST_STATE/disk-out
 
-# serial_count REGEX: as lib.sh's, but 0 (not empty) while qemu has not
-# yet created the console log: inst_unlock compares it as a number.
-serial_count() {
-	count=$(grep -caE "$1" "$SERIAL" 2>/dev/null) || true
-	echo "${count:-0}"
-}
-
 # disk_image: the VHDX of the tests' ISO (built unless it is newer than
 # the ISO); sets DISK_IMAGE.  One build at a time (the lock).
 disk_image() {

@@ -76,9 +76,11 @@ s.close()
 PY
 }
 
-# serial_count REGEX: how many lines of the console match.
+# serial_count REGEX: how many lines of the console match; 0 while qemu
+# has not yet created the console log (callers compare it as a number).
 serial_count() {
-	grep -caE "$1" "$SERIAL" 2>/dev/null || true
+	count=$(grep -caE "$1" "$SERIAL" 2>/dev/null) || true
+	echo "${count:-0}"
 }
 
 # inst_unlock [PASSPHRASE]: wait for the initramfs' next prompt, answer it.

@@ -36,8 +36,6 @@
 #include "layer_files.h"
 #include "rootfs.h"
 
-#define FILES_LAYER	"files"
-
 const char *const files_cis_time_paths[] = {
 	FILES_CHRONY_CONF, "/etc/chrony/conf.d", FILES_CHRONY_SOURCEDIR, NULL
 };
@@ -59,16 +57,7 @@ static int files_cis_add(const struct files_cis_run *r, const char *item, const 
 			 const char *actual, enum finding_state state, enum finding_action action,
 			 const struct finding_refs *refs, const char *note)
 {
-	return findings_add(r->out, &(struct finding){
-		.layer = FILES_LAYER,
-		.item = item,
-		.expected = expected,
-		.actual = actual,
-		.refs = refs ? *refs : REFS_NONE,
-		.note = note,
-		.state = state,
-		.action = action,
-	});
+	return files_finding_add(r->out, item, expected, actual, state, action, refs, note);
 }
 
 /* Report-only drift: cannot-fix when applying, plain drift when checking. */

@@ -594,11 +594,11 @@ static int files_run_id(struct files_run *r, bool group, const char *name, unsig
 	return a ? 0 : -ENOENT;
 }
 
-static int files_add(struct files_run *r, const char *item, const char *expected,
-		     const char *actual, enum finding_state state, enum finding_action action,
-		     const struct finding_refs *refs, const char *note)
+int files_finding_add(struct findings *out, const char *item, const char *expected,
+		      const char *actual, enum finding_state state, enum finding_action action,
+		      const struct finding_refs *refs, const char *note)
 {
-	return findings_add(r->out, &(struct finding){
+	return findings_add(out, &(struct finding){
 		.layer = FILES_LAYER,
 		.item = item,
 		.expected = expected,
@@ -608,6 +608,13 @@ static int files_add(struct files_run *r, const char *item, const char *expected
 		.state = state,
 		.action = action,
 	});
+}
+
+static int files_add(struct files_run *r, const char *item, const char *expected,
+		     const char *actual, enum finding_state state, enum finding_action action,
+		     const struct finding_refs *refs, const char *note)
+{
+	return files_finding_add(r->out, item, expected, actual, state, action, refs, note);
 }
 
 /* The action for drift that apply may repair. */

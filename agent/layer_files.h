@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "finding.h"
 #include "util.h"
 
 #define FILES_BASELINE_FILE	JEFE_STATE_DIR "/files.sha256"
@@ -62,6 +63,10 @@ int files_rsyslog_klog(const char *text);
  * sorted among themselves; a missing DIR adds nothing.  0 or -errno.
  */
 int files_dir_list(int root_fd, const char *dir, const char *suffix, struct strv *out);
+/* Add one finding of the files layer to out; refs may be NULL.  0 or -errno. */
+int files_finding_add(struct findings *out, const char *item, const char *expected,
+		      const char *actual, enum finding_state state, enum finding_action action,
+		      const struct finding_refs *refs, const char *note);
 int files_login_defs_cmp(const char *want, const char *have, char *why, size_t why_len);
 
 /* What /etc/passwd and /etc/shadow say of the benchmark's account rules. */

@@ -439,21 +439,6 @@ int files_root_umask_run(const struct files_cis_run *r, const char *want)
 
 /* ---- passwd, group and shells ---- */
 
-/* Fields of a colon-separated line (passwd, group) into f; how many. */
-static size_t files_cis_fields(char *line, char **f, size_t max)
-{
-	size_t n = 0;
-
-	while (n < max) {
-		f[n++] = line;
-		line = strchr(line, ':');
-		if (!line)
-			break;
-		*line++ = '\0';
-	}
-	return n;
-}
-
 /* Push s to dups once when it is already in seen, else to seen. */
 static int files_cis_dup(struct strv *seen, struct strv *dups, const char *s)
 {
@@ -475,7 +460,7 @@ int files_id_rules_scan(const char *passwd, const char *group, const char *shell
 	for (t = group; !err && (t = files_cis_line(t, buf, sizeof(buf)));) {
 		char *f[4];
 
-		if (files_cis_fields(buf, f, 4) < 4 || !*f[0])
+		if (files_db_fields(buf, f, 4) < 4 || !*f[0])
 			continue;
 		err = files_cis_dup(&gids, &out->dup_gids, f[2]);
 		if (!err)
@@ -492,7 +477,7 @@ int files_id_rules_scan(const char *passwd, const char *group, const char *shell
 		char *f[7], who[320];
 		bool ok = false;
 
-		if (files_cis_fields(buf, f, 7) < 7 || !*f[0])
+		if (files_db_fields(buf, f, 7) < 7 || !*f[0])
 			continue;
 		err = files_cis_dup(&uids, &out->dup_uids, f[2]);
 		if (!err)

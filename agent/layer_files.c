@@ -1852,8 +1852,7 @@ static int files_kernel_log_run(struct files_run *r)
 			 "add module(load=\"imklog\") to /etc/rsyslog.conf");
 }
 
-/* Fields of a colon-separated database line (passwd, shadow); n found. */
-static size_t files_db_fields(char *line, char **f, size_t max)
+size_t files_db_fields(char *line, char **f, size_t max)
 {
 	size_t n = 0;
 

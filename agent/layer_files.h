@@ -63,6 +63,9 @@ int files_rsyslog_klog(const char *text);
  * sorted among themselves; a missing DIR adds nothing.  0 or -errno.
  */
 int files_dir_list(int root_fd, const char *dir, const char *suffix, struct strv *out);
+/* Split a colon-separated database line (passwd, shadow, group) in place
+ * into at most max fields; how many. */
+size_t files_db_fields(char *line, char **f, size_t max);
 /* Add one finding of the files layer to out; refs may be NULL.  0 or -errno. */
 int files_finding_add(struct findings *out, const char *item, const char *expected,
 		      const char *actual, enum finding_state state, enum finding_action action,

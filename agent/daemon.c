@@ -299,6 +299,12 @@ int daemon_reload(struct daemon *d, struct policy_errors *errs_out)
 	free(d->reload_refused);
 	d->reload_refused = NULL;
 
+	/* A pass under way belongs to the running policy: its end first. */
+	if (daemon_workers_wait(d) == -ENOMEM) {
+		policy_free(p);
+		layer_set_free(&set);
+		return -ENOMEM;
+	}
 	daemon_watches_remove(d);
 	layer_set_free(&d->set);
 	policy_free(d->policy);
@@ -330,7 +336,9 @@ void daemon_debounce_schedule(struct daemon *d)
 	unsigned int ms;
 
 	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++)
-		if (d->dirty[i] && (next < 0 || daemon_layer_due(d, i) < next))
+		/* A layer whose pass is under way is scheduled when that pass ends. */
+		if (d->dirty[i] && !daemon_worker_busy(d, i) &&
+		    (next < 0 || daemon_layer_due(d, i) < next))
 			next = daemon_layer_due(d, i);
 	if (d->publish_pending && (next < 0 || d->publish_ms + DAEMON_PUBLISH_MIN_MS < next))
 		next = d->publish_ms + DAEMON_PUBLISH_MIN_MS;
@@ -400,6 +408,8 @@ void daemon_init(struct daemon *d)
 	d->epfd = d->sigfd = d->timerfd = d->debouncefd = d->listenfd = -1;
 	for (unsigned int i = 0; i < DAEMON_MAX_CLIENTS; i++)
 		d->clients[i].fd = -1;
+	for (unsigned int i = 0; i < DAEMON_MAX_LAYERS; i++)
+		child_init(&d->workers[i].child);
 }
 
 static const char *daemon_layer_names(const struct daemon *d, char *buf, size_t size)
@@ -616,7 +626,14 @@ int daemon_run(struct daemon *d)
 
 	while (!d->stop) {
 		int timeout = daemon_ipc_clients_expire(d);
-		int n = epoll_wait(d->epfd, evs, 32, timeout);
+		int wtimeout = daemon_workers_expire(d);
+		int n;
+
+		if (wtimeout == -ENOMEM)
+			return -ENOMEM;
+		if (wtimeout >= 0 && (timeout < 0 || wtimeout < timeout))
+			timeout = wtimeout;
+		n = epoll_wait(d->epfd, evs, 32, timeout);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -651,6 +668,13 @@ int daemon_run(struct daemon *d)
 			case EV_CLIENT:
 				daemon_ipc_client_ready(d, ev_fd(c));
 				break;
+			case EV_WORKER:
+				if (ev_gen(c) != (d->generation & 0xffff) || i >= DAEMON_MAX_LAYERS ||
+				    d->workers[i].child.fd != ev_fd(c))
+					break;
+				if (daemon_worker_ready(d, i) == -ENOMEM)
+					return -ENOMEM;
+				break;
 			case EV_WATCH:
 				/* An event queued before a reload swapped the layer set. */
 				if (ev_gen(c) != (d->generation & 0xffff) || i >= DAEMON_MAX_LAYERS)
@@ -666,6 +690,9 @@ int daemon_run(struct daemon *d)
 
 void daemon_fini(struct daemon *d)
 {
+	/* A pass under way is killed with the programs it runs. */
+	for (unsigned int i = 0; i < DAEMON_MAX_LAYERS; i++)
+		child_free(&d->workers[i].child);
 	daemon_ipc_fini(d);
 	if (d->listenfd >= 0)
 		close(d->listenfd);

@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <sys/types.h>
 
+#include "child.h"
 #include "layer.h"
 #include "log.h"
 #include "policy.h"
@@ -83,6 +84,25 @@ enum daemon_verified {
 };
 
 const char *daemon_verified_name(enum daemon_verified v);
+
+/*
+ * A pass of a layer that runs programs (layer_ops.runs_programs), in a
+ * child process: what it was started for, so that its findings are
+ * recorded as the pass in the loop would have.
+ */
+struct daemon_worker {
+	struct child child;		/* pid 0: none running */
+	bool force_apply;
+	enum daemon_verified how;
+	long long start_ms;
+	unsigned int gen;		/* the layer set it was started on */
+};
+
+/*
+ * How long such a pass may take: the sshd layer's reload through OpenRC
+ * may take 30 s, a restart of sshd under way 5 s more, each sshd run 10 s.
+ */
+#define DAEMON_WORKER_TIMEOUT_MS	60000
 
 /* The last full report, below the root. */
 #define DAEMON_STATUS_FILE JEFE_STATE_DIR "/status.json"
@@ -158,6 +178,8 @@ struct daemon {
 	unsigned long repairs_total[DAEMON_MAX_LAYERS][3];	/* repaired, failed, cannot-fix */
 	int publish_error;		/* last status.json write result */
 	int metrics_error;		/* last metrics write result */
+	/* Passes under way in a child process, per layer. */
+	struct daemon_worker workers[DAEMON_MAX_LAYERS];
 	struct daemon_client clients[DAEMON_MAX_CLIENTS];
 	struct daemon_fights fights[DAEMON_MAX_LAYERS];
 	struct daemon_rate rates[DAEMON_RATE_UIDS];
@@ -185,6 +207,7 @@ enum daemon_ev {
 	EV_LISTEN,
 	EV_CLIENT,
 	EV_WATCH,
+	EV_WORKER,	/* a layer's pass in a child process has output */
 };
 
 static inline uint64_t daemon_ev_pack(enum daemon_ev kind, unsigned int layer, unsigned int gen,

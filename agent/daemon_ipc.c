@@ -157,6 +157,9 @@ static int daemon_status_live(struct daemon *d, uint32_t only, bool fresh,
 	int rc;
 
 	*doc = NULL;
+	/* A pass under way was asked for by a change made before this request. */
+	if (daemon_workers_wait(d) == -ENOMEM)
+		return -ENOMEM;
 	if (fresh) {
 		rc = daemon_pass_layers(d, only, false, DAEMON_VERIFIED_REQUEST);
 	} else {
@@ -211,7 +214,10 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 		live = true;
 		break;
 	case IPC_CMD_ENFORCE:
-		rc = layer_set_apply(&d->set, only, dry_run, false, &fs);
+		/* Never two repairs of one layer at once: a pass under way ends first. */
+		rc = daemon_workers_wait(d);
+		if (rc == 0)
+			rc = layer_set_apply(&d->set, only, dry_run, false, &fs);
 		if (rc == 0 && !dry_run)
 			daemon_log_applied(d, &fs);
 		if (rc == 0 && !dry_run) {

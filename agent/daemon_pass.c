@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 
+#include "cache.h"
+#include "child.h"
 #include "daemon.h"
 #include "daemon_pass.h"
 #include "daemon_publish.h"
@@ -307,47 +310,71 @@ static const char *daemon_repair_outcome(const struct finding *app, const struct
  * layer=L items=N` line per layer, and what it leaves wrong is
  * `noncompliant`, so that a log collector can tell a boot from an attack.
  */
-static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply,
-			     enum daemon_verified how)
-{
-	const struct layer_ops *ops = jefe_layers[i];
-	struct findings chk = { 0 }, app = { 0 }, re = { 0 };
-	struct strv seen = { 0 };
-	bool enforce = daemon_layer_mode(d, i) == POLICY_MODE_ENFORCE;
-	bool futile = false, applied_now = false;
-	time_t when = time(NULL);
-	long long start_ms = clock_ms();
-	size_t drift = 0, bad = 0, repairs_logged = 0, applied = 0;
+/* What a pass of one layer did: its check, its repair and the check after. */
+struct daemon_pass_out {
+	struct findings chk, app, re;
+	bool applied_now;	/* app and re are this pass's */
+	bool futile;		/* every drift was already found impossible to fix */
 	int rc;
+};
 
-	if (d->set.state[i] == NULL) {
-		findings_free(&d->last[i]);
-		free(d->last_json[i]);
-		d->last_json[i] = NULL;
-		return 0;
-	}
-	rc = layer_set_check(&d->set, LAYER_BIT(i), &chk);
-	if (rc < 0)
-		goto out;
-	for (size_t k = 0; k < chk.n; k++)
-		if (chk.v[k].state == FINDING_DRIFT)
+static void daemon_pass_out_free(struct daemon_pass_out *o)
+{
+	findings_free(&o->chk);
+	findings_free(&o->app);
+	findings_free(&o->re);
+}
+
+/*
+ * The work of a pass, on the system: what the loop does for most layers,
+ * and a child process for a layer that runs programs.  Touches nothing of
+ * the daemon but the layer's state (a child's copy of it).
+ */
+static void daemon_layer_work(struct daemon *d, unsigned int i, bool force_apply,
+			      struct daemon_pass_out *o)
+{
+	bool enforce = daemon_layer_mode(d, i) == POLICY_MODE_ENFORCE;
+	size_t drift = 0;
+
+	o->rc = layer_set_check(&d->set, LAYER_BIT(i), &o->chk);
+	if (o->rc < 0)
+		return;
+	for (size_t k = 0; k < o->chk.n; k++)
+		if (o->chk.v[k].state == FINDING_DRIFT)
 			drift++;
 	if (enforce && !force_apply)
-		futile = daemon_drift_all_cannot_fix(d, i, &chk);
-	if (enforce && !futile && (drift > 0 || force_apply)) {
+		o->futile = daemon_drift_all_cannot_fix(d, i, &o->chk);
+	if (enforce && !o->futile && (drift > 0 || force_apply)) {
 		d->env.unattended = true;
-		rc = layer_set_apply(&d->set, LAYER_BIT(i), false, true, &app);
+		o->rc = layer_set_apply(&d->set, LAYER_BIT(i), false, true, &o->app);
 		d->env.unattended = false;
-		if (rc < 0)
-			goto out;
-		rc = layer_set_check(&d->set, LAYER_BIT(i), &re);
-		if (rc < 0)
-			goto out;
-		applied_now = true;
+		if (o->rc < 0)
+			return;
+		o->rc = layer_set_check(&d->set, LAYER_BIT(i), &o->re);
+		if (o->rc < 0)
+			return;
+		o->applied_now = true;
 	}
+}
 
-	for (size_t k = 0; k < chk.n; k++) {
-		const struct finding *f = &chk.v[k];
+/*
+ * Log and keep what a pass found: its lines, counters and fights, and the
+ * layer's latest findings (`last`).  Frees o.
+ */
+static int daemon_layer_record(struct daemon *d, unsigned int i, bool force_apply,
+			       enum daemon_verified how, time_t when, long long start_ms,
+			       struct daemon_pass_out *o)
+{
+	const struct layer_ops *ops = jefe_layers[i];
+	struct strv seen = { 0 };
+	bool enforce = daemon_layer_mode(d, i) == POLICY_MODE_ENFORCE;
+	size_t bad = 0, repairs_logged = 0, applied = 0;
+	int rc = o->rc;
+
+	if (rc < 0)
+		goto out;
+	for (size_t k = 0; k < o->chk.n; k++) {
+		const struct finding *f = &o->chk.v[k];
 		const struct finding *a = NULL;
 		struct finding shown;
 		const char *action;
@@ -361,11 +388,11 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply,
 			continue;
 		if (!enforce) {
 			action = "reported";
-		} else if (futile) {
+		} else if (o->futile) {
 			action = "cannot-fix";
 		} else {
-			a = findings_find(&app, f->item);
-			action = daemon_repair_outcome(a, findings_find(&re, f->item));
+			a = findings_find(&o->app, f->item);
+			action = daemon_repair_outcome(a, findings_find(&o->re, f->item));
 		}
 		daemon_count_outcome(d, i, action, force_apply);
 		if (strcmp(action, "repaired") != 0) {
@@ -383,9 +410,9 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply,
 			repairs_logged++;
 	}
 	/* Whatever apply did that the check had not flagged (persistence files). */
-	for (size_t k = 0; k < app.n; k++) {
-		const struct finding *a = &app.v[k];
-		const struct finding *f = findings_find(&chk, a->item);
+	for (size_t k = 0; k < o->app.n; k++) {
+		const struct finding *a = &o->app.v[k];
+		const struct finding *f = findings_find(&o->chk, a->item);
 
 		if (f != NULL && (f->state == FINDING_DRIFT || f->state == FINDING_ERROR))
 			continue;
@@ -406,18 +433,19 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply,
 	findings_free(&d->last[i]);
 	free(d->last_json[i]);
 	d->last_json[i] = NULL;
-	d->last[i] = applied_now ? re : chk;
-	if (applied_now)
-		re = (struct findings){ 0 };
+	d->last[i] = o->applied_now ? o->re : o->chk;
+	if (o->applied_now)
+		o->re = (struct findings){ 0 };
 	else
-		chk = (struct findings){ 0 };
+		o->chk = (struct findings){ 0 };
 	d->last_at[i] = when;
 	d->verified_by[i] = how;
 	if (applied > 0)
 		log_msg(&d->log, LOG_NOTICE, "applied layer=%s items=%zu", ops->name, applied);
 	/* A repair of a contested item is not news: its summary says it. */
 	if (bad == 0 && (d->drifted[i] || repairs_logged > 0 || applied > 0))
-		log_msg(&d->log, LOG_NOTICE, "compliant layer=%s items=%zu", ops->name, chk.n);
+		log_msg(&d->log, LOG_NOTICE, "compliant layer=%s items=%zu", ops->name,
+			o->applied_now ? o->chk.n : d->last[i].n);
 	d->drifted[i] = bad > 0;
 	strv_free(&d->noted[i]);
 	d->noted[i] = seen;
@@ -431,10 +459,270 @@ out:
 	log_msg(&d->log, LOG_DEBUG, "checked layer=%s by=%s ms=%lld", ops->name,
 		daemon_verified_name(how), d->pass_ms[i]);
 	strv_free(&seen);
-	findings_free(&chk);
-	findings_free(&app);
-	findings_free(&re);
+	daemon_pass_out_free(o);
 	return rc;
+}
+
+/* ---- a pass in a child process ------------------------------------------ */
+
+struct daemon_worker_arg {
+	struct daemon *d;
+	unsigned int layer;
+	bool force_apply;
+};
+
+/* In the child: the pass, then its findings down the pipe. */
+static int daemon_worker_main(void *arg, int fd)
+{
+	const struct daemon_worker_arg *a = arg;
+	struct daemon_pass_out o = { 0 };
+	struct cache_buf b = { 0 };
+	int rc;
+
+	daemon_layer_work(a->d, a->layer, a->force_apply, &o);
+	cache_buf_printf(&b, "jefe-pass/1 %d %d %d\n", o.rc, o.applied_now, o.futile);
+	child_findings_encode(&b, &o.chk);
+	child_findings_encode(&b, &o.app);
+	child_findings_encode(&b, &o.re);
+	rc = b.failed ? -ENOMEM : child_write_all(fd, b.p, b.n);
+	cache_buf_free(&b);
+	daemon_pass_out_free(&o);
+	return rc;
+}
+
+/* The child's output back into a pass's result; -EINVAL when malformed. */
+static int daemon_worker_decode(const char *text, size_t len, unsigned int i,
+				struct daemon_pass_out *o)
+{
+	static const char magic[] = "jefe-pass/1 ";
+	struct cache_reader r = { text + sizeof(magic) - 1, text + len, false };
+	int64_t rc, applied, futile;
+	int e;
+
+	if (len < sizeof(magic) - 1 || memcmp(text, magic, sizeof(magic) - 1) != 0)
+		return -EINVAL;
+	rc = cache_read_int(&r);
+	applied = cache_read_int(&r);
+	futile = cache_read_int(&r);
+	if (r.bad || rc > 0 || rc < -(1 << 20) || (applied != 0 && applied != 1) ||
+	    (futile != 0 && futile != 1))
+		return -EINVAL;
+	o->rc = (int)rc;
+	o->applied_now = applied;
+	o->futile = futile;
+	if ((e = child_findings_decode(&r, &o->chk)) < 0 ||
+	    (e = child_findings_decode(&r, &o->app)) < 0 ||
+	    (e = child_findings_decode(&r, &o->re)) < 0)
+		return e;
+	if (!cache_read_done(&r))
+		return -EINVAL;
+	/* A child answers for its own layer only. */
+	for (int l = 0; l < 3; l++) {
+		const struct findings *fs = l == 0 ? &o->chk : l == 1 ? &o->app : &o->re;
+
+		for (size_t k = 0; k < fs->n; k++)
+			if (strcmp(fs->v[k].layer, jefe_layers[i]->name) != 0 &&
+			    strcmp(fs->v[k].layer, "services") != 0)
+				return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The worker of layer i has ended (or failed, why set): record its pass.
+ * A child that could not do its pass leaves the layer one error item
+ * that names it and what went wrong, logged as any error.
+ */
+static int daemon_worker_complete(struct daemon *d, unsigned int i, int err, const char *why)
+{
+	struct daemon_worker *w = &d->workers[i];
+	struct daemon_pass_out o = { 0 };
+	char msg[512];
+	int rc;
+
+	if (err == 0) {
+		err = daemon_worker_decode(w->child.out ? w->child.out : "", w->child.len, i, &o);
+		if (err == -ENOMEM) {
+			snprintf(msg, sizeof(msg), "%s: out of memory reading its result",
+				 w->child.name);
+		} else if (err < 0) {
+			snprintf(msg, sizeof(msg), "%s sent a malformed result (%zu bytes)",
+				 w->child.name, w->child.len);
+		}
+		why = msg;
+	}
+	if (err < 0) {
+		daemon_pass_out_free(&o);
+		o = (struct daemon_pass_out){ 0 };
+		rc = findings_add(&o.chk, &(struct finding){
+			.layer = jefe_layers[i]->name, .item = "layer",
+			.expected = "checked", .actual = "not checked",
+			.state = FINDING_ERROR, .note = why,
+		});
+		if (rc < 0)
+			o.rc = rc;
+	}
+	child_free(&w->child);
+	return daemon_layer_record(d, i, w->force_apply, w->how, time(NULL), w->start_ms, &o);
+}
+
+static int daemon_worker_start(struct daemon *d, unsigned int i, bool force_apply,
+			       enum daemon_verified how)
+{
+	struct daemon_worker *w = &d->workers[i];
+	struct daemon_worker_arg a = { d, i, force_apply };
+	char name[64];
+	int rc;
+
+	snprintf(name, sizeof(name), "%s pass", jefe_layers[i]->name);
+	w->force_apply = force_apply;
+	w->how = how;
+	w->start_ms = clock_ms();
+	w->gen = d->generation;
+	rc = child_start(&w->child, name, DAEMON_WORKER_TIMEOUT_MS, daemon_worker_main, &a);
+	if (rc < 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s: cannot start its process: %s", name, strerror(-rc));
+		return daemon_worker_complete(d, i, rc, why);
+	}
+	rc = daemon_epoll_add(d, w->child.fd, EPOLLIN,
+			      daemon_ev_pack(EV_WORKER, i, d->generation, w->child.fd));
+	if (rc < 0) {
+		/* Not in the loop: wait for it here. */
+		return daemon_worker_wait(d, i);
+	}
+	return 0;
+}
+
+bool daemon_worker_busy(const struct daemon *d, unsigned int i)
+{
+	return i < DAEMON_MAX_LAYERS && d->workers[i].child.pid > 0;
+}
+
+int daemon_worker_wait(struct daemon *d, unsigned int i)
+{
+	struct daemon_worker *w = &d->workers[i];
+	char why[512];
+	int err;
+
+	if (!daemon_worker_busy(d, i))
+		return 0;
+	if (d->epfd >= 0 && w->child.fd >= 0)
+		(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->child.fd, NULL);
+	err = child_wait(&w->child, why, sizeof(why));
+	return daemon_worker_complete(d, i, err, why);
+}
+
+int daemon_workers_wait(struct daemon *d)
+{
+	int rc = 0;
+
+	for (unsigned int i = 0; i < DAEMON_MAX_LAYERS; i++)
+		if (daemon_worker_busy(d, i) && daemon_worker_wait(d, i) == -ENOMEM)
+			rc = -ENOMEM;
+	return rc;
+}
+
+int daemon_worker_ready(struct daemon *d, unsigned int i)
+{
+	struct daemon_worker *w = &d->workers[i];
+	char why[512];
+	int r, rc;
+
+	if (!daemon_worker_busy(d, i))
+		return 0;
+	r = child_read(&w->child);
+	if (r == 0)
+		return 0;
+	(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->child.fd, NULL);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "%s (pid %d): reading its output: %s",
+			 w->child.name, (int)w->child.pid, strerror(-r));
+		(void)child_kill(&w->child, (char[8]){ 0 }, 8);
+	} else {
+		r = child_reap(&w->child, why, sizeof(why));
+	}
+	rc = daemon_worker_complete(d, i, r, why);
+	d->publish_pending = true;
+	daemon_debounce_schedule(d);
+	return rc == -ENOMEM ? rc : 0;
+}
+
+int daemon_workers_expire(struct daemon *d)
+{
+	long long now = clock_ms(), next = -1;
+	int rc = 0;
+
+	for (unsigned int i = 0; i < DAEMON_MAX_LAYERS; i++) {
+		struct daemon_worker *w = &d->workers[i];
+		char why[512];
+		int err;
+
+		if (!daemon_worker_busy(d, i))
+			continue;
+		if (w->child.deadline_ms > now) {
+			if (next < 0 || w->child.deadline_ms < next)
+				next = w->child.deadline_ms;
+			continue;
+		}
+		if (w->child.fd >= 0)
+			(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->child.fd, NULL);
+		err = child_kill(&w->child, why, sizeof(why));
+		if (daemon_worker_complete(d, i, err, why) == -ENOMEM)
+			rc = -ENOMEM;
+		d->publish_pending = true;
+		daemon_debounce_schedule(d);
+	}
+	if (rc < 0)
+		return rc;
+	return next < 0 ? -1 : (int)(next - now);
+}
+
+/*
+ * Check one layer and, in enforce mode, repair it: check first so that a
+ * compliant layer is never written to, and so the drift line carries the
+ * value found before the repair; check again after the repair to decide
+ * each item's outcome.  force_apply (start, reload) applies an
+ * enforce-mode layer even when the check found nothing, so that whatever
+ * apply does beyond the checked items (persistence files) happens too.
+ *
+ * `drift` is a change found after the first pass (force_apply: start,
+ * reload): an item the agent had seen compliant that changed, or a new
+ * offending item (a set-id file, a foreign rule).  The first pass is the
+ * policy being applied, not tampering: its repairs are one `applied
+ * layer=L items=N` line per layer, and what it leaves wrong is
+ * `noncompliant`, so that a log collector can tell a boot from an attack.
+ *
+ * A layer that runs programs does the work in a child process
+ * (daemon_worker_start()); wait: finish it here, else the loop records
+ * it when the child's output ends (daemon_worker_ready()).  A pass asked
+ * for while one is under way waits for that one first.
+ */
+static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply,
+			     enum daemon_verified how, bool wait)
+{
+	struct daemon_pass_out o = { 0 };
+	long long start_ms = clock_ms();
+	time_t when = time(NULL);
+	int rc;
+
+	if (d->set.state[i] == NULL) {
+		findings_free(&d->last[i]);
+		free(d->last_json[i]);
+		d->last_json[i] = NULL;
+		return 0;
+	}
+	if (jefe_layers[i]->runs_programs) {
+		if (daemon_worker_busy(d, i) && daemon_worker_wait(d, i) == -ENOMEM)
+			return -ENOMEM;
+		rc = daemon_worker_start(d, i, force_apply, how);
+		if (rc == 0 && wait)
+			rc = daemon_worker_wait(d, i);
+		return rc;
+	}
+	daemon_layer_work(d, i, force_apply, &o);
+	return daemon_layer_record(d, i, force_apply, how, when, start_ms, &o);
 }
 
 int daemon_pass_layers(struct daemon *d, uint32_t only, bool force_apply,
@@ -448,7 +736,8 @@ int daemon_pass_layers(struct daemon *d, uint32_t only, bool force_apply,
 
 		if (!layer_mask_has(only, i))
 			continue;
-		r = daemon_layer_pass(d, i, force_apply, how);
+		/* The backstop timer's pass leaves the loop free as events do. */
+		r = daemon_layer_pass(d, i, force_apply, how, how != DAEMON_VERIFIED_TIMER);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0 && rc == 0)
@@ -478,7 +767,7 @@ int daemon_pass_dirty(struct daemon *d)
 		if (!d->dirty[i])
 			continue;
 		d->dirty[i] = false;
-		if (daemon_layer_pass(d, i, false, d->dirty_by[i]) == -ENOMEM)
+		if (daemon_layer_pass(d, i, false, d->dirty_by[i], true) == -ENOMEM)
 			return -ENOMEM;
 	}
 	daemon_debounce_schedule(d);
@@ -496,13 +785,13 @@ int daemon_pass_due(struct daemon *d)
 
 		/* The cheapest due layer first: one slow layer waits, not all. */
 		for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++)
-			if (d->dirty[i] && daemon_layer_due(d, i) <= now &&
+			if (d->dirty[i] && daemon_layer_due(d, i) <= now && !daemon_worker_busy(d, i) &&
 			    (best == DAEMON_MAX_LAYERS || d->pass_ms[i] < d->pass_ms[best]))
 				best = i;
 		if (best == DAEMON_MAX_LAYERS)
 			break;
 		d->dirty[best] = false;
-		if (daemon_layer_pass(d, best, false, d->dirty_by[best]) == -ENOMEM)
+		if (daemon_layer_pass(d, best, false, d->dirty_by[best], false) == -ENOMEM)
 			return -ENOMEM;
 		any = true;
 		/*

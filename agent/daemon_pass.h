@@ -40,6 +40,18 @@ int daemon_state_findings(const struct daemon *d, uint32_t only, struct findings
 bool daemon_fights_any(const struct daemon *d);
 /* Mark the findings of a status reply whose item is being fought over. */
 void daemon_fights_mark(struct daemon *d, struct findings *fs);
+/*
+ * Passes of layers that run programs, in child processes
+ * (layer_ops.runs_programs): is one under way for layer i; wait for it
+ * (or for all) here and record it; its output is ready (the loop's
+ * EV_WORKER); kill and record the ones past their deadline, returning
+ * the milliseconds until the next deadline (-1: none) or -ENOMEM.
+ */
+bool daemon_worker_busy(const struct daemon *d, unsigned int i);
+int daemon_worker_wait(struct daemon *d, unsigned int i);
+int daemon_workers_wait(struct daemon *d);
+int daemon_worker_ready(struct daemon *d, unsigned int i);
+int daemon_workers_expire(struct daemon *d);
 /* Free the latest findings, logged drift and fights. */
 void daemon_pass_fini(struct daemon *d);
 

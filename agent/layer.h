@@ -148,6 +148,17 @@ struct layer_ops {
 	int (*on_event)(void *state, int fd, uint32_t events, bool *recheck);
 
 	void (*free)(void *state);
+
+	/*
+	 * check() and apply() run external programs (the sshd layer's `sshd
+	 * -T`, `sshd -t`, its reload through OpenRC), which take tens of
+	 * milliseconds to seconds: the daemon runs this layer's passes in a
+	 * child process and reads their findings from a pipe in its loop, so
+	 * the other layers' events are handled meanwhile (child.h).  Such a
+	 * layer keeps nothing in memory that a pass must hand to the next one
+	 * (the sshd layer's answers live in its cache file).
+	 */
+	bool runs_programs;
 };
 
 /* The explicit table of layers, in apply order (layers.c). */

@@ -1629,4 +1629,5 @@ const struct layer_ops layer_sshd_ops = {
 	.watch = sshd_watch,
 	.on_event = sshd_on_event,
 	.free = sshd_free,
+	.runs_programs = true,
 };

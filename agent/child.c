@@ -81,7 +81,7 @@ int child_start(struct child *c, const char *name, int timeout_ms,
 			;
 		return e;
 	}
-	c->pid = pid;
+	c->pid = c->started = pid;
 	c->fd = p[0];
 	c->timeout_ms = timeout_ms;
 	c->deadline_ms = clock_ms() + timeout_ms;
@@ -90,7 +90,7 @@ int child_start(struct child *c, const char *name, int timeout_ms,
 
 int child_read(struct child *c)
 {
-	if (c->fd < 0)
+	if (c->fd < 0 || c->eof)
 		return 1;
 	for (;;) {
 		ssize_t n;
@@ -112,8 +112,8 @@ int child_read(struct child *c)
 		if (n < 0)
 			return -errno;
 		if (n == 0) {
-			close(c->fd);
-			c->fd = -1;
+			/* Closed by child_reap(): the loop takes it out of its set first. */
+			c->eof = true;
 			return 1;
 		}
 		c->len += (size_t)n;
@@ -142,6 +142,10 @@ int child_reap(struct child *c, char *why, size_t size)
 	pid_t pid = c->pid;
 	int wst = 0;
 
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
 	if (pid <= 0) {
 		snprintf(why, size, "%s: no such child", c->name);
 		return -ECHILD;
@@ -219,6 +223,12 @@ int child_wait(struct child *c, char *why, size_t size)
 			return r;
 		}
 	}
+}
+
+void child_malformed(const struct child *c, const char *what, char *why, size_t size)
+{
+	snprintf(why, size, "%s (pid %d) sent a malformed result (%zu bytes): %s", c->name,
+		 (int)c->started, c->len, what);
 }
 
 void child_free(struct child *c)

@@ -30,6 +30,8 @@ struct child {
 	long long deadline_ms;	/* clock_ms() after which it is killed */
 	int timeout_ms;
 	char name[64];		/* for errors: "sshd pass" */
+	pid_t started;		/* the pid it had, for errors after the reap */
+	bool eof;		/* its output has ended; fd stays open until the reap */
 };
 
 /* An empty child (fd -1), as child_free() leaves it. */
@@ -46,12 +48,15 @@ int child_start(struct child *c, const char *name, int timeout_ms,
 
 /*
  * Read what the child wrote (non-blocking).  Returns 1 when its output
- * has ended (EOF), 0 when more is to come, or -errno.
+ * has ended (EOF), 0 when more is to come, or -errno.  The fd stays open
+ * until child_reap() or child_kill(), so that an event loop removes it
+ * from its set first (a forked sibling may hold a copy of it, and epoll
+ * keeps reporting a closed fd whose file is still open elsewhere).
  */
 int child_read(struct child *c);
 
 /*
- * After child_read() returned 1: reap the child.  0 when it exited with
+ * After child_read() returned 1: close the fd and reap the child.  0 when it exited with
  * status 0; else -ECHILD with why saying how it ended ("... exited with
  * status 1", "... was killed by signal 9 (Killed)").
  */
@@ -68,6 +73,9 @@ int child_kill(struct child *c, char *why, size_t size);
  * (or kill).  0, or the error of child_reap()/child_kill() with why.
  */
 int child_wait(struct child *c, char *why, size_t size);
+
+/* Its output did not parse: "NAME (pid N) sent a malformed result (LEN bytes): what". */
+void child_malformed(const struct child *c, const char *what, char *why, size_t size);
 
 /* Kill a child still running, and free its output. */
 void child_free(struct child *c);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cache.h"
 #include "child.h"
@@ -456,8 +457,11 @@ out:
 			jefe_strerror(rc));
 	d->pass_end_ms[i] = clock_ms();
 	d->pass_ms[i] = d->pass_end_ms[i] - start_ms;
-	log_msg(&d->log, LOG_DEBUG, "checked layer=%s by=%s ms=%lld", ops->name,
-		daemon_verified_name(how), d->pass_ms[i]);
+	/* waited: from the loop's seeing the event to the pass's start. */
+	log_msg(&d->log, LOG_DEBUG, "checked layer=%s by=%s ms=%lld waited=%lld", ops->name,
+		daemon_verified_name(how), d->pass_ms[i],
+		how == DAEMON_VERIFIED_EVENT && start_ms >= d->dirty_ms[i] ?
+		start_ms - d->dirty_ms[i] : 0);
 	strv_free(&seen);
 	daemon_pass_out_free(o);
 	return rc;
@@ -479,6 +483,14 @@ static int daemon_worker_main(void *arg, int fd)
 	struct cache_buf b = { 0 };
 	int rc;
 
+	/*
+	 * Below the loop's priority, and the programs it runs with it: on a
+	 * busy machine the loop and the other layers' passes get the CPU
+	 * first (a burst of sshd_config changes ran sshd -T back to back).
+	 */
+	errno = 0;
+	if (nice(DAEMON_WORKER_NICE) == -1 && errno != 0)
+		(void)0;	/* only a priority: the pass runs all the same */
 	daemon_layer_work(a->d, a->layer, a->force_apply, &o);
 	cache_buf_printf(&b, "jefe-pass/1 %d %d %d\n", o.rc, o.applied_now, o.futile);
 	child_findings_encode(&b, &o.chk);
@@ -542,13 +554,9 @@ static int daemon_worker_complete(struct daemon *d, unsigned int i, int err, con
 
 	if (err == 0) {
 		err = daemon_worker_decode(w->child.out ? w->child.out : "", w->child.len, i, &o);
-		if (err == -ENOMEM) {
-			snprintf(msg, sizeof(msg), "%s: out of memory reading its result",
-				 w->child.name);
-		} else if (err < 0) {
-			snprintf(msg, sizeof(msg), "%s sent a malformed result (%zu bytes)",
-				 w->child.name, w->child.len);
-		}
+		if (err < 0)
+			child_malformed(&w->child, err == -ENOMEM ? "out of memory reading it" :
+					"not a pass's findings", msg, sizeof(msg));
 		why = msg;
 	}
 	if (err < 0) {

@@ -29,3 +29,12 @@ TESTS += tests/sshd/sshd-cache.sh
 EXTRA_DIST += tests/sshd/sshd-cache.sh bench/direct-status.sh
 EXTRA_DIST += tests/sshd/sshd-env.sh tests/sshd/sshd-real.sh tests/sshd/sshd-daemon.sh \
 	bench/sshd.sh
+
+# The daemon's passes in a child process (agent/child.c): findings through
+# the pipe, a deadline that kills the group, a killed or failing child and
+# garbage output, each error naming the child.
+check_PROGRAMS += tests/unit/test_child
+TESTS += tests/unit/test_child
+tests_unit_test_child_SOURCES = tests/unit/test_child.c
+tests_unit_test_child_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_child_LDADD = $(UNIT_LDADD)

@@ -358,7 +358,9 @@ static int cli_check_or_apply(struct cli *cli, bool apply)
 		err = layer_set_check(&set, cli->layers, &fs);
 	if (!err)
 		err = report_meta_host(&meta, cli->root_fd);
-	if (!err)
+	/* Only the JSON document carries it; a SHA-256 of every policy file
+	 * was a quarter of a `jefe --direct status --layer sysctl`. */
+	if (!err && cli->json)
 		err = policy_digest(policy, meta.policy_digest);
 	if (!err)
 		err = report_build(&fs, &doc);

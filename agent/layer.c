@@ -254,6 +254,19 @@ int layer_load(const struct layer_ops *ops, void **state, const struct jefe_env 
 		free(settings);
 		return err;
 	}
+	/*
+	 * A run that checks or applies other layers only (`jefe status
+	 * --layer sysctl`) validates this one's keys and values with the core
+	 * and stops there: the layer's own load (reading every sysctl name
+	 * below /proc/sys, parsing the audit rules file, asking ssh -Q) is
+	 * for the layers the run is about.  The daemon and `jefe policy
+	 * check` select every layer.
+	 */
+	if (!layer_mask_selects(env->only, ops->name)) {
+		free(settings);
+		err = errs->n > errs_before ? -JEFE_EPOLICY : 0;
+		goto sort;
+	}
 	/* Also with a bad value: the layer reports its own errors too. */
 	err = ops->load(state, env, policy, settings, errs);
 	free(settings);
@@ -263,6 +276,7 @@ int layer_load(const struct layer_ops *ops, void **state, const struct jefe_env 
 		*state = NULL;
 		err = -JEFE_EPOLICY;
 	}
+sort:
 	/* The core's errors and the layer's, read top to bottom. */
 	if (errs->n > errs_before && policy_errors_sort(errs, policy) == -ENOMEM)
 		err = -ENOMEM;

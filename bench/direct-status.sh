@@ -82,6 +82,8 @@ rt) command -v chrt >/dev/null || fail "chrt not found (util-linux)"; RT="chrt -
 esac
 $RT hyperfine -N -i -w 5 -r "$RUNS" --export-json "$T/h.json" \
 	-n "CLI way" "/bin/sh $T/cli-way.sh" \
+	-n "/bin/true (any process)" "/bin/true" \
+	-n "jefe --version (jefe starts)" "$JEFE --version" \
 	-n "jefe --direct status" "$J status" \
 	-n "the CLI way's 4 layers" "$J status --layer sysctl --layer firewall --layer audit --layer sshd" \
 	-n "layer sysctl" "$J status --layer sysctl" \
@@ -97,6 +99,8 @@ for what in "" "--layer sysctl"; do
 	echo "$(callgrind_annotate "$T/cg" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')" \
 		> "$T/ir${what:+.sysctl}"
 done
+valgrind --tool=callgrind --callgrind-out-file="$T/cg" $JEFE --version > /dev/null 2>&1 || :
+callgrind_annotate "$T/cg" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }' > "$T/ir.version"
 # Witness: an unchanged system runs no program.
 strace -f -qq -e trace=execve -e signal=none -o "$T/exec" $J status > /dev/null 2>&1 || :
 execs=$(($(grep -c execve "$T/exec") - 1))
@@ -105,11 +109,11 @@ nsys() {
 	strace -f -qq -c -o "$T/sc" "$@" > /dev/null 2>&1 || :
 	awk '$NF == "total" { print $4 }' "$T/sc"
 }
-sys="status $(nsys $J status), --layer sysctl $(nsys $J status --layer sysctl)"
+sys="--version $(nsys $JEFE --version), status $(nsys $J status), --layer sysctl $(nsys $J status --layer sysctl)"
 if [ -n "${BASE_JEFE:-}" ]; then
 	sys="$sys; base: status $(nsys $BASE_JEFE --root "$T" --direct status), --layer sysctl $(nsys $BASE_JEFE --root "$T" --direct status --layer sysctl)"
 fi
-"$PYTHON" - "$T/h.json" "$(echo $keys | wc -w)" "$(cat "$T/ir")" "$(cat "$T/ir.sysctl")" "$execs" "$sys" <<'PY'
+"$PYTHON" - "$T/h.json" "$(echo $keys | wc -w)" "$(cat "$T/ir")" "$(cat "$T/ir.sysctl")" "$execs" "$sys" "$(cat "$T/ir.version")" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 base = r[0]["median"] * 1e3
@@ -119,7 +123,7 @@ for x in r[1:]:
     m = x["median"] * 1e3
     cpu = (x["user"] + x["system"]) * 1e3
     print(f"{x['command']:<24} p50 {m:6.2f} ms  user+sys {cpu:5.2f} ms   CLI way / jefe {base / m:5.1f}x")
-print(f"instructions (callgrind): status {int(sys.argv[3]):,}, --layer sysctl {int(sys.argv[4]):,}")
+print(f"instructions (callgrind): --version {int(sys.argv[7]):,}, status {int(sys.argv[3]):,}, --layer sysctl {int(sys.argv[4]):,}")
 print(f"programs run by an unchanged status: {sys.argv[5]}")
 print(f"system calls (strace -c): {sys.argv[6]}")
 PY

@@ -103,8 +103,6 @@ struct daemon_worker {
  * may take 30 s, a restart of sshd under way 5 s more, each sshd run 10 s.
  */
 #define DAEMON_WORKER_TIMEOUT_MS	60000
-/* Its niceness: below the loop (child.h). */
-#define DAEMON_WORKER_NICE		10
 
 /* The last full report, below the root. */
 #define DAEMON_STATUS_FILE JEFE_STATE_DIR "/status.json"

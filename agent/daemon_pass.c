@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cache.h"
 #include "child.h"
@@ -484,13 +483,9 @@ static int daemon_worker_main(void *arg, int fd)
 	int rc;
 
 	/*
-	 * Below the loop's priority, and the programs it runs with it: on a
-	 * busy machine the loop and the other layers' passes get the CPU
-	 * first (a burst of sshd_config changes ran sshd -T back to back).
+	 * The same priority as the loop: at nice 10, on a machine busy with
+	 * other work, the pass and its sshd -T waited seconds for the CPU.
 	 */
-	errno = 0;
-	if (nice(DAEMON_WORKER_NICE) == -1 && errno != 0)
-		(void)0;	/* only a priority: the pass runs all the same */
 	daemon_layer_work(a->d, a->layer, a->force_apply, &o);
 	cache_buf_printf(&b, "jefe-pass/1 %d %d %d\n", o.rc, o.applied_now, o.futile);
 	child_findings_encode(&b, &o.chk);

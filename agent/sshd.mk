@@ -26,6 +26,10 @@ tests_unit_test_cache_LDADD = $(UNIT_LDADD)
 TESTS += tests/sshd/sshd-real.sh tests/sshd/sshd-daemon.sh
 # What the layer remembers: no program while nothing changed (sshd-cache.sh).
 TESTS += tests/sshd/sshd-cache.sh
+# The daemon's sshd passes in a child process: a slow sshd -T holds no
+# other layer, a killed pass is one error line naming it (sshd-worker.sh).
+TESTS += tests/sshd/sshd-worker.sh
+EXTRA_DIST += tests/sshd/sshd-worker.sh
 EXTRA_DIST += tests/sshd/sshd-cache.sh bench/direct-status.sh
 EXTRA_DIST += tests/sshd/sshd-env.sh tests/sshd/sshd-real.sh tests/sshd/sshd-daemon.sh \
 	bench/sshd.sh

@@ -99,6 +99,12 @@ for what in "" "--layer sysctl"; do
 	echo "$(callgrind_annotate "$T/cg" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')" \
 		> "$T/ir${what:+.sysctl}"
 done
+for what in "" "--layer sysctl"; do
+	[ -n "${BASE_JEFE:-}" ] || break
+	valgrind --tool=callgrind --callgrind-out-file="$T/cg" $BASE_JEFE --root "$T" --direct status $what > /dev/null 2>&1 || :
+	echo "$(callgrind_annotate "$T/cg" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')" \
+		> "$T/ir.base${what:+.sysctl}"
+done
 valgrind --tool=callgrind --callgrind-out-file="$T/cg" $JEFE --version > /dev/null 2>&1 || :
 callgrind_annotate "$T/cg" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }' > "$T/ir.version"
 # Witness: an unchanged system runs no program.
@@ -113,7 +119,8 @@ sys="--version $(nsys $JEFE --version), status $(nsys $J status), --layer sysctl
 if [ -n "${BASE_JEFE:-}" ]; then
 	sys="$sys; base: status $(nsys $BASE_JEFE --root "$T" --direct status), --layer sysctl $(nsys $BASE_JEFE --root "$T" --direct status --layer sysctl)"
 fi
-"$PYTHON" - "$T/h.json" "$(echo $keys | wc -w)" "$(cat "$T/ir")" "$(cat "$T/ir.sysctl")" "$execs" "$sys" "$(cat "$T/ir.version")" <<'PY'
+"$PYTHON" - "$T/h.json" "$(echo $keys | wc -w)" "$(cat "$T/ir")" "$(cat "$T/ir.sysctl")" "$execs" "$sys" "$(cat "$T/ir.version")" \
+	"$(cat "$T/ir.base" 2>/dev/null || :)" "$(cat "$T/ir.base.sysctl" 2>/dev/null || :)" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
 base = r[0]["median"] * 1e3
@@ -124,6 +131,8 @@ for x in r[1:]:
     cpu = (x["user"] + x["system"]) * 1e3
     print(f"{x['command']:<24} p50 {m:6.2f} ms  user+sys {cpu:5.2f} ms   CLI way / jefe {base / m:5.1f}x")
 print(f"instructions (callgrind): --version {int(sys.argv[7]):,}, status {int(sys.argv[3]):,}, --layer sysctl {int(sys.argv[4]):,}")
+if sys.argv[8] and sys.argv[9]:
+    print(f"instructions (callgrind), base: status {int(sys.argv[8]):,}, --layer sysctl {int(sys.argv[9]):,}")
 print(f"programs run by an unchanged status: {sys.argv[5]}")
 print(f"system calls (strace -c): {sys.argv[6]}")
 PY

@@ -1,0 +1,95 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# sshd-worker.sh - jefe-setup runs the sshd layer's passes in a child
+# process whose findings its loop reads from a pipe: while a pass waits
+# for a slow `sshd -T` (sshd_path is a wrapper that sleeps while
+# /mnt/slow exists), a chmod of a file of the files layer is still
+# logged at once; the pass killed with SIGKILL leaves one error line that
+# names it and how it ended, the programs it ran die with it, and the
+# next change gets a normal pass (drift logged, repaired, sshd -T the
+# witness).  Same namespace as sshd-daemon.sh.
+set -eu
+. "${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/sshd/sshd-env.sh"
+sshd_enter_ns "$@"
+. "$srcdir/tests/lib/daemon-env.sh"
+command -v mkfifo >/dev/null || fail "mkfifo not found"
+command -v pgrep >/dev/null || fail "pgrep not found (procps)"
+[ -x "$JEFE_SETUP" ] || fail "$JEFE_SETUP not built"
+sshd_setup
+# A program the agent runs as root must sit in root's directories: a
+# tmpfs over /mnt of this private mount namespace.
+mount -t tmpfs -o mode=0755 tmpfs /mnt
+mkdir -m 0755 /mnt/bin
+cat >/mnt/bin/slow-sshd <<EOF
+#!/bin/sh
+[ -e /mnt/slow ] && sleep 60
+exec $SSHD "\$@"
+EOF
+chmod 0755 /mnt/bin/slow-sshd
+printf '[agent]\nmode = report\ncheck_interval = 600\n' > "$T/etc/jefe/jefe.conf"
+printf '[sshd]\nmode = enforce\nsshd_path = /mnt/bin/slow-sshd\n' > "$T/etc/jefe/policy.d/45-sshd-mode.conf"
+cat > "$T/etc/jefe/policy.d/60-files.conf" <<'P'
+[files]
+mode = report
+suid_dirs =
+world_writable_dirs =
+tmp_mounts =
+[files.perms]
+/etc/probe = 0640
+P
+printf 'x\n' > "$T/etc/probe"
+chmod 0640 "$T/etc/probe"
+LOG=$T/daemon.log
+: > "$LOG"
+sysctl -qw net.unix.max_dgram_qlen=1024
+cleanup_mnt() { rm -f /mnt/slow; }
+trap 'cleanup_mnt; sshd_cleanup' EXIT
+
+env_start_daemon --debug
+wait_log 0 "compliant layer=sshd" 20 || fail "the start did not bring sshd to compliance"
+
+# 1. A pass stuck in sshd -T does not hold the loop.
+touch /mnt/slow
+n=$(log_lines)
+chmod 0666 /etc/ssh/sshd_config
+deadline=$(( $(now_ms) + 10000 ))
+until pgrep -f 'sleep 60' >/dev/null; do
+	[ "$(now_ms)" -lt "$deadline" ] || fail "no sshd pass started after chmod 666 sshd_config"
+	sleep 0.05
+done
+PASS_PID=$(pgrep -P "$DAEMON_PID" | head -n 1)
+[ -n "$PASS_PID" ] || fail "no child process of jefe-setup while the sshd pass runs"
+n=$(log_lines)
+t0=$(now_ms)
+chmod 0644 "$T/etc/probe"
+wait_log "$n" "drift layer=files " 5 || fail "the files layer's change waited for the sshd pass"
+note "files drift logged in $(( $(now_ms) - t0 )) ms while the sshd pass waits for sshd -T"
+alive "$PASS_PID" || fail "the sshd pass ended before it was killed"
+
+# 2. The pass killed: one error line naming it, its programs gone.
+n=$(log_lines)
+kill -KILL "$PASS_PID"
+wait_log "$n" "error layer=sshd item=layer msg=\"sshd pass (pid $PASS_PID) was killed by signal 9" 10 ||
+	fail "no error line naming the killed sshd pass: $(tail -n +"$((n + 1))" "$LOG")"
+deadline=$(( $(now_ms) + 5000 ))
+while pgrep -f 'sleep 60' >/dev/null; do
+	[ "$(now_ms)" -lt "$deadline" ] || fail "the killed pass left its sshd -T running"
+	sleep 0.05
+done
+alive "$DAEMON_PID" || fail "jefe-setup died with its pass"
+note "killed pass reported: $(tail -n +"$((n + 1))" "$LOG" | grep -m1 'error layer=sshd')"
+
+# 3. The next change gets a normal pass: drift, repair, sshd -T the witness.
+rm -f /mnt/slow
+n=$(log_lines)
+chmod 0666 /etc/ssh/sshd_config
+wait_log "$n" "drift layer=sshd item=mode:/etc/ssh/sshd_config " 10 ||
+	fail "no drift line for sshd_config after the killed pass: $(tail -n +"$((n + 1))" "$LOG")"
+deadline=$(( $(now_ms) + 10000 ))
+until [ "$(stat -c %a /etc/ssh/sshd_config)" = 600 ] || [ "$(stat -c %a /etc/ssh/sshd_config)" = 644 ]; do
+	[ "$(now_ms)" -lt "$deadline" ] || fail "sshd_config left at mode $(stat -c %a /etc/ssh/sshd_config)"
+	sleep 0.05
+done
+"$SSHD" -t -f /etc/ssh/sshd_config || fail "sshd -t refuses the repaired configuration"
+stop_daemon
+echo "PASS: sshd-worker"

@@ -56,9 +56,13 @@ static int write_text(void *arg, int fd)
 static int sleep_long(void *arg, int fd)
 {
 	(void)arg;
-	(void)fd;
-	/* A program it started sleeps too: the kill takes the whole group. */
+	/*
+	 * A program it started sleeps too: the kill takes the whole group.
+	 * Like the programs a pass runs (0-2 only cross their exec), it does
+	 * not hold the pipe.
+	 */
 	if (fork() == 0) {
+		close(fd);
 		sleep(30);
 		_exit(0);
 	}

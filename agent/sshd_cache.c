@@ -37,6 +37,7 @@ struct sshd_cache {
 	int root_fd;
 	bool loaded;		/* the file was looked at */
 	bool dirty;		/* an entry was added since */
+	struct cache_fileid file_id;	/* the file as last read or written */
 	struct sshd_cache_entry *v;
 	size_t n, cap;
 };
@@ -202,10 +203,69 @@ static void cache_file_read(struct sshd_cache *c)
 	size_t len = 0;
 
 	c->loaded = true;
+	if (cache_fileid_get(c->root_fd, SSHD_CACHE_FILE, &c->file_id))
+		memset(&c->file_id, 0, sizeof(c->file_id));
 	if (cache_load(c->root_fd, SSHD_CACHE_FILE, SSHD_CACHE_KIND, &body, &len))
 		return;
 	(void)sshd_cache_parse(c, body, len);
 	free(body);
+}
+
+static bool timespec_after(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/*
+ * Another process wrote the file since we read it (the daemon's passes
+ * of this layer run in child processes, each of which saves what it
+ * learnt; so does every `jefe --direct`): take its answers, the newer of
+ * two for one key.  An entry is only used while its dependencies keep
+ * their identities, so one from another process is as good as our own.
+ */
+static void cache_file_refresh(struct sshd_cache *c)
+{
+	struct sshd_cache other = { .root_fd = c->root_fd };
+	struct cache_fileid now;
+	char *body = NULL;
+	size_t len = 0;
+
+	if (cache_fileid_get(c->root_fd, SSHD_CACHE_FILE, &now) ||
+	    cache_fileid_equal(&now, &c->file_id))
+		return;
+	c->file_id = now;
+	if (cache_load(c->root_fd, SSHD_CACHE_FILE, SSHD_CACHE_KIND, &body, &len))
+		return;
+	if (sshd_cache_parse(&other, body, len) == 0) {
+		for (size_t i = 0; i < other.n; i++) {
+			struct sshd_cache_entry *t = &other.v[i], *v;
+			size_t k;
+
+			for (k = 0; k < c->n; k++)
+				if (strcmp(c->v[k].key, t->key) == 0)
+					break;
+			if (k < c->n) {
+				if (timespec_after(&t->at, &c->v[k].at)) {
+					entry_free(&c->v[k]);
+					c->v[k] = *t;
+					memset(t, 0, sizeof(*t));
+				}
+				continue;
+			}
+			if (c->n >= SSHD_CACHE_MAX)
+				continue;
+			v = array_grow(c->v, c->n, &c->cap, sizeof(*c->v));
+			if (!v)
+				break;
+			c->v = v;
+			c->v[c->n++] = *t;
+			memset(t, 0, sizeof(*t));
+		}
+	}
+	free(body);
+	for (size_t i = 0; i < other.n; i++)
+		entry_free(&other.v[i]);
+	free(other.v);
 }
 
 void sshd_cache_serialize(const struct sshd_cache *c, struct cache_buf *b)
@@ -238,8 +298,12 @@ int sshd_cache_save(struct sshd_cache *c, bool create_dir)
 	sshd_cache_serialize(c, &b);
 	err = cache_save(c->root_fd, SSHD_CACHE_FILE, SSHD_CACHE_KIND, &b, create_dir);
 	cache_buf_free(&b);
-	if (!err)
+	if (!err) {
 		c->dirty = false;
+		/* Our own write is not news for cache_file_refresh(). */
+		if (cache_fileid_get(c->root_fd, SSHD_CACHE_FILE, &c->file_id))
+			memset(&c->file_id, 0, sizeof(c->file_id));
+	}
 	return err;
 }
 
@@ -267,6 +331,8 @@ int sshd_cache_lookup(struct sshd_cache *c, char *const argv[], const char *inpu
 
 	if (!c->loaded)
 		cache_file_read(c);
+	else
+		cache_file_refresh(c);
 	cache_key(argv, input, key);
 	for (size_t i = 0; i < c->n; i++) {
 		const struct sshd_cache_entry *e = &c->v[i];

@@ -614,7 +614,10 @@ int daemon_worker_wait(struct daemon *d, unsigned int i)
 	if (d->epfd >= 0 && w->child.fd >= 0)
 		(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->child.fd, NULL);
 	err = child_wait(&w->child, why, sizeof(why));
-	return daemon_worker_complete(d, i, err, why);
+	err = daemon_worker_complete(d, i, err, why);
+	d->publish_pending = true;
+	daemon_debounce_schedule(d);
+	return err;
 }
 
 int daemon_workers_wait(struct daemon *d)

@@ -92,6 +92,8 @@ apt-utils python3-jsonschema
 # own-key mode's UKI stub, signing (at a fixed time), dm-verity; the tests'
 # key handling
 shim-signed grub-efi-amd64-signed systemd-boot-efi sbsigntool libfaketime cryptsetup-bin openssl
+# tests/install/tpm.sh (make check-tpm): a software TPM2 for the guest
+swtpm swtpm-tools
 # tests/root/atomic-fsync.sh: strace is the witness of the directory fsync
 strace
 # the sanitizer tier and tests/fuzz: clang with ASan/UBSan and libFuzzer

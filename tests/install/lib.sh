@@ -27,7 +27,8 @@ inst_disk() {
 
 # inst_boot iso|bios|uefi NAME [extra qemu args]: iso boots the ISO (BIOS)
 # with $DISK attached; bios and uefi boot $DISK alone.  Sets SERIAL, SOCK,
-# PORT, QEMU_PID.
+# PORT, QEMU_PID.  INST_QEMU_ARGS: more qemu arguments for every boot of
+# a test (tpm.sh's TPM).
 inst_boot() {
 	mode=$1 name=$2
 	shift 2
@@ -57,7 +58,7 @@ inst_boot() {
 		-serial chardev:ser0 -no-reboot \
 		-nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$PORT-:22" \
 		-drive "if=virtio,format=${DISK_FORMAT:-qcow2},file=$DISK" \
-		"$@" >"$INST_STATE/$name.qemu" 2>&1 &
+		"$@" ${INST_QEMU_ARGS:-} >"$INST_STATE/$name.qemu" 2>&1 &
 	QEMU_PID=$!
 	echo "# $name: qemu pid $QEMU_PID ($mode), serial $SERIAL, ssh port $PORT"
 }
@@ -130,15 +131,17 @@ inst_ssh_long() {
 		admin@127.0.0.1 "$@"
 }
 
-# inst_install: boot the ISO with $DISK, install over ssh (passphrase on
-# stdin), power off.
+# inst_install NAME [jefe-install options]: boot the ISO with $DISK,
+# install over ssh (passphrase on stdin), power off.
 inst_install() {
-	inst_boot iso "$1"
+	name=$1
+	shift
+	inst_boot iso "$name"
 	wait_ssh "$ISO_BOOT_TIMEOUT"
-	printf '%s\n' "$INST_PASS" | inst_ssh_long doas jefe-install /dev/vda >"$INST_STATE/$1.install" 2>&1 || {
-		cat "$INST_STATE/$1.install" >&2
+	printf '%s\n' "$INST_PASS" | inst_ssh_long doas jefe-install "$@" /dev/vda >"$INST_STATE/$name.install" 2>&1 || {
+		cat "$INST_STATE/$name.install" >&2
 		fail "jefe-install /dev/vda failed"
 	}
-	cat "$INST_STATE/$1.install"
+	cat "$INST_STATE/$name.install"
 	inst_stop
 }

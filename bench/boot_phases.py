@@ -128,6 +128,10 @@ def main():
     try:
         ok = run(con, qemu, key, port, ctl, t0, timeout)
     finally:
+        # the console as it arrived, each line stamped (seconds from power-on)
+        with open(os.path.join(state, "bench-boot.stamped"), "w") as f:
+            for t, text in con.all():
+                f.write("%7.2f %s\n" % (t, text))
         subprocess.run(["ssh", "-o", "ControlPath=" + ctl, "-O", "exit", "x"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         qemu.send_signal(signal.SIGTERM)
@@ -249,10 +253,6 @@ def run(con, qemu, key, port, ctl, t0, timeout):
     print("compliant %.2f" % status)
     if last_pid is not None:
         print("lastpid %d" % last_pid)
-    # the console as it arrived, each line stamped (seconds from power-on)
-    with open(os.path.join(state, "bench-boot.stamped"), "w") as f:
-        for t, text in con.all():
-            f.write("%7.2f %s\n" % (t, text))
     print("deptree-rebuilt-at-boot %s" % ("yes" if con.find(r"Caching service dependencies") else "no"))
     print("total_ok 1")
     return True

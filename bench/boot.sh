@@ -50,11 +50,14 @@ while [ "$i" -le "$runs" ]; do
 	python3 "$abs_top_srcdir/bench/boot_phases.py" "$iso" "$ISO_KEY" "$ISO_STATE" "$BOOT_BENCH_TIMEOUT" \
 		>>"$out/run-$i" || { cat "$out/run-$i" >&2; fail "boot $i failed (console: $ISO_STATE/bench-boot.serial)"; }
 	cp "$ISO_STATE/bench-boot.serial" "$out/serial-$i"
+	cp "$ISO_STATE/bench-boot.stamped" "$out/console-$i"
 	exec 8>&-
 	echo "# run $i: login prompt $(sed -n 's/^login //p' "$out/run-$i") s," \
 		"compliant over ssh $(sed -n 's/^compliant //p' "$out/run-$i") s," \
 		"floor $(sed -n 's/^floor //p' "$out/run-$i") s," \
-		"deptree rebuilt at boot: $(sed -n 's/^deptree-rebuilt-at-boot //p' "$out/run-$i")"
+		"last PID at compliant $(sed -n 's/^lastpid //p' "$out/run-$i")," \
+		"deptree rebuilt at boot: $(sed -n 's/^deptree-rebuilt-at-boot //p' "$out/run-$i")" \
+		"(stamped console: $out/console-$i)"
 	i=$((i + 1))
 done
 
@@ -74,7 +77,7 @@ function add(key, val) {
 }
 $1 == "phase" { add("phase " $2, $3); add("took " $2, $4) }
 $1 == "service" { add("service " $2 " " $3, $4) }
-$1 == "floor" || $1 == "login" || $1 == "compliant" { add($1, $2) }
+$1 == "floor" || $1 == "login" || $1 == "compliant" || $1 == "lastpid" { add($1, $2) }
 END {
 	printf "\nmedians of %d boot(s), seconds from power-on (qemu TCG, BIOS, 1 vCPU)\n", runs
 	printf "%-26s %8s %8s\n", "phase", "ends at", "takes"
@@ -94,4 +97,7 @@ END {
 	printf "power-on -> login prompt            %6.2f s  (%.1fx the floor)\n", l, l / f
 	printf "power-on -> jefe status compliant   %6.2f s  (%.1fx the floor; goal <= 40 s: %.2fx)\n",
 		c, c / f, c / 40
+	if ("lastpid" in vals)
+		printf "guest processes started by then     %6d    (last PID; load-independent)\n",
+			median("lastpid")
 }'

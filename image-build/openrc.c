@@ -11,7 +11,7 @@
  * once the overlay's native scripts are in place, enables the boot set
  * below, refuses a runlevel entry that is not an OpenRC script, removes
  * the sysvinit scripts, and writes OpenRC's dependency cache
- * (openrc_boot_install), so the first boot does not compute it.
+ * (openrc_boot_install), so no boot computes it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -45,7 +45,10 @@ static const struct {
 	{ "cron", "default" },		/* logrotate's daily run */
 	/* Hyper-V's guest daemons: each a no-op without a VMBus.  Enabled
 	 * here, not as links in the overlay: a link to /etc/init.d/... is
-	 * dangling in the source tree, and `make dist`'s tar warned of it. */
+	 * dangling in the source tree, and `make dist`'s tar warned of it.
+	 * hyperv (boot) marks the three started where there is no VMBus, so
+	 * the default runlevel does not start them one by one for nothing. */
+	{ "hyperv", "boot" },
 	{ "hv-kvp-daemon", "default" },
 	{ "hv-vss-daemon", "default" },
 	{ "hv-fcopy-daemon", "default" },
@@ -232,93 +235,53 @@ static int openrc_sysvinit_remove(int root_fd)
 	return err;
 }
 
-/* OpenRC 0.45 (Debian 12's) recomputes its dependency cache at every
- * sysinit even when the restored one is valid (its do_sysinit loads the
- * cache with force; later releases load it unless a file is newer).  The
- * recomputation runs sh/gendepends.sh, which sources every service script
- * and conf.d file: seconds of CPU under emulation, for the result the
- * build already had.  The image's gendepends.sh answers with the build's
- * own scan (cache/gendepends) while no file it reads is newer, and runs
- * OpenRC's scan (kept as gendepends.sh.openrc) otherwise. */
-static const char openrc_gendepends_wrapper[] =
-	"#!/bin/sh\n"
-	"# JefeLinux (image-build/openrc.c): OpenRC's dependency scan, answered\n"
-	"# from the scan made when the image was built while no service script\n"
-	"# or configuration is newer than it; else OpenRC's own scan.\n"
-	"_scan=%s/cache/gendepends\n"
-	"if [ -s \"$_scan\" ] && [ -z \"$(find /etc/init.d /etc/conf.d /etc/rc.conf \\\n"
-	"\t/usr/etc/init.d /usr/etc/conf.d /usr/local/etc/init.d /usr/local/etc/conf.d \\\n"
-	"\t-newer \"$_scan\" 2>/dev/null | head -n 1)\" ]; then\n"
-	"\texec cat \"$_scan\"\n"
-	"fi\n"
-	"exec %s/sh/gendepends.sh.openrc \"$@\"\n";
-
-static int openrc_gendepends_cache(struct ib_stage_ctx *ctx, const char *root,
-				   const char *libexec_rel)
+/* RC_LIBEXECDIR of the image's OpenRC (where its rc-depend is), or NULL
+ * with ctx->failed set. */
+static const char *openrc_libexec_find(struct ib_stage_ctx *ctx)
 {
-	char script[PATH_MAX], real[PATH_MAX], scan[PATH_MAX], inroot[PATH_MAX];
-	char dir[64], env_libexec[96];
-	char wrapper[sizeof(openrc_gendepends_wrapper) + 2 * sizeof(dir)];
-	int err, n;
-
-	/* the scan's output is a file of the image, written by the builder
-	 * (run_cmd's stdout_path), so it goes to a builder file first */
-	snprintf(script, sizeof(script), "%s/sh/gendepends.sh", libexec_rel);
-	snprintf(real, sizeof(real), "%s/sh/gendepends.sh.openrc", libexec_rel);
-	if (snprintf(scan, sizeof(scan), "%s.gendepends", root) >= (int)sizeof(scan))
-		return -ENAMETOOLONG;
-	/* libexec_rel is one of openrc_libexec_dirs: short */
-	snprintf(dir, sizeof(dir), "/%s", libexec_rel);
-	snprintf(inroot, sizeof(inroot), "%s/sh/gendepends.sh", dir);
-	snprintf(env_libexec, sizeof(env_libexec), "RC_LIBEXECDIR=%s", dir);
-	{
-		char *argv[] = { "/bin/sh", inroot, NULL };
-		char *env[] = { env_libexec, "RC_UNAME=Linux", NULL };
-		struct ib_run_opts o = { .chroot = root, .stdout_path = scan, .env = env };
-
-		err = run_cmd(ctx, &o, argv);
-	}
-	if (err < 0)
-		return err;
-	snprintf(inroot, sizeof(inroot), "%s/cache/gendepends", libexec_rel);
-	err = fs_root_copy_file(ctx->root_fd, scan, inroot, 0644);
-	unlink(scan);
-	if (err < 0)
-		return err;
-	n = snprintf(wrapper, sizeof(wrapper), openrc_gendepends_wrapper, dir, dir);
-	if (n < 0 || (size_t)n >= sizeof(wrapper))
-		return -ENAMETOOLONG;
-	err = fs_root_rename(ctx->root_fd, script, real);
-	return err < 0 ? err : fs_root_write(ctx->root_fd, script, wrapper, (size_t)n, 0755);
-}
-
-/* OpenRC's init.sh copies RC_LIBEXECDIR/cache/ into /run/openrc at sysinit
- * (when cache/softlevel exists; savecache is what fills it on a disk
- * system).  The cache stays valid as long as no file under /etc/init.d,
- * /etc/conf.d or /etc/rc.conf is newer than it: stage 5 gives every file
- * of the root the same time, and nothing at boot writes there. */
-static int openrc_deptree_cache(struct ib_stage_ctx *ctx, const char *root)
-{
-	static const char *const cached[] = { "deptree", "depconfig" };
-	char cache[64], from[64], to[PATH_MAX], rel[PATH_MAX];
-	const char *found = NULL;
+	char rel[PATH_MAX];
 	size_t i;
-	int err;
 
-	for (i = 0; !found && i < ARRAY_LEN(openrc_libexec_dirs); i++) {
+	for (i = 0; i < ARRAY_LEN(openrc_libexec_dirs); i++) {
 		struct stat st;
 
 		snprintf(rel, sizeof(rel), "%s/bin/rc-depend", openrc_libexec_dirs[i]);
 		if (fs_root_stat(ctx->root_fd, rel, &st, true) == 0 && S_ISREG(st.st_mode) &&
 		    (st.st_mode & 0111))
-			found = openrc_libexec_dirs[i];
+			return openrc_libexec_dirs[i];
 	}
-	if (!found) {
-		snprintf(ctx->failed, sizeof(ctx->failed),
-			 "no OpenRC rc-depend in the image (looked in /usr/libexec/rc, "
-			 "/usr/lib/rc, /lib/rc)");
+	snprintf(ctx->failed, sizeof(ctx->failed),
+		 "no OpenRC rc-depend in the image (looked in /usr/libexec/rc, "
+		 "/usr/lib/rc, /lib/rc)");
+	return NULL;
+}
+
+/* OpenRC's init.sh copies RC_LIBEXECDIR/cache/ into /run/openrc at sysinit
+ * (when cache/softlevel exists; savecache is what fills it on a disk
+ * system), keeping each file's mode.  The cache stays valid as long as no
+ * file under /etc/init.d, /etc/conf.d or /etc/rc.conf is newer than it:
+ * stage 5 gives every file of the root the same time, and nothing at boot
+ * writes there.
+ *
+ * OpenRC 0.45 (Debian 12's) recomputes the cache at every sysinit even
+ * when it is valid (its do_sysinit loads it with force; later releases
+ * load it unless a file is newer), unless it may not write it: then it
+ * loads it as it is.  So the deptree is kept read-only (0444) and the
+ * inittab runs `openrc sysinit` without CAP_DAC_OVERRIDE (the overlay's
+ * /etc/inittab): root cannot open it for writing there, and sysinit uses
+ * the build's cache.  The later runlevels, with every capability, check
+ * the mtimes as usual and recompute it when a file is newer. */
+static int openrc_deptree_cache(struct ib_stage_ctx *ctx, const char *root)
+{
+	static const char *const cached[] = { "deptree", "depconfig" };
+	char cache[64], from[64], to[PATH_MAX], rel[PATH_MAX];
+	const char *found;
+	size_t i;
+	int err;
+
+	found = openrc_libexec_find(ctx);
+	if (!found)
 		return -IB_EINPUT;
-	}
 	snprintf(rel, sizeof(rel), "/%s/bin/rc-depend", found);
 	{
 		char *argv[] = { rel, "--update", NULL };
@@ -350,11 +313,9 @@ static int openrc_deptree_cache(struct ib_stage_ctx *ctx, const char *root)
 		}
 		if (err < 0)
 			break;
-		err = fs_root_write(ctx->root_fd, to, data, len, 0644);
+		err = fs_root_write(ctx->root_fd, to, data, len, i == 0 ? 0444 : 0644);
 		free(data);
 	}
-	if (!err)
-		err = openrc_gendepends_cache(ctx, root, found);
 	/* init.sh restores the cache only when this one is there; it then
 	 * writes the real softlevel itself */
 	snprintf(to, sizeof(to), "%s/softlevel", cache);
@@ -363,6 +324,25 @@ static int openrc_deptree_cache(struct ib_stage_ctx *ctx, const char *root)
 	if (!err)
 		err = fs_root_rm_rf(ctx->root_fd, "run/openrc");
 	return err;
+}
+
+/* OpenRC's rc-cgroup.sh, which openrc-run.sh sources for every service
+ * action when it exists: its functions find out, with three to five
+ * programs each time (grep of /proc/1/mountinfo and /proc/filesystems in
+ * subshells, mountinfo), that no cgroup filesystem is mounted, which on
+ * this image is always so (nothing mounts one; the `cgroups` service is in
+ * no runlevel).  Without the file openrc-run.sh skips them all. */
+static int openrc_cgroup_helpers_remove(struct ib_stage_ctx *ctx)
+{
+	const char *libexec = openrc_libexec_find(ctx);
+	char rel[PATH_MAX];
+	int err;
+
+	if (!libexec)
+		return -IB_EINPUT;
+	snprintf(rel, sizeof(rel), "%s/sh/rc-cgroup.sh", libexec);
+	err = fs_root_unlink(ctx->root_fd, rel);
+	return err == -ENOENT ? 0 : err;
 }
 
 int openrc_boot_install(struct ib_stage_ctx *ctx, const char *root)
@@ -374,6 +354,8 @@ int openrc_boot_install(struct ib_stage_ctx *ctx, const char *root)
 		err = openrc_runlevels_check(ctx, ctx->root_fd);
 	if (!err)
 		err = openrc_sysvinit_remove(ctx->root_fd);
+	if (!err)
+		err = openrc_cgroup_helpers_remove(ctx);
 	if (!err)
 		err = openrc_deptree_cache(ctx, root);
 	return err;

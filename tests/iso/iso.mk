@@ -24,3 +24,6 @@ clean-local: clean-local-iso
 clean-local-iso:
 	-rm -rf tests/iso/state
 .PHONY: clean-local-iso
+# iso_agent_tree's staleness check on a scratch tree (no root, no qemu).
+TESTS += tests/iso/agent-stamp.sh
+EXTRA_DIST += tests/iso/agent-stamp.sh

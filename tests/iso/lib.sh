@@ -35,14 +35,23 @@ iso_sde() {
 # installs and purges), unpacked by ./build.sh --target deb --destdir, as
 # ./build.sh --target iso does.  Built again only when the programs or a
 # packaged source changed since, so the ISO cache keeps its hits.
-iso_agent_tree() {
-	stamp=$ISO_STATE/agent.stamp
-	if [ -f "$stamp" ] && [ -d "$ISO_STATE/agent" ] && [ -z "$(find \
-		"$abs_top_builddir/jefe" "$abs_top_builddir/jefe-setup" \
+# The stamp holds a content hash of those inputs taken *before* the build:
+# a source edited while the package builds no longer matches it, so the
+# next test builds again instead of booting a stale ISO (a timestamp taken
+# after the build could not tell).
+iso_agent_inputs_hash() {
+	find "$abs_top_builddir/jefe" "$abs_top_builddir/jefe-setup" \
+		"$abs_top_srcdir/agent" "$abs_top_srcdir/Makefile.am" \
 		"$abs_top_srcdir/configure.ac" "$abs_top_srcdir/policies" "$abs_top_srcdir/openrc" \
 		"$abs_top_srcdir/contrib/debian" "$abs_top_srcdir/docs/man" \
 		"$abs_top_srcdir/image-build/jefe-commit.in" "$abs_top_srcdir/image-build/persist.list" \
-		-newer "$stamp" 2>/dev/null | head -n 1)" ]; then
+		-type f -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
+}
+
+iso_agent_tree() {
+	stamp=$ISO_STATE/agent.stamp
+	inputs=$(iso_agent_inputs_hash)
+	if [ -d "$ISO_STATE/agent" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ]; then
 		return 0
 	fi
 	rm -f "$stamp"
@@ -50,7 +59,7 @@ iso_agent_tree() {
 		--builddir "$abs_top_builddir" --deb-outdir "$ISO_STATE/deb" \
 		--destdir "$ISO_STATE/agent" >"$ISO_STATE/deb.log" 2>&1 ||
 		{ tail -n 40 "$ISO_STATE/deb.log" >&2; fail "./build.sh --target deb failed"; }
-	touch "$stamp"
+	echo "$inputs" >"$stamp"
 }
 
 # A test CA, and a collector certificate it signed for the host as the

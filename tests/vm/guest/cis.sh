@@ -103,9 +103,14 @@ vm_expect_eq "time:servers before enforce (no jefe.sources)" drift "$(state time
 # No NTP client has touched the clock since boot: the kernel says unsynchronised.
 vm_expect_eq "time:sync before chronyd" drift "$(state time:sync /run/files0.json)"
 
-jefe enforce >/run/enforce.txt 2>&1
-vm_note "jefe enforce: exit $?"
-grep -E ' error |failed' /run/enforce.txt | head -n 5 | while read -r l; do vm_note "enforce: $l"; done
+rc=0
+jefe enforce >/run/enforce.txt 2>&1 || rc=$?
+vm_note "jefe enforce: exit $rc"
+grep -E ' error |failed|sshd:' /run/enforce.txt | grep -vE '^ *compliant ' | head -n 12 |
+	while read -r l; do vm_note "enforce: $l"; done
+jefe enforce --json --layer sshd >/run/enforce-sshd.json 2>&1 || :
+grep -E '"(item|state|note|actual|action)"' /run/enforce-sshd.json | head -n 60 | tr -d '\n' | head -c 3000 >/run/enforce-sshd.txt
+vm_note "enforce --layer sshd: $(cat /run/enforce-sshd.txt)"
 vm_check "enforce wrote the policy's server for chrony" \
 	grep -qx 'server 127.0.0.1 iburst' /etc/chrony/sources.d/jefe.sources
 jefe status --json --layer files >/run/files1.json 2>&1

@@ -256,7 +256,8 @@ wait_serial() {
 			tail -c 3000 "$SERIAL" >&2
 			fail "qemu exited before the console showed /$1/"
 		}
-		sleep 2
+		# a grep of the console log is cheap: look again soon
+		sleep 0.5
 	done
 	tail -c 4000 "$SERIAL" >&2
 	fail "no /$1/ on the console within $2 s"
@@ -289,12 +290,31 @@ ssh_refused() {
 	return 1
 }
 
+# What the console shows once sshd listens: OpenRC's line for the ssh
+# service, or the getty's prompt (BusyBox init starts it after the
+# default runlevel, sshd included).
+ISO_SSH_READY='Starting ssh \.\.\. \[ ok \]|login: '
+
+# iso_ssh_pause SECONDS: the pause between two ssh tries, cut short when
+# the console newly shows ISO_SSH_READY (an event, not a fixed sleep);
+# the firewall admits 3 new connections a minute, so the tries themselves
+# stay SECONDS apart otherwise.
+iso_ssh_pause() {
+	seen=$(grep -caE "$ISO_SSH_READY" "$SERIAL" 2>/dev/null) || seen=0
+	until_s=$(($(date +%s) + $1))
+	while [ "$(date +%s)" -lt "$until_s" ]; do
+		sleep 0.5
+		now_seen=$(grep -caE "$ISO_SSH_READY" "$SERIAL" 2>/dev/null) || now_seen=0
+		[ "$now_seen" -le "$seen" ] || return 0
+	done
+}
+
 wait_ssh() {
 	deadline=$(($(date +%s) + $1))
 	while [ "$(date +%s)" -lt "$deadline" ]; do
 		vm_ssh true 2>/dev/null && return 0
 		kill -0 "$QEMU_PID" 2>/dev/null || fail "qemu exited before ssh came up"
-		sleep 10
+		iso_ssh_pause 10
 	done
 	tail -c 4000 "$SERIAL" >&2
 	fail "ssh as admin did not come up within $1 s"

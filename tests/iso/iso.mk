@@ -15,8 +15,7 @@ ISO_TESTS = \
 	tests/iso/secure-boot-own.sh \
 	tests/iso/syslog-tls.sh \
 	tests/iso/syslog-build.sh \
-	tests/iso/live-commit.sh \
-	tests/iso/hyperv-services.sh
+	tests/iso/live-commit.sh
 TESTS += $(ISO_TESTS)
 EXTRA_DIST += $(ISO_TESTS) tests/iso/lib.sh tests/iso/spdx-2.3.schema.json
 

@@ -358,3 +358,33 @@ $mounts"
 		fail "the squashfs lower layer is writable"
 	fi
 }
+
+# check_hyperv_services: on a booted BIOS guest (qemu: no VMBus), the
+# image's Hyper-V guest daemons (Debian's hyperv-daemons: KVP, VSS, file
+# copy) are OpenRC services in the default runlevel that start only on a
+# VMBus: each is installed and enabled, said at boot it had nothing to
+# start, runs no daemon, is not crashed, and stops cleanly.  Run last: it
+# stops the services.  (boot-bios.sh's boot: a boot of its own would only
+# repeat that one.)
+check_hyperv_services() {
+	vm_ssh test ! -e /sys/bus/vmbus || fail "qemu's guest has a VMBus?"
+	for svc in hv-kvp-daemon:hv_kvp_daemon hv-vss-daemon:hv_vss_daemon hv-fcopy-daemon:hv_fcopy_daemon; do
+		name=${svc%%:*} bin=${svc#*:}
+		vm_ssh test -x "/usr/sbin/$bin" || fail "/usr/sbin/$bin is not installed"
+		[ "$(vm_ssh head -n 1 "/etc/init.d/$name")" = '#!/sbin/openrc-run' ] ||
+			fail "/etc/init.d/$name is not an OpenRC script"
+		vm_ssh doas rc-update show default | grep -qE "^ *$name +\| +default" ||
+			fail "$name is not in the default runlevel"
+		grep -qa "$name: no VMBus (/sys/bus/vmbus): not a Hyper-V guest, nothing to start" "$SERIAL" ||
+			fail "the boot did not say $name skipped for want of a VMBus"
+		vm_ssh doas rc-service "$name" status >/dev/null || fail "$name is not started (a no-op start)"
+		if vm_ssh pidof "$bin" >/dev/null; then
+			fail "$bin runs without a VMBus"
+		fi
+		if vm_ssh doas rc-status --crashed | grep -qw "$name"; then
+			fail "$name is crashed"
+		fi
+		vm_ssh doas rc-service "$name" stop >/dev/null 2>&1 || fail "$name does not stop cleanly"
+		echo "ok - $name: installed, enabled, skipped without a VMBus, stops cleanly"
+	done
+}

@@ -26,3 +26,4 @@ clean-local-iso:
 # iso_agent_tree's staleness check on a scratch tree (no root, no qemu).
 TESTS += tests/iso/agent-stamp.sh
 EXTRA_DIST += tests/iso/agent-stamp.sh
+EXTRA_DIST += bench/iso-idle.sh

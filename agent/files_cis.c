@@ -43,7 +43,11 @@ const char *const files_cis_logrotate_paths[] = {
 	FILES_LOGROTATE_CONF, FILES_LOGROTATE_DIR, FILES_LOGROTATE_CRON, FILES_LOGROTATE_PERIODIC,
 	NULL
 };
-const char *const files_cis_root_paths[] = { FILES_ROOT_HOME, NULL };
+/* What root's shells read after /etc/profile: sh and bash, login or not. */
+const char *const files_cis_root_paths[] = {
+	FILES_ROOT_HOME "/.profile", FILES_ROOT_HOME "/.bash_profile",
+	FILES_ROOT_HOME "/.bash_login", FILES_ROOT_HOME "/.bashrc", NULL,
+};
 const char *const files_cis_account_paths[] = { "/etc/passwd", "/etc/group", "/etc/shells", NULL };
 
 static const struct finding_refs files_ref_servers =
@@ -407,17 +411,13 @@ int files_logrotate_run(const struct files_cis_run *r, const struct strv *logs)
 
 int files_root_umask_run(const struct files_cis_run *r, const char *want)
 {
-	/* What root's shells read after /etc/profile: sh and bash, login or not. */
-	static const char *const rc_files[] = {
-		FILES_ROOT_HOME "/.profile", FILES_ROOT_HOME "/.bash_profile",
-		FILES_ROOT_HOME "/.bash_login", FILES_ROOT_HOME "/.bashrc",
-	};
+	const char *const *rc_files = files_cis_root_paths;
 	unsigned long w = strtoul(want, NULL, 8);
 	char actual[320], weak[32], note[256];
 
 	if (!*want)
 		return 0;
-	for (size_t i = 0; i < sizeof(rc_files) / sizeof(rc_files[0]); i++) {
+	for (size_t i = 0; rc_files[i]; i++) {
 		char *text = NULL;
 		int k = 0;
 

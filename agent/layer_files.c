@@ -2304,8 +2304,14 @@ static int files_watch(void *state, struct watch_set *ws)
 			err = files_watch_path(st, &seen, files_cis_logrotate_paths[i]);
 		for (size_t i = 0; !err && st->accounts && files_cis_account_paths[i]; i++)
 			err = files_watch_path(st, &seen, files_cis_account_paths[i]);
+		/*
+		 * Root's start-up files by name, not every entry of /root:
+		 * root's shell history and editors write there all the time.
+		 */
+		if (!err && st->root_umask[0])
+			err = files_watch_entry(st, &seen, FILES_ROOT_HOME, false);
 		for (size_t i = 0; !err && st->root_umask[0] && files_cis_root_paths[i]; i++)
-			err = files_watch_path(st, &seen, files_cis_root_paths[i]);
+			err = files_watch_entry(st, &seen, files_cis_root_paths[i], false);
 		/*
 		 * Read by the checks without being managed paths: the owners
 		 * and groups of [files.perms] by name, the OS a banner must

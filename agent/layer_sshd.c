@@ -1105,6 +1105,33 @@ static bool user_has_key(int root_fd, const struct rootfs_account *u, const char
 	return found;
 }
 
+/*
+ * Could this user log in with a password today?  Only then does turning
+ * passwords off take a way in away: a locked password ("!", "*"; the
+ * image's admin has one) is no way in before the change either.  An
+ * unreadable shadow file, no line for the user or an empty password: it
+ * could (the refusal stands).
+ */
+#define SSHD_SHADOW	"/etc/shadow"
+
+static bool user_password_usable(int root_fd, const char *name)
+{
+	size_t nlen = strlen(name);
+	char *text = NULL, *save = NULL;
+	bool usable = true;
+
+	if (root_read_file_alloc(root_fd, SSHD_SHADOW, &text, NULL) != 0)
+		return true;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, name, nlen) != 0 || line[nlen] != ':')
+			continue;
+		usable = line[nlen + 1] != '!' && line[nlen + 1] != '*';
+		break;
+	}
+	free(text);
+	return usable;
+}
+
 static bool method_on(const struct sshd_dump *d, const char *kw)
 {
 	const char *v = sshd_dump_get(d, kw);
@@ -1129,7 +1156,8 @@ static int lockout_check(const struct sshd_state *st, const struct sshd_dump *d,
 	const char *ca = sshd_dump_get(d, "trustedusercakeys");
 	const char *prl = sshd_dump_get(d, "permitrootlogin");
 	struct rootfs_accounts pw;
-	int users = 0;
+	int users = 0, stranded = 0;
+	bool read = false;
 
 	why[0] = '\0';
 	if (!pubkey && !password && !other) {
@@ -1141,6 +1169,7 @@ static int lockout_check(const struct sshd_state *st, const struct sshd_dump *d,
 	if ((akc && strcmp(akc, "none") != 0) || (ca && strcmp(ca, "none") != 0))
 		return 0;	/* keys come from elsewhere: not ours to judge */
 	if (rootfs_accounts_read(st->root_fd, ROOTFS_PASSWD, &pw) == 0) {
+		read = true;
 		for (size_t i = 0; i < pw.n; i++) {
 			const struct rootfs_account *u = &pw.v[i];
 			bool listed;
@@ -1168,9 +1197,14 @@ static int lockout_check(const struct sshd_state *st, const struct sshd_dump *d,
 				rootfs_accounts_free(&pw);
 				return 0;
 			}
+			if (user_password_usable(st->root_fd, u->name))
+				stranded++;
 		}
 		rootfs_accounts_free(&pw);
 	}
+	/* Nobody logs in with a password today: passwords off strand no one. */
+	if (read && stranded == 0)
+		return 0;
 	snprintf(why, why_len,
 		 "passwords would be off and none of the %d allowed login user(s) has an authorized key",
 		 users);

@@ -8,7 +8,8 @@
 # read-only (a write to /usr fails; / is the slot's squashfs under a
 # tmpfs), persistence across the reboot (a 90-local.conf change, the SSH
 # host key, a /var/log file), no plaintext of that log's marker on the raw
-# disk, and a wrong passphrase refused and said so, without booting on.
+# disk, a wrong passphrase refused and said so, without booting on, and
+# the agent's state the installed system's own, not the live session's.
 # Three boots in all (the ISO, BIOS, UEFI): the ISO/VM tier's budget.
 . "$abs_top_srcdir/tests/install/lib.sh"
 
@@ -36,6 +37,9 @@ for want in 'label: gpt' 'name="jefe-bios"' 'name="jefe-esp"' 'name="jefe-root-a
 	echo "$dry" | grep -qF -- "$want" || fail "--dry-run does not show '$want'"
 done
 [ -z "$(vm_ssh doas wipefs --no-act --noheadings /dev/vda)" ] || fail "--dry-run wrote to /dev/vda"
+# The live session's own agent state (its baseline, its last status) is
+# not the installed system's: a marker beside it must not reach the disk.
+vm_ssh doas touch /var/lib/jefe/live-session.marker || fail "cannot mark the live session's /var/lib/jefe"
 printf '%s\n' "$INST_PASS" | inst_ssh_long doas jefe-install /dev/vda >"$INST_STATE/install.out" 2>&1 || {
 	cat "$INST_STATE/install.out" >&2
 	fail "jefe-install /dev/vda failed"
@@ -78,6 +82,11 @@ if vm_ssh doas touch /live/ro/jefe-write-test 2>/dev/null; then
 	fail "the slot's squashfs is writable"
 fi
 echo "# root: slot A's squashfs, /usr read-only (a write fails)"
+vm_ssh doas test ! -e /var/lib/jefe/live-session.marker ||
+	fail "the live session's /var/lib/jefe was copied to the installed system"
+vm_ssh doas test -s /var/lib/jefe/files.sha256 ||
+	fail "the installed system recorded no baseline of its own at its first boot"
+echo "# /var/lib/jefe: the installed system's own (its baseline), not the live session's"
 fp1=$(vm_ssh ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) || fail "no ed25519 host key"
 marker="jefe-marker-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 vm_ssh "echo $marker | doas tee /var/log/jefe-marker.log >/dev/null" ||

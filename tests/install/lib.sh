@@ -91,7 +91,7 @@ inst_unlock() {
 	while [ "$(serial_count 'Passphrase for the JefeLinux data partition')" -le "$n" ]; do
 		[ "$(date +%s)" -lt "$deadline" ] || { tail -c 3000 "$SERIAL" >&2; fail "no passphrase prompt"; }
 		kill -0 "$QEMU_PID" 2>/dev/null || { tail -c 3000 "$SERIAL" >&2; fail "qemu exited before the prompt"; }
-		sleep 2
+		sleep 0.5
 	done
 	sleep 1
 	serial_type "${1:-$INST_PASS}"
@@ -106,7 +106,7 @@ inst_stop() {
 	deadline=$(($(date +%s) + 300))
 	while kill -0 "$QEMU_PID" 2>/dev/null; do
 		[ "$(date +%s)" -lt "$deadline" ] || { kill "$QEMU_PID"; break; }
-		sleep 2
+		sleep 0.5
 	done
 	wait "$QEMU_PID" 2>/dev/null || true
 	QEMU_PID=

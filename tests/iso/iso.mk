@@ -15,8 +15,7 @@ ISO_TESTS = \
 	tests/iso/secure-boot-own.sh \
 	tests/iso/syslog-tls.sh \
 	tests/iso/syslog-build.sh \
-	tests/iso/live-commit.sh \
-	tests/iso/hyperv-services.sh
+	tests/iso/live-commit.sh
 TESTS += $(ISO_TESTS)
 EXTRA_DIST += $(ISO_TESTS) tests/iso/lib.sh tests/iso/spdx-2.3.schema.json
 
@@ -24,3 +23,7 @@ clean-local: clean-local-iso
 clean-local-iso:
 	-rm -rf tests/iso/state
 .PHONY: clean-local-iso
+# iso_agent_tree's staleness check on a scratch tree (no root, no qemu).
+TESTS += tests/iso/agent-stamp.sh
+EXTRA_DIST += tests/iso/agent-stamp.sh
+EXTRA_DIST += bench/iso-idle.sh

@@ -27,22 +27,37 @@ need() {
 	done
 }
 
+# The image's SOURCE_DATE_EPOCH: the time of the last commit that can
+# change the image.  Commits of tests and benchmarks only leave it (and so
+# every cached stage keyed on it) as it was: a test fix does not rebuild a
+# current ISO.
 iso_sde() {
-	git -C "$abs_top_srcdir" log -1 --format=%ct 2>/dev/null || echo 1700000000
+	t=$(git -C "$abs_top_srcdir" log -1 --format=%ct -- . ':(exclude)tests' ':(exclude)bench' \
+		2>/dev/null) || t=
+	echo "${t:-1700000000}"
 }
 
 # The agent the image ships: its Debian package (what tests/pkg lints,
 # installs and purges), unpacked by ./build.sh --target deb --destdir, as
 # ./build.sh --target iso does.  Built again only when the programs or a
 # packaged source changed since, so the ISO cache keeps its hits.
-iso_agent_tree() {
-	stamp=$ISO_STATE/agent.stamp
-	if [ -f "$stamp" ] && [ -d "$ISO_STATE/agent" ] && [ -z "$(find \
-		"$abs_top_builddir/jefe" "$abs_top_builddir/jefe-setup" \
+# The stamp holds a content hash of those inputs taken *before* the build:
+# a source edited while the package builds no longer matches it, so the
+# next test builds again instead of booting a stale ISO (a timestamp taken
+# after the build could not tell).
+iso_agent_inputs_hash() {
+	find "$abs_top_builddir/jefe" "$abs_top_builddir/jefe-setup" \
+		"$abs_top_srcdir/agent" "$abs_top_srcdir/Makefile.am" \
 		"$abs_top_srcdir/configure.ac" "$abs_top_srcdir/policies" "$abs_top_srcdir/openrc" \
 		"$abs_top_srcdir/contrib/debian" "$abs_top_srcdir/docs/man" \
 		"$abs_top_srcdir/image-build/jefe-commit.in" "$abs_top_srcdir/image-build/persist.list" \
-		-newer "$stamp" 2>/dev/null | head -n 1)" ]; then
+		-type f -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
+}
+
+iso_agent_tree() {
+	stamp=$ISO_STATE/agent.stamp
+	inputs=$(iso_agent_inputs_hash)
+	if [ -d "$ISO_STATE/agent" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ]; then
 		return 0
 	fi
 	rm -f "$stamp"
@@ -50,7 +65,7 @@ iso_agent_tree() {
 		--builddir "$abs_top_builddir" --deb-outdir "$ISO_STATE/deb" \
 		--destdir "$ISO_STATE/agent" >"$ISO_STATE/deb.log" 2>&1 ||
 		{ tail -n 40 "$ISO_STATE/deb.log" >&2; fail "./build.sh --target deb failed"; }
-	touch "$stamp"
+	echo "$inputs" >"$stamp"
 }
 
 # A test CA, and a collector certificate it signed for the host as the
@@ -247,7 +262,8 @@ wait_serial() {
 			tail -c 3000 "$SERIAL" >&2
 			fail "qemu exited before the console showed /$1/"
 		}
-		sleep 2
+		# a grep of the console log is cheap: look again soon
+		sleep 0.5
 	done
 	tail -c 4000 "$SERIAL" >&2
 	fail "no /$1/ on the console within $2 s"
@@ -280,12 +296,31 @@ ssh_refused() {
 	return 1
 }
 
+# What the console shows once sshd listens: OpenRC's line for the ssh
+# service, or the getty's prompt (BusyBox init starts it after the
+# default runlevel, sshd included).
+ISO_SSH_READY='Starting ssh \.\.\. \[ ok \]|login: '
+
+# iso_ssh_pause SECONDS: the pause between two ssh tries, cut short when
+# the console newly shows ISO_SSH_READY (an event, not a fixed sleep);
+# the firewall admits 3 new connections a minute, so the tries themselves
+# stay SECONDS apart otherwise.
+iso_ssh_pause() {
+	seen=$(grep -caE "$ISO_SSH_READY" "$SERIAL" 2>/dev/null) || seen=0
+	until_s=$(($(date +%s) + $1))
+	while [ "$(date +%s)" -lt "$until_s" ]; do
+		sleep 0.5
+		now_seen=$(grep -caE "$ISO_SSH_READY" "$SERIAL" 2>/dev/null) || now_seen=0
+		[ "$now_seen" -le "$seen" ] || return 0
+	done
+}
+
 wait_ssh() {
 	deadline=$(($(date +%s) + $1))
 	while [ "$(date +%s)" -lt "$deadline" ]; do
 		vm_ssh true 2>/dev/null && return 0
 		kill -0 "$QEMU_PID" 2>/dev/null || fail "qemu exited before ssh came up"
-		sleep 10
+		iso_ssh_pause 10
 	done
 	tail -c 4000 "$SERIAL" >&2
 	fail "ssh as admin did not come up within $1 s"
@@ -328,4 +363,34 @@ $mounts"
 	if vm_ssh doas touch /live/ro/jefe-write-test 2>/dev/null; then
 		fail "the squashfs lower layer is writable"
 	fi
+}
+
+# check_hyperv_services: on a booted BIOS guest (qemu: no VMBus), the
+# image's Hyper-V guest daemons (Debian's hyperv-daemons: KVP, VSS, file
+# copy) are OpenRC services in the default runlevel that start only on a
+# VMBus: each is installed and enabled, said at boot it had nothing to
+# start, runs no daemon, is not crashed, and stops cleanly.  Run last: it
+# stops the services.  (boot-bios.sh's boot: a boot of its own would only
+# repeat that one.)
+check_hyperv_services() {
+	vm_ssh test ! -e /sys/bus/vmbus || fail "qemu's guest has a VMBus?"
+	for svc in hv-kvp-daemon:hv_kvp_daemon hv-vss-daemon:hv_vss_daemon hv-fcopy-daemon:hv_fcopy_daemon; do
+		name=${svc%%:*} bin=${svc#*:}
+		vm_ssh test -x "/usr/sbin/$bin" || fail "/usr/sbin/$bin is not installed"
+		[ "$(vm_ssh head -n 1 "/etc/init.d/$name")" = '#!/sbin/openrc-run' ] ||
+			fail "/etc/init.d/$name is not an OpenRC script"
+		vm_ssh doas rc-update show default | grep -qE "^ *$name +\| +default" ||
+			fail "$name is not in the default runlevel"
+		grep -qa "$name: no VMBus (/sys/bus/vmbus): not a Hyper-V guest, nothing to start" "$SERIAL" ||
+			fail "the boot did not say $name skipped for want of a VMBus"
+		vm_ssh doas rc-service "$name" status >/dev/null || fail "$name is not started (a no-op start)"
+		if vm_ssh pidof "$bin" >/dev/null; then
+			fail "$bin runs without a VMBus"
+		fi
+		if vm_ssh doas rc-status --crashed | grep -qw "$name"; then
+			fail "$name is crashed"
+		fi
+		vm_ssh doas rc-service "$name" stop >/dev/null 2>&1 || fail "$name does not stop cleanly"
+		echo "ok - $name: installed, enabled, skipped without a VMBus, stops cleanly"
+	done
 }

@@ -7,7 +7,7 @@
 # passwords, root and a disallowed cipher; each tamper of the
 # configuration is found by `jefe status` and repaired by `jefe enforce`;
 # a candidate sshd rejects and a policy that would lock the admin out are
-# never installed.
+# never installed (one that strands no one, every password locked, is).
 set -eu
 . "${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/sshd/sshd-env.sh"
 sshd_enter_ns "$@"
@@ -216,13 +216,27 @@ cp /etc/ssh/sshd_config.d/00-jefe.conf "$T/dropin.before"
 expect 1 jefe_sshd enforce
 grep -q "authorized key" "$T/out" || fail "7: lockout not explained: $(cat "$T/out")"
 cmp -s "$T/dropin.before" /etc/ssh/sshd_config.d/00-jefe.conf || fail "7: lockout candidate installed"
+# 7b. The same keyless users with every password locked ("!", "*": the
+# image's admin has "*"): nobody logs in with a password today, so
+# passwords off strand no one and enforce installs (exit 0, not 1).
+cp "$T/etc/shadow" "$T/shadow.before"
+awk -F: -v OFS=: '$2 !~ /^[!*]/ { $2 = "!" $2 } { print }' "$T/shadow.before" > "$T/etc/shadow"
+printf "[sshd]\nMaxAuthTries = 5\n" > "$T/etc/jefe/policy.d/90-local.conf"
+expect 0 jefe_sshd enforce
+grep -q "authorized key" "$T/out" && fail "7b: refused although no password login exists: $(cat "$T/out")"
+[ "$(sshd_T maxauthtries)" = 5 ] || fail "7b: MaxAuthTries 5 not applied with every password locked"
+cat "$T/shadow.before" > "$T/etc/shadow"
+cp /etc/ssh/sshd_config.d/00-jefe.conf "$T/dropin.before"
+printf "[sshd]\nMaxAuthTries = 4\n" > "$T/etc/jefe/policy.d/90-local.conf"
+expect 1 jefe_sshd enforce
+cmp -s "$T/dropin.before" /etc/ssh/sshd_config.d/00-jefe.conf || fail "7b: lockout candidate installed once a password is usable again"
 printf '[sshd]\nMaxAuthTries = 4\nallow_lockout = yes\n' > "$T/etc/jefe/policy.d/90-local.conf"
 expect 0 jefe_sshd enforce
 [ "$(sshd_T maxauthtries)" = 4 ] || fail "7: allow_lockout = yes did not apply"
 mv "$T/ak.user" "/home/$TUSER/.ssh/authorized_keys"
 mv "$T/ak.root" /root/.ssh/authorized_keys
 rm "$T/etc/jefe/policy.d/90-local.conf"
-echo "# lockout: refused without a key, applied with allow_lockout = yes"
+echo "# lockout: refused without a key, applied with allow_lockout = yes or when no password login exists"
 
 # 8. A policy naming an algorithm this OpenSSH lacks is refused at load.
 printf "[sshd]\nCiphers = chacha20-poly1305@openssh.com,rot13-ctr\n" > "$T/etc/jefe/policy.d/90-local.conf"

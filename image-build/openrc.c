@@ -49,6 +49,8 @@ static const struct {
 	{ "hv-kvp-daemon", "default" },
 	{ "hv-vss-daemon", "default" },
 	{ "hv-fcopy-daemon", "default" },
+	/* last of default: an installed disk's slot on trial is marked good */
+	{ "jefe-boot-ok", "default" },
 };
 
 /* Every runlevel OpenRC or Debian's packages know; BusyBox init's inittab

@@ -49,7 +49,7 @@ static const struct {
 	{ "hv-kvp-daemon", "default" },
 	{ "hv-vss-daemon", "default" },
 	{ "hv-fcopy-daemon", "default" },
-	/* last of default: an installed disk's slot on trial is marked good */
+	/* once jefe and ssh run: an installed disk's slot on trial is marked good */
 	{ "jefe-boot-ok", "default" },
 };
 

@@ -52,6 +52,8 @@ static const struct {
 	{ "hv-kvp-daemon", "default" },
 	{ "hv-vss-daemon", "default" },
 	{ "hv-fcopy-daemon", "default" },
+	/* once jefe and ssh run: an installed disk's slot on trial is marked good */
+	{ "jefe-boot-ok", "default" },
 };
 
 /* Every runlevel OpenRC or Debian's packages know; BusyBox init's inittab

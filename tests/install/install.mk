@@ -2,7 +2,8 @@
 # (-accel tcg), on the ISO that tests/iso builds (the same cached build and
 # boot lock); docs/install.md.
 INSTALL_TESTS = \
-	tests/install/install.sh
+	tests/install/install.sh \
+	tests/install/grub-counting.sh
 TESTS += $(INSTALL_TESTS)
 EXTRA_DIST += $(INSTALL_TESTS) tests/install/lib.sh tests/install/install.mk
 

@@ -6,7 +6,8 @@
 # UEFI boot of the disk) already takes about 8 of them.  Each has its own
 # target below; docs/install.md lists them.
 EXTRA_DIST += tests/install/disk-image.sh tests/install/disk-lib.sh tests/install/lib.sh \
-	tests/install/update.mk tests/install/update.sh tests/install/disk-key.sh
+	tests/install/update.mk tests/install/update.sh tests/install/disk-key.sh \
+	tests/install/rollback.sh tests/install/grub-counting-uefi.sh
 
 # jefe-install --update with three power losses and a fallback: seven
 # boots under TCG, too slow for `make check`; run it with
@@ -28,6 +29,14 @@ check-disk: all
 check-disk-key: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/install/disk-key.sh
 .PHONY: check-disk-key
+
+# boot counting: a slot that never comes up rolled back by GRUB, a good
+# one marked good (two failing boots, eight boots in all), and GRUB's
+# counting on UEFI; run it with
+#   make check-rollback
+check-rollback: all
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS="tests/install/grub-counting-uefi.sh tests/install/rollback.sh"
+.PHONY: check-rollback
 
 clean-local: clean-local-install-disk
 clean-local-install-disk:

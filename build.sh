@@ -92,6 +92,9 @@ apt-utils python3-jsonschema
 # own-key mode's UKI stub, signing (at a fixed time), dm-verity; the tests'
 # key handling
 shim-signed grub-efi-amd64-signed systemd-boot-efi sbsigntool libfaketime cryptsetup-bin openssl
+# jefe-install of an own image (the image's package, also on the host for
+# its man page and dry runs): the firmware's boot entries
+efibootmgr
 # tests/root/atomic-fsync.sh: strace is the witness of the directory fsync
 strace
 # the sanitizer tier and tests/fuzz: clang with ASan/UBSan and libFuzzer

@@ -15,10 +15,22 @@
 # Five boots under TCG: `make check-verity`, not `make check`.
 . "$abs_top_srcdir/tests/install/lib.sh"
 
-need qemu-io
+need qemu-io xorriso
 log=$INST_STATE/build-own.log
 iso_build_own >"$log" 2>&1 || { tail -n 60 "$log" >&2; fail "the --secure-boot own build failed"; }
 ISO=$(iso_file)
+
+# A copy of the ISO whose verity tree no longer gives the UKI's root hash
+# (one byte of live/root.verity changed): every update from it is refused.
+BAD=$INST_STATE/verity-bad-tree.iso
+lba=$(xorriso -indev "$ISO" -find /live/root.verity -exec report_lba -- 2>/dev/null |
+	awk -F'[:,]' '/File data lba/ { gsub(/ /, ""); print $3; exit }')
+[ -n "$lba" ] || fail "no extent of /live/root.verity in $ISO"
+cp "$ISO" "$BAD"
+byte=$(od -An -tu1 -j $((lba * 2048 + 100)) -N 1 "$BAD" | tr -d ' ')
+printf "$(printf '\\%03o' $(((byte + 1) % 256)))" |
+	dd of="$BAD" bs=1 seek=$((lba * 2048 + 100)) conv=notrunc status=none || fail "cannot patch $BAD"
+cmp -s "$ISO" "$BAD" && fail "the copy of the ISO was not changed"
 inst_disk verity 6G
 t_start=$(date +%s)
 t_last=$t_start
@@ -121,8 +133,10 @@ inst_stop
 phase "jefe-install"
 
 # --- the disk: the firmware starts slot A's UKI (the ISO still in its
-# drive, for the update: the entry decides, not the medium) ---
-sb_boot verity-a -cdrom "$ISO"
+# drive, for the update: the entry decides, not the medium; the copy with
+# the changed tree in a second drive, /dev/sr1) ---
+sb_boot verity-a -cdrom "$ISO" \
+	-drive "if=none,id=badcd,media=cdrom,readonly=on,format=raw,file=$BAD" -device ide-cd,drive=badcd,bus=ide.3
 wait_serial 'jefe-init: installed system, slot a' "$ISO_BOOT_TIMEOUT"
 wait_serial 'jefe-init: dm-verity: slot a verified' "$ISO_BOOT_TIMEOUT"
 inst_unlock
@@ -131,6 +145,17 @@ wait_ssh "$ISO_BOOT_TIMEOUT"
 phase "disk boot, slot A, to ssh"
 check_verity_root a
 check_compliant
+
+# --- an image whose tree does not match its UKI: refused, nothing written ---
+if out=$(inst_ssh_long doas jefe-install --update /dev/sr1 2>&1); then
+	echo "$out" >&2
+	fail "jefe-install --update took an image whose verity tree does not match its UKI"
+fi
+echo "$out" | sed 's/^/# bad tree: /'
+echo "$out" | grep -q 'live/root.verity does not give the root hash of its signed UKI' ||
+	fail "the refusal does not say why"
+echo "$out" | grep -q 'writing the update into slot' && fail "the bad image got as far as the slot"
+rm -f "$BAD"
 
 # --- update A -> B with the same image, from the CD drive ---
 inst_ssh_long doas jefe-install --update /dev/sr0 >"$INST_STATE/verity.update" 2>&1 || {

@@ -61,13 +61,13 @@ sb_boot() {
 # which starts \EFI\jefe\slot.efi.
 entry_first() {
 	entries=$(vm_ssh doas efibootmgr -v) || fail "efibootmgr -v failed"
-	echo "$entries" | sed 's/^/# efibootmgr: /'
+	printf "%s\n" "$entries" | sed 's/^/# efibootmgr: /'
 	label="JefeLinux slot $(echo "$1" | tr ab AB)"
-	num=$(echo "$entries" | sed -n "s/^Boot\([0-9A-F]\{4\}\)\*\{0,1\} $label[[:space:]].*/\1/p")
+	num=$(printf "%s\n" "$entries" | sed -n "s/^Boot\([0-9A-F]\{4\}\)\*\{0,1\} $label[[:space:]].*/\1/p")
 	[ -n "$num" ] || fail "no firmware entry '$label'"
-	echo "$entries" | grep "^Boot$num" | grep -qiF "\\EFI\\jefe\\$1.efi" ||
+	printf "%s\n" "$entries" | grep "^Boot$num" | grep -qiF "\\EFI\\jefe\\$1.efi" ||
 		fail "Boot$num does not start \\EFI\\jefe\\$1.efi"
-	[ "$(echo "$entries" | sed -n 's/^BootOrder: //p' | cut -d, -f1)" = "$num" ] ||
+	[ "$(printf "%s\n" "$entries" | sed -n 's/^BootOrder: //p' | cut -d, -f1)" = "$num" ] ||
 		fail "BootOrder does not start with Boot$num ($label)"
 }
 
@@ -114,7 +114,7 @@ $mounts"
 sb_boot verity-iso -cdrom "$ISO"
 wait_ssh "$ISO_BOOT_TIMEOUT"
 phase "ISO boot (Secure Boot, own keys) to ssh"
-dry=$(vm_ssh doas jefe-install --dry-run /dev/vda 2>&1) || { echo "$dry" >&2; fail "jefe-install --dry-run failed"; }
+dry=$(inst_ssh_long doas jefe-install --dry-run /dev/vda 2>&1) || { echo "$dry" >&2; fail "jefe-install --dry-run failed"; }
 echo "$dry" | sed 's/^/# dry-run: /'
 for want in 'checking live/root.verity against the root hash' 'Secure Boot (own keys)' \
 	'+ veritysetup verify --no-superblock' 'oflag=seek_bytes' 'EFI/jefe/a.efi.new' \
@@ -146,8 +146,16 @@ phase "disk boot, slot A, to ssh"
 check_verity_root a
 check_compliant
 
+# the drives by their AHCI port: -cdrom is port 2 (ata3), the copy port 3 (ata4)
+cd_on() {
+	vm_ssh "for b in /sys/block/sr*; do case \$(readlink -f \$b) in */ata$1/*) echo /dev/\${b##*/} ;; esac; done"
+}
+good_cd=$(cd_on 3) bad_cd=$(cd_on 4)
+[ -n "$good_cd" ] && [ -n "$bad_cd" ] || fail "no CD drives on ata3 and ata4 ('$good_cd', '$bad_cd')"
+echo "# the ISO is $good_cd, the copy with the changed tree $bad_cd"
+
 # --- an image whose tree does not match its UKI: refused, nothing written ---
-if out=$(inst_ssh_long doas jefe-install --update /dev/sr1 2>&1); then
+if out=$(inst_ssh_long doas jefe-install --update "$bad_cd" 2>&1); then
 	echo "$out" >&2
 	fail "jefe-install --update took an image whose verity tree does not match its UKI"
 fi
@@ -158,9 +166,9 @@ echo "$out" | grep -q 'writing the update into slot' && fail "the bad image got 
 rm -f "$BAD"
 
 # --- update A -> B with the same image, from the CD drive ---
-inst_ssh_long doas jefe-install --update /dev/sr0 >"$INST_STATE/verity.update" 2>&1 || {
+inst_ssh_long doas jefe-install --update "$good_cd" >"$INST_STATE/verity.update" 2>&1 || {
 	cat "$INST_STATE/verity.update" >&2
-	fail "jefe-install --update /dev/sr0 failed"
+	fail "jefe-install --update $good_cd failed"
 }
 sed 's/^/# update: /' "$INST_STATE/verity.update"
 for want in 'writing the update into slot b' '+ veritysetup verify --no-superblock' \

@@ -94,6 +94,9 @@ apt-utils python3-jsonschema
 shim-signed grub-efi-amd64-signed systemd-boot-efi sbsigntool libfaketime cryptsetup-bin openssl
 # tests/install/tpm.sh (make check-tpm): a software TPM2 for the guest
 swtpm swtpm-tools
+# jefe-install of an own image (the image's package, also on the host for
+# its man page and dry runs): the firmware's boot entries
+efibootmgr
 # tests/root/atomic-fsync.sh: strace is the witness of the directory fsync
 strace
 # the sanitizer tier and tests/fuzz: clang with ASan/UBSan and libFuzzer

@@ -69,7 +69,7 @@ static const char *const iso_grub_bios_modules[] = {
 };
 
 /* own: the root is opened through dm-verity only. */
-static const char *const iso_verity_modules[] = { "dm_mod", "dm_verity" };
+static const char *const iso_verity_modules[] = { "dm_mod", "dm_verity", "efivarfs" };
 
 #define GRUB_BIOS_DIR "/usr/lib/grub/i386-pc"
 

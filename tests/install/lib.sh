@@ -57,7 +57,7 @@ inst_boot() {
 		-chardev "socket,id=ser0,path=$SOCK,server=on,wait=off,logfile=$SERIAL" \
 		-serial chardev:ser0 -no-reboot \
 		-nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$PORT-:22" \
-		-drive "if=virtio,format=${DISK_FORMAT:-qcow2},file=$DISK" \
+		-drive "if=virtio,format=${DISK_FORMAT:-qcow2},file=$DISK${INST_DISK_OPTS:+,$INST_DISK_OPTS}" \
 		"$@" ${INST_QEMU_ARGS:-} >"$INST_STATE/$name.qemu" 2>&1 &
 	QEMU_PID=$!
 	echo "# $name: qemu pid $QEMU_PID ($mode), serial $SERIAL, ssh port $PORT"

@@ -16,10 +16,17 @@ inst_build_iso
 disk_image
 disk_overlay update
 
-# update_boot NAME: boot the disk (BIOS) with the ISO as a CD (/dev/sr0),
-# unlock, wait for ssh; SLOT is the slot it booted.
+# The boots whose update is killed in the write or in the read-back get a
+# disk throttled to 16 MB/s (qemu's throttling): slot B's ~90 MB then take
+# at least 5 s each way, so the power is pulled inside the step however
+# fast the host is (an idle host wrote, read back and switched within the
+# 3 s the kill waits).
+SLOW_DISK=throttling.bps-read=16777216,throttling.bps-write=16777216
+
+# update_boot NAME [DISK-OPTS]: boot the disk (BIOS) with the ISO as a CD
+# (/dev/sr0), unlock, wait for ssh; SLOT is the slot it booted.
 update_boot() {
-	inst_boot bios "$1" -cdrom "$(iso_file)"
+	INST_DISK_OPTS=${2:-} inst_boot bios "$1" -cdrom "$(iso_file)"
 	inst_unlock "$KEY"
 	wait_serial 'jefe-init: data partition unlocked' 300
 	wait_ssh "$ISO_BOOT_TIMEOUT"
@@ -49,7 +56,7 @@ update_killed() {
 }
 
 # first boot: the data partition is encrypted, its passphrase shown once
-inst_boot bios update-first -cdrom "$(iso_file)"
+INST_DISK_OPTS=$SLOW_DISK inst_boot bios update-first -cdrom "$(iso_file)"
 disk_first_key
 wait_ssh "$ISO_BOOT_TIMEOUT"
 SLOT=$(disk_slot)
@@ -63,7 +70,7 @@ grep -q 'writing the update into slot b' "$INST_STATE/update-write.update" ||
 	fail "the update did not go to the inactive slot b"
 grep -q 'switching the boot entry' "$INST_STATE/update-write.update" &&
 	fail "the update switched the boot entry before it was killed in the write"
-update_boot update-killed-write
+update_boot update-killed-write "$SLOW_DISK"
 [ "$SLOT" = a ] || fail "an update killed while writing slot B booted slot $SLOT"
 grep -qa 'jefe-init: checking slot a' "$SERIAL" || fail "the boot did not check slot a's SHA-256"
 

@@ -113,6 +113,21 @@ inst_stop() {
 	flock -u 8
 }
 
+# inst_wait_reset SECONDS WHAT: the guest resets by itself within SECONDS
+# (qemu runs with -no-reboot, so a reset ends it); else fail with WHAT and
+# the end of the console.
+inst_wait_reset() {
+	deadline=$(($(date +%s) + $1))
+	while kill -0 "$QEMU_PID" 2>/dev/null; do
+		[ "$(date +%s)" -lt "$deadline" ] ||
+			{ tail -c 3000 "$SERIAL" >&2; fail "$2"; }
+		sleep 2
+	done
+	wait "$QEMU_PID" 2>/dev/null || true
+	QEMU_PID=
+	flock -u 8
+}
+
 # inst_kill: pull the power.
 inst_kill() {
 	ssh -o ControlPath="$ISO_STATE/ssh-$PORT.ctl" -O exit x 2>/dev/null || true

@@ -87,15 +87,7 @@ rb_update() {
 # itself (qemu ends: -no-reboot).
 rb_until_reset() {
 	inst_boot bios "$1"
-	deadline=$(($(date +%s) + ISO_BOOT_TIMEOUT))
-	while kill -0 "$QEMU_PID" 2>/dev/null; do
-		[ "$(date +%s)" -lt "$deadline" ] ||
-			{ tail -c 3000 "$SERIAL" >&2; fail "$1: the failing boot did not reboot by itself"; }
-		sleep 2
-	done
-	wait "$QEMU_PID" 2>/dev/null || true
-	QEMU_PID=
-	flock -u 8
+	inst_wait_reset "$ISO_BOOT_TIMEOUT" "$1: the failing boot did not reboot by itself"
 }
 
 # rb_serial NAME REGEX: the console of boot NAME shows REGEX.

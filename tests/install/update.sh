@@ -98,15 +98,7 @@ qemu-io -f qcow2 -c "write -P 0x5a $((start_b * 512 + 8388608)) 65536" "$DISK" >
 inst_boot bios update-corrupt
 wait_serial 'slot b does not match its SHA-256' "$ISO_BOOT_TIMEOUT"
 wait_serial 'the boot entry goes back to slot a; rebooting' 600
-# -no-reboot: the reboot ends qemu
-deadline=$(($(date +%s) + 120))
-while kill -0 "$QEMU_PID" 2>/dev/null; do
-	[ "$(date +%s)" -lt "$deadline" ] || fail "no reboot after the fallback"
-	sleep 2
-done
-wait "$QEMU_PID" 2>/dev/null || true
-QEMU_PID=
-flock -u 8
+inst_wait_reset 120 "no reboot after the fallback"
 update_boot update-fallback
 [ "$SLOT" = a ] || fail "after slot b was corrupted the disk booted slot $SLOT, not a"
 check_compliant

@@ -204,6 +204,13 @@ static bool layer_mode_valid(const char *value)
 static int layer_check_keys(const struct layer_ops *ops, const struct policy *policy,
 			    struct policy_errors *errs)
 {
+	/* The entries of a section are mostly adjacent: ask which layer owns
+	 * a section once per run of them, not once per key (the subsection
+	 * patterns are fnmatch()es; 400 keys times six layers). */
+	const char *last_section = NULL;
+	const struct layer_ops *last_owner = NULL;
+	bool last_sub = false;
+
 	for (size_t i = 0; i < policy->n_entries; i++) {
 		const struct policy_entry *e = &policy->entries[i];
 		struct key_names kn = { .ops = ops };
@@ -211,7 +218,12 @@ static int layer_check_keys(const struct layer_ops *ops, const struct policy *po
 		const char *near;
 		int err;
 
-		if (layer_of_section(e->section, &sub) != ops)
+		if (!last_section || strcmp(e->section, last_section) != 0) {
+			last_owner = layer_of_section(e->section, &last_sub);
+			last_section = e->section;
+		}
+		sub = last_sub;
+		if (last_owner != ops)
 			continue;
 		kn.main = !sub;
 		kn.keys = sub ? ops->sub_keys : ops->keys;

@@ -294,12 +294,19 @@ int rootfs_write_atomic(int root_fd, const char *path, const void *data, size_t 
 	return err;
 }
 
-/* Is this inode one only root (or we) can change? */
+bool rootfs_inode_trusted(const struct stat *sb)
+{
+	return (sb->st_uid == 0 || sb->st_uid == geteuid()) && !(sb->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* Is this inode one only root (or we) can change?  If not, why. */
 static int trust_inode(const struct stat *sb, const char *shown_root, const char *path,
 		       char *why, size_t why_len)
 {
 	const char *pre = shown_root && strcmp(shown_root, "/") ? shown_root : "";
 
+	if (rootfs_inode_trusted(sb))
+		return 0;
 	if (sb->st_uid != 0 && sb->st_uid != geteuid()) {
 		snprintf(why, why_len, "%s%s is owned by uid %u (only root may own it)",
 			 pre, *path ? path : "/", (unsigned)sb->st_uid);

@@ -77,6 +77,13 @@ int rootfs_check_trusted(int root_fd, const char *shown_root, const char *path,
 			 char resolved[4096], char *why, size_t why_len);
 
 /*
+ * rootfs_check_trusted()'s rule for one inode already at hand (an fstat of
+ * an open file whose directory was walked): owned by root or by us, and
+ * writable by neither group nor others.
+ */
+bool rootfs_inode_trusted(const struct stat *sb);
+
+/*
  * The same for a program the agent runs as root (sshd_path, an init
  * script): walked on the host from "/", whatever root the agent manages,
  * since that is the file execve() runs.

@@ -93,22 +93,26 @@ static int cli_policy_present(struct cli *cli)
 	const char *main_file = cli->config ? cli->config : POLICY_MAIN_FILE;
 	char shown[PATH_MAX];
 	struct stat st = { 0 };
-	int err = rootfs_stat(cli->root_fd, main_file, &st, true), fd;
+	/* Only whether it opens: never wait on a FIFO planted there.  Its
+	 * owner and mode are only looked up to say why it does not. */
+	int err = rootfs_open(cli->root_fd, main_file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
+	if (err >= 0) {
+		close(err);
+		return 0;
+	}
 	if (root_join(shown, sizeof(shown), cli->root, main_file))
 		snprintf(shown, sizeof(shown), "%s", main_file);
+	if (err != -ENOENT && err != -ENOTDIR) {
+		int stat_err = rootfs_stat(cli->root_fd, main_file, &st, true);
+
+		if (stat_err == -ENOENT || stat_err == -ENOTDIR)
+			err = stat_err;
+	}
 	if (err == -ENOENT || err == -ENOTDIR) {
 		fprintf(stderr, "jefe: the policy is missing: %s does not exist%s\n", shown,
 			cli->config ? "" : " (give another with --config FILE)");
 		return err;
-	}
-	if (err == 0) {
-		/* Only whether it opens: never wait on a FIFO planted there. */
-		fd = rootfs_open(cli->root_fd, main_file,
-				 O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-		if (fd >= 0)
-			close(fd);
-		err = fd < 0 ? fd : 0;
 	}
 	if ((err == -EACCES || err == -EPERM) && st.st_mode)
 		fprintf(stderr, "jefe: cannot read the policy %s: %s (owner uid %ld, mode %04o);"
@@ -343,6 +347,7 @@ static int cli_check_or_apply(struct cli *cli, bool apply)
 		return EXIT_ERROR;
 	/* Layers outside the selection run no external program at load. */
 	env.only = cli->layers;
+	env.single_check = !apply;
 	if (cli_load(cli, &env, &policy, &set))
 		return EXIT_ERROR;
 	if (cli_layers_loaded(cli, policy, &set)) {

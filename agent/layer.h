@@ -40,6 +40,14 @@ struct jefe_env {
 	 */
 	uint32_t only;
 	/*
+	 * This process loads the policy to check it once, right after, and
+	 * exits (`jefe --direct status`): a layer may hand that one check
+	 * what its load has just read of the system (the sysctl values its
+	 * validation reads) instead of reading it a second time.  The
+	 * daemon, whose checks come later, and every apply leave it false.
+	 */
+	bool single_check;
+	/*
 	 * The fuzz harnesses' seam: what `ssh -Q query` prints (malloc'ed
 	 * into *out, 0 or -errno), so no program runs per input.  NULL, as
 	 * everywhere else: the sshd layer runs ssh_path -Q.

@@ -95,6 +95,9 @@ struct sysctl_item {
 	bool required;
 	int wd;			/* inotify watch, -1 when none */
 	bool present;		/* the check's read found the key (see read_present) */
+	/* The value load read, normalized, for the one check of a
+	 * single_check run; NULL once used and everywhere else. */
+	char *loaded;
 };
 
 struct sysctl_state {
@@ -231,6 +234,7 @@ static void sysctl_state_free(void *p)
 		free(st->items[i].key);
 		free(st->items[i].path);
 		free(st->items[i].value);
+		free(st->items[i].loaded);
 	}
 	free(st->items);
 	free(st->persist_file);
@@ -384,10 +388,38 @@ static int sysctl_name_check(const struct sysctl_state *st, const struct policy_
 	return err ? err : 1;
 }
 
+/*
+ * A value below /proc/sys, read as root_read_file() does, but in one
+ * read(2) when it can be: procfs makes a sysctl's whole text, newline
+ * included, for the first read of a file (proc_sys_call_handler), so a
+ * read that ends in a newline and left room in the buffer has it all,
+ * and the read that would return 0 is one system call per key saved.
+ * Anything else (a test tree's file without its newline) goes on
+ * reading to the end.
+ */
+static ssize_t sysctl_read_raw(int root_fd, const char *path, char *buf, size_t size)
+{
+	int fd = rootfs_open(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	do
+		n = read(fd, buf, size - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n > 0 && (size_t)n < size - 1 && buf[n - 1] == '\n') {
+		buf[n] = '\0';
+		return n;
+	}
+	return root_read_file(root_fd, path, buf, size);
+}
+
 static int sysctl_item_add(struct sysctl_state *st, const struct policy_entry *e,
 			   const struct strv *optional, struct policy_errors *errs)
 {
-	char path[PATH_MAX], value[VALUE_MAX], raw[4096];
+	char path[PATH_MAX], value[VALUE_MAX], raw[4096], current[VALUE_MAX] = "";
+	bool have_current = false;
 	struct sysctl_item *it, *v;
 	enum sysctl_kind kind = SYSCTL_KIND_PROC;
 	ssize_t n;
@@ -418,17 +450,18 @@ static int sysctl_item_add(struct sysctl_state *st, const struct policy_entry *e
 		 * A value read proves the name: the lstat of the name check
 		 * (three system calls) only for a key that could not be read.
 		 */
-		n = root_read_file(st->env->root_fd, path, raw, sizeof(raw));
+		n = sysctl_read_raw(st->env->root_fd, path, raw, sizeof(raw));
 		err = n >= 0 ? 0 : sysctl_name_check(st, e, path, optional, errs);
 		if (err)
 			return err < 0 ? err : 0;
 		if (n >= 0) {
-			char current[VALUE_MAX], why[VALUE_MAX + 96];
+			char why[VALUE_MAX + 96];
 
 			value_normalize(raw, current, sizeof(current));
 			if (!sysctl_value_fits(current, value, why, sizeof(why)))
 				return policy_error_at(errs, e, "invalid value '%s' for %s: %s",
 						       e->value, e->key, why);
+			have_current = true;
 		}
 	}
 
@@ -443,10 +476,14 @@ static int sysctl_item_add(struct sysctl_state *st, const struct policy_entry *e
 	it->key = strdup(e->key);
 	it->path = strdup(path);
 	it->value = strdup(value);
-	if (!it->key || !it->path || !it->value) {
+	if (have_current && st->env->single_check)
+		it->loaded = strdup(current);
+	if (!it->key || !it->path || !it->value ||
+	    (have_current && st->env->single_check && !it->loaded)) {
 		free(it->key);
 		free(it->path);
 		free(it->value);
+		free(it->loaded);
 		return -ENOMEM;
 	}
 	sysctl_ref(it);
@@ -530,7 +567,7 @@ static int sysctl_item_read(const struct sysctl_state *st, const struct sysctl_i
 			    char *out, size_t size)
 {
 	char raw[4096];
-	ssize_t n = root_read_file(st->env->root_fd, it->path, raw, sizeof(raw));
+	ssize_t n = sysctl_read_raw(st->env->root_fd, it->path, raw, sizeof(raw));
 
 	if (n < 0)
 		return (int)n;
@@ -720,7 +757,15 @@ static int sysctl_check(void *state, struct findings *out)
 		struct sysctl_item *it = &st->items[i];
 		char actual[VALUE_MAX];
 
-		err = sysctl_item_read(st, it, actual, sizeof(actual));
+		if (it->loaded) {
+			/* Read by this run's load a moment ago (single_check). */
+			snprintf(actual, sizeof(actual), "%s", it->loaded);
+			free(it->loaded);
+			it->loaded = NULL;
+			err = 0;
+		} else {
+			err = sysctl_item_read(st, it, actual, sizeof(actual));
+		}
 
 		/* What an O_PATH open would say: a key that is there but not readable is there. */
 		it->present = err == 0 || (err != -ENOENT && err != -ENOTDIR && err != -ELOOP &&

@@ -155,10 +155,13 @@ static int cli_load(struct cli *cli, const struct jefe_env *env, struct policy *
 	return err;
 }
 
-static int cli_render(struct cli *cli, struct json_object *doc, const struct findings *fs,
-		      enum report_verb verb)
+/* apart: the findings when doc's array does not hold them (report_build_head()). */
+static int cli_render(struct cli *cli, struct json_object *doc, const struct findings *apart,
+		      const struct findings *fs, enum report_verb verb)
 {
-	int err = report_print(stdout, doc, cli->json ? REPORT_JSON : REPORT_TEXT, verb,
+	int err = apart && !cli->json ?
+		  report_print_text(stdout, doc, apart, verb, &cli->style) :
+		  report_print(stdout, doc, cli->json ? REPORT_JSON : REPORT_TEXT, verb,
 			       &cli->style);
 
 	if (fflush(stdout) != 0 || err) {
@@ -283,7 +286,7 @@ static int cli_via_daemon(struct cli *cli, uint16_t command, enum report_verb ve
 		fprintf(stderr, "jefe: malformed report from the daemon: %s\n", jefe_strerror(err));
 		rc = EXIT_ERROR;
 	} else {
-		rc = cli_render(cli, doc, &fs, verb);
+		rc = cli_render(cli, doc, NULL, &fs, verb);
 	}
 	json_object_put(doc);
 	findings_free(&fs);
@@ -367,15 +370,16 @@ static int cli_check_or_apply(struct cli *cli, bool apply)
 	 * was a quarter of a `jefe --direct status --layer sysctl`. */
 	if (!err && cli->json)
 		err = policy_digest(policy, meta.policy_digest);
+	/* The text view makes each finding's object as it prints it. */
 	if (!err)
-		err = report_build(&fs, &doc);
+		err = cli->json ? report_build(&fs, &doc) : report_build_head(&fs, &doc);
 	if (!err)
 		err = report_add_meta(doc, &meta);
 	if (err) {
 		fprintf(stderr, "jefe: %s\n", jefe_strerror(err));
 		rc = EXIT_ERROR;
 	} else {
-		rc = cli_render(cli, doc, &fs, verb);
+		rc = cli_render(cli, doc, &fs, &fs, verb);
 	}
 	json_object_put(doc);
 	findings_free(&fs);

@@ -298,7 +298,9 @@ int report_findings_render(const struct findings *fs, char **text)
 	return err;
 }
 
-int report_build_parts(const struct report_part *parts, size_t n, struct json_object **out)
+/* with_findings: false leaves the findings array empty (report_build_head()). */
+static int build_doc(const struct report_part *parts, size_t n, bool with_findings,
+		     struct json_object **out)
 {
 	struct json_object *doc = json_object_new_object();
 	struct json_object *layers = json_object_new_array();
@@ -333,7 +335,7 @@ int report_build_parts(const struct report_part *parts, size_t n, struct json_ob
 	json_object_object_add(doc, "layers", layers);
 	layers = NULL;
 
-	for (size_t p = 0; p < n && !err; p++) {
+	for (size_t p = 0; p < n && !err && with_findings; p++) {
 		struct json_object *raw;
 
 		if (!parts[p].rendered) {
@@ -372,9 +374,19 @@ fail:
 	return err;
 }
 
+int report_build_parts(const struct report_part *parts, size_t n, struct json_object **out)
+{
+	return build_doc(parts, n, true, out);
+}
+
 int report_build(const struct findings *fs, struct json_object **out)
 {
-	return report_build_parts(&(struct report_part){ .fs = fs }, 1, out);
+	return build_doc(&(struct report_part){ .fs = fs }, 1, true, out);
+}
+
+int report_build_head(const struct findings *fs, struct json_object **out)
+{
+	return build_doc(&(struct report_part){ .fs = fs }, 1, false, out);
 }
 
 static void read_first_line(int root_fd, const char *path, char *buf, size_t size)
@@ -779,8 +791,27 @@ static bool item_shown(struct json_object *o, enum report_verb verb,
 	return verb == REPORT_DRY_RUN && get_str(o, "note") && strcmp(state, "unsupported") != 0;
 }
 
-static int print_text(FILE *out, struct json_object *doc, enum report_verb verb,
-		      const struct report_style *style)
+/* One finding of the text view, counted for the closing line. */
+static void print_text_item(FILE *out, struct json_object *o, enum report_verb verb,
+			    const struct report_style *style, size_t *shown, size_t *would,
+			    size_t *acted)
+{
+	const char *action = get_str(o, "action");
+
+	if (strcmp(action, "would-repair") == 0)
+		(*would)++;
+	else if (strcmp(action, "repaired") == 0 || strcmp(action, "failed") == 0)
+		(*acted)++;
+	if (!item_shown(o, verb, style))
+		return;
+	if ((*shown)++ == 0)
+		fputc('\n', out);
+	print_item(out, o, verb, style);
+}
+
+/* fs: the findings, made into objects one at a time; NULL: doc's own. */
+static int print_text(FILE *out, struct json_object *doc, const struct findings *fs,
+		      enum report_verb verb, const struct report_style *style)
 {
 	struct json_object *layers, *items, *summary;
 	size_t shown = 0, would = 0, acted = 0, services = 0;
@@ -817,19 +848,17 @@ static int print_text(FILE *out, struct json_object *doc, enum report_verb verb,
 		print_layer_row(out, l, style);
 	}
 
-	for (size_t i = 0; i < json_object_array_length(items); i++) {
-		struct json_object *o = json_object_array_get_idx(items, i);
-		const char *action = get_str(o, "action");
+	for (size_t i = 0; !fs && i < json_object_array_length(items); i++)
+		print_text_item(out, json_object_array_get_idx(items, i), verb, style, &shown,
+				&would, &acted);
+	for (size_t i = 0; fs && i < fs->n; i++) {
+		struct json_object *o;
+		int err = finding_object(&fs->v[i], &o);
 
-		if (strcmp(action, "would-repair") == 0)
-			would++;
-		else if (strcmp(action, "repaired") == 0 || strcmp(action, "failed") == 0)
-			acted++;
-		if (!item_shown(o, verb, style))
-			continue;
-		if (shown++ == 0)
-			fputc('\n', out);
-		print_item(out, o, verb, style);
+		if (err)
+			return err;
+		print_text_item(out, o, verb, style, &shown, &would, &acted);
+		json_object_put(o);
 	}
 
 	fputc('\n', out);
@@ -870,5 +899,13 @@ int report_print(FILE *out, struct json_object *doc, enum report_format fmt,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		return ferror(out) ? -EIO : 0;
 	}
-	return print_text(out, doc, verb, style ? style : &plain);
+	return print_text(out, doc, NULL, verb, style ? style : &plain);
+}
+
+int report_print_text(FILE *out, struct json_object *doc, const struct findings *fs,
+		      enum report_verb verb, const struct report_style *style)
+{
+	static const struct report_style plain = { 0 };
+
+	return print_text(out, doc, fs, verb, style ? style : &plain);
 }

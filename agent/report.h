@@ -97,6 +97,19 @@ struct report_style {
 int report_print(FILE *out, struct json_object *doc, enum report_format fmt,
 		 enum report_verb verb, const struct report_style *style);
 
+/*
+ * The text view for a process that has the findings at hand (`jefe
+ * --direct`): doc is report_build_head() of fs (summary, layers, and
+ * report_add_meta()'s), and each finding is made into its document
+ * object (the one --json prints), printed as report_print() would and
+ * freed before the next, so a text report never holds a json-c object
+ * per finding at once: hundreds of them were most of the pages a full
+ * status touched.
+ */
+int report_build_head(const struct findings *fs, struct json_object **out);
+int report_print_text(FILE *out, struct json_object *doc, const struct findings *fs,
+		      enum report_verb verb, const struct report_style *style);
+
 /* The exit code of `jefe status`: 0 compliant, 2 drift, 1 error. */
 int report_exit_code(const struct findings *fs);
 

@@ -6,7 +6,11 @@
 # `sysctl -n` once per key of the shipped [sysctl] section,
 # `nft -j list ruleset`, `auditctl -l` and `sshd -T`, one after another.
 #
-#   sudo sh bench/status.sh [BUILDDIR] [RUNS]    (default: _build, 30)
+#   sudo sh bench/status.sh [BUILDDIR] [RUNS] [BASE_BUILDDIR]    (default: _build, 30)
+#
+# BASE_BUILDDIR: the jefe of another build (the tree before a change): its
+# `--direct status` and `--direct status --layer sysctl` are measured in
+# the same round-robin, on the same root, and counted by callgrind too.
 #
 # Runs itself in a private mount + network namespace over a temporary root
 # holding the whole shipped policy, sshd and the firewall enforced
@@ -19,6 +23,7 @@ abs_top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 abs_top_builddir=$(cd "${1:-$abs_top_srcdir/_build}" && pwd)
 export abs_top_builddir abs_top_srcdir
 RUNS=${2:-30}
+BASE_JEFE=${3:+$(cd "$3" && pwd)/jefe}
 . "$abs_top_srcdir/tests/sshd/sshd-env.sh"
 sshd_enter_ns "$@"
 . "$srcdir/tests/lib/daemon-env.sh"
@@ -56,6 +61,10 @@ set -- "sh $T/cliway.sh" "/bin/true" "$JEFE --version" "$S status" "$S status --
 for l in sysctl modules firewall sshd audit files; do
 	set -- "$@" "$S status --layer $l" "$S --direct status --layer $l"
 done
+if [ -n "$BASE_JEFE" ]; then
+	[ -x "$BASE_JEFE" ] || fail "$BASE_JEFE not built"
+	set -- "$@" "$BASE_JEFE --root $T --direct status" "$BASE_JEFE --root $T --direct status --layer sysctl"
+fi
 # Round-robin (bench/interleave.py): the load of a shared machine weighs on
 # every command alike.  jefe exits 2 on drift (kernel.* keys out of reach).
 "$PYTHON" "$srcdir/bench/interleave.py" "$RUNS" 3 "$@" > "$T/h.json" || fail "interleave.py failed"
@@ -70,15 +79,18 @@ print(f"CLI way ({sys.argv[2]} x sysctl -n, nft -j list ruleset, auditctl -l, ss
       f"p50 {base:.2f} ms   ({sys.argv[3]} runs each, whole-process medians)")
 p90 = {r["command"]: r["p90"] * 1e3 for r in res}
 floor = med[cmds[2]]
-print(f"{'command':<58} {'p50 ms':>8} {'p90 ms':>8} {'vs CLI way':>11} {'over --version':>15}")
+true = med["/bin/true"]
+print(f"{'command':<58} {'p50 ms':>8} {'p90 ms':>8} {'vs CLI way':>11} {'over --version':>15} {'/ true':>7}")
 for c in cmds[1:]:
     if c == "/bin/true":
         name = "/bin/true (starting any process)"
+    elif " --root " in c and not c.startswith(cmds[2].split()[0]):
+        name = "base: jefe " + c.split(" --root ")[1].split(" ", 1)[1]
     elif " --root " in c:
         name = "jefe " + c.split(" --root ")[1].split(" ", 1)[1]
     else:
         name = "jefe --version (starting jefe alone)"
-    print(f"{name:<58} {med[c]:8.2f} {p90[c]:8.2f} {base / med[c]:10.1f}x {med[c] - floor:14.2f}")
+    print(f"{name:<58} {med[c]:8.2f} {p90[c]:8.2f} {base / med[c]:10.1f}x {med[c] - floor:14.2f} {med[c] / true:6.2f}x")
 PY
 "$PYTHON" "$srcdir/bench/status_reply.py" "$T/run/jefe/jefe.sock" "$DAEMON_PID" 500
 # Instructions, which the load does not change: the process start alone,
@@ -91,5 +103,13 @@ if command -v valgrind >/dev/null; then
 	v=$(ir "$JEFE" --version)
 	st=$(ir "$JEFE" --root "$T" status)
 	echo "instructions (callgrind): jefe --version $v, jefe status through the daemon $st"
+	d=$(ir "$JEFE" --root "$T" --direct status)
+	ds=$(ir "$JEFE" --root "$T" --direct status --layer sysctl)
+	echo "instructions (callgrind): jefe --direct status $d, --direct status --layer sysctl $ds"
+	if [ -n "$BASE_JEFE" ]; then
+		d=$(ir "$BASE_JEFE" --root "$T" --direct status)
+		ds=$(ir "$BASE_JEFE" --root "$T" --direct status --layer sysctl)
+		echo "instructions (callgrind), base: jefe --direct status $d, --direct status --layer sysctl $ds"
+	fi
 fi
 stop_daemon

@@ -772,41 +772,37 @@ static void print_layer_row(FILE *out, struct json_object *l, const struct repor
 		(long long)get_int(l, "unsupported"));
 }
 
-/* Is this item shown in the text view? */
-static bool item_shown(struct json_object *o, enum report_verb verb,
-		       const struct report_style *style)
+/* Is an item of this state, action, count and note shown in the text view? */
+static bool item_shown_as(const char *state, const char *action, int64_t contested,
+			  bool has_note, enum report_verb verb, const struct report_style *style)
 {
-	const char *state = get_str(o, "state"), *action = get_str(o, "action");
-
 	if (style->verbose)
 		return true;
 	if (strcmp(state, "drift") == 0 || strcmp(state, "error") == 0 ||
-	    get_int(o, "contested") > 0 || strcmp(action, "failed") == 0)
+	    contested > 0 || strcmp(action, "failed") == 0)
 		return true;
 	/*
 	 * A dry run also shows compliant items that explain themselves (the
 	 * firewall's rendered ruleset, a file's diff), since seeing what would
 	 * be applied is its point; unsupported ones only with --verbose.
 	 */
-	return verb == REPORT_DRY_RUN && get_str(o, "note") && strcmp(state, "unsupported") != 0;
+	return verb == REPORT_DRY_RUN && has_note && strcmp(state, "unsupported") != 0;
 }
 
-/* One finding of the text view, counted for the closing line. */
-static void print_text_item(FILE *out, struct json_object *o, enum report_verb verb,
-			    const struct report_style *style, size_t *shown, size_t *would,
-			    size_t *acted)
+static bool item_shown(struct json_object *o, enum report_verb verb,
+		       const struct report_style *style)
 {
-	const char *action = get_str(o, "action");
+	return item_shown_as(get_str(o, "state"), get_str(o, "action"), get_int(o, "contested"),
+			     get_str(o, "note") != NULL, verb, style);
+}
 
+/* Count an item's action for the closing line. */
+static void count_action(const char *action, size_t *would, size_t *acted)
+{
 	if (strcmp(action, "would-repair") == 0)
 		(*would)++;
 	else if (strcmp(action, "repaired") == 0 || strcmp(action, "failed") == 0)
 		(*acted)++;
-	if (!item_shown(o, verb, style))
-		return;
-	if ((*shown)++ == 0)
-		fputc('\n', out);
-	print_item(out, o, verb, style);
 }
 
 /* fs: the findings, made into objects one at a time; NULL: doc's own. */
@@ -848,16 +844,38 @@ static int print_text(FILE *out, struct json_object *doc, const struct findings 
 		print_layer_row(out, l, style);
 	}
 
-	for (size_t i = 0; !fs && i < json_object_array_length(items); i++)
-		print_text_item(out, json_object_array_get_idx(items, i), verb, style, &shown,
-				&would, &acted);
-	for (size_t i = 0; fs && i < fs->n; i++) {
-		struct json_object *o;
-		int err = finding_object(&fs->v[i], &o);
+	for (size_t i = 0; !fs && i < json_object_array_length(items); i++) {
+		struct json_object *o = json_object_array_get_idx(items, i);
 
+		count_action(get_str(o, "action"), &would, &acted);
+		if (!item_shown(o, verb, style))
+			continue;
+		if (shown++ == 0)
+			fputc('\n', out);
+		print_item(out, o, verb, style);
+	}
+	/*
+	 * The findings at hand: whether one is shown is asked of the very
+	 * strings finding_object() puts in its object, and only a shown one
+	 * is made into that object (most of a status is compliant and not
+	 * shown without --verbose).
+	 */
+	for (size_t i = 0; fs && i < fs->n; i++) {
+		const struct finding *f = &fs->v[i];
+		const char *action = finding_action_name(f->action);
+		struct json_object *o;
+		int err;
+
+		count_action(action, &would, &acted);
+		if (!item_shown_as(finding_state_name(f->state), action, (int64_t)f->contested,
+				   f->note != NULL, verb, style))
+			continue;
+		err = finding_object(f, &o);
 		if (err)
 			return err;
-		print_text_item(out, o, verb, style, &shown, &would, &acted);
+		if (shown++ == 0)
+			fputc('\n', out);
+		print_item(out, o, verb, style);
 		json_object_put(o);
 	}
 

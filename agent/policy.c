@@ -897,6 +897,13 @@ static int dropin_dir_of(const char *main_file, char *buf, size_t size)
  * alone can change it and every directory above it.  Returns 1 when
  * refused (the error is recorded), 0 when trusted, or -ENOMEM.
  */
+/*
+ * These four are kept out of policy_load()'s frame (noinline): inlined,
+ * their PATH_MAX buffers made that frame 37 KB, and a run touches each
+ * page of its stack once, a page fault apiece (six of a `jefe --direct
+ * status --layer sysctl`'s 128).
+ */
+__attribute__((noinline))
 static int policy_check_trusted(int root_fd, const char *root, const char *path,
 				const char *shown, struct policy_errors *errs)
 {
@@ -968,6 +975,7 @@ static int policy_link_target(int root_fd, const char *path, char *out, size_t s
  * directory: one to /tmp/x.conf would hand the policy to whoever can
  * write there, whatever that file's mode is today.
  */
+__attribute__((noinline))
 static int policy_check_dropin_link(int root_fd, const char *root, const char *policy_dir,
 				    const char *path, const char *shown,
 				    struct policy_errors *errs)
@@ -1052,6 +1060,7 @@ static int policy_parse_fd(struct policy *p, int fd, off_t size_hint, const char
 	return err;
 }
 
+__attribute__((noinline))
 static int policy_parse_root_file(struct policy *p, int root_fd, const char *root,
 				  const char *path, struct policy_errors *errs)
 {
@@ -1081,6 +1090,7 @@ static int policy_parse_root_file(struct policy *p, int root_fd, const char *roo
  * an untrusted or special file, an error), for the full walk to decide
  * and word, or -ENOMEM.
  */
+__attribute__((noinline))
 static int policy_parse_dropin(struct policy *p, int dir_fd, const char *name,
 			       const char *shown, struct policy_errors *errs)
 {

@@ -100,8 +100,9 @@ struct daemon_worker {
 };
 
 /*
- * The nice value of a follow-up pass: one whose events arrived while the
- * layer's previous pass ran, that is a layer under a burst of events.  Its programs (a burst of `sshd -T`) then
+ * What a follow-up pass adds to the loop's nice value (at most 19): a
+ * pass whose events arrived while the layer's previous pass ran, that is
+ * a layer under a burst of events.  Its programs (a burst of `sshd -T`) then
  * yield the CPU to the loop and the other layers' checks; the first pass
  * after a quiet spell keeps the loop's priority, so a single tamper is
  * found as fast as before.

@@ -96,7 +96,18 @@ struct daemon_worker {
 	enum daemon_verified how;
 	long long start_ms;
 	unsigned int gen;		/* the layer set it was started on */
+	bool follow_up;			/* a burst's pass: at DAEMON_WORKER_BURST_NICE */
 };
+
+/*
+ * What a follow-up pass adds to the loop's nice value (at most 19): a
+ * pass whose events arrived while the layer's previous pass ran, that is
+ * a layer under a burst of events.  Its programs (a burst of `sshd -T`) then
+ * yield the CPU to the loop and the other layers' checks; the first pass
+ * after a quiet spell keeps the loop's priority, so a single tamper is
+ * found as fast as before.
+ */
+#define DAEMON_WORKER_BURST_NICE	10
 
 /*
  * How long such a pass may take: the sshd layer's reload through OpenRC

@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cache.h"
 #include "child.h"
@@ -315,6 +317,7 @@ struct daemon_pass_out {
 	struct findings chk, app, re;
 	bool applied_now;	/* app and re are this pass's */
 	bool futile;		/* every drift was already found impossible to fix */
+	bool follow_up;		/* a burst's pass in a child, at a lower priority */
 	int rc;
 };
 
@@ -456,11 +459,14 @@ out:
 			jefe_strerror(rc));
 	d->pass_end_ms[i] = clock_ms();
 	d->pass_ms[i] = d->pass_end_ms[i] - start_ms;
-	/* waited: from the loop's seeing the event to the pass's start. */
-	log_msg(&d->log, LOG_DEBUG, "checked layer=%s by=%s ms=%lld waited=%lld", ops->name,
-		daemon_verified_name(how), d->pass_ms[i],
+	/*
+	 * waited: from the loop's seeing the event to the pass's start;
+	 * nice: a burst's follow-up pass (daemon_worker_start()).
+	 */
+	log_msg(&d->log, LOG_DEBUG, "checked layer=%s by=%s ms=%lld waited=%lld nice=%d",
+		ops->name, daemon_verified_name(how), d->pass_ms[i],
 		how == DAEMON_VERIFIED_EVENT && start_ms >= d->dirty_ms[i] ?
-		start_ms - d->dirty_ms[i] : 0);
+		start_ms - d->dirty_ms[i] : 0, o->follow_up ? DAEMON_WORKER_BURST_NICE : 0);
 	strv_free(&seen);
 	daemon_pass_out_free(o);
 	return rc;
@@ -472,6 +478,7 @@ struct daemon_worker_arg {
 	struct daemon *d;
 	unsigned int layer;
 	bool force_apply;
+	bool follow_up;
 };
 
 /* In the child: the pass, then its findings down the pipe. */
@@ -483,9 +490,19 @@ static int daemon_worker_main(void *arg, int fd)
 	int rc;
 
 	/*
-	 * The same priority as the loop: at nice 10, on a machine busy with
-	 * other work, the pass and its sshd -T waited seconds for the CPU.
+	 * The first pass after a quiet spell at the loop's priority: at nice
+	 * 10, on a machine busy with other work, it and its sshd -T waited
+	 * seconds for the CPU.  The follow-ups of a burst yield to the loop
+	 * (SCHED_BATCH: no preemption of a waking task either); a failure
+	 * leaves the loop's priority, only slower for the others.
 	 */
+	if (a->follow_up) {
+		/* Relative: under a daemon started at nice 15 it runs at 19, not 10. */
+		int got = nice(DAEMON_WORKER_BURST_NICE);
+
+		(void)got;
+		(void)sched_setscheduler(0, SCHED_BATCH, &(struct sched_param){ 0 });
+	}
 	daemon_layer_work(a->d, a->layer, a->force_apply, &o);
 	cache_buf_printf(&b, "jefe-pass/1 %d %d %d\n", o.rc, o.applied_now, o.futile);
 	child_findings_encode(&b, &o.chk);
@@ -566,6 +583,7 @@ static int daemon_worker_complete(struct daemon *d, unsigned int i, int err, con
 			o.rc = rc;
 	}
 	child_free(&w->child);
+	o.follow_up = w->follow_up;
 	return daemon_layer_record(d, i, w->force_apply, w->how, time(NULL), w->start_ms, &o);
 }
 
@@ -573,11 +591,19 @@ static int daemon_worker_start(struct daemon *d, unsigned int i, bool force_appl
 			       enum daemon_verified how)
 {
 	struct daemon_worker *w = &d->workers[i];
-	struct daemon_worker_arg a = { d, i, force_apply };
+	struct daemon_worker_arg a = { d, i, force_apply, false };
 	char name[64];
 	int rc;
 
+	/*
+	 * A follow-up: the layer's first event since its previous pass
+	 * started came before that pass ended (dirty is cleared when a pass
+	 * starts): events keep coming while it is checked, a burst.
+	 */
+	a.follow_up = how == DAEMON_VERIFIED_EVENT && d->pass_end_ms[i] > 0 &&
+		      d->dirty_ms[i] <= d->pass_end_ms[i];
 	snprintf(name, sizeof(name), "%s pass", jefe_layers[i]->name);
+	w->follow_up = a.follow_up;
 	w->force_apply = force_apply;
 	w->how = how;
 	w->start_ms = clock_ms();

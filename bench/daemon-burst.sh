@@ -4,7 +4,8 @@
 # tampers on the sshd layer delays jefe-setup's detection of a firewall
 # tamper: tests/root/daemon-burst.sh with more samples (default 20), the
 # detection latency alone (the baseline, same run) and during the burst.
-# Goal (issue 12): the burst adds at most 50 ms.
+# Goal (issue 12): the burst adds at most 50 ms.  BURST_LAYERS=sshd (or
+# files) runs that burst alone.
 #
 #   sudo sh bench/daemon-burst.sh [BUILDDIR] [SAMPLES]
 set -eu

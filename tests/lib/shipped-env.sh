@@ -35,10 +35,12 @@ shipped_setup() {
 	sshd_start
 }
 
-# sshd_cleanup (sshd_setup's trap) runs after this: unmount /proc/sys first.
+# sshd_cleanup (sshd_setup's trap) runs after this: unmount /proc/sys first,
+# then return the script's status for it to exit with (an exit here would
+# skip it and leave the test sshd, the log sink and T behind).
 bench_cleanup() {
 	rc=$?
 	umount "$T/proc/sys/net" 2>/dev/null || :
 	umount "$T/proc/sys" 2>/dev/null || :
-	exit "$rc"
+	return "$rc"
 }

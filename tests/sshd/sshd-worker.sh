@@ -7,7 +7,11 @@
 # logged at once; the pass killed with SIGKILL leaves one error line that
 # names it and how it ended, the programs it ran die with it, and the
 # next change gets a normal pass (drift logged, repaired, sshd -T the
-# witness).  Same namespace as sshd-daemon.sh.
+# witness).  A burst of 20 tampers while a pass runs costs one follow-up
+# pass (and the check of its own repair), not 20; the follow-ups run
+# sshd -T 10 nice levels below the daemon under SCHED_BATCH (the wrapper
+# reads its own /proc/PID/stat), the first pass at the daemon's, and the last
+# tamper is repaired.  Same namespace as sshd-daemon.sh.
 set -eu
 . "${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/sshd/sshd-env.sh"
 sshd_enter_ns "$@"
@@ -23,6 +27,8 @@ mkdir -m 0755 /mnt/bin
 cat >/mnt/bin/slow-sshd <<EOF
 #!/bin/sh
 [ -e /mnt/slow ] && sleep 60
+# Its nice value and scheduling policy (fields 19 and 41), then a pause.
+[ -e /mnt/pause ] && cut -d' ' -f19,41 /proc/\$\$/stat >> /mnt/prio.log && sleep 0.4
 exec $SSHD "\$@"
 EOF
 chmod 0755 /mnt/bin/slow-sshd
@@ -42,7 +48,8 @@ chmod 0640 "$T/etc/probe"
 LOG=$T/daemon.log
 : > "$LOG"
 sysctl -qw net.unix.max_dgram_qlen=1024
-cleanup_mnt() { rm -f /mnt/slow; }
+# Keeps the script's status for sshd_cleanup to exit with.
+cleanup_mnt() { rc=$?; rm -f /mnt/slow /mnt/pause; return "$rc"; }
 trap 'cleanup_mnt; sshd_cleanup' EXIT
 
 env_start_daemon --debug
@@ -91,5 +98,64 @@ until [ "$(stat -c %a /etc/ssh/sshd_config)" = 600 ] || [ "$(stat -c %a /etc/ssh
 	sleep 0.05
 done
 "$SSHD" -t -f /etc/ssh/sshd_config || fail "sshd -t refuses the repaired configuration"
+
+# 4. A burst while a pass runs: coalesced into one follow-up, at a lower priority.
+# quiet: no pass running and none logged for a second (the repair's own
+# event has had its pass), so the next event starts a burst.
+quiet() {
+	deadline=$(( $(now_ms) + 30000 ))
+	q=0
+	while [ "$q" -lt 10 ]; do
+		[ "$(now_ms)" -lt "$deadline" ] || fail "the sshd layer never went quiet: $(tail -n 5 "$LOG")"
+		m=$(log_lines)
+		sleep 0.1
+		if [ -z "$(pgrep -P "$DAEMON_PID")" ] && [ "$(log_lines)" = "$m" ]; then
+			q=$((q + 1))
+		else
+			q=0
+		fi
+	done
+}
+quiet
+n=$(log_lines)
+: > /mnt/prio.log
+touch /mnt/pause
+chmod 0666 /etc/ssh/sshd_config
+deadline=$(( $(now_ms) + 10000 ))
+until [ -s /mnt/prio.log ]; do
+	[ "$(now_ms)" -lt "$deadline" ] || fail "no sshd pass started after chmod 666 sshd_config"
+	sleep 0.01
+done
+for k in 1 2 3 4 5 6 7 8 9 10; do
+	chmod 0644 /etc/ssh/sshd_config
+	chmod 0666 /etc/ssh/sshd_config
+done
+# The last tamper (0666) is the one the follow-up must find and repair.
+deadline=$(( $(now_ms) + 30000 ))
+until tail -n +"$((n + 1))" "$LOG" | grep -q 'checked layer=sshd by=event .* nice=10' &&
+      { [ "$(stat -c %a /etc/ssh/sshd_config)" = 600 ] || [ "$(stat -c %a /etc/ssh/sshd_config)" = 644 ]; }; do
+	[ "$(now_ms)" -lt "$deadline" ] ||
+		fail "the burst's last tamper was not repaired by a follow-up pass: mode $(stat -c %a /etc/ssh/sshd_config), $(tail -n +"$((n + 1))" "$LOG")"
+	sleep 0.05
+done
+rm -f /mnt/pause
+quiet
+passes=$(tail -n +"$((n + 1))" "$LOG" | grep -c 'checked layer=sshd by=event')
+first=$(tail -n +"$((n + 1))" "$LOG" | grep -m1 'checked layer=sshd by=event')
+note "21 tampers, $passes sshd passes: $(tail -n +"$((n + 1))" "$LOG" | grep 'checked layer=sshd' | tr '\n' ' ')"
+# The first pass, its follow-up, and the check after that one's repair.
+[ "$passes" -ge 2 ] && [ "$passes" -le 3 ] ||
+	fail "21 tampers during a pass gave $passes sshd passes (expected 2 or 3)"
+case $first in *" nice=0"*) ;; *) fail "the first pass of the burst was not at the loop's priority: $first" ;; esac
+tail -n +"$((n + 1))" "$LOG" | grep 'checked layer=sshd by=event' | tail -n +2 | grep -v ' nice=10$' &&
+	fail "a follow-up pass was not at nice 10"
+# The independent witness: the sshd runs themselves ("nice policy"), the
+# first at the daemon's own nice value, the follow-ups 10 above it.
+base=$(cut -d' ' -f19 "/proc/$DAEMON_PID/stat")
+low=$(( base + 10 > 19 ? 19 : base + 10 ))
+note "jefe-setup at nice $base; sshd -T priorities: $(tr '\n' ',' < /mnt/prio.log)"
+head -n 1 /mnt/prio.log | grep -qx "$base 0" || fail "the first pass's sshd -T ran at $(head -n 1 /mnt/prio.log)"
+grep -qx "$low 3" /mnt/prio.log || fail "no follow-up sshd -T at nice $low, SCHED_BATCH (3): $(cat /mnt/prio.log)"
+grep -v -x -e "$base 0" -e "$low 3" /mnt/prio.log && fail "sshd -T at an unexpected priority"
 stop_daemon
 echo "PASS: sshd-worker"

@@ -30,6 +30,10 @@ else
 fi
 [ -f "$ISO_KEY" ] || fail "no test key $ISO_KEY (build the ISO tests' image once)"
 out=$ISO_STATE/bench-boot
+# One bench at a time: a second one's rm -rf below emptied the first's
+# directory while its boot ran, and its figures went to deleted files.
+exec 7>"$ISO_STATE/bench-boot.lock"
+flock -w 3600 7 || fail "another bench/boot.sh holds $ISO_STATE/bench-boot.lock"
 rm -rf "$out" && mkdir -p "$out"
 printf 'vm_pass "booted"\n' >"$out/guest.sh"
 

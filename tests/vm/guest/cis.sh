@@ -49,7 +49,8 @@ printf '#!/bin/sh\necho rotated >/run/rsyslog-rotated\n' >/usr/lib/rsyslog/rsysl
 chmod 0755 /usr/lib/rsyslog/rsyslog-rotate
 
 # The image's SSH host keys, made by its own boot script (OpenRC's helpers
-# stubbed): ed25519 and RSA 3072, no ECDSA.
+# stubbed): ed25519 and RSA 3072, no ECDSA.  The RSA key is made in the
+# background (the boot does not wait for it): `wait` for it here.
 mkdir -p /etc/ssh /run/sshd
 # The layer hands sshd -T its configuration on /dev/stdin, which the
 # harness's bare devtmpfs lacks (the image's devfs service makes it).
@@ -62,7 +63,7 @@ chmod 0600 /etc/ssh/sshd_config
 	eend() { return "$1"; }
 	checkpath() { mkdir -p /run/sshd; }
 	. /etc/init.d/ssh-hostkeys
-	start
+	start && wait
 ) || vm_fail "ssh-hostkeys: start failed"
 vm_check "ssh-hostkeys made no ECDSA key" test ! -e /etc/ssh/ssh_host_ecdsa_key
 jefe status --json --layer sshd >/run/sshd0.json 2>&1

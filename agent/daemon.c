@@ -361,8 +361,9 @@ void daemon_recheck(struct daemon *d, unsigned int i, enum daemon_verified why)
 	if (i >= DAEMON_MAX_LAYERS)
 		return;
 	d->dirty_by[i] = why;
-	if (d->dirty[i])
+	if (d->dirty[i] && d->dirty_ms[i] <= clock_ms())
 		return;
+	/* Dirty already, but for a retry later on (daemon_retry_after()): now. */
 	d->dirty[i] = true;
 	d->dirty_ms[i] = clock_ms();
 	/* Only ever earlier: the timer is armed for the layer due first. */

@@ -30,6 +30,8 @@
 #define DAEMON_MAX_CLIENTS	16	/* connections waiting for their request */
 /* At most one status file and metrics write this often (a burst's passes). */
 #define DAEMON_PUBLISH_MIN_MS	100
+/* The first retry of a layer whose pass could not check, in ms. */
+#define DAEMON_RETRY_MIN_MS	10000
 #define DAEMON_RATE_UIDS	16	/* non-root uids with a request budget */
 
 /*
@@ -181,6 +183,13 @@ struct daemon {
 	unsigned int digest_gen;		/* generation when computed */
 	time_t last_at[DAEMON_MAX_LAYERS];
 	enum daemon_verified verified_by[DAEMON_MAX_LAYERS];
+	/*
+	 * The wait before the next try of a layer whose pass could not check
+	 * (a program timed out on a busy machine): 0 after a pass that could,
+	 * else DAEMON_RETRY_MIN_MS, doubled per failed try up to the backstop
+	 * interval (daemon_retry_after()).
+	 */
+	long long retry_ms[DAEMON_MAX_LAYERS];
 	/* Why a dirty layer is to be checked: an event, or an enforce. */
 	enum daemon_verified dirty_by[DAEMON_MAX_LAYERS];
 	/* Counters since the start, per layer (metrics). */

@@ -360,6 +360,47 @@ static void daemon_layer_work(struct daemon *d, unsigned int i, bool force_apply
 	}
 }
 
+/* Whether a layer's findings hold an item its pass could not check. */
+static bool daemon_findings_errored(const struct findings *f)
+{
+	for (size_t k = 0; k < f->n; k++)
+		if (f->v[k].state == FINDING_ERROR)
+			return true;
+	return false;
+}
+
+/*
+ * A pass that could not check (sshd -T past its deadline on a machine
+ * busy booting, a program briefly missing) leaves its layer in error; the
+ * next event or the backstop would try again, and the backstop is minutes
+ * away.  Try again after DAEMON_RETRY_MIN_MS instead, doubling the wait
+ * per failed try up to the backstop interval, so a layer that keeps
+ * failing costs no more than the backstop does.  An event meanwhile takes
+ * the layer at once (daemon_recheck()).  A layer already dirty (an event
+ * during the pass) is checked again soon anyway: no retry, and no longer
+ * wait either.
+ */
+static void daemon_retry_after(struct daemon *d, unsigned int i, bool errored)
+{
+	long long cap = d->policy != NULL ? (long long)d->policy->check_interval * 1000 : 0;
+
+	if (!errored) {
+		d->retry_ms[i] = 0;
+		return;
+	}
+	if (d->dirty[i])
+		return;
+	d->retry_ms[i] = d->retry_ms[i] == 0 ? DAEMON_RETRY_MIN_MS : d->retry_ms[i] * 2;
+	if (cap > 0 && d->retry_ms[i] > cap)
+		d->retry_ms[i] = cap;
+	d->dirty[i] = true;
+	d->dirty_by[i] = DAEMON_VERIFIED_TIMER;
+	d->dirty_ms[i] = clock_ms() + d->retry_ms[i];
+	log_msg(&d->log, LOG_INFO, "retry layer=%s in_ms=%lld", jefe_layers[i]->name,
+		d->retry_ms[i]);
+	daemon_debounce_schedule(d);
+}
+
 /*
  * Log and keep what a pass found: its lines, counters and fights, and the
  * layer's latest findings (`last`).  Frees o.
@@ -458,6 +499,7 @@ out:
 		log_msg(&d->log, LOG_ERR, "error layer=%s item=layer msg=%s", ops->name,
 			jefe_strerror(rc));
 	d->pass_end_ms[i] = clock_ms();
+	daemon_retry_after(d, i, rc < 0 || daemon_findings_errored(&d->last[i]));
 	d->pass_ms[i] = d->pass_end_ms[i] - start_ms;
 	/*
 	 * waited: from the loop's seeing the event to the pass's start;
@@ -789,16 +831,22 @@ int daemon_pass_all(struct daemon *d, bool force_apply, enum daemon_verified how
 
 int daemon_pass_dirty(struct daemon *d)
 {
+	long long now = clock_ms();
 	bool any = false;
 
+	/*
+	 * Only what an event asked for: a retry later on (dirty_ms ahead,
+	 * daemon_retry_after()) is a layer that could not check, and a
+	 * request would wait for it to fail again; the reply says its error.
+	 */
 	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++)
-		any = any || d->dirty[i];
+		any = any || (d->dirty[i] && d->dirty_ms[i] <= now);
 	/* A request ran the check the debounce timer was armed for. */
 	if (!any)
 		return 0;
 	daemon_fights_expire(d);
 	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
-		if (!d->dirty[i])
+		if (!d->dirty[i] || d->dirty_ms[i] > now)
 			continue;
 		d->dirty[i] = false;
 		if (daemon_layer_pass(d, i, false, d->dirty_by[i], true) == -ENOMEM)

@@ -59,6 +59,10 @@ struct sshd_want {
 	int line;
 };
 
+/* sshd's default PidFile, which eval_reload() reads unless sshd -T names another. */
+#define SSHD_PIDFILE_DIR	"/run"
+#define SSHD_PIDFILE_NAME	"sshd.pid"
+
 struct sshd_state {
 	char *root;
 	bool is_host;		/* jefe_env's: the root is this running host */
@@ -72,6 +76,7 @@ struct sshd_state {
 	int ino_fd;
 	int wd_etc;
 	int wd_dropin;
+	int wd_run;		/* SSHD_PIDFILE_DIR: sshd's start and stop */
 	int (*ssh_query)(const char *query, char **out);	/* jefe_env's seam */
 	struct sshd_cache *cache;	/* answers of ssh -Q and sshd -T; NULL: none */
 };
@@ -461,7 +466,7 @@ static int sshd_load(void **state, const struct jefe_env *env, const struct poli
 	if (!st)
 		return -ENOMEM;
 	st->ino_fd = -1;
-	st->wd_etc = st->wd_dropin = -1;
+	st->wd_etc = st->wd_dropin = st->wd_run = -1;
 	st->root_fd = env->root_fd;
 	st->is_host = env->is_host;
 	st->ssh_query = env->ssh_query;
@@ -735,7 +740,7 @@ static int eval_reload(const struct sshd_state *st, struct sshd_eval *ev,
 	long pid;
 
 	if (!pidfile || strcmp(pidfile, "none") == 0)
-		pidfile = "/run/sshd.pid";
+		pidfile = SSHD_PIDFILE_DIR "/" SSHD_PIDFILE_NAME;
 	snprintf(ev->pidfile, sizeof(ev->pidfile), "%s", pidfile);
 	pid = sshd_pid_read(st, pidfile, &pst);
 	ev->sshd_running = pid > 0;
@@ -1623,6 +1628,17 @@ static int sshd_watch(void *state, struct watch_set *ws)
 		/* No /etc/ssh: nothing to watch until sshd is installed (timer). */
 		st->wd_etc = rootfs_watch_add(st->ino_fd, st->root_fd, SSHD_SSHDIR, SSHD_INOTIFY_MASK);
 		watch_dropin_dir(st);
+		/*
+		 * The reload item depends on sshd running (its pidfile): at boot
+		 * the agent's first pass comes before sshd starts, and without
+		 * this its "sshd not running" stood until the backstop.  Only the
+		 * default pidfile's name wakes the layer (a PidFile elsewhere is
+		 * seen by the backstop); the rest of /run's traffic is dropped in
+		 * sshd_event().
+		 */
+		st->wd_run = rootfs_watch_add(st->ino_fd, st->root_fd, SSHD_PIDFILE_DIR,
+					      IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM |
+					      IN_CLOSE_WRITE | IN_ONLYDIR);
 	}
 	return watch_set_add(ws, st->ino_fd, POLLIN);
 }
@@ -1637,8 +1653,12 @@ static bool sshd_event(void *ctx, const struct inotify_event *ev)
 			st->wd_dropin = -1;
 		if (ev->wd == st->wd_etc)
 			st->wd_etc = -1;
+		if (ev->wd == st->wd_run)
+			st->wd_run = -1;
 		return false;
 	}
+	if (ev->wd == st->wd_run)
+		return strcmp(name, SSHD_PIDFILE_NAME) == 0;
 	if (ev->wd == st->wd_etc && strcmp(name, "sshd_config.d") == 0)
 		watch_dropin_dir(st);
 	/* Our own candidate and temporary files are not changes. */

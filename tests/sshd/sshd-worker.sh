@@ -11,7 +11,9 @@
 # pass (and the check of its own repair), not 20; the follow-ups run
 # sshd -T 10 nice levels below the daemon under SCHED_BATCH (the wrapper
 # reads its own /proc/PID/stat), the first pass at the daemon's, and the last
-# tamper is repaired.  Same namespace as sshd-daemon.sh.
+# tamper is repaired.  A pass whose sshd -T fails is tried again 10 s
+# later, without an event; sshd's start (its pidfile) is an event.  Same
+# namespace as sshd-daemon.sh.
 set -eu
 . "${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/sshd/sshd-env.sh"
 sshd_enter_ns "$@"
@@ -26,6 +28,7 @@ mount -t tmpfs -o mode=0755 tmpfs /mnt
 mkdir -m 0755 /mnt/bin
 cat >/mnt/bin/slow-sshd <<EOF
 #!/bin/sh
+[ -e /mnt/fail ] && { echo "slow-sshd: failing on purpose" >&2; exit 1; }
 [ -e /mnt/slow ] && sleep 60
 # Its nice value and scheduling policy (fields 19 and 41), then a pause.
 [ -e /mnt/pause ] && cut -d' ' -f19,41 /proc/\$\$/stat >> /mnt/prio.log && sleep 0.4
@@ -49,7 +52,7 @@ LOG=$T/daemon.log
 : > "$LOG"
 sysctl -qw net.unix.max_dgram_qlen=1024
 # Keeps the script's status for sshd_cleanup to exit with.
-cleanup_mnt() { rc=$?; rm -f /mnt/slow /mnt/pause; return "$rc"; }
+cleanup_mnt() { rc=$?; rm -f /mnt/slow /mnt/pause /mnt/fail; return "$rc"; }
 trap 'cleanup_mnt; sshd_cleanup' EXIT
 
 env_start_daemon --debug
@@ -157,5 +160,43 @@ note "jefe-setup at nice $base; sshd -T priorities: $(tr '\n' ',' < /mnt/prio.lo
 head -n 1 /mnt/prio.log | grep -qx "$base 0" || fail "the first pass's sshd -T ran at $(head -n 1 /mnt/prio.log)"
 grep -qx "$low 3" /mnt/prio.log || fail "no follow-up sshd -T at nice $low, SCHED_BATCH (3): $(cat /mnt/prio.log)"
 grep -v -x -e "$base 0" -e "$low 3" /mnt/prio.log && fail "sshd -T at an unexpected priority"
+
+# 5. A pass that could not check is tried again soon, not at the backstop
+# (check_interval = 600 here): sshd -T fails while /mnt/fail exists; once
+# it is gone (no event: nothing the layer watches changed), the retry
+# alone brings the layer back to compliance.
+rm -f /mnt/prio.log
+quiet
+n=$(log_lines)
+touch /mnt/fail
+chmod 0666 /etc/ssh/sshd_config
+wait_log "$n" "retry layer=sshd in_ms=10000" 20 ||
+	fail "no retry after a pass whose sshd -T failed: $(tail -n +"$((n + 1))" "$LOG")"
+note "failed pass: $(tail -n +"$((n + 1))" "$LOG" | grep -E '(error|retry) layer=sshd' | tr '\n' ' ')"
+rm -f /mnt/fail
+t0=$(now_ms)
+wait_log "$n" "compliant layer=sshd" 40 ||
+	fail "the layer was not checked again after its failed pass: $(tail -n +"$((n + 1))" "$LOG")"
+tail -n +"$((n + 1))" "$LOG" | grep -q 'checked layer=sshd by=timer' ||
+	fail "the layer's compliance did not come from the retry: $(tail -n +"$((n + 1))" "$LOG")"
+note "retried and compliant $(( $(now_ms) - t0 )) ms after sshd -T works again"
+
+# 6. sshd's start is an event of the layer (its pidfile in /run): the
+# reload item names the running sshd at once, not at the backstop (at
+# boot the agent's first pass comes before sshd starts).
+quiet
+"$JEFE" status --root "$T" --layer sshd --json > "$T/s-before.json" || [ $? = 2 ] ||
+	fail "jefe status --layer sshd failed"
+grep -q 'sshd not running' "$T/s-before.json" || fail "no 'sshd not running' before sshd's start: $(cat "$T/s-before.json")"
+n=$(log_lines)
+sshd_start
+wait_log "$n" "checked layer=sshd by=event" 20 ||
+	fail "sshd's start did not wake the sshd layer: $(tail -n +"$((n + 1))" "$LOG")"
+"$JEFE" status --root "$T" --layer sshd --json > "$T/s-after.json" || [ $? = 2 ] ||
+	fail "jefe status --layer sshd failed"
+grep -q "sshd pid $SSHD_PID " "$T/s-after.json" ||
+	fail "after sshd's start the reload item does not name it (pid $SSHD_PID): $(cat "$T/s-after.json")"
+note "sshd started (pid $SSHD_PID): the layer rechecked by its pidfile's event"
+sshd_stop
 stop_daemon
 echo "PASS: sshd-worker"

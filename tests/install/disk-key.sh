@@ -9,12 +9,15 @@ need qemu-img
 keydir=$INST_STATE/disk-key
 rm -rf "$keydir" && mkdir -p "$keydir"
 printf 'build time passphrase 42\n' >"$keydir/pass.txt"
+# the build's install runs in a guest: one of the two slots
+iso_boot_lock
 "$abs_top_srcdir/build.sh" --target disk --format qcow2 --iso "$(iso_file)" \
 	--disk-outdir "$keydir" --disk-size 3G --data-key-file "$keydir/pass.txt" \
 	>"$INST_STATE/disk-key-build.log" 2>&1 || {
 	tail -n 60 "$INST_STATE/disk-key-build.log" >&2
 	fail "./build.sh --target disk --data-key-file failed"
 }
+flock -u 8
 set -- "$keydir"/*.qcow2
 [ -f "$1" ] || fail "no .qcow2 in $keydir"
 DISK=$1

@@ -1,5 +1,5 @@
-# tests/install/disk-lib.sh - shared by the tests that start from an
-# installed disk (disk-image.sh, update.sh): one preinstalled disk made by
+# tests/install/disk-lib.sh - for the tests that start from a preinstalled
+# disk (update.sh; disk-key.sh builds its own): one preinstalled disk made by
 # `./build.sh --target disk --format vhdx` from the tests' ISO, built once
 # and kept while the ISO is unchanged; each test boots a qcow2 overlay of
 # it (the VHDX is read directly, never written), so one build serves every
@@ -22,11 +22,14 @@ disk_image() {
 	if [ -z "$DISK_IMAGE" ]; then
 		rm -rf "$DISK_OUT"
 		start=$(date +%s)
+		# the build's install runs in a guest: one of the two slots
+		iso_boot_lock
 		"$abs_top_srcdir/build.sh" --target disk --format vhdx --iso "$iso" \
 			--disk-outdir "$DISK_OUT" --disk-size 3G >"$INST_STATE/disk-build.log" 2>&1 || {
 			tail -n 60 "$INST_STATE/disk-build.log" >&2
 			fail "./build.sh --target disk --format vhdx failed"
 		}
+		flock -u 8
 		echo "# ./build.sh --target disk --format vhdx: $(($(date +%s) - start)) s"
 		for f in "$DISK_OUT"/*.vhdx; do
 			[ -f "$f" ] && DISK_IMAGE=$f

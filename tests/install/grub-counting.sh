@@ -3,8 +3,7 @@
 # the grub.cfg and grubenv jefe-install writes (its own write_grub_cfg and
 # write_grubenv, taken from the script), run by Debian's GRUB (a
 # grub-mkrescue CD) under qemu (-accel tcg), on BIOS (in `make check`;
-# grub-counting-uefi.sh runs it on UEFI, OVMF, under make check-rollback:
-# OVMF's boots cost minutes under load), with grubenv on a FAT disk that GRUB's save_env writes in place.  Each
+# grub-counting-uefi.sh runs it on UEFI, OVMF), with grubenv on a FAT disk that GRUB's save_env writes in place.  Each
 # menu entry, instead of a kernel, prints its slot and reboots (which ends
 # qemu: -no-reboot).  Checked: a slot on trial with 2 tries boots twice,
 # a try taken each time; the third boot is the other slot, with the

@@ -33,8 +33,7 @@ inst_boot() {
 	mode=$1 name=$2
 	shift 2
 	need qemu-system-x86_64 python3
-	exec 8>"${INST_BOOT_LOCK:-$ISO_STATE/boot.lock}"
-	flock -w "$ISO_BOOT_TIMEOUT" 8 || fail "another ISO boot test holds the lock"
+	iso_boot_lock
 	SERIAL=$INST_STATE/$name.serial
 	SOCK=$INST_STATE/$name.sock
 	PORT=$(iso_free_port)

@@ -1,9 +1,8 @@
 # tests/install/tpm.sh: jefe-install --tpm2 with a software TPM2 (swtpm)
-# under qemu (-accel tcg), on the ISO that tests/iso builds.  Not in `make
-# check` (its 50 minutes are taken): an install and two disk boots; run
-# it with
+# under qemu (-accel tcg), on the ISO that tests/iso builds: an install
+# and two disk boots.  In `make check` (install.mk); alone with
 #   make check-tpm
-EXTRA_DIST += tests/install/tpm.mk tests/install/tpm.sh
+EXTRA_DIST += tests/install/tpm.mk
 
 check-tpm: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/install/tpm.sh

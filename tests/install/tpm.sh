@@ -11,7 +11,7 @@
 #      differ, the initramfs says so, asks the passphrase on the serial
 #      line and unlocks with it; --tpm2-remove kills the keyslot and
 #      removes the token.
-# Not in `make check` (make check-tpm): three boots under TCG.
+# Three boots under TCG (in make check; alone: make check-tpm).
 . "$abs_top_srcdir/tests/install/lib.sh"
 
 need swtpm

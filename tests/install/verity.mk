@@ -1,9 +1,10 @@
 # tests/install/verity.sh: jefe-install and --update of a --secure-boot own
 # image (signed UKI per slot, dm-verity root) under OVMF Secure Boot with
-# the snakeoil key.  An own-mode ISO build and five boots under TCG: not
-# in `make check` (the whole check is at its 50-minute budget); run it with
+# the snakeoil key: the own-mode ISO (tests/iso/secure-boot-own.sh builds
+# it too) and five boots under TCG.  In `make check` (install.mk); alone
+# with
 #   make check-verity
-EXTRA_DIST += tests/install/verity.mk tests/install/verity.sh
+EXTRA_DIST += tests/install/verity.mk
 
 check-verity: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/install/verity.sh

@@ -12,7 +12,7 @@
 # (B's entry first in BootOrder) and a boot of B; then one byte of B's
 # squashfs changed on the disk: the boot stops with the initramfs' FATAL
 # dm-verity message, no shell, no passphrase asked, OpenRC never starts.
-# Five boots under TCG: `make check-verity`, not `make check`.
+# Five boots under TCG (in make check; alone: make check-verity).
 . "$abs_top_srcdir/tests/install/lib.sh"
 
 need qemu-io xorriso

@@ -50,13 +50,13 @@ while [ "$i" -le "$runs" ]; do
 	sed -n 's/.*boot to first test \([0-9.]*\) s.*/floor \1/p' "$out/floor.log" >"$out/run-$i"
 	# the machine's ISO guests to itself: both of the tests' guest slots
 	# (tests/iso/lib.sh's iso_boot_lock)
-	exec 8>"$ISO_STATE/boot.lock.0" 7>"$ISO_STATE/boot.lock.1"
-	flock -w 1200 8 && flock -w 1200 7 || fail "an ISO test holds a guest slot ($ISO_STATE/boot.lock.*)"
+	exec 8>"$ISO_STATE/boot.lock.0" 6>"$ISO_STATE/boot.lock.1"
+	flock -w 1200 8 && flock -w 1200 6 || fail "an ISO test holds a guest slot ($ISO_STATE/boot.lock.*)"
 	python3 "$abs_top_srcdir/bench/boot_phases.py" "$iso" "$ISO_KEY" "$ISO_STATE" "$BOOT_BENCH_TIMEOUT" \
 		>>"$out/run-$i" || { cat "$out/run-$i" >&2; fail "boot $i failed (console: $ISO_STATE/bench-boot.serial)"; }
 	cp "$ISO_STATE/bench-boot.serial" "$out/serial-$i"
 	cp "$ISO_STATE/bench-boot.stamped" "$out/console-$i"
-	exec 8>&- 7>&-
+	exec 8>&- 6>&-
 	echo "# run $i: login prompt $(sed -n 's/^login //p' "$out/run-$i") s," \
 		"compliant over ssh $(sed -n 's/^compliant //p' "$out/run-$i") s," \
 		"floor $(sed -n 's/^floor //p' "$out/run-$i") s," \

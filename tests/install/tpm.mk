@@ -1,6 +1,7 @@
 # tests/install/tpm.sh: jefe-install --tpm2 with a software TPM2 (swtpm)
 # under qemu (-accel tcg), on the ISO that tests/iso builds: an install
-# and two disk boots.  In `make check` (install.mk); alone with
+# and two disk boots.  Not in `make check` (install.mk says why); run it
+# with `make check-install-extra` (with verity.sh) or alone with
 #   make check-tpm
 EXTRA_DIST += tests/install/tpm.mk
 

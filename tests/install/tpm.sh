@@ -11,7 +11,7 @@
 #      differ, the initramfs says so, asks the passphrase on the serial
 #      line and unlocks with it; --tpm2-remove kills the keyslot and
 #      removes the token.
-# Three boots under TCG (in make check; alone: make check-tpm).
+# Three boots under TCG: make check-tpm (or check-install-extra), not make check.
 . "$abs_top_srcdir/tests/install/lib.sh"
 
 need swtpm

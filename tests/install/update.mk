@@ -1,5 +1,5 @@
 # tests/install: one test of the installed form alone, each under its own
-# target (all of them are in `make check` too; docs/install.md lists them).
+# target (these three are in `make check` too; docs/install.md lists them).
 EXTRA_DIST += tests/install/update.mk
 
 # update.sh alone (ten boots of the disk):

@@ -12,7 +12,7 @@
 # (B's entry first in BootOrder) and a boot of B; then one byte of B's
 # squashfs changed on the disk: the boot stops with the initramfs' FATAL
 # dm-verity message, no shell, no passphrase asked, OpenRC never starts.
-# Five boots under TCG (in make check; alone: make check-verity).
+# Five boots under TCG: make check-verity (or check-install-extra), not make check.
 . "$abs_top_srcdir/tests/install/lib.sh"
 
 need qemu-io xorriso

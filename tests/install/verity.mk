@@ -5,7 +5,7 @@
 # says why); run it with `make check-install-extra` (with tpm.sh) or
 # alone with
 #   make check-verity
-EXTRA_DIST += tests/install/verity.mk
+EXTRA_DIST += tests/install/verity.mk tests/install/verity.sh
 
 check-verity: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/install/verity.sh

@@ -22,7 +22,9 @@
 
 #define REPORT_VERSION 2
 
-static int add_str(struct json_object *obj, const char *key, const char *value)
+/* A string member (none when value is NULL); flags of json_object_object_add_ex(). */
+static int add_str_ex(struct json_object *obj, const char *key, const char *value,
+		      unsigned int flags)
 {
 	struct json_object *s;
 
@@ -31,7 +33,16 @@ static int add_str(struct json_object *obj, const char *key, const char *value)
 	s = json_object_new_string(value);
 	if (!s)
 		return -ENOMEM;
-	return json_object_object_add(obj, key, s) ? -ENOMEM : 0;
+	if (json_object_object_add_ex(obj, key, s, flags)) {
+		json_object_put(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_str(struct json_object *obj, const char *key, const char *value)
+{
+	return add_str_ex(obj, key, value, 0);
 }
 
 /*
@@ -45,18 +56,7 @@ static int add_str(struct json_object *obj, const char *key, const char *value)
 
 static int add_new_str(struct json_object *obj, const char *key, const char *value)
 {
-	struct json_object *s;
-
-	if (!value)
-		return 0;
-	s = json_object_new_string(value);
-	if (!s)
-		return -ENOMEM;
-	if (json_object_object_add_ex(obj, key, s, NEW_KEY)) {
-		json_object_put(s);
-		return -ENOMEM;
-	}
-	return 0;
+	return add_str_ex(obj, key, value, NEW_KEY);
 }
 
 static int add_int(struct json_object *obj, const char *key, int64_t value)

@@ -51,8 +51,11 @@ chmod 0640 "$T/etc/probe"
 LOG=$T/daemon.log
 : > "$LOG"
 sysctl -qw net.unix.max_dgram_qlen=1024
-# Keeps the script's status for sshd_cleanup to exit with.
-cleanup_mnt() { rc=$?; rm -f /mnt/slow /mnt/pause /mnt/fail; return "$rc"; }
+# The script's status reaches sshd_cleanup (its $?), which exits with
+# it; set +e first: under set -e that non-zero status ended the trap
+# before sshd_cleanup, and a failed run left its jefe-setup and log sink
+# running.
+cleanup_mnt() { rc=$?; rm -f /mnt/slow /mnt/pause /mnt/fail; set +e; return "$rc"; }
 trap 'cleanup_mnt; sshd_cleanup' EXIT
 
 env_start_daemon --debug

@@ -221,16 +221,46 @@ static int cli_refused_access(const char *path, uint16_t command, bool dry_run)
 	return EXIT_ERROR;
 }
 
-/* Try the daemon.  Returns an exit code, or -1 when no daemon answered. */
-static int cli_via_daemon(struct cli *cli, uint16_t command, enum report_verb verb)
+/*
+ * The daemon's answer to a view request is the very bytes to print: its
+ * framing is checked (ipc_call_ex(): length, magic, version, status, exit
+ * code), then that it is a view at all: text, never a NUL byte, ending in
+ * a newline.  Nothing of the document is parsed here.
+ */
+static int cli_view_check(const char *payload, size_t len, char *why, size_t why_size)
+{
+	const char *nul = memchr(payload, '\0', len);
+
+	if (len == 0) {
+		snprintf(why, why_size, "payload: empty, expected the report");
+		return -JEFE_EPROTO;
+	}
+	if (nul != NULL) {
+		snprintf(why, why_size, "payload: a NUL byte at offset %zu of %zu",
+			 (size_t)(nul - payload), len);
+		return -JEFE_EPROTO;
+	}
+	if (payload[len - 1] != '\n') {
+		snprintf(why, why_size, "payload: %zu bytes not ending in a newline", len);
+		return -JEFE_EPROTO;
+	}
+	return 0;
+}
+
+/*
+ * Try the daemon.  Returns an exit code, or -1 when no daemon answered.
+ * status and enforce ask for the view this command prints (IPC_FLAG_VIEW,
+ * with --json, --verbose and the colour decided here): the daemon holds
+ * the findings and prints them with the same printer as --direct, and its
+ * reply header carries the exit code.
+ */
+static int cli_via_daemon(struct cli *cli, uint16_t command)
 {
 	struct ipc_request req = { .command = command };
-	char path[PATH_MAX], *payload = NULL;
-	struct json_object *doc = NULL;
-	struct findings fs = { 0 };
-	int32_t status = 0;
+	struct ipc_reply_header h = { 0 };
+	char path[PATH_MAX], *payload = NULL, why[256] = "";
 	size_t len = 0;
-	int fd, err, rc;
+	int fd, err;
 
 	if (cli->direct)
 		return -1;
@@ -249,49 +279,58 @@ static int cli_via_daemon(struct cli *cli, uint16_t command, enum report_verb ve
 		return -1;
 	}
 	if (command != IPC_CMD_RELOAD) {
-		req.flags = (cli->dry_run ? IPC_FLAG_DRY_RUN : 0) | (cli->fresh ? IPC_FLAG_FRESH : 0);
+		req.flags = (cli->dry_run ? IPC_FLAG_DRY_RUN : 0) | (cli->fresh ? IPC_FLAG_FRESH : 0) |
+			    IPC_FLAG_VIEW | (cli->json ? IPC_FLAG_JSON : 0) |
+			    (cli->style.verbose ? IPC_FLAG_VERBOSE : 0) |
+			    (cli->style.color && !cli->json ? IPC_FLAG_COLOR : 0);
 		req.layers = cli->layers;
 	}
-	err = ipc_call(fd, &req, &status, &payload, &len);
+	err = ipc_call_ex(fd, &req, &h, &payload, &len, why, sizeof(why));
 	close(fd);
+	if (err == -JEFE_EVERSION) {
+		fprintf(stderr, "jefe: the daemon at %s speaks protocol version %u, this jefe %d:"
+			" restart jefe-setup to run the installed version (or use --direct)\n",
+			path, (unsigned int)h.version, IPC_VERSION);
+		return EXIT_ERROR;
+	}
+	if (err == 0 && h.status == 0 && command != IPC_CMD_RELOAD)
+		err = cli_view_check(payload, len, why, sizeof(why));
 	if (err) {
-		fprintf(stderr, "jefe: daemon at %s: %s\n", path, jefe_strerror(err));
+		if (err == -JEFE_EPROTO && why[0])
+			fprintf(stderr, "jefe: malformed reply from the daemon at %s: %s\n", path, why);
+		else
+			fprintf(stderr, "jefe: daemon at %s: %s\n", path, jefe_strerror(err));
 		free(payload);
 		return EXIT_ERROR;
 	}
-	if (status == -EPERM && geteuid() != 0) {
+	if (h.status == -EPERM && geteuid() != 0) {
 		free(payload);
 		return cli_refused_access(path, command, cli->dry_run);
 	}
-	if (status == -JEFE_ENOTINPOLICY) {
-		fprintf(stderr, "jefe: %s\n", payload && *payload ? payload : jefe_strerror(status));
+	if (h.status == -JEFE_ENOTINPOLICY) {
+		fprintf(stderr, "jefe: %s\n", payload && *payload ? payload : jefe_strerror(h.status));
 		free(payload);
 		return EXIT_ERROR;
 	}
-	if (status) {
-		fprintf(stderr, "jefe: the daemon refused: %s%s%s\n", jefe_strerror(status),
+	if (h.status) {
+		fprintf(stderr, "jefe: the daemon refused: %s%s%s\n", jefe_strerror(h.status),
 			payload && *payload ? ": " : "", payload ? payload : "");
 		free(payload);
 		return EXIT_ERROR;
 	}
 	if (command == IPC_CMD_RELOAD) {
-		printf("policy reloaded\n");
 		free(payload);
+		printf("policy reloaded\n");
 		return EXIT_COMPLIANT;
 	}
-	err = report_parse(payload ? payload : "", &doc);
-	if (!err)
-		err = report_to_findings(doc, &fs);
-	if (err) {
-		fprintf(stderr, "jefe: malformed report from the daemon: %s\n", jefe_strerror(err));
-		rc = EXIT_ERROR;
-	} else {
-		rc = cli_render(cli, doc, NULL, &fs, verb);
-	}
-	json_object_put(doc);
-	findings_free(&fs);
+	errno = EIO;
+	err = fwrite(payload, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : -errno;
 	free(payload);
-	return rc;
+	if (err) {
+		fprintf(stderr, "jefe: cannot write the report: %s\n", strerror(-err));
+		return EXIT_ERROR;
+	}
+	return h.exit_code;
 }
 
 /*
@@ -342,7 +381,7 @@ static int cli_check_or_apply(struct cli *cli, bool apply)
 
 	if (apply && cli_may_enforce(cli))
 		return EXIT_ERROR;
-	rc = cli_via_daemon(cli, apply ? IPC_CMD_ENFORCE : IPC_CMD_STATUS, verb);
+	rc = cli_via_daemon(cli, apply ? IPC_CMD_ENFORCE : IPC_CMD_STATUS);
 	if (rc >= 0)
 		return rc;
 
@@ -470,7 +509,7 @@ static int cmd_reload(struct cli *cli)
 	int rc;
 
 	cli->direct = false;
-	rc = cli_via_daemon(cli, IPC_CMD_RELOAD, REPORT_STATUS);
+	rc = cli_via_daemon(cli, IPC_CMD_RELOAD);
 	if (rc < 0) {
 		fprintf(stderr, "jefe reload: jefe-setup is not running\n");
 		return EXIT_ERROR;

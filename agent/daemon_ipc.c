@@ -28,6 +28,7 @@
 #include "layer.h"
 #include "log.h"
 #include "policy.h"
+#include "report.h"
 #include "services.h"
 #include "util.h"
 
@@ -104,17 +105,53 @@ static int daemon_reply_doc(int fd, struct json_object *doc)
 	return rc;
 }
 
-/* A findings list as the report document, and the reply that carries it. */
-static int daemon_reply_findings(struct daemon *d, int fd, const struct findings *fs,
-				 const char *kind, time_t when, bool live)
+/*
+ * The view `jefe` prints (IPC_FLAG_VIEW), made here with the one printer
+ * from the findings the daemon holds: the text table, or the JSON
+ * document pretty-printed, with the options of the request; its exit code
+ * goes in the reply header.  The client writes the bytes out and parses
+ * nothing: json-c's parse of the whole document, and the free of its
+ * tree, were most of a `jefe status` through the daemon.  For the JSON
+ * view the parts are not rendered (report_print() indents a real tree).
+ */
+static int daemon_reply_view(struct daemon *d, int fd, const struct ipc_request *req,
+			     const struct report_part *parts, size_t n, const char *kind,
+			     time_t when, bool live)
 {
+	const struct report_style style = { .verbose = (req->flags & IPC_FLAG_VERBOSE) != 0,
+					    .color = (req->flags & IPC_FLAG_COLOR) != 0 };
+	enum report_verb verb = req->command != IPC_CMD_ENFORCE ? REPORT_STATUS :
+				(req->flags & IPC_FLAG_DRY_RUN) ? REPORT_DRY_RUN : REPORT_ENFORCE;
+	struct ipc_reply_header h = { 0 };
 	struct json_object *doc = NULL;
-	int rc;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc = f != NULL ? 0 : -ENOMEM;
 
-	rc = daemon_report(d, fs, kind, when, live, &doc);
-	if (rc < 0)
-		return ipc_send_reply(fd, rc, NULL, 0);
-	return daemon_reply_doc(fd, doc);
+	if (rc == 0 && (req->flags & IPC_FLAG_JSON)) {
+		rc = daemon_report_parts(d, parts, n, kind, when, live, &doc);
+		if (rc == 0)
+			rc = report_print(f, doc, REPORT_JSON, verb, &style);
+	} else if (rc == 0) {
+		rc = report_build_head_parts(parts, n, &doc);
+		if (rc == 0)
+			rc = report_print_text_parts(f, doc, parts, n, verb, &style);
+	}
+	json_object_put(doc);
+	if (f != NULL && fclose(f) != 0 && rc == 0)
+		rc = -ENOMEM;
+	if (rc == 0 && len > IPC_MAX_PAYLOAD)
+		rc = -EMSGSIZE;
+	if (rc < 0) {
+		free(text);
+		return ipc_send_reply(fd, rc, jefe_strerror(rc), strlen(jefe_strerror(rc)));
+	}
+	h.length = (uint32_t)len;
+	h.exit_code = (uint16_t)report_parts_exit_code(parts, n);
+	rc = ipc_send_reply_ex(fd, &h, text);
+	free(text);
+	return rc;
 }
 
 static int daemon_reply_text(int fd, int32_t status, const char *text)
@@ -144,19 +181,17 @@ static void daemon_log_applied(struct daemon *d, const struct findings *fs)
  * checks they call for, then each selected layer's latest findings.  With
  * IPC_FLAG_FRESH the selected layers get a pass now instead, exactly as
  * if an event had asked: drift is logged and, in enforce mode, repaired.
- * The answer is the document *doc, each layer's findings rendered once
- * per pass that changed them; while an item is fought over its findings
- * are marked, so then they are copied into fs and rendered for this
- * reply (*doc NULL).
+ * The answer is the live state (daemon_state_parts(), each layer's
+ * findings rendered once per pass that changed them) and `extra` (the
+ * services, a refused reload); while an item is fought over its findings
+ * are marked, so then they are copied into fs with extra's and marked for
+ * this reply (*fought true).
  */
 static int daemon_status_live(struct daemon *d, uint32_t only, bool fresh,
-			      struct findings *fs, struct json_object **doc)
+			      struct findings *fs, struct findings *extra, bool *fought)
 {
-	struct findings extra = { 0 };
-	bool fought;
 	int rc;
 
-	*doc = NULL;
 	/* A pass under way was asked for by a change made before this request. */
 	if (daemon_workers_wait(d) == -ENOMEM)
 		return -ENOMEM;
@@ -169,21 +204,18 @@ static int daemon_status_live(struct daemon *d, uint32_t only, bool fresh,
 	/* A layer whose pass failed says so in its findings; only memory is fatal. */
 	if (rc == -ENOMEM)
 		return rc;
-	fought = daemon_fights_any(d);
-	rc = fought ? daemon_state_findings(d, only, fs) : 0;
+	*fought = daemon_fights_any(d);
+	rc = *fought ? daemon_state_findings(d, only, fs) : 0;
 	/* As layer_set_check(): the services, for a full status of the real root. */
 	if (rc == 0 && only == 0 && d->env.is_host)
-		rc = services_status(&extra);
+		rc = services_status(extra);
 	if (rc == 0)
-		rc = daemon_reload_refused_finding(d, &extra);
-	if (rc == 0 && !fought) {
-		rc = daemon_report_state(d, only, &extra, time(NULL), doc);
-	} else if (rc == 0) {
-		rc = findings_append(fs, &extra);
+		rc = daemon_reload_refused_finding(d, extra);
+	if (rc == 0 && *fought) {
+		rc = findings_append(fs, extra);
 		if (rc == 0)
 			daemon_fights_mark(d, fs);
 	}
-	findings_free(&extra);
 	return rc;
 }
 
@@ -191,11 +223,16 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 {
 	uint32_t only = req->layers;
 	bool dry_run = (req->flags & IPC_FLAG_DRY_RUN) != 0;
-	struct findings fs = { 0 };
+	bool view = (req->flags & IPC_FLAG_VIEW) != 0;
+	struct findings fs = { 0 }, extra = { 0 };
 	struct policy_errors errs = { 0 };
+	struct report_part parts[DAEMON_STATE_PARTS];
 	struct json_object *doc = NULL;
+	const char *kind = req->command == IPC_CMD_STATUS ? "status" :
+			   dry_run ? "dry-run" : "enforce";
 	time_t when = time(NULL);
-	bool live = false;
+	bool live = false, fought = false;
+	size_t n = 0;
 	int rc;
 
 	/* A layer asked for by name that the policy lacks: an error, never "compliant". */
@@ -210,8 +247,14 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 
 	switch (req->command) {
 	case IPC_CMD_STATUS:
-		rc = daemon_status_live(d, only, (req->flags & IPC_FLAG_FRESH) != 0, &fs, &doc);
+		rc = daemon_status_live(d, only, (req->flags & IPC_FLAG_FRESH) != 0, &fs, &extra,
+					&fought);
+		/* The layers' times are their own; the document's is the answer's. */
+		when = time(NULL);
 		live = true;
+		/* The compact document splices each layer's text (report_build_parts()). */
+		if (rc == 0 && !fought)
+			rc = daemon_state_parts(d, only, &extra, !view, parts, &n);
 		break;
 	case IPC_CMD_ENFORCE:
 		/* Never two repairs of one layer at once: a pass under way ends first. */
@@ -252,14 +295,18 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 		rc = -JEFE_EPROTO;
 		break;
 	}
+	if (rc >= 0 && n == 0)
+		parts[n++] = (struct report_part){ .fs = &fs };
+	if (rc >= 0 && !view)
+		rc = daemon_report_parts(d, parts, n, kind, when, live, &doc);
 	if (rc < 0)
 		rc = daemon_reply_text(fd, rc, jefe_strerror(rc));
-	else if (doc != NULL)
-		rc = daemon_reply_doc(fd, doc);
+	else if (view)
+		rc = daemon_reply_view(d, fd, req, parts, n, kind, when, live);
 	else
-		rc = daemon_reply_findings(d, fd, &fs, req->command == IPC_CMD_STATUS ? "status" :
-					   dry_run ? "dry-run" : "enforce", when, live);
+		rc = daemon_reply_doc(fd, doc);
 	findings_free(&fs);
+	findings_free(&extra);
 	return rc;
 }
 
@@ -361,18 +408,8 @@ static int daemon_client_serve(struct daemon *d, int fd)
 		}
 	}
 
-	if ((size_t)n != IPC_REQUEST_SIZE) {
-		rc = -JEFE_EPROTO;
-		snprintf(why, sizeof(why), "request of %zd bytes, expected %d", n,
-			 IPC_REQUEST_SIZE);
-	} else {
-		rc = ipc_request_decode(buf, (size_t)n, &req);
-		if (rc == -JEFE_EVERSION)
-			snprintf(why, sizeof(why), "protocol version %u, expected %d",
-				 (unsigned int)(buf[4] | buf[5] << 8), IPC_VERSION);
-		else if (rc < 0)
-			snprintf(why, sizeof(why), "bad magic, command, flags or layer");
-	}
+	/* The length is checked first: n may be an oversized message's (MSG_TRUNC). */
+	rc = ipc_request_decode_why(buf, (size_t)n, &req, why, sizeof(why));
 	if (rc == 0) {
 		rc = daemon_peer_authorize(d, fd, req.command, &uid);
 		if (rc < 0)

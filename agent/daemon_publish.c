@@ -40,7 +40,7 @@ static const char *daemon_policy_digest(struct daemon *d)
 }
 
 /* The report document of parts made at `when`; live: see daemon_report(). */
-static int daemon_report_parts(struct daemon *d, const struct report_part *parts, size_t n,
+int daemon_report_parts(struct daemon *d, const struct report_part *parts, size_t n,
 			       const char *kind, time_t when, bool live,
 			       struct json_object **doc)
 {
@@ -77,25 +77,36 @@ int daemon_report(struct daemon *d, const struct findings *fs, const char *kind,
 	return daemon_report_parts(d, &(struct report_part){ .fs = fs }, 1, kind, when, live, doc);
 }
 
-int daemon_report_state(struct daemon *d, uint32_t only, const struct findings *extra,
-			time_t when, struct json_object **doc)
+int daemon_state_parts(struct daemon *d, uint32_t only, const struct findings *extra,
+		       bool rendered, struct report_part *parts, size_t *n)
 {
-	struct report_part parts[DAEMON_MAX_LAYERS + 1];
-	size_t n = 0;
-
+	*n = 0;
 	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
 		int rc;
 
 		if (d->set.state[i] == NULL || !layer_mask_has(only, i))
 			continue;
-		if (d->last_json[i] == NULL) {
+		if (rendered && d->last_json[i] == NULL) {
 			rc = report_findings_render(&d->last[i], &d->last_json[i]);
 			if (rc < 0)
 				return rc;
 		}
-		parts[n++] = (struct report_part){ .fs = &d->last[i], .rendered = d->last_json[i] };
+		parts[(*n)++] = (struct report_part){ .fs = &d->last[i],
+						      .rendered = rendered ? d->last_json[i] : NULL };
 	}
-	parts[n++] = (struct report_part){ .fs = extra };
+	parts[(*n)++] = (struct report_part){ .fs = extra };
+	return 0;
+}
+
+int daemon_report_state(struct daemon *d, uint32_t only, const struct findings *extra,
+			time_t when, struct json_object **doc)
+{
+	struct report_part parts[DAEMON_STATE_PARTS];
+	size_t n = 0;
+	int rc = daemon_state_parts(d, only, extra, true, parts, &n);
+
+	if (rc < 0)
+		return rc;
 	return daemon_report_parts(d, parts, n, "status", when, true, doc);
 }
 

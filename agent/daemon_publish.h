@@ -11,6 +11,7 @@
 
 #include "daemon.h"
 #include "finding.h"
+#include "report.h"
 
 struct json_object;
 
@@ -21,6 +22,18 @@ struct json_object;
  */
 int daemon_report(struct daemon *d, const struct findings *fs, const char *kind, time_t when,
 		  bool live, struct json_object **doc);
+/* daemon_report() of several findings lists (report_build_parts()). */
+int daemon_report_parts(struct daemon *d, const struct report_part *parts, size_t n,
+			const char *kind, time_t when, bool live, struct json_object **doc);
+/*
+ * The live state as parts: each loaded layer of the mask `only`, its
+ * latest findings (rendered: with their text, rendered once per pass, for
+ * the compact document), then `extra`.  parts has room for
+ * DAEMON_STATE_PARTS.
+ */
+#define DAEMON_STATE_PARTS (DAEMON_MAX_LAYERS + 1)
+int daemon_state_parts(struct daemon *d, uint32_t only, const struct findings *extra,
+		       bool rendered, struct report_part *parts, size_t *n);
 /*
  * The live state's status document for the layers of the mask `only`,
  * each layer's findings rendered once per pass (`last_json`), then the

@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -67,13 +69,35 @@ static bool ipc_command_valid(uint16_t command)
 	       command == IPC_CMD_RELOAD;
 }
 
+/* Say why a message was refused, when the caller asked (why != NULL). */
+static int ipc_refuse(int rc, char *why, size_t why_size, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int ipc_refuse(int rc, char *why, size_t why_size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && why_size > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, why_size, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* A request's flags make sense together: the view's options only with a view. */
+static bool ipc_flags_valid(uint32_t flags)
+{
+	if ((flags & ~IPC_FLAGS_KNOWN) != 0)
+		return false;
+	return (flags & IPC_FLAGS_VIEW_OPTS) == 0 || (flags & IPC_FLAG_VIEW) != 0;
+}
+
 int ipc_request_encode(const struct ipc_request *req, uint8_t *buf, size_t size)
 {
 	if (size < IPC_REQUEST_SIZE)
 		return -ENOBUFS;
 	/* Refuse to send what the daemon would refuse anyway. */
-	if (!ipc_command_valid(req->command) ||
-	    (req->flags & ~IPC_FLAGS_KNOWN) != 0 ||
+	if (!ipc_command_valid(req->command) || !ipc_flags_valid(req->flags) ||
 	    (req->layers & ~layer_mask_valid()) != 0)
 		return -EINVAL;
 
@@ -85,30 +109,47 @@ int ipc_request_encode(const struct ipc_request *req, uint8_t *buf, size_t size)
 	return IPC_REQUEST_SIZE;
 }
 
-int ipc_request_decode(const uint8_t *buf, size_t len, struct ipc_request *req)
+int ipc_request_decode_why(const uint8_t *buf, size_t len, struct ipc_request *req,
+			   char *why, size_t why_size)
 {
 	struct ipc_request r;
 
 	if (len != IPC_REQUEST_SIZE)
-		return -JEFE_EPROTO;
+		return ipc_refuse(-JEFE_EPROTO, why, why_size, "request of %zu bytes, expected %d",
+				  len, IPC_REQUEST_SIZE);
 	if (get_le32(buf) != IPC_MAGIC)
-		return -JEFE_EPROTO;
+		return ipc_refuse(-JEFE_EPROTO, why, why_size, "magic 0x%08x, expected 0x%08x",
+				  get_le32(buf), IPC_MAGIC);
 	if (get_le16(buf + 4) != IPC_VERSION)
-		return -JEFE_EVERSION;
+		return ipc_refuse(-JEFE_EVERSION, why, why_size, "protocol version %u, expected %d",
+				  (unsigned int)get_le16(buf + 4), IPC_VERSION);
 
 	memset(&r, 0, sizeof(r));
 	r.command = get_le16(buf + 6);
 	r.flags = get_le32(buf + 8);
 	r.layers = get_le32(buf + 12);
 	if (!ipc_command_valid(r.command))
-		return -JEFE_EPROTO;
+		return ipc_refuse(-JEFE_EPROTO, why, why_size, "command %u unknown",
+				  (unsigned int)r.command);
 	if ((r.flags & ~IPC_FLAGS_KNOWN) != 0)
-		return -JEFE_EPROTO;
+		return ipc_refuse(-JEFE_EPROTO, why, why_size, "flags 0x%x: unknown bits 0x%x",
+				  r.flags, r.flags & ~IPC_FLAGS_KNOWN);
+	if (!ipc_flags_valid(r.flags))
+		return ipc_refuse(-JEFE_EPROTO, why, why_size,
+				  "flags 0x%x: view options (0x%x) without the view flag (0x%x)",
+				  r.flags, IPC_FLAGS_VIEW_OPTS, IPC_FLAG_VIEW);
 	/* A bit beyond the table: a layer this daemon does not have. */
 	if ((r.layers & ~layer_mask_valid()) != 0)
-		return -JEFE_EPROTO;
+		return ipc_refuse(-JEFE_EPROTO, why, why_size,
+				  "layers 0x%x: bits 0x%x name no layer of this daemon",
+				  r.layers, r.layers & ~layer_mask_valid());
 	*req = r;
 	return 0;
+}
+
+int ipc_request_decode(const uint8_t *buf, size_t len, struct ipc_request *req)
+{
+	return ipc_request_decode_why(buf, len, req, NULL, 0);
 }
 
 int ipc_reply_header_encode(const struct ipc_reply_header *h, uint8_t *buf, size_t size)
@@ -117,31 +158,55 @@ int ipc_reply_header_encode(const struct ipc_reply_header *h, uint8_t *buf, size
 		return -ENOBUFS;
 	if (h->length > IPC_MAX_PAYLOAD)
 		return -EMSGSIZE;
+	if (h->exit_code > 2)
+		return -EINVAL;
 	put_le32(buf, IPC_MAGIC);
 	put_le16(buf + 4, IPC_VERSION);
-	put_le16(buf + 6, 0);
+	put_le16(buf + 6, h->exit_code);
 	put_le32(buf + 8, (uint32_t)h->status);
 	put_le32(buf + 12, h->length);
 	return IPC_REPLY_HEADER_SIZE;
 }
 
-int ipc_reply_header_decode(const uint8_t *buf, size_t len, struct ipc_reply_header *h)
+int ipc_reply_header_decode_why(const uint8_t *buf, size_t len, struct ipc_reply_header *h,
+				char *why, size_t why_size)
 {
 	struct ipc_reply_header r;
 
 	if (len != IPC_REPLY_HEADER_SIZE)
-		return -JEFE_EPROTO;
+		return ipc_refuse(-JEFE_EPROTO, why, why_size,
+				  "reply header of %zu bytes, expected %d", len, IPC_REPLY_HEADER_SIZE);
 	if (get_le32(buf) != IPC_MAGIC)
-		return -JEFE_EPROTO;
-	if (get_le16(buf + 4) != IPC_VERSION)
-		return -JEFE_EVERSION;
+		return ipc_refuse(-JEFE_EPROTO, why, why_size, "magic 0x%08x, expected 0x%08x",
+				  get_le32(buf), IPC_MAGIC);
+	r.version = get_le16(buf + 4);
+	if (r.version != IPC_VERSION) {
+		/* Only the version is meant: a caller may say which the peer speaks. */
+		h->version = r.version;
+		return ipc_refuse(-JEFE_EVERSION, why, why_size, "protocol version %u, expected %d",
+				  (unsigned int)r.version, IPC_VERSION);
+	}
+	r.exit_code = get_le16(buf + 6);
 	r.status = (int32_t)get_le32(buf + 8);
 	r.length = get_le32(buf + 12);
 	/* A status is 0 or a negative code; a positive one is garbage. */
-	if (r.status > 0 || r.length > IPC_MAX_PAYLOAD)
-		return -JEFE_EPROTO;
+	if (r.status > 0)
+		return ipc_refuse(-JEFE_EPROTO, why, why_size, "status %ld, expected 0 or negative",
+				  (long)r.status);
+	if (r.length > IPC_MAX_PAYLOAD)
+		return ipc_refuse(-JEFE_EPROTO, why, why_size, "length %lu, at most %u",
+				  (unsigned long)r.length, IPC_MAX_PAYLOAD);
+	if (r.exit_code > 2 || (r.exit_code != 0 && r.status != 0))
+		return ipc_refuse(-JEFE_EPROTO, why, why_size,
+				  "exit code %u, expected 0, 1 or 2 (0 with an error status)",
+				  (unsigned int)r.exit_code);
 	*h = r;
 	return 0;
+}
+
+int ipc_reply_header_decode(const uint8_t *buf, size_t len, struct ipc_reply_header *h)
+{
+	return ipc_reply_header_decode_why(buf, len, h, NULL, 0);
 }
 
 static int ipc_sockaddr(const char *path, struct sockaddr_un *sun)
@@ -213,17 +278,18 @@ static ssize_t ipc_recv_msg(int fd, void *buf, size_t size)
 	return n;
 }
 
-int ipc_call(int fd, const struct ipc_request *req, int32_t *status, char **payload,
-	     size_t *len)
+int ipc_call_ex(int fd, const struct ipc_request *req, struct ipc_reply_header *h,
+		char **payload, size_t *len, char *why, size_t why_size)
 {
 	uint8_t msg[IPC_REQUEST_SIZE];
 	uint8_t hbuf[IPC_REPLY_HEADER_SIZE];
-	struct ipc_reply_header h;
 	size_t got = 0;
 	char *p;
 	ssize_t n;
 	int rc;
 
+	if (why != NULL && why_size > 0)
+		why[0] = '\0';
 	rc = ipc_request_encode(req, msg, sizeof(msg));
 	if (rc < 0)
 		return rc;
@@ -236,33 +302,50 @@ int ipc_call(int fd, const struct ipc_request *req, int32_t *status, char **payl
 		return -EIO;
 
 	n = ipc_recv_msg(fd, hbuf, sizeof(hbuf));
+	if (n == -JEFE_EPROTO)
+		return ipc_refuse(-JEFE_EPROTO, why, why_size,
+				  "reply header longer than %d bytes", IPC_REPLY_HEADER_SIZE);
 	if (n < 0)
 		return (int)n;
-	rc = ipc_reply_header_decode(hbuf, (size_t)n, &h);
+	rc = ipc_reply_header_decode_why(hbuf, (size_t)n, h, why, why_size);
 	if (rc < 0)
 		return rc;
 
-	p = malloc((size_t)h.length + 1);
+	p = malloc((size_t)h->length + 1);
 	if (p == NULL)
 		return -ENOMEM;
-	while (got < h.length) {
-		size_t want = h.length - got;
+	while (got < h->length) {
+		size_t want = h->length - got;
 
 		if (want > IPC_CHUNK)
 			want = IPC_CHUNK;
 		n = ipc_recv_msg(fd, p + got, want);
 		if (n < 0) {
 			free(p);
+			if (n == -JEFE_EPROTO)
+				return ipc_refuse(-JEFE_EPROTO, why, why_size,
+						  "payload message longer than the %zu bytes left of length %lu",
+						  want, (unsigned long)h->length);
 			return (int)n;
 		}
 		got += (size_t)n;
 	}
 	p[got] = '\0';
-	*status = h.status;
 	*payload = p;
 	if (len != NULL)
 		*len = got;
 	return 0;
+}
+
+int ipc_call(int fd, const struct ipc_request *req, int32_t *status, char **payload,
+	     size_t *len)
+{
+	struct ipc_reply_header h = { 0 };
+	int rc = ipc_call_ex(fd, req, &h, payload, len, NULL, 0);
+
+	if (rc == 0)
+		*status = h.status;
+	return rc;
 }
 
 /* mkdir -p of the directory part of path, host paths (the socket lives outside any root fd). */
@@ -386,17 +469,14 @@ static int ipc_send_msg(int fd, const void *buf, size_t len, long long deadline)
 	}
 }
 
-int ipc_send_reply(int fd, int32_t status, const char *payload, size_t len)
+int ipc_send_reply_ex(int fd, const struct ipc_reply_header *h, const char *payload)
 {
 	uint8_t hbuf[IPC_REPLY_HEADER_SIZE];
-	struct ipc_reply_header h = { .status = status, .length = (uint32_t)len };
 	long long deadline = clock_ms() + IPC_SEND_TIMEOUT_MS;
-	size_t off = 0;
+	size_t off = 0, len = h->length;
 	int rc;
 
-	if (len > IPC_MAX_PAYLOAD)
-		return -EMSGSIZE;
-	rc = ipc_reply_header_encode(&h, hbuf, sizeof(hbuf));
+	rc = ipc_reply_header_encode(h, hbuf, sizeof(hbuf));
 	if (rc < 0)
 		return rc;
 	rc = ipc_send_msg(fd, hbuf, sizeof(hbuf), deadline);
@@ -409,4 +489,13 @@ int ipc_send_reply(int fd, int32_t status, const char *payload, size_t len)
 		off += n;
 	}
 	return rc;
+}
+
+int ipc_send_reply(int fd, int32_t status, const char *payload, size_t len)
+{
+	struct ipc_reply_header h = { .status = status, .length = (uint32_t)len };
+
+	if (len > IPC_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	return ipc_send_reply_ex(fd, &h, payload);
 }

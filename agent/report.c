@@ -314,13 +314,7 @@ static int build_doc(const struct report_part *parts, size_t n, bool with_findin
 		err = -ENOMEM;
 		goto fail;
 	}
-	/* report_exit_code() of all parts together: an error outweighs drift. */
-	for (size_t p = 0; p < n; p++) {
-		int c = report_exit_code(parts[p].fs);
-
-		if (c == 1 || (c == 2 && code == 0))
-			code = c;
-	}
+	code = report_parts_exit_code(parts, n);
 	err = add_int(doc, "version", REPORT_VERSION);
 	if (!err && json_object_object_add(doc, "compliant", json_object_new_boolean(code == 0)))
 		err = -ENOMEM;
@@ -387,6 +381,11 @@ int report_build(const struct findings *fs, struct json_object **out)
 int report_build_head(const struct findings *fs, struct json_object **out)
 {
 	return build_doc(&(struct report_part){ .fs = fs }, 1, false, out);
+}
+
+int report_build_head_parts(const struct report_part *parts, size_t n, struct json_object **out)
+{
+	return build_doc(parts, n, false, out);
 }
 
 static void read_first_line(int root_fd, const char *path, char *buf, size_t size)
@@ -547,6 +546,20 @@ int report_to_findings(struct json_object *doc, struct findings *fs)
 			return err;
 	}
 	return 0;
+}
+
+/* report_exit_code() of all parts together: an error outweighs drift. */
+int report_parts_exit_code(const struct report_part *parts, size_t n)
+{
+	int code = 0;
+
+	for (size_t p = 0; p < n; p++) {
+		int c = report_exit_code(parts[p].fs);
+
+		if (c == 1 || (c == 2 && code == 0))
+			code = c;
+	}
+	return code;
 }
 
 int report_exit_code(const struct findings *fs)
@@ -805,9 +818,37 @@ static void count_action(const char *action, size_t *would, size_t *acted)
 		(*acted)++;
 }
 
-/* fs: the findings, made into objects one at a time; NULL: doc's own. */
-static int print_text(FILE *out, struct json_object *doc, const struct findings *fs,
-		      enum report_verb verb, const struct report_style *style)
+/*
+ * A finding at hand: whether it is shown is asked of the very strings
+ * finding_object() puts in its object, and only a shown one is made into
+ * that object (most of a status is compliant and not shown without
+ * --verbose).
+ */
+static int print_finding(FILE *out, const struct finding *f, enum report_verb verb,
+			 const struct report_style *style, size_t *shown, size_t *would,
+			 size_t *acted)
+{
+	const char *action = finding_action_name(f->action);
+	struct json_object *o;
+	int err;
+
+	count_action(action, would, acted);
+	if (!item_shown_as(finding_state_name(f->state), action, (int64_t)f->contested,
+			   f->note != NULL, verb, style))
+		return 0;
+	err = finding_object(f, &o);
+	if (err)
+		return err;
+	if ((*shown)++ == 0)
+		fputc('\n', out);
+	print_item(out, o, verb, style);
+	json_object_put(o);
+	return 0;
+}
+
+/* parts: the findings, made into objects one at a time; NULL: doc's own. */
+static int print_text(FILE *out, struct json_object *doc, const struct report_part *parts,
+		      size_t n_parts, enum report_verb verb, const struct report_style *style)
 {
 	struct json_object *layers, *items, *summary;
 	size_t shown = 0, would = 0, acted = 0, services = 0;
@@ -844,7 +885,7 @@ static int print_text(FILE *out, struct json_object *doc, const struct findings 
 		print_layer_row(out, l, style);
 	}
 
-	for (size_t i = 0; !fs && i < json_object_array_length(items); i++) {
+	for (size_t i = 0; !parts && i < json_object_array_length(items); i++) {
 		struct json_object *o = json_object_array_get_idx(items, i);
 
 		count_action(get_str(o, "action"), &would, &acted);
@@ -854,30 +895,15 @@ static int print_text(FILE *out, struct json_object *doc, const struct findings 
 			fputc('\n', out);
 		print_item(out, o, verb, style);
 	}
-	/*
-	 * The findings at hand: whether one is shown is asked of the very
-	 * strings finding_object() puts in its object, and only a shown one
-	 * is made into that object (most of a status is compliant and not
-	 * shown without --verbose).
-	 */
-	for (size_t i = 0; fs && i < fs->n; i++) {
-		const struct finding *f = &fs->v[i];
-		const char *action = finding_action_name(f->action);
-		struct json_object *o;
-		int err;
+	/* The findings at hand (print_finding()). */
+	for (size_t p = 0; parts && p < n_parts; p++)
+		for (size_t i = 0; i < parts[p].fs->n; i++) {
+			int err = print_finding(out, &parts[p].fs->v[i], verb, style, &shown,
+						&would, &acted);
 
-		count_action(action, &would, &acted);
-		if (!item_shown_as(finding_state_name(f->state), action, (int64_t)f->contested,
-				   f->note != NULL, verb, style))
-			continue;
-		err = finding_object(f, &o);
-		if (err)
-			return err;
-		if (shown++ == 0)
-			fputc('\n', out);
-		print_item(out, o, verb, style);
-		json_object_put(o);
-	}
+			if (err)
+				return err;
+		}
 
 	fputc('\n', out);
 	switch (verb) {
@@ -917,7 +943,7 @@ int report_print(FILE *out, struct json_object *doc, enum report_format fmt,
 			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		return ferror(out) ? -EIO : 0;
 	}
-	return print_text(out, doc, NULL, verb, style ? style : &plain);
+	return print_text(out, doc, NULL, 0, verb, style ? style : &plain);
 }
 
 int report_print_text(FILE *out, struct json_object *doc, const struct findings *fs,
@@ -925,5 +951,14 @@ int report_print_text(FILE *out, struct json_object *doc, const struct findings 
 {
 	static const struct report_style plain = { 0 };
 
-	return print_text(out, doc, fs, verb, style ? style : &plain);
+	return print_text(out, doc, &(struct report_part){ .fs = fs }, 1, verb,
+			  style ? style : &plain);
+}
+
+int report_print_text_parts(FILE *out, struct json_object *doc, const struct report_part *parts,
+			    size_t n, enum report_verb verb, const struct report_style *style)
+{
+	static const struct report_style plain = { 0 };
+
+	return print_text(out, doc, parts, n, verb, style ? style : &plain);
 }

@@ -109,8 +109,20 @@ int report_print(FILE *out, struct json_object *doc, enum report_format fmt,
 int report_build_head(const struct findings *fs, struct json_object **out);
 int report_print_text(FILE *out, struct json_object *doc, const struct findings *fs,
 		      enum report_verb verb, const struct report_style *style);
+/*
+ * The same from several findings lists, in order (the daemon's live
+ * state: each layer's latest findings, then the services): the text view
+ * the daemon prints for `jefe status` (IPC_FLAG_VIEW), byte for byte what
+ * report_print() makes of the document of the same parts.  A part's
+ * `rendered` text is not used.
+ */
+int report_build_head_parts(const struct report_part *parts, size_t n, struct json_object **out);
+int report_print_text_parts(FILE *out, struct json_object *doc, const struct report_part *parts,
+			    size_t n, enum report_verb verb, const struct report_style *style);
 
 /* The exit code of `jefe status`: 0 compliant, 2 drift, 1 error. */
 int report_exit_code(const struct findings *fs);
+/* The same over several findings lists: an error outweighs drift. */
+int report_parts_exit_code(const struct report_part *parts, size_t n);
 
 #endif

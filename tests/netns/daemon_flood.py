@@ -15,7 +15,7 @@ import sys
 import time
 
 MAGIC = 0x4A454645
-VERSION = 2
+VERSION = 3
 STATUS = 1
 JEFE_ERATE = 1032
 REQ = "<IHHII"

@@ -7,7 +7,10 @@ the daemon's checks are tested against an independent encoder.
 
 ROLE root:          good requests work; short, long, oversized, bad magic,
                     wrong version, bad command/flags/layer bit each get
-                    the right error reply and the connection is closed; a
+                    the right error reply naming the field, and the
+                    connection is closed; a view request (IPC_FLAG_VIEW)
+                    gets the text or JSON `jefe` prints and its exit code
+                    in the header; a
                     layer the policy lacks is an error, not an empty
                     "compliant" report; idle
                     and vanishing clients do not block or crash the daemon.
@@ -23,9 +26,9 @@ import sys
 import time
 
 MAGIC = 0x4A454645
-VERSION = 2
+VERSION = 3
 STATUS, ENFORCE, RELOAD = 1, 2, 3
-DRY_RUN = 1
+DRY_RUN, VIEW, JSON, VERBOSE, COLOR = 0x1, 0x4, 0x8, 0x10, 0x20
 EPERM = 1
 JEFE_EPROTO = 1025
 JEFE_EVERSION = 1026
@@ -48,8 +51,9 @@ def request(cmd, flags=0, layers=0, magic=MAGIC, version=VERSION):
     return struct.pack(REQ, magic, version, cmd, flags, layers)
 
 
-def call(path, raw, timeout=10.0):
-    """Send raw bytes as one message; return (status, payload, closed_after)."""
+def call(path, raw, timeout=10.0, with_exit=False):
+    """Send raw bytes as one message; return (status, payload, closed_after)
+    (and the header's exit code, with_exit)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     # Blocking connect, as ipc_connect does: a full backlog waits, not EAGAIN.
     s.connect(path)
@@ -59,7 +63,7 @@ def call(path, raw, timeout=10.0):
         hdr = s.recv(65536)
         if len(hdr) != struct.calcsize(HDR):
             raise ValueError("reply header of %d bytes" % len(hdr))
-        magic, version, _, status, length = struct.unpack(HDR, hdr)
+        magic, version, exit_code, status, length = struct.unpack(HDR, hdr)
         if magic != MAGIC or version != VERSION:
             raise ValueError("bad reply header %r" % (hdr,))
         payload = b""
@@ -70,6 +74,8 @@ def call(path, raw, timeout=10.0):
             payload += chunk
         # One request per connection: the daemon closes after replying.
         closed = s.recv(65536) == b""
+        if with_exit:
+            return status, payload.decode(), closed, exit_code
         return status, payload.decode(), closed
     finally:
         s.close()
@@ -100,13 +106,34 @@ def role_root(path):
         ("wrong version, bad command", request(99, version=7), -JEFE_EVERSION),
         ("command 0", request(0), -JEFE_EPROTO),
         ("command 99", request(99), -JEFE_EPROTO),
-        ("unknown flags", request(ENFORCE, flags=0x10, layers=SYSCTL), -JEFE_EPROTO),
+        ("unknown flags", request(ENFORCE, flags=0x40, layers=SYSCTL), -JEFE_EPROTO),
+        ("view options without the view", request(ENFORCE, flags=JSON, layers=SYSCTL),
+         -JEFE_EPROTO),
+        ("wrong version 2 (no view)", request(STATUS, version=2), -JEFE_EVERSION),
         ("garbage", b"GET / HTTP/1.0\r\n\r\n", -JEFE_EPROTO),
     ]
     for what, raw, want in bad:
         status, payload, closed = call(path, raw)
         check(status == want, "%s: error %d (got %d, %r)" % (what, want, status, payload))
         check(closed, "%s: connection closed" % what)
+        # The refusal names the field: length, magic, version, command, flags, layers.
+        check(any(w in payload for w in ("bytes, expected", "magic 0x", "protocol version ",
+                                          "command ", "flags 0x", "layers 0x")),
+              "%s: the refusal names the field (%r)" % (what, payload))
+
+    # The view `jefe` prints: text with its exit code, and the JSON document.
+    status, text, closed, code = call(path, request(STATUS, VIEW), with_exit=True)
+    check(status == 0 and text.startswith("LAYER ") and text.endswith("\n") and
+          ("COMPLIANT:" in text) and code in (0, 2) and closed,
+          "root: the text view (status %d, exit %d, %r...)" % (status, code, text[:40]))
+    status, text, _, code2 = call(path, request(STATUS, VIEW | JSON), with_exit=True)
+    doc = json.loads(text)
+    check(status == 0 and code2 == code and "findings" in doc and text.endswith("}\n"),
+          "root: the JSON view is the report document, same exit code (%d, %d)" % (code, code2))
+    status, text, _, code3 = call(path, request(STATUS, VIEW | COLOR | VERBOSE, SYSCTL),
+                                  with_exit=True)
+    check(status == 0 and "\033[" in text and "compliant" in text,
+          "root: the verbose coloured view of sysctl (%r...)" % text[:60])
 
     # Idle clients (more than the daemon parks) must not stall anyone.
     idle = []

@@ -46,6 +46,11 @@ static void test_request_round_trip(void **unused)
 		{ IPC_CMD_STATUS, IPC_FLAG_FRESH, 0 },
 		{ IPC_CMD_ENFORCE, 0, 0 },
 		{ IPC_CMD_RELOAD, 0, 0 },
+		/* The view `jefe` prints, with each of its options. */
+		{ IPC_CMD_STATUS, IPC_FLAG_VIEW, 0 },
+		{ IPC_CMD_STATUS, IPC_FLAG_VIEW | IPC_FLAG_JSON | IPC_FLAG_FRESH, LAYER_BIT(1) },
+		{ IPC_CMD_ENFORCE, IPC_FLAG_DRY_RUN | IPC_FLAG_VIEW | IPC_FLAG_VERBOSE |
+				   IPC_FLAG_COLOR, 0 },
 		/* Every layer of the table named at once: no length limit to overflow. */
 		{ IPC_CMD_STATUS, 0, LAYER_BIT(0) | LAYER_BIT(1) | LAYER_BIT(2) | LAYER_BIT(3) |
 				     LAYER_BIT(4) | LAYER_BIT(5) },
@@ -69,16 +74,17 @@ static void test_request_wire_bytes(void **unused)
 {
 	static const uint8_t want[16] = {
 		0x45, 0x46, 0x45, 0x4a,	/* magic 0x4a454645 */
-		0x02, 0x00,		/* version 2: a layer mask */
+		0x03, 0x00,		/* version 3: a layer mask, the view flags */
 		0x02, 0x00,		/* enforce */
-		0x01, 0x00, 0x00, 0x00,	/* dry run */
+		0x15, 0x00, 0x00, 0x00,	/* dry run, view, verbose */
 		0x21, 0x00, 0x00, 0x00,	/* layers 0 and 5 */
 	};
 	uint8_t buf[IPC_REQUEST_SIZE];
 
 	assert_int_equal(IPC_REQUEST_SIZE, 16);
 	memset(buf, 0xff, sizeof(buf));
-	encode_ok(IPC_CMD_ENFORCE, IPC_FLAG_DRY_RUN, LAYER_BIT(0) | LAYER_BIT(5), buf);
+	encode_ok(IPC_CMD_ENFORCE, IPC_FLAG_DRY_RUN | IPC_FLAG_VIEW | IPC_FLAG_VERBOSE,
+		  LAYER_BIT(0) | LAYER_BIT(5), buf);
 	assert_memory_equal(buf, want, sizeof(want));
 }
 
@@ -91,7 +97,10 @@ static void test_request_encode_refuses(void **unused)
 	req.command = 9;
 	assert_int_equal(ipc_request_encode(&req, buf, sizeof(buf)), -EINVAL);
 	req.command = IPC_CMD_STATUS;
-	req.flags = 0x8;
+	req.flags = 0x40;
+	assert_int_equal(ipc_request_encode(&req, buf, sizeof(buf)), -EINVAL);
+	/* A view's options without the view. */
+	req.flags = IPC_FLAG_JSON;
 	assert_int_equal(ipc_request_encode(&req, buf, sizeof(buf)), -EINVAL);
 	req.flags = 0;
 	/* A bit past the layer table names no layer. */
@@ -118,13 +127,16 @@ static int decode_with(void (*mutate)(uint8_t *buf), size_t len)
 
 static void bad_magic(uint8_t *b) { b[0] ^= 0x01; }
 static void bad_version(uint8_t *b) { b[4] = 1; }	/* protocol 1: layer names */
+static void bad_version_2(uint8_t *b) { b[4] = 2; }	/* protocol 2: no view */
 static void bad_version_high(uint8_t *b) { b[5] = 1; }
 static void bad_magic_and_version(uint8_t *b) { b[3] = 0; b[4] = 9; }
 static void bad_command_zero(uint8_t *b) { b[6] = 0; }
 static void bad_command_high(uint8_t *b) { b[6] = 4; }
 static void bad_command_msb(uint8_t *b) { b[7] = 1; }
 static void bad_version_and_command(uint8_t *b) { b[4] = 7; b[6] = 99; }
-static void bad_flags(uint8_t *b) { b[8] = 0x04; }
+static void bad_flags(uint8_t *b) { b[8] = 0x40; }
+static void bad_flags_view_opts(uint8_t *b) { b[8] = IPC_FLAG_JSON | IPC_FLAG_COLOR; }
+static void good_flags_view(uint8_t *b) { b[8] = IPC_FLAG_VIEW | IPC_FLAG_JSON; }
 static void bad_flags_msb(uint8_t *b) { b[11] = 0x80; }
 static void layer_past_table(uint8_t *b) { b[12] = (uint8_t)(1u << jefe_layers_count); }
 static void layer_top_bit(uint8_t *b) { b[15] = 0x80; }
@@ -147,6 +159,7 @@ static void test_request_decode_errors(void **unused)
 	assert_int_equal(decode_with(bad_magic_and_version, n), -JEFE_EPROTO);
 	assert_int_equal(decode_with(bad_version, n), -JEFE_EVERSION);
 	assert_int_equal(decode_with(bad_version_high, n), -JEFE_EVERSION);
+	assert_int_equal(decode_with(bad_version_2, n), -JEFE_EVERSION);
 	/* Another version's command numbers mean nothing to us. */
 	assert_int_equal(decode_with(bad_version_and_command, n), -JEFE_EVERSION);
 	/* Then command, flags and layer. */
@@ -155,21 +168,59 @@ static void test_request_decode_errors(void **unused)
 	assert_int_equal(decode_with(bad_command_msb, n), -JEFE_EPROTO);
 	assert_int_equal(decode_with(bad_flags, n), -JEFE_EPROTO);
 	assert_int_equal(decode_with(bad_flags_msb, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(bad_flags_view_opts, n), -JEFE_EPROTO);
+	assert_int_equal(decode_with(good_flags_view, n), 0);
 	assert_int_equal(decode_with(layer_past_table, n), -JEFE_EPROTO);
 	assert_int_equal(decode_with(layer_top_bit, n), -JEFE_EPROTO);
 	assert_int_equal(decode_with(layer_all_named, n), 0);
 	assert_int_equal(decode_with(layer_empty, n), 0);
 }
 
+/* Each refusal names the field and its value: the daemon logs it and says it to the peer. */
+static void test_request_decode_why(void **unused)
+{
+	static const struct {
+		void (*mutate)(uint8_t *buf);
+		size_t len;
+		const char *why;
+	} cases[] = {
+		{ NULL, IPC_REQUEST_SIZE - 1, "request of 15 bytes, expected 16" },
+		{ bad_magic, IPC_REQUEST_SIZE, "magic 0x4a454644, expected 0x4a454645" },
+		{ bad_version_2, IPC_REQUEST_SIZE, "protocol version 2, expected 3" },
+		{ bad_command_zero, IPC_REQUEST_SIZE, "command 0 unknown" },
+		{ bad_flags, IPC_REQUEST_SIZE, "flags 0x40: unknown bits 0x40" },
+		{ bad_flags_view_opts, IPC_REQUEST_SIZE,
+		  "flags 0x28: view options (0x38) without the view flag (0x4)" },
+		{ layer_top_bit, IPC_REQUEST_SIZE, "layers 0x80000001: bits 0x80000000 name no layer" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t buf[IPC_REQUEST_SIZE];
+		struct ipc_request out;
+		char why[160] = "";
+
+		encode_ok(IPC_CMD_STATUS, 0, LAYER_BIT(0), buf);
+		if (cases[i].mutate)
+			cases[i].mutate(buf);
+		assert_true(ipc_request_decode_why(buf, cases[i].len, &out, why, sizeof(why)) < 0);
+		if (strncmp(why, cases[i].why, strlen(cases[i].why)) != 0)
+			fail_msg("case %zu: '%s', expected '%s...'", i, why, cases[i].why);
+	}
+}
+
 static void test_reply_header_round_trip(void **unused)
 {
 	static const struct ipc_reply_header cases[] = {
-		{ 0, 0 },
-		{ 0, 1234567 },
-		{ 0, IPC_MAX_PAYLOAD },
-		{ -EPERM, 0 },
-		{ -JEFE_EPROTO, 12 },
-		{ -JEFE_EVERSION, 0 },
+		{ 0, 0, 0, 0 },
+		{ 0, 1234567, 0, 0 },
+		{ 0, IPC_MAX_PAYLOAD, 0, 0 },
+		{ -EPERM, 0, 0, 0 },
+		{ -JEFE_EPROTO, 12, 0, 0 },
+		{ -JEFE_EVERSION, 0, 0, 0 },
+		/* A view's exit code: compliant, error, drift. */
+		{ 0, 900, 0, 0 },
+		{ 0, 900, 1, 0 },
+		{ 0, 900, 2, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -181,6 +232,8 @@ static void test_reply_header_round_trip(void **unused)
 		assert_int_equal(ipc_reply_header_decode(buf, sizeof(buf), &h), 0);
 		assert_int_equal(h.status, cases[i].status);
 		assert_int_equal(h.length, cases[i].length);
+		assert_int_equal(h.exit_code, cases[i].exit_code);
+		assert_int_equal(h.version, IPC_VERSION);
 	}
 }
 
@@ -188,8 +241,9 @@ static void test_reply_header_errors(void **unused)
 {
 	struct ipc_reply_header h = { .status = -EPERM, .length = 5 }, out;
 	uint8_t buf[IPC_REPLY_HEADER_SIZE + 4], b2[IPC_REPLY_HEADER_SIZE + 4];
+	char why[128];
 	static const uint8_t want[IPC_REPLY_HEADER_SIZE] = {
-		0x45, 0x46, 0x45, 0x4a, 0x02, 0x00, 0x00, 0x00,
+		0x45, 0x46, 0x45, 0x4a, 0x03, 0x00, 0x00, 0x00,
 		0xff, 0xff, 0xff, 0xff,	/* -1: -EPERM */
 		0x05, 0x00, 0x00, 0x00,
 	};
@@ -206,8 +260,25 @@ static void test_reply_header_errors(void **unused)
 	b2[1] = 0;
 	assert_int_equal(ipc_reply_header_decode(b2, IPC_REPLY_HEADER_SIZE, &out), -JEFE_EPROTO);
 	memcpy(b2, buf, sizeof(buf));
-	b2[4] = 1;
-	assert_int_equal(ipc_reply_header_decode(b2, IPC_REPLY_HEADER_SIZE, &out), -JEFE_EVERSION);
+	b2[4] = 2;
+	assert_int_equal(ipc_reply_header_decode_why(b2, IPC_REPLY_HEADER_SIZE, &out, why,
+						     sizeof(why)), -JEFE_EVERSION);
+	/* An older daemon: the client can say which version it speaks. */
+	assert_int_equal(out.version, 2);
+	assert_string_equal(why, "protocol version 2, expected 3");
+	/* An exit code no view has, or one beside an error status. */
+	memcpy(b2, buf, sizeof(buf));
+	b2[6] = 3;
+	b2[8] = b2[9] = b2[10] = b2[11] = 0;
+	assert_int_equal(ipc_reply_header_decode_why(b2, IPC_REPLY_HEADER_SIZE, &out, why,
+						     sizeof(why)), -JEFE_EPROTO);
+	assert_string_equal(why, "exit code 3, expected 0, 1 or 2 (0 with an error status)");
+	memcpy(b2, buf, sizeof(buf));
+	b2[6] = 2;
+	assert_int_equal(ipc_reply_header_decode(b2, IPC_REPLY_HEADER_SIZE, &out), -JEFE_EPROTO);
+	h.length = 5;
+	h.exit_code = 3;
+	assert_int_equal(ipc_reply_header_encode(&h, b2, sizeof(b2)), -EINVAL);
 	/* A payload longer than any reply may be. */
 	memcpy(b2, buf, sizeof(buf));
 	b2[15] = 0x10;
@@ -215,7 +286,9 @@ static void test_reply_header_errors(void **unused)
 	/* A positive status is not a status. */
 	memcpy(b2, buf, sizeof(buf));
 	b2[8] = 1; b2[9] = 0; b2[10] = 0; b2[11] = 0;
-	assert_int_equal(ipc_reply_header_decode(b2, IPC_REPLY_HEADER_SIZE, &out), -JEFE_EPROTO);
+	assert_int_equal(ipc_reply_header_decode_why(b2, IPC_REPLY_HEADER_SIZE, &out, why,
+						     sizeof(why)), -JEFE_EPROTO);
+	assert_string_equal(why, "status 1, expected 0 or negative");
 }
 
 /* ---- sockets: listen, connect, a real exchange ---- */
@@ -314,7 +387,7 @@ static pid_t serve_once(int lfd, size_t len, bool truncate)
 			p[i] = (char)('a' + (i * 7 + req.command) % 26);
 		if (truncate) {
 			uint8_t h[IPC_REPLY_HEADER_SIZE];
-			struct ipc_reply_header rh = { 0, (uint32_t)len };
+			struct ipc_reply_header rh = { .length = (uint32_t)len };
 
 			ipc_reply_header_encode(&rh, h, sizeof(h));
 			send(fd, h, sizeof(h), MSG_NOSIGNAL);
@@ -393,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_request_wire_bytes),
 		cmocka_unit_test(test_request_encode_refuses),
 		cmocka_unit_test(test_request_decode_errors),
+		cmocka_unit_test(test_request_decode_why),
 		cmocka_unit_test(test_reply_header_round_trip),
 		cmocka_unit_test(test_reply_header_errors),
 		cmocka_unit_test_setup_teardown(test_listen_stale_and_busy, sockdir_setup,

@@ -392,6 +392,145 @@ static void test_parts_rendered(void **state)
 	findings_free(&extra);
 }
 
+/* What the client printed of a document before protocol 3: parsed back, then report_print(). */
+static char *print_parsed(const char *wire, enum report_format fmt, enum report_verb verb,
+			  const struct report_style *style, int *exit_code)
+{
+	struct json_object *parsed = NULL;
+	struct findings back = { 0 };
+	char *out = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&out, &len);
+
+	assert_int_equal(report_parse(wire, &parsed), 0);
+	assert_int_equal(report_to_findings(parsed, &back), 0);
+	*exit_code = report_exit_code(&back);
+	assert_int_equal(report_print(mem, parsed, fmt, verb, style), 0);
+	fclose(mem);
+	json_object_put(parsed);
+	findings_free(&back);
+	return out;
+}
+
+/*
+ * The view the daemon prints (IPC_FLAG_VIEW) is byte for byte what the
+ * client printed of the daemon's document before, parsed: the text of
+ * every verb, plain, verbose and coloured, from the parts of the live
+ * state (report_print_text_parts()), and the JSON document built from
+ * the unrendered parts and pretty-printed; and the same exit code.
+ */
+static void test_view_matches_parsed_document(void **state)
+{
+	struct findings sysctl = { 0 }, files = { 0 }, none = { 0 }, extra = { 0 };
+	struct report_meta meta = { .hostname = "h", .machine_id = "m", .kind = "status",
+				    .mode = "enforce", .time = 1796083200 };
+	static const enum report_verb verbs[] = { REPORT_STATUS, REPORT_ENFORCE, REPORT_DRY_RUN };
+	static const struct report_style styles[] = {
+		{ .verbose = false, .color = false }, { .verbose = true, .color = false },
+		{ .verbose = false, .color = true }, { .verbose = true, .color = true },
+	};
+	char *ts = NULL, *tf = NULL, *tn = NULL;
+
+	(void)state;
+	add(&sysctl, "sysctl", "kernel.kptr_restrict", FINDING_DRIFT, FINDING_ACTION_NONE);
+	add(&sysctl, "sysctl", "kernel.dmesg_restrict", FINDING_COMPLIANT, FINDING_ACTION_NONE);
+	add(&sysctl, "sysctl", "kernel.yama.ptrace_scope", FINDING_DRIFT, FINDING_ACTION_REPAIRED);
+	add(&sysctl, "sysctl", "net.ipv4.ip_forward", FINDING_DRIFT, FINDING_ACTION_WOULD_REPAIR);
+	assert_int_equal(findings_add(&sysctl, &(struct finding){
+		.layer = "sysctl", .item = "net.ipv4.tcp_syncookies", .expected = "1",
+		.actual = "1", .state = FINDING_COMPLIANT, .contested = 7 }), 0);
+	add(&files, "files", "perm:/etc/shadow", FINDING_COMPLIANT, FINDING_ACTION_NONE);
+	assert_int_equal(findings_add(&files, &(struct finding){
+		.layer = "files", .item = "sha256:/etc/\"q\"/\x01", .state = FINDING_ERROR,
+		.action = FINDING_ACTION_FAILED, .note = "a note\nwith a newline\tand a tab" }), 0);
+	assert_int_equal(findings_add(&files, &(struct finding){
+		.layer = "files", .item = "baseline:/etc/motd", .state = FINDING_COMPLIANT,
+		.note = "--- a/etc/motd\n+++ b/etc/motd\n@@ -1 +1 @@\n-x\n+y" }), 0);
+	assert_int_equal(findings_add(&files, &(struct finding){
+		.layer = "files", .item = "mount:/tmp", .state = FINDING_UNSUPPORTED,
+		.action = FINDING_ACTION_CANNOT_FIX }), 0);
+	assert_int_equal(findings_add(&files, &(struct finding){
+		.layer = "files", .item = "sshd:ciphers", .state = FINDING_DRIFT,
+		.expected = "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com",
+		.actual = "aes128-cbc,chacha20-poly1305@openssh.com,aes256-gcm@openssh.com" }), 0);
+	add(&extra, "services", "jefe", FINDING_DRIFT, FINDING_ACTION_NONE);
+	assert_int_equal(report_findings_render(&sysctl, &ts), 0);
+	assert_int_equal(report_findings_render(&files, &tf), 0);
+	assert_int_equal(report_findings_render(&none, &tn), 0);
+
+	for (int drop = 0; drop < 3; drop++) {
+		/* drop 1: no services part; drop 2: compliant only (exit 0). */
+		const struct report_part rendered[] = {
+			{ .fs = &sysctl, .rendered = ts }, { .fs = &none, .rendered = tn },
+			{ .fs = &files, .rendered = tf }, { .fs = &extra } };
+		const struct report_part plain[] = {
+			{ .fs = &sysctl }, { .fs = &none }, { .fs = &files }, { .fs = &extra } };
+		struct findings ok = { 0 };
+		const struct report_part only_ok[] = { { .fs = &ok } };
+		const struct report_part *wire_parts = drop == 2 ? only_ok : rendered;
+		const struct report_part *view_parts = drop == 2 ? only_ok : plain;
+		size_t n = drop == 0 ? 4 : drop == 1 ? 3 : 1;
+		struct json_object *doc = NULL;
+		char *wire;
+
+		add(&ok, "sysctl", "kernel.dmesg_restrict", FINDING_COMPLIANT, FINDING_ACTION_NONE);
+		/* The daemon's compact document, as it went over the socket. */
+		assert_int_equal(report_build_parts(wire_parts, n, &doc), 0);
+		assert_int_equal(report_add_meta(doc, &meta), 0);
+		assert_int_equal(report_layer_verified(doc, "sysctl", meta.time - 61, "event"), 0);
+		wire = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+		json_object_put(doc);
+
+		for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
+			for (size_t k = 0; k < sizeof(styles) / sizeof(styles[0]); k++) {
+				char *was, *now = NULL;
+				size_t len = 0;
+				FILE *mem = open_memstream(&now, &len);
+				int was_code;
+
+				was = print_parsed(wire, REPORT_TEXT, verbs[v], &styles[k], &was_code);
+				assert_int_equal(report_build_head_parts(view_parts, n, &doc), 0);
+				assert_int_equal(report_print_text_parts(mem, doc, view_parts, n, verbs[v],
+									 &styles[k]), 0);
+				fclose(mem);
+				json_object_put(doc);
+				if (strcmp(was, now) != 0)
+					fail_msg("text, drop %d verb %zu style %zu:\n--- was\n%s--- now\n%s",
+						 drop, v, k, was, now);
+				assert_int_equal(report_parts_exit_code(view_parts, n), was_code);
+				free(was);
+				free(now);
+			}
+		for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
+			char *was, *now = NULL;
+			size_t len = 0;
+			FILE *mem = open_memstream(&now, &len);
+			int was_code;
+
+			was = print_parsed(wire, REPORT_JSON, verbs[v], NULL, &was_code);
+			assert_int_equal(report_build_parts(view_parts, n, &doc), 0);
+			assert_int_equal(report_add_meta(doc, &meta), 0);
+			assert_int_equal(report_layer_verified(doc, "sysctl", meta.time - 61, "event"), 0);
+			assert_int_equal(report_print(mem, doc, REPORT_JSON, verbs[v], NULL), 0);
+			fclose(mem);
+			json_object_put(doc);
+			assert_string_equal(now, was);
+			if (drop != 2)
+				assert_non_null(strstr(now, "\"sha256:/etc/\\\"q\\\"/\\u0001\""));
+			free(was);
+			free(now);
+		}
+		free(wire);
+		findings_free(&ok);
+	}
+	free(ts);
+	free(tf);
+	free(tn);
+	findings_free(&sysctl);
+	findings_free(&files);
+	findings_free(&extra);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_contested),
 		cmocka_unit_test(test_layer_verified),
 		cmocka_unit_test(test_parts_rendered),
+		cmocka_unit_test(test_view_matches_parsed_document),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

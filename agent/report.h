@@ -2,8 +2,9 @@
 /*
  * The one printer.  Findings become a JSON document (json-c), and the text
  * table is rendered from that same document, so `--json` and the table can
- * never disagree, whether the findings came from a local check or over the
- * daemon's socket.
+ * never disagree.  `jefe --direct` prints its own findings; through the
+ * daemon, the daemon prints the view the client asked for with these same
+ * functions and the client writes the bytes out (ipc.h, IPC_FLAG_VIEW).
  */
 #ifndef JEFE_REPORT_H
 #define JEFE_REPORT_H
@@ -37,7 +38,7 @@ struct report_part {
 };
 int report_build_parts(const struct report_part *parts, size_t n, struct json_object **out);
 int report_parse(const char *text, struct json_object **out);
-/* findings <- document (the CLI rebuilds findings from a daemon reply). */
+/* findings <- document (a document read back; `jefe` no longer parses the daemon's reply). */
 int report_to_findings(struct json_object *doc, struct findings *fs);
 
 /*

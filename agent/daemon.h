@@ -177,6 +177,8 @@ struct daemon {
 	 * changed it (report_findings_render()); NULL until a reply needs it.
 	 */
 	char *last_json[DAEMON_MAX_LAYERS];
+	/* The same for `jefe status --json` (report_findings_render_pretty()). */
+	char *last_json_pretty[DAEMON_MAX_LAYERS];
 	/* policy_digest() of the running policy, once per policy. */
 	char policy_digest[POLICY_DIGEST_HEX];
 	const struct policy *digest_of;		/* NULL: not computed */

@@ -111,8 +111,9 @@ static int daemon_reply_doc(int fd, struct json_object *doc)
  * document pretty-printed, with the options of the request; its exit code
  * goes in the reply header.  The client writes the bytes out and parses
  * nothing: json-c's parse of the whole document, and the free of its
- * tree, were most of a `jefe status` through the daemon.  For the JSON
- * view the parts are not rendered (report_print() indents a real tree).
+ * tree, were most of a `jefe status` through the daemon.  A part of the
+ * JSON view is either not rendered or rendered pretty (each layer's
+ * `last_json_pretty`), as report_print() indents it.
  */
 static int daemon_reply_view(struct daemon *d, int fd, const struct ipc_request *req,
 			     const struct report_part *parts, size_t n, const char *kind,
@@ -252,9 +253,12 @@ static int daemon_dispatch(struct daemon *d, int fd, const struct ipc_request *r
 		/* The layers' times are their own; the document's is the answer's. */
 		when = time(NULL);
 		live = true;
-		/* The compact document splices each layer's text (report_build_parts()). */
+		/* The documents splice each layer's text (report_build_parts()). */
 		if (rc == 0 && !fought)
-			rc = daemon_state_parts(d, only, &extra, !view, parts, &n);
+			rc = daemon_state_parts(d, only, &extra,
+						!view ? DAEMON_RENDERED_PLAIN :
+						(req->flags & IPC_FLAG_JSON) ? DAEMON_RENDERED_PRETTY :
+						DAEMON_RENDERED_NONE, parts, &n);
 		break;
 	case IPC_CMD_ENFORCE:
 		/* Never two repairs of one layer at once: a pass under way ends first. */

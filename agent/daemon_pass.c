@@ -477,6 +477,8 @@ static int daemon_layer_record(struct daemon *d, unsigned int i, bool force_appl
 	findings_free(&d->last[i]);
 	free(d->last_json[i]);
 	d->last_json[i] = NULL;
+	free(d->last_json_pretty[i]);
+	d->last_json_pretty[i] = NULL;
 	d->last[i] = o->applied_now ? o->re : o->chk;
 	if (o->applied_now)
 		o->re = (struct findings){ 0 };
@@ -785,6 +787,8 @@ static int daemon_layer_pass(struct daemon *d, unsigned int i, bool force_apply,
 		findings_free(&d->last[i]);
 		free(d->last_json[i]);
 		d->last_json[i] = NULL;
+		free(d->last_json_pretty[i]);
+		d->last_json_pretty[i] = NULL;
 		return 0;
 	}
 	/* Never two passes of one layer at once. */
@@ -935,6 +939,8 @@ void daemon_pass_fini(struct daemon *d)
 		findings_free(&d->last[i]);
 		free(d->last_json[i]);
 		d->last_json[i] = NULL;
+		free(d->last_json_pretty[i]);
+		d->last_json_pretty[i] = NULL;
 		strv_free(&d->noted[i]);
 		for (size_t k = 0; k < d->fights[i].n; k++)
 			free(d->fights[i].v[k].item);

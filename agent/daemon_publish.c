@@ -78,21 +78,25 @@ int daemon_report(struct daemon *d, const struct findings *fs, const char *kind,
 }
 
 int daemon_state_parts(struct daemon *d, uint32_t only, const struct findings *extra,
-		       bool rendered, struct report_part *parts, size_t *n)
+		       enum daemon_rendered rendered, struct report_part *parts, size_t *n)
 {
 	*n = 0;
 	for (unsigned int i = 0; i < jefe_layers_count && i < DAEMON_MAX_LAYERS; i++) {
+		char **text = rendered == DAEMON_RENDERED_PLAIN ? &d->last_json[i] :
+			      rendered == DAEMON_RENDERED_PRETTY ? &d->last_json_pretty[i] : NULL;
 		int rc;
 
 		if (d->set.state[i] == NULL || !layer_mask_has(only, i))
 			continue;
-		if (rendered && d->last_json[i] == NULL) {
-			rc = report_findings_render(&d->last[i], &d->last_json[i]);
+		if (text != NULL && *text == NULL) {
+			rc = rendered == DAEMON_RENDERED_PLAIN ?
+			     report_findings_render(&d->last[i], text) :
+			     report_findings_render_pretty(&d->last[i], text);
 			if (rc < 0)
 				return rc;
 		}
 		parts[(*n)++] = (struct report_part){ .fs = &d->last[i],
-						      .rendered = rendered ? d->last_json[i] : NULL };
+						      .rendered = text ? *text : NULL };
 	}
 	parts[(*n)++] = (struct report_part){ .fs = extra };
 	return 0;
@@ -103,7 +107,7 @@ int daemon_report_state(struct daemon *d, uint32_t only, const struct findings *
 {
 	struct report_part parts[DAEMON_STATE_PARTS];
 	size_t n = 0;
-	int rc = daemon_state_parts(d, only, extra, true, parts, &n);
+	int rc = daemon_state_parts(d, only, extra, DAEMON_RENDERED_PLAIN, parts, &n);
 
 	if (rc < 0)
 		return rc;

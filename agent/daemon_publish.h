@@ -27,13 +27,19 @@ int daemon_report_parts(struct daemon *d, const struct report_part *parts, size_
 			const char *kind, time_t when, bool live, struct json_object **doc);
 /*
  * The live state as parts: each loaded layer of the mask `only`, its
- * latest findings (rendered: with their text, rendered once per pass, for
- * the compact document), then `extra`.  parts has room for
- * DAEMON_STATE_PARTS.
+ * latest findings, then `extra`.  With their text, rendered once per pass
+ * that changed them: PLAIN for the compact document (`last_json`), PRETTY
+ * for the JSON view (`last_json_pretty`); NONE for the text view, which
+ * prints from the findings.  parts has room for DAEMON_STATE_PARTS.
  */
 #define DAEMON_STATE_PARTS (DAEMON_MAX_LAYERS + 1)
+enum daemon_rendered {
+	DAEMON_RENDERED_NONE,
+	DAEMON_RENDERED_PLAIN,
+	DAEMON_RENDERED_PRETTY,
+};
 int daemon_state_parts(struct daemon *d, uint32_t only, const struct findings *extra,
-		       bool rendered, struct report_part *parts, size_t *n);
+		       enum daemon_rendered rendered, struct report_part *parts, size_t *n);
 /*
  * The live state's status document for the layers of the mask `only`,
  * each layer's findings rendered once per pass (`last_json`), then the

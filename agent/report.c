@@ -264,7 +264,21 @@ static int add_findings(struct json_object *items, const struct findings *fs)
 	return 0;
 }
 
-int report_findings_render(const struct findings *fs, char **text)
+/* json-c's indentation of JSON_C_TO_STRING_PRETTY: two spaces a level. */
+static void put_indent(FILE *f, unsigned int level)
+{
+	for (unsigned int k = 0; k < level; k++)
+		fputs("  ", f);
+}
+
+/*
+ * The objects of fs serialised with json-c's flags as the elements of an
+ * array at `level` print them: each object's lines shifted by the level
+ * (json-c's indentation is two spaces per level, relative to where the
+ * object starts, and a string never holds a raw newline), the elements
+ * separated as the array separates them.
+ */
+static int findings_render(const struct findings *fs, int flags, unsigned int level, char **text)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -284,10 +298,28 @@ int report_findings_render(const struct findings *fs, char **text)
 		err = finding_object(&fs->v[i], &o);
 		if (err)
 			break;
-		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-		if (!s || (i > 0 && fputc(',', f) == EOF) || fputs(s, f) == EOF)
+		s = json_object_to_json_string_ext(o, flags);
+		if (!s)
 			err = -ENOMEM;
+		if (!err && i > 0) {
+			fputc(',', f);
+			if (flags & JSON_C_TO_STRING_PRETTY) {
+				fputc('\n', f);
+				put_indent(f, level);
+			}
+		}
+		while (!err && *s) {
+			const char *nl = strchr(s, '\n');
+			size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
+
+			fwrite(s, 1, n, f);
+			if (nl)
+				put_indent(f, level);
+			s += n;
+		}
 		json_object_put(o);
+		if (!err && ferror(f))
+			err = -ENOMEM;
 	}
 	if (f && fclose(f) != 0 && !err)
 		err = -ENOMEM;
@@ -296,6 +328,20 @@ int report_findings_render(const struct findings *fs, char **text)
 	else
 		*text = buf;
 	return err;
+}
+
+int report_findings_render(const struct findings *fs, char **text)
+{
+	return findings_render(fs, JSON_C_TO_STRING_PLAIN, 0, text);
+}
+
+/* report_print()'s flags for --json, and the level of the findings array's elements. */
+#define REPORT_JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define REPORT_FINDING_LEVEL 2	/* the document, its "findings" member, the array's elements */
+
+int report_findings_render_pretty(const struct findings *fs, char **text)
+{
+	return findings_render(fs, REPORT_JSON_FLAGS, REPORT_FINDING_LEVEL, text);
 }
 
 /* with_findings: false leaves the findings array empty (report_build_head()). */
@@ -939,8 +985,7 @@ int report_print(FILE *out, struct json_object *doc, enum report_format fmt,
 	static const struct report_style plain = { 0 };
 
 	if (fmt == REPORT_JSON) {
-		fprintf(out, "%s\n", json_object_to_json_string_ext(doc,
-			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		fprintf(out, "%s\n", json_object_to_json_string_ext(doc, REPORT_JSON_FLAGS));
 		return ferror(out) ? -EIO : 0;
 	}
 	return print_text(out, doc, NULL, 0, verb, style ? style : &plain);

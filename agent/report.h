@@ -27,10 +27,18 @@ int report_build(const struct findings *fs, struct json_object **out);
  */
 int report_findings_render(const struct findings *fs, char **text);
 /*
+ * The same as report_print(REPORT_JSON) prints them (`jefe status
+ * --json`): pretty, each object indented as an element of the document's
+ * "findings" array.
+ */
+int report_findings_render_pretty(const struct findings *fs, char **text);
+/*
  * The same document from several findings lists, in order; a part whose
  * `rendered` is report_findings_render() of its findings is written as
- * that text.  Such a document is for json_object_to_json_string_ext()
- * with JSON_C_TO_STRING_PLAIN only: its findings cannot be read back.
+ * that text.  Such a document is only for json_object_to_json_string_ext()
+ * with JSON_C_TO_STRING_PLAIN, or, when every `rendered` is
+ * report_findings_render_pretty()'s, for report_print(REPORT_JSON): its
+ * findings cannot be read back.
  */
 struct report_part {
 	const struct findings *fs;

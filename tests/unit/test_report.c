@@ -417,7 +417,8 @@ static char *print_parsed(const char *wire, enum report_format fmt, enum report_
  * client printed of the daemon's document before, parsed: the text of
  * every verb, plain, verbose and coloured, from the parts of the live
  * state (report_print_text_parts()), and the JSON document built from
- * the unrendered parts and pretty-printed; and the same exit code.
+ * the parts, unrendered or with each part's report_findings_render_pretty()
+ * spliced in, and pretty-printed; and the same exit code.
  */
 static void test_view_matches_parsed_document(void **state)
 {
@@ -429,7 +430,7 @@ static void test_view_matches_parsed_document(void **state)
 		{ .verbose = false, .color = false }, { .verbose = true, .color = false },
 		{ .verbose = false, .color = true }, { .verbose = true, .color = true },
 	};
-	char *ts = NULL, *tf = NULL, *tn = NULL;
+	char *ts = NULL, *tf = NULL, *tn = NULL, *ps = NULL, *pf = NULL, *pn = NULL;
 
 	(void)state;
 	add(&sysctl, "sysctl", "kernel.kptr_restrict", FINDING_DRIFT, FINDING_ACTION_NONE);
@@ -457,6 +458,10 @@ static void test_view_matches_parsed_document(void **state)
 	assert_int_equal(report_findings_render(&sysctl, &ts), 0);
 	assert_int_equal(report_findings_render(&files, &tf), 0);
 	assert_int_equal(report_findings_render(&none, &tn), 0);
+	assert_int_equal(report_findings_render_pretty(&sysctl, &ps), 0);
+	assert_int_equal(report_findings_render_pretty(&files, &pf), 0);
+	assert_int_equal(report_findings_render_pretty(&none, &pn), 0);
+	assert_string_equal(pn, "");
 
 	for (int drop = 0; drop < 3; drop++) {
 		/* drop 1: no services part; drop 2: compliant only (exit 0). */
@@ -465,6 +470,9 @@ static void test_view_matches_parsed_document(void **state)
 			{ .fs = &files, .rendered = tf }, { .fs = &extra } };
 		const struct report_part plain[] = {
 			{ .fs = &sysctl }, { .fs = &none }, { .fs = &files }, { .fs = &extra } };
+		const struct report_part pretty[] = {
+			{ .fs = &sysctl, .rendered = ps }, { .fs = &none, .rendered = pn },
+			{ .fs = &files, .rendered = pf }, { .fs = &extra } };
 		struct findings ok = { 0 };
 		const struct report_part only_ok[] = { { .fs = &ok } };
 		const struct report_part *wire_parts = drop == 2 ? only_ok : rendered;
@@ -501,17 +509,20 @@ static void test_view_matches_parsed_document(void **state)
 				free(was);
 				free(now);
 			}
-		for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
+		/* The JSON view: from the findings, or each layer's pretty text spliced. */
+		for (size_t v = 0; v < 2 * sizeof(verbs) / sizeof(verbs[0]); v++) {
+			const struct report_part *json_parts = v % 2 == 0 || drop == 2 ? view_parts :
+								pretty;
 			char *was, *now = NULL;
 			size_t len = 0;
 			FILE *mem = open_memstream(&now, &len);
 			int was_code;
 
-			was = print_parsed(wire, REPORT_JSON, verbs[v], NULL, &was_code);
-			assert_int_equal(report_build_parts(view_parts, n, &doc), 0);
+			was = print_parsed(wire, REPORT_JSON, verbs[v / 2], NULL, &was_code);
+			assert_int_equal(report_build_parts(json_parts, n, &doc), 0);
 			assert_int_equal(report_add_meta(doc, &meta), 0);
 			assert_int_equal(report_layer_verified(doc, "sysctl", meta.time - 61, "event"), 0);
-			assert_int_equal(report_print(mem, doc, REPORT_JSON, verbs[v], NULL), 0);
+			assert_int_equal(report_print(mem, doc, REPORT_JSON, verbs[v / 2], NULL), 0);
 			fclose(mem);
 			json_object_put(doc);
 			assert_string_equal(now, was);
@@ -526,6 +537,9 @@ static void test_view_matches_parsed_document(void **state)
 	free(ts);
 	free(tf);
 	free(tn);
+	free(ps);
+	free(pf);
+	free(pn);
 	findings_free(&sysctl);
 	findings_free(&files);
 	findings_free(&extra);

@@ -16,8 +16,9 @@
 # holding the whole shipped policy, sshd and the firewall enforced
 # (tests/lib/shipped-env.sh).  Whole-process wall time, medians, the
 # commands run round-robin (bench/interleave.py).  Then the daemon's side alone
-# (bench/status_reply.py: round trips from one process, CPU per request),
-# which no process start is part of.
+# (bench/status_reply.py: round trips from one process, CPU per request,
+# for the text view `jefe status` asks for, the JSON view and the report
+# document), which no process start is part of.
 set -eu
 abs_top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 abs_top_builddir=$(cd "${1:-$abs_top_srcdir/_build}" && pwd)
@@ -57,7 +58,7 @@ S="$JEFE --root $T"
 # The floors, same run: /bin/true (starting any process through the same
 # spawn: fork, exec, libc) and jefe --version (starting jefe alone: exec
 # and the dynamic linking of its libraries), below every jefe figure.
-set -- "sh $T/cliway.sh" "/bin/true" "$JEFE --version" "$S status" "$S status --fresh" "$S --direct status"
+set -- "sh $T/cliway.sh" "/bin/true" "$JEFE --version" "$S status" "$S status --json" "$S status --fresh" "$S --direct status"
 for l in sysctl modules firewall sshd audit files; do
 	set -- "$@" "$S status --layer $l" "$S --direct status --layer $l"
 done
@@ -102,7 +103,8 @@ if command -v valgrind >/dev/null; then
 	}
 	v=$(ir "$JEFE" --version)
 	st=$(ir "$JEFE" --root "$T" status)
-	echo "instructions (callgrind): jefe --version $v, jefe status through the daemon $st"
+	sj=$(ir "$JEFE" --root "$T" status --json)
+	echo "instructions (callgrind): jefe --version $v, jefe status through the daemon $st, jefe status --json $sj"
 	d=$(ir "$JEFE" --root "$T" --direct status)
 	ds=$(ir "$JEFE" --root "$T" --direct status --layer sysctl)
 	echo "instructions (callgrind): jefe --direct status $d, --direct status --layer sysctl $ds"

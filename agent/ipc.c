@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -445,18 +446,21 @@ fail:
 }
 
 /*
- * Send one message, waiting for room at most until deadline (monotonic
- * ms).  Works on blocking and non-blocking sockets alike.
+ * Send one message made of iov[0..n), waiting for room at most until
+ * deadline (monotonic ms).  Works on blocking and non-blocking sockets
+ * alike.
  */
-static int ipc_send_msg(int fd, const void *buf, size_t len, long long deadline)
+static int ipc_send_msgv(int fd, struct iovec *iov, size_t n, size_t len, long long deadline)
 {
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = n };
+
 	for (;;) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 		long long left;
 
-		if (n >= 0)
-			return (size_t)n == len ? 0 : -EIO;
+		if (sent >= 0)
+			return (size_t)sent == len ? 0 : -EIO;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -469,33 +473,69 @@ static int ipc_send_msg(int fd, const void *buf, size_t len, long long deadline)
 	}
 }
 
-int ipc_send_reply_ex(int fd, const struct ipc_reply_header *h, const char *payload)
+static int ipc_send_msg(int fd, const void *buf, size_t len, long long deadline)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return ipc_send_msgv(fd, &iov, 1, len, deadline);
+}
+
+/*
+ * The payload is the pieces one after the other, cut into messages of
+ * IPC_CHUNK bytes wherever the pieces end: a reply is sent from the
+ * texts it is made of, never copied into one buffer first (a large
+ * buffer made and freed per request costs its pages again each time).
+ */
+int ipc_send_reply_pieces(int fd, int32_t status, uint16_t exit_code,
+			  const struct iovec *pieces, size_t n_pieces)
 {
 	uint8_t hbuf[IPC_REPLY_HEADER_SIZE];
+	struct ipc_reply_header h = { .status = status, .exit_code = exit_code };
 	long long deadline = clock_ms() + IPC_SEND_TIMEOUT_MS;
-	size_t off = 0, len = h->length;
+	size_t total = 0, piece = 0, off = 0;
 	int rc;
 
-	rc = ipc_reply_header_encode(h, hbuf, sizeof(hbuf));
+	for (size_t i = 0; i < n_pieces; i++) {
+		if (pieces[i].iov_len > IPC_MAX_PAYLOAD - total)
+			return -EMSGSIZE;
+		total += pieces[i].iov_len;
+	}
+	h.length = (uint32_t)total;
+	rc = ipc_reply_header_encode(&h, hbuf, sizeof(hbuf));
 	if (rc < 0)
 		return rc;
 	rc = ipc_send_msg(fd, hbuf, sizeof(hbuf), deadline);
-	while (rc == 0 && off < len) {
-		size_t n = len - off;
+	while (rc == 0 && total > 0) {
+		struct iovec iov[8];
+		size_t n = 0, len = 0;
 
-		if (n > IPC_CHUNK)
-			n = IPC_CHUNK;
-		rc = ipc_send_msg(fd, payload + off, n, deadline);
-		off += n;
+		/* Up to IPC_CHUNK bytes from the pieces left, in at most 8 slices. */
+		while (len < IPC_CHUNK && piece < n_pieces && n < ARRAY_SIZE(iov)) {
+			size_t take = pieces[piece].iov_len - off;
+
+			if (take > IPC_CHUNK - len)
+				take = IPC_CHUNK - len;
+			if (take > 0)
+				iov[n++] = (struct iovec){
+					.iov_base = (char *)pieces[piece].iov_base + off, .iov_len = take };
+			len += take;
+			off += take;
+			if (off == pieces[piece].iov_len) {
+				piece++;
+				off = 0;
+			}
+		}
+		rc = ipc_send_msgv(fd, iov, n, len, deadline);
+		total -= len;
 	}
 	return rc;
 }
 
 int ipc_send_reply(int fd, int32_t status, const char *payload, size_t len)
 {
-	struct ipc_reply_header h = { .status = status, .length = (uint32_t)len };
+	struct iovec piece = { .iov_base = (void *)payload, .iov_len = len };
 
 	if (len > IPC_MAX_PAYLOAD)
 		return -EMSGSIZE;
-	return ipc_send_reply_ex(fd, &h, payload);
+	return ipc_send_reply_pieces(fd, status, 0, &piece, len > 0 ? 1 : 0);
 }

@@ -109,7 +109,9 @@ int ipc_call_ex(int fd, const struct ipc_request *req, struct ipc_reply_header *
 /* Server side. */
 int ipc_listen(const char *path, unsigned int mode, int gid, int *fd_out);
 int ipc_send_reply(int fd, int32_t status, const char *payload, size_t len);
-/* A view's reply: status 0, its exit code in the header. */
-int ipc_send_reply_ex(int fd, const struct ipc_reply_header *h, const char *payload);
+/* A reply whose payload is the pieces one after the other (a view: its exit code). */
+struct iovec;
+int ipc_send_reply_pieces(int fd, int32_t status, uint16_t exit_code,
+			  const struct iovec *pieces, size_t n_pieces);
 
 #endif

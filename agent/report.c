@@ -979,13 +979,24 @@ static int print_text(FILE *out, struct json_object *doc, const struct report_pa
 	return ferror(out) ? -EIO : 0;
 }
 
+const char *report_json_text(struct json_object *doc, size_t *len)
+{
+	return json_object_to_json_string_length(doc, REPORT_JSON_FLAGS, len);
+}
+
 int report_print(FILE *out, struct json_object *doc, enum report_format fmt,
 		 enum report_verb verb, const struct report_style *style)
 {
 	static const struct report_style plain = { 0 };
 
 	if (fmt == REPORT_JSON) {
-		fprintf(out, "%s\n", json_object_to_json_string_ext(doc, REPORT_JSON_FLAGS));
+		size_t len;
+		const char *text = report_json_text(doc, &len);
+
+		if (text == NULL)
+			return -ENOMEM;
+		fwrite(text, 1, len, out);
+		fputc('\n', out);
 		return ferror(out) ? -EIO : 0;
 	}
 	return print_text(out, doc, NULL, 0, verb, style ? style : &plain);

@@ -105,6 +105,12 @@ struct report_style {
 
 int report_print(FILE *out, struct json_object *doc, enum report_format fmt,
 		 enum report_verb verb, const struct report_style *style);
+/*
+ * What report_print(REPORT_JSON) prints of doc, but its final newline
+ * (owned by doc; NULL without memory): for a process that sends the text
+ * on rather than printing it (the daemon's JSON view).
+ */
+const char *report_json_text(struct json_object *doc, size_t *len);
 
 /*
  * The text view for a process that has the findings at hand (`jefe

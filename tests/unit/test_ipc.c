@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -459,6 +460,60 @@ static void test_send_reply_gives_up(void **unused)
 	free(p);
 }
 
+/*
+ * A reply sent from pieces (the daemon's JSON view: json-c's text and a
+ * newline) arrives as their concatenation, in messages of at most
+ * IPC_CHUNK bytes, with the exit code in the header.
+ */
+static void test_send_reply_pieces(void **unused)
+{
+	static const size_t sizes[] = { 70000, 1, 0, IPC_CHUNK - 1, 3, 2 * IPC_CHUNK + 5 };
+	struct iovec pieces[sizeof(sizes) / sizeof(sizes[0])];
+	size_t total = 0, got = 0;
+	uint8_t hbuf[IPC_REPLY_HEADER_SIZE];
+	struct ipc_reply_header h;
+	char *want, *have;
+	int sv[2], st;
+	pid_t pid;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
+		total += sizes[i];
+	want = malloc(total);
+	have = malloc(total + IPC_CHUNK);
+	assert_non_null(want);
+	assert_non_null(have);
+	for (size_t i = 0, off = 0; i < ARRAY_SIZE(sizes); off += sizes[i], i++) {
+		for (size_t k = 0; k < sizes[i]; k++)
+			want[off + k] = (char)('a' + (off + k) % 23 + i);
+		pieces[i] = (struct iovec){ .iov_base = want + off, .iov_len = sizes[i] };
+	}
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[1]);
+		_exit(ipc_send_reply_pieces(sv[0], 0, 2, pieces, ARRAY_SIZE(sizes)) == 0 ? 0 : 1);
+	}
+	close(sv[0]);
+	assert_int_equal(recv(sv[1], hbuf, sizeof(hbuf), 0), IPC_REPLY_HEADER_SIZE);
+	assert_int_equal(ipc_reply_header_decode(hbuf, sizeof(hbuf), &h), 0);
+	assert_int_equal(h.length, total);
+	assert_int_equal(h.exit_code, 2);
+	while (got < total) {
+		ssize_t n = recv(sv[1], have + got, IPC_CHUNK + 1, MSG_TRUNC);
+
+		assert_true(n > 0 && n <= IPC_CHUNK);
+		got += (size_t)n;
+	}
+	assert_int_equal(got, total);
+	assert_memory_equal(have, want, total);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(sv[1]);
+	free(want);
+	free(have);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +529,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_call_multi_chunk, sockdir_setup,
 						sockdir_teardown),
 		cmocka_unit_test(test_send_reply_gives_up),
+		cmocka_unit_test(test_send_reply_pieces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

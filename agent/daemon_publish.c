@@ -102,18 +102,6 @@ int daemon_state_parts(struct daemon *d, uint32_t only, const struct findings *e
 	return 0;
 }
 
-int daemon_report_state(struct daemon *d, uint32_t only, const struct findings *extra,
-			time_t when, struct json_object **doc)
-{
-	struct report_part parts[DAEMON_STATE_PARTS];
-	size_t n = 0;
-	int rc = daemon_state_parts(d, only, extra, DAEMON_RENDERED_PLAIN, parts, &n);
-
-	if (rc < 0)
-		return rc;
-	return daemon_report_parts(d, parts, n, "status", when, true, doc);
-}
-
 /* Write below the root, making the directory first. */
 static int daemon_write_file(struct daemon *d, const char *path, const char *data, size_t len,
 			     unsigned int mode)

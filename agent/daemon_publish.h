@@ -40,14 +40,6 @@ enum daemon_rendered {
 };
 int daemon_state_parts(struct daemon *d, uint32_t only, const struct findings *extra,
 		       enum daemon_rendered rendered, struct report_part *parts, size_t *n);
-/*
- * The live state's status document for the layers of the mask `only`,
- * each layer's findings rendered once per pass (`last_json`), then the
- * findings of `extra` (services, a refused reload).  For the socket only
- * (see report_build_parts()).
- */
-int daemon_report_state(struct daemon *d, uint32_t only, const struct findings *extra,
-			time_t when, struct json_object **doc);
 /* status.json and the metrics file from each layer's latest findings. */
 int daemon_publish(struct daemon *d);
 /* The `policy:disk` error of a refused reload, if there is one. */

@@ -29,7 +29,9 @@ mkdir -m 0755 /mnt/bin
 cat >/mnt/bin/slow-sshd <<EOF
 #!/bin/sh
 [ -e /mnt/fail ] && { echo "slow-sshd: failing on purpose" >&2; exit 1; }
-[ -e /mnt/slow ] && sleep 60
+# The stuck sshd -T: its pid in /mnt/slow.pid (exec keeps it), so the
+# test finds this very process and not some other \`sleep 60' on the host.
+[ -e /mnt/slow ] && { echo \$\$ > /mnt/slow.pid; exec sleep 60; }
 # Its nice value and scheduling policy (fields 19 and 41), then a pause.
 [ -e /mnt/pause ] && cut -d' ' -f19,41 /proc/\$\$/stat >> /mnt/prio.log && sleep 0.4
 exec $SSHD "\$@"
@@ -55,7 +57,7 @@ sysctl -qw net.unix.max_dgram_qlen=1024
 # it; set +e first: under set -e that non-zero status ended the trap
 # before sshd_cleanup, and a failed run left its jefe-setup and log sink
 # running.
-cleanup_mnt() { rc=$?; rm -f /mnt/slow /mnt/pause /mnt/fail; set +e; return "$rc"; }
+cleanup_mnt() { rc=$?; rm -f /mnt/slow /mnt/slow.pid /mnt/pause /mnt/fail; set +e; return "$rc"; }
 trap 'cleanup_mnt; sshd_cleanup' EXIT
 
 env_start_daemon --debug
@@ -66,7 +68,7 @@ touch /mnt/slow
 n=$(log_lines)
 chmod 0666 /etc/ssh/sshd_config
 deadline=$(( $(now_ms) + 10000 ))
-until pgrep -f 'sleep 60' >/dev/null; do
+until [ -s /mnt/slow.pid ]; do
 	[ "$(now_ms)" -lt "$deadline" ] || fail "no sshd pass started after chmod 666 sshd_config"
 	sleep 0.05
 done
@@ -85,7 +87,8 @@ kill -KILL "$PASS_PID"
 wait_log "$n" "error layer=sshd item=layer msg=\"sshd pass (pid $PASS_PID) was killed by signal 9" 10 ||
 	fail "no error line naming the killed sshd pass: $(tail -n +"$((n + 1))" "$LOG")"
 deadline=$(( $(now_ms) + 5000 ))
-while pgrep -f 'sleep 60' >/dev/null; do
+SLOW_PID=$(cat /mnt/slow.pid)
+while alive "$SLOW_PID"; do
 	[ "$(now_ms)" -lt "$deadline" ] || fail "the killed pass left its sshd -T running"
 	sleep 0.05
 done

@@ -43,6 +43,7 @@
 #include "errors.h"
 #include "layer.h"
 #include "layers.h"
+#include "openrc_lib.h"
 #include "policy.h"
 #include "sshd_cache.h"
 #include "sshd_conf.h"
@@ -1241,8 +1242,15 @@ static bool proc_ignores_sighup(long pid)
 
 static bool sshd_service_started(const struct sshd_state *st)
 {
-	return access(RC_SVCDIR "/softlevel", F_OK) == 0 &&
-	       (rc_service_state(st->service) & RC_SERVICE_STARTED);
+	struct openrc_lib rc;
+	char why[256];
+	bool started;
+
+	if (access(RC_SVCDIR "/softlevel", F_OK) != 0 || openrc_lib_open(&rc, why, sizeof(why)))
+		return false;
+	started = rc.service_state(st->service) & RC_SERVICE_STARTED;
+	openrc_lib_close(&rc);
+	return started;
 }
 
 /*
@@ -1275,6 +1283,7 @@ static int sshd_reload(const struct sshd_state *st, char *note, size_t note_len)
 {
 	char *argv[3] = { NULL, "reload", NULL };
 	struct run_result res;
+	struct openrc_lib rc;
 	RC_SERVICE state;
 	char msg[256];
 	int r;
@@ -1287,13 +1296,18 @@ static int sshd_reload(const struct sshd_state *st, char *note, size_t note_len)
 		snprintf(note, note_len, "reload not done: OpenRC is not running on this host");
 		return -ENOTSUP;
 	}
-	state = rc_service_state(st->service);
+	if (openrc_lib_open(&rc, msg, sizeof(msg))) {
+		snprintf(note, note_len, "reload not done: %s", msg);
+		return -ENOTSUP;
+	}
+	state = rc.service_state(st->service);
+	argv[0] = state & RC_SERVICE_STARTED ? rc.service_resolve(st->service) : NULL;
+	openrc_lib_close(&rc);
 	if (!(state & RC_SERVICE_STARTED)) {
 		snprintf(note, note_len, "reload not done: service %s is not started (never started by jefe)",
 			 st->service);
 		return -ENOTSUP;
 	}
-	argv[0] = rc_service_resolve(st->service);
 	if (!argv[0]) {
 		snprintf(note, note_len, "reload not done: no init script for %s", st->service);
 		return -ENOENT;

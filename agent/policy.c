@@ -1133,45 +1133,67 @@ static int policy_parse_dropin(struct policy *p, int dir_fd, const char *name,
 	return policy_parse_fd(p, fd, sb.st_size, shown, errs);
 }
 
+/* s (malloc()ed) shrunk to its string; s itself when it cannot be. */
+static char *str_fit(char *s)
+{
+	char *fit = realloc(s, strlen(s) + 1);
+
+	return fit ? fit : s;
+}
+
 int policy_load(struct policy **out, int root_fd, const char *root, const char *main_file,
 		struct policy_errors *errs)
 {
 	const char *main_path = main_file ? main_file : POLICY_MAIN_FILE;
 	size_t errs_before = errs->n;
 	struct strv names = { 0 };
-	/* On the heap, not in this frame: see policy_check_trusted(). */
-	struct {
-		char dir[PATH_MAX], policy_dir[PATH_MAX], path[PATH_MAX], shown[PATH_MAX];
-	} *b = malloc(sizeof(*b));
-	char *dir, *policy_dir, *path, *shown;
+	/*
+	 * On the heap, not in this frame (see policy_check_trusted()), and
+	 * fitted: a PATH_MAX buffer kept through the parse is a page the
+	 * parse's own allocations cannot use.  path and shown hold a drop-in's
+	 * name (at most NAME_MAX) below dir, and dir itself.
+	 */
+	char *dir = NULL, *policy_dir = NULL, *path = NULL, *shown = NULL;
+	size_t cap;
 	struct policy *p;
 	DIR *d = NULL;
 	bool dir_trusted = false;
 	int dir_fd = -1, dir_err, err;
 
 	*out = NULL;
-	p = b ? policy_new() : NULL;
-	if (!p) {
-		free(b);
+	p = policy_new();
+	if (!p)
 		return -ENOMEM;
-	}
-	dir = b->dir;
-	policy_dir = b->policy_dir;
-	path = b->path;
-	shown = b->shown;
 	err = policy_parse_root_file(p, root_fd, root, main_path, errs);
 	if (err)
 		goto fail;
 
+	err = -ENOMEM;
+	dir = malloc(PATH_MAX);
+	policy_dir = malloc(PATH_MAX);
+	if (!dir || !policy_dir)
+		goto fail;
 	err = dropin_dir_of(main_path, dir, PATH_MAX);
+	if (!err)
+		err = policy_dir_of(main_path, policy_dir, PATH_MAX);
 	if (err)
 		goto fail;
+	dir = str_fit(dir);
+	policy_dir = str_fit(policy_dir);
+	cap = (root ? strlen(root) : 0) + strlen(dir) + NAME_MAX + 3;
+	cap = cap < PATH_MAX ? cap : PATH_MAX;
+	path = malloc(cap);
+	shown = malloc(cap);
+	if (!path || !shown) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	dir_err = rootfs_opendir(root_fd, dir, &d);
 	if (dir_err == 0) {
 		struct dirent *de;
 
 		/* An empty 0777 policy.d is refused too: anyone could fill it. */
-		err = root_join(shown, PATH_MAX, root, dir);
+		err = root_join(shown, cap, root, dir);
 		if (!err)
 			err = policy_check_trusted(root_fd, root, dir, shown, errs);
 		if (err < 0)
@@ -1201,17 +1223,14 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 		closedir(d);
 		d = NULL;
 	} else if (dir_err != -ENOENT) {
-		root_join(shown, PATH_MAX, root, dir);
+		root_join(shown, cap, root, dir);
 		policy_errors_add(errs, shown, 0, "cannot read directory: %s", strerror(-dir_err));
 	}
 	if (names.n > 1)
 		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
-	err = policy_dir_of(main_path, policy_dir, PATH_MAX);
-	if (err)
-		goto fail;
 	for (size_t i = 0; i < names.n; i++) {
-		if (snprintf(path, PATH_MAX, "%s/%s", dir, names.v[i]) >= PATH_MAX ||
-		    root_join(shown, PATH_MAX, root, path)) {
+		if (snprintf(path, cap, "%s/%s", dir, names.v[i]) >= (int)cap ||
+		    root_join(shown, cap, root, path)) {
 			err = -ENAMETOOLONG;
 			goto fail;
 		}
@@ -1234,7 +1253,10 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 	if (dir_fd >= 0)
 		close(dir_fd);
 	strv_free(&names);
-	free(b);
+	free(dir);
+	free(policy_dir);
+	free(path);
+	free(shown);
 	return policy_finish(p, errs, errs_before, out);
 fail:
 	if (d)
@@ -1242,7 +1264,10 @@ fail:
 	if (dir_fd >= 0)
 		close(dir_fd);
 	strv_free(&names);
-	free(b);
+	free(dir);
+	free(policy_dir);
+	free(path);
+	free(shown);
 	policy_free(p);
 	return err;
 }

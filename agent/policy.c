@@ -626,13 +626,22 @@ static char *policy_reader(char *str, int num, void *stream)
 	size_t len;
 	int c = EOF;
 
-	/* fgets, but counting what it reads: a NUL byte must not end the line. */
-	len = 0;
-	while (len < (size_t)num - 1 && (c = policy_getc(ctx)) != EOF) {
-		nul |= c == '\0';
-		str[len++] = (char)c;
-		if (c == '\n')
-			break;
+	/*
+	 * fgets, but a NUL byte must not end the line: up to and with the
+	 * newline, at most num - 1 bytes.  The end of the bytes is reached
+	 * (eof, as getc() would find it) when the line stops short of both.
+	 */
+	{
+		const char *start = ctx->text + ctx->text_pos;
+		size_t avail = ctx->text_len - ctx->text_pos, max = (size_t)num - 1;
+		const char *nl = memchr(start, '\n', avail < max ? avail : max);
+
+		len = nl ? (size_t)(nl - start) + 1 : (avail < max ? avail : max);
+		if (!nl && avail < max)
+			ctx->eof = true;
+		memcpy(str, start, len);
+		nul = memchr(str, '\0', len) != NULL;
+		ctx->text_pos += len;
 	}
 	if (len == 0)
 		return NULL;

@@ -11,8 +11,9 @@
 # Prints the p50 (median) of each, its CPU time, and its ratio to the CLI
 # way; the instruction counts of a full status and of --layer sysctl
 # (callgrind: repeatable on a busy machine); how many programs an
-# unchanged status ran (strace; it should be none), and how many system
-# calls a status and a --layer sysctl make (strace -c).  Runs as
+# unchanged status ran (strace; it should be none), how many system
+# calls a status and a --layer sysctl make (strace -c) and how many pages
+# they fault in (wait4's rusage).  Runs as
 # root in a private mount+network namespace (tests/sshd/sshd-env.sh): a
 # temporary root T holds the shipped policy, Debian's stock sshd_config
 # with fresh host keys bind-mounted over /etc/ssh, and a /proc/sys whose
@@ -119,6 +120,25 @@ sys="--version $(nsys $JEFE --version), status $(nsys $J status), --layer sysctl
 if [ -n "${BASE_JEFE:-}" ]; then
 	sys="$sys; base: status $(nsys $BASE_JEFE --root "$T" --direct status), --layer sysctl $(nsys $BASE_JEFE --root "$T" --direct status --layer sysctl)"
 fi
+# Page faults (minor, the median of 9 runs; from wait4's rusage): on a
+# virtual machine each new page costs tens of microseconds, so the pages
+# a run touches are, with its instructions, what its time is made of.
+nflt() {
+	"$PYTHON" -c '
+import os, statistics, sys
+runs = []
+for _ in range(9):
+    pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0)])
+    runs.append(os.wait4(pid, 0)[2].ru_minflt)
+print(int(statistics.median(runs)))' "$@"
+}
+flt="/bin/true $(nflt /bin/true), --version $(nflt $JEFE --version), status $(nflt $J status), --layer sysctl $(nflt $J status --layer sysctl)"
+if [ -n "${BASE_JEFE:-}" ]; then
+	flt="$flt; base: --version $(nflt $BASE_JEFE --version), status $(nflt $BASE_JEFE --root "$T" --direct status), --layer sysctl $(nflt $BASE_JEFE --root "$T" --direct status --layer sysctl)"
+fi
+echo "$flt" > "$T/flt"
 "$PYTHON" - "$T/h.json" "$(echo $keys | wc -w)" "$(cat "$T/ir")" "$(cat "$T/ir.sysctl")" "$execs" "$sys" "$(cat "$T/ir.version")" \
 	"$(cat "$T/ir.base" 2>/dev/null || :)" "$(cat "$T/ir.base.sysctl" 2>/dev/null || :)" <<'PY'
 import json, sys
@@ -135,4 +155,5 @@ if sys.argv[8] and sys.argv[9]:
     print(f"instructions (callgrind), base: status {int(sys.argv[8]):,}, --layer sysctl {int(sys.argv[9]):,}")
 print(f"programs run by an unchanged status: {sys.argv[5]}")
 print(f"system calls (strace -c): {sys.argv[6]}")
+print(f"page faults (minor, median of 9): {open(sys.argv[1].rsplit('/', 1)[0] + '/flt').read().strip()}")
 PY

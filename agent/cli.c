@@ -384,10 +384,11 @@ static int cli_check_or_apply(struct cli *cli, bool apply)
 		err = layer_set_apply(&set, cli->layers, cli->dry_run, false, &fs);
 	else
 		err = layer_set_check(&set, cli->layers, &fs);
-	if (!err)
+	/* Only the JSON document carries them (the text view shows neither
+	 * the host nor the digest); a SHA-256 of every policy file was a
+	 * quarter of a `jefe --direct status --layer sysctl`. */
+	if (!err && cli->json)
 		err = report_meta_host(&meta, cli->root_fd);
-	/* Only the JSON document carries it; a SHA-256 of every policy file
-	 * was a quarter of a `jefe --direct status --layer sysctl`. */
 	if (!err && cli->json)
 		err = policy_digest(policy, meta.policy_digest);
 	/* The text view makes each finding's object as it prints it. */

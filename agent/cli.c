@@ -391,6 +391,10 @@ static int cli_check_or_apply(struct cli *cli, bool apply)
 		err = report_meta_host(&meta, cli->root_fd);
 	if (!err && cli->json)
 		err = policy_digest(policy, meta.policy_digest);
+	/* The report needs only fs and meta: the layers' and the policy's
+	 * memory goes back first, for the report's to reuse (heap pages). */
+	layer_set_free(&set);
+	policy_free(policy);
 	/* The text view makes each finding's object as it prints it. */
 	if (!err)
 		err = cli->json ? report_build(&fs, &doc) : report_build_head(&fs, &doc);
@@ -404,8 +408,6 @@ static int cli_check_or_apply(struct cli *cli, bool apply)
 	}
 	json_object_put(doc);
 	findings_free(&fs);
-	layer_set_free(&set);
-	policy_free(policy);
 	return rc;
 }
 

@@ -673,13 +673,6 @@ static int eval_mode(const struct sshd_state *st, struct sshd_eval *ev, const ch
 }
 
 /*
- * The host keys sshd offers: ed25519, or RSA of at least 3072 bits.  An
- * ECDSA (NIST curve) or DSA key, or a short RSA key, is drift the agent
- * cannot fix: a host key is the machine's identity, only an admin replaces
- * it.  The type and size come from the public half (.pub): the blob's own
- * type string and, for RSA, the modulus's length.
- */
-/*
  * The public key's path and text, on the heap: in eval_hostkey()'s frame,
  * inlined into sshd_evaluate(), they made that frame 24 KB, six stack
  * pages that gcc's -fstack-clash-protection probes in every check.
@@ -689,6 +682,13 @@ struct hostkey_buf {
 	char text[16384];
 };
 
+/*
+ * The host keys sshd offers: ed25519, or RSA of at least 3072 bits.  An
+ * ECDSA (NIST curve) or DSA key, or a short RSA key, is drift the agent
+ * cannot fix: a host key is the machine's identity, only an admin replaces
+ * it.  The type and size come from the public half (.pub): the blob's own
+ * type string and, for RSA, the modulus's length.
+ */
 static int eval_hostkey(const struct sshd_state *st, struct sshd_eval *ev, const char *path)
 {
 	static const char expected[] = "ed25519, or rsa of 3072 bits or more";

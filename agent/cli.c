@@ -84,23 +84,16 @@ static int cli_open_root(struct cli *cli)
 }
 
 /*
- * Before parsing: is there a policy at all, and may we read it?  A missing
- * file is "missing", not an invalid policy; an unreadable one says whose
- * it is.  Returns 0, or -errno after printing why.
+ * Why the policy did not open (err), printed.  Kept out of the frame of
+ * every run (noinline): its PATH_MAX buffer is a stack page that gcc's
+ * -fstack-clash-protection probes, under every later call of the run.
  */
-static int cli_policy_present(struct cli *cli)
+__attribute__((noinline))
+static int cli_policy_absent(struct cli *cli, const char *main_file, int err)
 {
-	const char *main_file = cli->config ? cli->config : POLICY_MAIN_FILE;
 	char shown[PATH_MAX];
 	struct stat st = { 0 };
-	/* Only whether it opens: never wait on a FIFO planted there.  Its
-	 * owner and mode are only looked up to say why it does not. */
-	int err = rootfs_open(cli->root_fd, main_file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
-	if (err >= 0) {
-		close(err);
-		return 0;
-	}
 	if (root_join(shown, sizeof(shown), cli->root, main_file))
 		snprintf(shown, sizeof(shown), "%s", main_file);
 	if (err != -ENOENT && err != -ENOTDIR) {
@@ -126,6 +119,25 @@ static int cli_policy_present(struct cli *cli)
 	return err;
 }
 
+/*
+ * Before parsing: is there a policy at all, and may we read it?  A missing
+ * file is "missing", not an invalid policy; an unreadable one says whose
+ * it is.  Returns 0, or -errno after printing why.
+ */
+static int cli_policy_present(struct cli *cli)
+{
+	const char *main_file = cli->config ? cli->config : POLICY_MAIN_FILE;
+	/* Only whether it opens: never wait on a FIFO planted there.  Its
+	 * owner and mode are only looked up to say why it does not. */
+	int err = rootfs_open(cli->root_fd, main_file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (err >= 0) {
+		close(err);
+		return 0;
+	}
+	return cli_policy_absent(cli, main_file, err);
+}
+
 static int cli_env_init(struct cli *cli, struct jefe_env *env)
 {
 	int err = jefe_env_init(env, cli->root, cli->root_fd, cli->policy_dir);
@@ -147,7 +159,9 @@ static int cli_load(struct cli *cli, const struct jefe_env *env, struct policy *
 		return err;
 	err = layer_policy_load(policy, set, env, cli->config, NULL, 0, &errs);
 
-	print_policy_errors(&errs);
+	/* Only when there are any: its 8 KB frame is probed page by page. */
+	if (errs.n)
+		print_policy_errors(&errs);
 	if (err)
 		fprintf(stderr, "jefe: %s: %s\n", errs.n ? "policy refused" : "cannot load policy",
 			jefe_strerror(err));
@@ -353,19 +367,25 @@ static int cli_may_enforce(struct cli *cli)
 	return -EPERM;
 }
 
+/* The error of layers asked for that the policy lacks; noinline as cli_policy_absent(). */
+__attribute__((noinline))
+static int cli_layers_missing(const struct policy *policy, uint32_t missing)
+{
+	char why[4096];
+
+	if (layer_unloaded_message(policy, missing, why, sizeof(why)))
+		snprintf(why, sizeof(why), "%s", jefe_strerror(-JEFE_ENOTINPOLICY));
+	fprintf(stderr, "jefe: %s\n", why);
+	return -JEFE_ENOTINPOLICY;
+}
+
 /* Layers asked for by name must be in the policy: an error, never an empty "compliant". */
 static int cli_layers_loaded(struct cli *cli, const struct policy *policy,
 			     const struct layer_set *set)
 {
 	uint32_t missing = layer_set_unloaded(set, cli->layers);
-	char why[4096];
 
-	if (!missing)
-		return 0;
-	if (layer_unloaded_message(policy, missing, why, sizeof(why)))
-		snprintf(why, sizeof(why), "%s", jefe_strerror(-JEFE_ENOTINPOLICY));
-	fprintf(stderr, "jefe: %s\n", why);
-	return -JEFE_ENOTINPOLICY;
+	return missing ? cli_layers_missing(policy, missing) : 0;
 }
 
 static int cli_check_or_apply(struct cli *cli, bool apply)
@@ -403,12 +423,17 @@ static int cli_check_or_apply(struct cli *cli, bool apply)
 		err = layer_set_apply(&set, cli->layers, cli->dry_run, false, &fs);
 	else
 		err = layer_set_check(&set, cli->layers, &fs);
-	if (!err)
+	/* Only the JSON document carries them (the text view shows neither
+	 * the host nor the digest); a SHA-256 of every policy file was a
+	 * quarter of a `jefe --direct status --layer sysctl`. */
+	if (!err && cli->json)
 		err = report_meta_host(&meta, cli->root_fd);
-	/* Only the JSON document carries it; a SHA-256 of every policy file
-	 * was a quarter of a `jefe --direct status --layer sysctl`. */
 	if (!err && cli->json)
 		err = policy_digest(policy, meta.policy_digest);
+	/* The report needs only fs and meta: the layers' and the policy's
+	 * memory goes back first, for the report's to reuse (heap pages). */
+	layer_set_free(&set);
+	policy_free(policy);
 	/* The text view makes each finding's object as it prints it. */
 	if (!err)
 		err = cli->json ? report_build(&fs, &doc) : report_build_head(&fs, &doc);
@@ -422,8 +447,6 @@ static int cli_check_or_apply(struct cli *cli, bool apply)
 	}
 	json_object_put(doc);
 	findings_free(&fs);
-	layer_set_free(&set);
-	policy_free(policy);
 	return rc;
 }
 

@@ -43,6 +43,7 @@
 #include "errors.h"
 #include "layer.h"
 #include "layers.h"
+#include "openrc_lib.h"
 #include "policy.h"
 #include "sshd_cache.h"
 #include "sshd_conf.h"
@@ -672,6 +673,16 @@ static int eval_mode(const struct sshd_state *st, struct sshd_eval *ev, const ch
 }
 
 /*
+ * The public key's path and text, on the heap: in eval_hostkey()'s frame,
+ * inlined into sshd_evaluate(), they made that frame 24 KB, six stack
+ * pages that gcc's -fstack-clash-protection probes in every check.
+ */
+struct hostkey_buf {
+	char pub[PATH_MAX];
+	char text[16384];
+};
+
+/*
  * The host keys sshd offers: ed25519, or RSA of at least 3072 bits.  An
  * ECDSA (NIST curve) or DSA key, or a short RSA key, is drift the agent
  * cannot fix: a host key is the machine's identity, only an admin replaces
@@ -681,7 +692,8 @@ static int eval_mode(const struct sshd_state *st, struct sshd_eval *ev, const ch
 static int eval_hostkey(const struct sshd_state *st, struct sshd_eval *ev, const char *path)
 {
 	static const char expected[] = "ed25519, or rsa of 3072 bits or more";
-	char item[512], pub[PATH_MAX], text[16384], type[64], actual[96];
+	char item[512], type[64], actual[96];
+	struct hostkey_buf *b;
 	struct stat sb;
 	unsigned bits;
 	bool ok;
@@ -689,13 +701,19 @@ static int eval_hostkey(const struct sshd_state *st, struct sshd_eval *ev, const
 
 	if (rootfs_stat(st->root_fd, path, &sb, false) < 0)
 		return 0;	/* sshd skips a HostKey that does not exist */
+	b = malloc(sizeof(*b));
+	if (!b)
+		return -ENOMEM;
 	snprintf(item, sizeof(item), "hostkey:%s", path);
-	snprintf(pub, sizeof(pub), "%s.pub", path);
-	n = root_read_file(st->root_fd, pub, text, sizeof(text));
-	if (n < 0 || sshd_pubkey_info(text, type, sizeof(type), &bits) < 0)
+	snprintf(b->pub, sizeof(b->pub), "%s.pub", path);
+	n = root_read_file(st->root_fd, b->pub, b->text, sizeof(b->text));
+	if (n < 0 || sshd_pubkey_info(b->text, type, sizeof(type), &bits) < 0) {
+		free(b);
 		return add_finding(&ev->f, item, expected, n < 0 ? "no readable .pub" : "an unreadable .pub",
 				   NULL, "its type and size are read from the public key next to it",
 				   FINDING_DRIFT);
+	}
+	free(b);
 	if (bits)
 		snprintf(actual, sizeof(actual), "%s, %u bits", type, bits);
 	else
@@ -1241,8 +1259,15 @@ static bool proc_ignores_sighup(long pid)
 
 static bool sshd_service_started(const struct sshd_state *st)
 {
-	return access(RC_SVCDIR "/softlevel", F_OK) == 0 &&
-	       (rc_service_state(st->service) & RC_SERVICE_STARTED);
+	struct openrc_lib rc;
+	char why[256];
+	bool started;
+
+	if (access(RC_SVCDIR "/softlevel", F_OK) != 0 || openrc_lib_open(&rc, why, sizeof(why)))
+		return false;
+	started = rc.service_state(st->service) & RC_SERVICE_STARTED;
+	openrc_lib_close(&rc);
+	return started;
 }
 
 /*
@@ -1275,6 +1300,7 @@ static int sshd_reload(const struct sshd_state *st, char *note, size_t note_len)
 {
 	char *argv[3] = { NULL, "reload", NULL };
 	struct run_result res;
+	struct openrc_lib rc;
 	RC_SERVICE state;
 	char msg[256];
 	int r;
@@ -1287,13 +1313,18 @@ static int sshd_reload(const struct sshd_state *st, char *note, size_t note_len)
 		snprintf(note, note_len, "reload not done: OpenRC is not running on this host");
 		return -ENOTSUP;
 	}
-	state = rc_service_state(st->service);
+	if (openrc_lib_open(&rc, msg, sizeof(msg))) {
+		snprintf(note, note_len, "reload not done: %s", msg);
+		return -ENOTSUP;
+	}
+	state = rc.service_state(st->service);
+	argv[0] = state & RC_SERVICE_STARTED ? rc.service_resolve(st->service) : NULL;
+	openrc_lib_close(&rc);
 	if (!(state & RC_SERVICE_STARTED)) {
 		snprintf(note, note_len, "reload not done: service %s is not started (never started by jefe)",
 			 st->service);
 		return -ENOTSUP;
 	}
-	argv[0] = rc_service_resolve(st->service);
 	if (!argv[0]) {
 		snprintf(note, note_len, "reload not done: no init script for %s", st->service);
 		return -ENOENT;

@@ -107,6 +107,7 @@ struct sysctl_state {
 	bool read_present;
 	struct sysctl_item *items;
 	size_t n_items;
+	size_t cap_items;	/* items allocated (array_grow()) */
 	bool persist;
 	char *persist_file;
 	int inotify_fd;
@@ -415,10 +416,22 @@ static ssize_t sysctl_read_raw(int root_fd, const char *path, char *buf, size_t 
 	return root_read_file(root_fd, path, buf, size);
 }
 
+/*
+ * The load's two page-sized buffers, allocated once for all keys: in
+ * sysctl_item_add()'s frame they made it 17.5 KB, each page of which
+ * gcc's -fstack-clash-protection probes (a new stack page apiece).
+ */
+struct sysctl_scratch {
+	char path[PATH_MAX];
+	char raw[4096];
+};
+
 static int sysctl_item_add(struct sysctl_state *st, const struct policy_entry *e,
-			   const struct strv *optional, struct policy_errors *errs)
+			   const struct strv *optional, struct sysctl_scratch *sc,
+			   struct policy_errors *errs)
 {
-	char path[PATH_MAX], value[VALUE_MAX], raw[4096], current[VALUE_MAX] = "";
+	char *path = sc->path, *raw = sc->raw;
+	char value[VALUE_MAX], current[VALUE_MAX] = "";
 	bool have_current = false;
 	struct sysctl_item *it, *v;
 	enum sysctl_kind kind = SYSCTL_KIND_PROC;
@@ -437,20 +450,20 @@ static int sysctl_item_add(struct sysctl_state *st, const struct policy_entry *e
 					       "invalid value '%s' for kernel.lockdown: none, integrity or confidentiality",
 					       value);
 		kind = SYSCTL_KIND_LOCKDOWN;
-		snprintf(path, sizeof(path), "%s", LOCKDOWN_PATH);
+		snprintf(path, sizeof(sc->path), "%s", LOCKDOWN_PATH);
 	} else {
 		/* /proc/sys values are numbers or short words; reject what cannot be one. */
 		for (const char *p = value; *p; p++)
 			if (*p == '=' || *p == '\\' || (unsigned char)*p < 0x20)
 				return policy_error_at(errs, e, "invalid value '%s' for %s",
 						       e->value, e->key);
-		if (sysctl_key_to_path(e->key, path, sizeof(path)))
+		if (sysctl_key_to_path(e->key, path, sizeof(sc->path)))
 			return policy_error_at(errs, e, "sysctl name too long: %s", e->key);
 		/*
 		 * A value read proves the name: the lstat of the name check
 		 * (three system calls) only for a key that could not be read.
 		 */
-		n = sysctl_read_raw(st->env->root_fd, path, raw, sizeof(raw));
+		n = sysctl_read_raw(st->env->root_fd, path, raw, sizeof(sc->raw));
 		err = n >= 0 ? 0 : sysctl_name_check(st, e, path, optional, errs);
 		if (err)
 			return err < 0 ? err : 0;
@@ -465,7 +478,7 @@ static int sysctl_item_add(struct sysctl_state *st, const struct policy_entry *e
 		}
 	}
 
-	v = realloc(st->items, (st->n_items + 1) * sizeof(*v));
+	v = array_grow(st->items, st->n_items, &st->cap_items, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	st->items = v;
@@ -506,12 +519,16 @@ static int sysctl_load(void **state, const struct jefe_env *env, const struct po
 	struct sysctl_state *st = calloc(1, sizeof(*st));
 	const struct policy_entry *e;
 	struct strv optional = { 0 }, keys = { 0 };
+	struct sysctl_scratch *sc = malloc(sizeof(*sc));
 	size_t errs_before = errs->n, it = 0;
 	struct stat sb;
 	int err = 0;
 
-	if (!st)
+	if (!st || !sc) {
+		free(st);
+		free(sc);
 		return -ENOMEM;
+	}
 	st->env = env;
 	st->inotify_fd = -1;
 	st->kernel_known = rootfs_stat(env->root_fd, "/proc/sys", &sb, true) == 0 &&
@@ -526,7 +543,7 @@ static int sysctl_load(void **state, const struct jefe_env *env, const struct po
 	while ((e = policy_next(policy, SYSCTL_LAYER, &it))) {
 		if (!sysctl_free_key(SYSCTL_LAYER, e->key))
 			continue;	/* the table's, or the core's (mode) */
-		err = sysctl_item_add(st, e, &optional, errs);
+		err = sysctl_item_add(st, e, &optional, sc, errs);
 		if (err)
 			goto out;
 	}
@@ -552,6 +569,7 @@ static int sysctl_load(void **state, const struct jefe_env *env, const struct po
 	if (errs->n > errs_before)
 		err = -JEFE_EPOLICY;
 out:
+	free(sc);
 	strv_free(&optional);
 	strv_free(&keys);
 	if (err) {

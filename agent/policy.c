@@ -566,7 +566,12 @@ static int entry_set_value(struct policy_entry *e, const char *value, char *file
 struct parse_ctx {
 	struct policy *policy;
 	struct policy_errors *errs;
-	FILE *stream;
+	/* The file's bytes, read whole (policy_parse_fd()), and the reader's
+	 * place in them; eof: a read found the end, as feof() would say. */
+	const char *text;
+	size_t text_len;
+	size_t text_pos;
+	bool eof;
 	char *file;		/* interned in policy->files */
 	int line;		/* line most recently handed to inih */
 	bool continuation;	/* that line continues the previous value */
@@ -598,6 +603,16 @@ static int policy_header_add(struct policy *p, const char *name, const char *fil
 	return 0;
 }
 
+/* getc() on the file's bytes in memory. */
+static int policy_getc(struct parse_ctx *ctx)
+{
+	if (ctx->text_pos >= ctx->text_len) {
+		ctx->eof = true;
+		return EOF;
+	}
+	return (unsigned char)ctx->text[ctx->text_pos++];
+}
+
 /*
  * inih calls us once per physical line; we count lines and look at each
  * one before inih does, to know its number, to validate section headers
@@ -611,13 +626,22 @@ static char *policy_reader(char *str, int num, void *stream)
 	size_t len;
 	int c = EOF;
 
-	/* fgets, but counting what it reads: a NUL byte must not end the line. */
-	len = 0;
-	while (len < (size_t)num - 1 && (c = getc_unlocked(ctx->stream)) != EOF) {
-		nul |= c == '\0';
-		str[len++] = (char)c;
-		if (c == '\n')
-			break;
+	/*
+	 * fgets, but a NUL byte must not end the line: up to and with the
+	 * newline, at most num - 1 bytes.  The end of the bytes is reached
+	 * (eof, as getc() would find it) when the line stops short of both.
+	 */
+	{
+		const char *start = ctx->text + ctx->text_pos;
+		size_t avail = ctx->text_len - ctx->text_pos, max = (size_t)num - 1;
+		const char *nl = memchr(start, '\n', avail < max ? avail : max);
+
+		len = nl ? (size_t)(nl - start) + 1 : (avail < max ? avail : max);
+		if (!nl && avail < max)
+			ctx->eof = true;
+		memcpy(str, start, len);
+		nul = memchr(str, '\0', len) != NULL;
+		ctx->text_pos += len;
 	}
 	if (len == 0)
 		return NULL;
@@ -627,16 +651,16 @@ static char *policy_reader(char *str, int num, void *stream)
 		policy_errors_add(ctx->errs, ctx->file, ctx->line,
 				  "NUL byte in the line (policy files are text)");
 		if (str[len - 1] != '\n')
-			while ((c = getc_unlocked(ctx->stream)) != EOF && c != '\n')
+			while ((c = policy_getc(ctx)) != EOF && c != '\n')
 				;
 		str[0] = '\0';	/* the error is ours, as for a long line */
 		return str;
 	}
-	if (str[len - 1] != '\n' && !feof(ctx->stream)) {
+	if (str[len - 1] != '\n' && !ctx->eof) {
 		policy_errors_add(ctx->errs, ctx->file, ctx->line,
 				  "line too long (at most %d characters; continue a long value on indented lines)",
 				  num - 2);
-		while ((c = fgetc(ctx->stream)) != EOF && c != '\n')
+		while ((c = policy_getc(ctx)) != EOF && c != '\n')
 			;
 		str[0] = '\0';	/* hand inih an empty line: the error is ours */
 		return str;
@@ -745,46 +769,50 @@ static int policy_intern_file(struct policy *p, const char *name, char **out)
 	return 0;
 }
 
-/* Parse one open stream; fp is consumed. */
-static int policy_parse_stream(struct policy *p, FILE *fp, const char *name,
-			       struct policy_errors *errs)
+/*
+ * inih returned rc > 0, the line of the first line it could not parse.
+ * Lines our handler rejected were reported already; one that matches no
+ * report of ours is a syntax error.  Kept out of policy_parse_text()'s
+ * frame: its buffer would sit on the stack under the whole parse.
+ */
+__attribute__((noinline))
+static void policy_report_syntax(const char *name, int rc, struct policy_errors *errs)
+{
+	char prefix[PATH_MAX + 32];
+	bool reported = false;
+
+	snprintf(prefix, sizeof(prefix), "%s line %d:", name, rc);
+	for (size_t i = 0; i < errs->n; i++)
+		if (strncmp(errs->msgs[i], prefix, strlen(prefix)) == 0)
+			reported = true;
+	if (!reported)
+		policy_errors_add(errs, name, rc,
+				  "syntax error (expected [section] or key = value)");
+}
+
+/* Parse one file's bytes, text[0..len). */
+static int policy_parse_text(struct policy *p, const char *text, size_t len, const char *name,
+			     struct policy_errors *errs)
 {
 	struct parse_ctx ctx = {
 		.policy = p,
 		.errs = errs,
-		.stream = fp,
+		.text = text,
+		.text_len = len,
 		.section_ok = false,
 	};
 	int rc, err;
 
 	err = policy_intern_file(p, name, &ctx.file);
-	if (err) {
-		fclose(fp);
+	if (err)
 		return err;
-	}
 	rc = ini_parse_stream(policy_reader, &ctx, policy_handler, &ctx);
-	fclose(fp);
 	if (ctx.err)
 		return ctx.err;
-	/*
-	 * inih returns the line of the first line it could not parse.  Lines
-	 * our handler rejected were reported already; a positive rc here that
-	 * matches no report of ours is a syntax error.
-	 */
-	if (rc > 0) {
-		char prefix[PATH_MAX + 32];
-		bool reported = false;
-
-		snprintf(prefix, sizeof(prefix), "%s line %d:", name, rc);
-		for (size_t i = 0; i < errs->n; i++)
-			if (strncmp(errs->msgs[i], prefix, strlen(prefix)) == 0)
-				reported = true;
-		if (!reported)
-			policy_errors_add(errs, name, rc,
-					  "syntax error (expected [section] or key = value)");
-	} else if (rc < 0) {
+	if (rc > 0)
+		policy_report_syntax(name, rc, errs);
+	else if (rc < 0)
 		return -ENOMEM;
-	}
 	return 0;
 }
 
@@ -881,12 +909,13 @@ int policy_dir_of(const char *file, char *buf, size_t size)
 /* The drop-in directory: "policy.d" beside the main file. */
 static int dropin_dir_of(const char *main_file, char *buf, size_t size)
 {
-	char dir[PATH_MAX];
-	int err = policy_dir_of(main_file, dir, sizeof(dir));
+	int err = policy_dir_of(main_file, buf, size);
+	size_t len;
 
 	if (err)
 		return err;
-	if (snprintf(buf, size, "%s/policy.d", strcmp(dir, "/") ? dir : "") >= (int)size)
+	len = strcmp(buf, "/") ? strlen(buf) : 0;
+	if (snprintf(buf + len, size - len, "/policy.d") >= (int)(size - len))
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -901,27 +930,34 @@ static int dropin_dir_of(const char *main_file, char *buf, size_t size)
  * These four are kept out of policy_load()'s frame (noinline): inlined,
  * their PATH_MAX buffers made that frame 37 KB, and a run touches each
  * page of its stack once, a page fault apiece (six of a `jefe --direct
- * status --layer sysctl`'s 128).
+ * status --layer sysctl`'s 128).  The buffers of the path every run takes
+ * (the walk from the root of the main file and of policy.d) are on the
+ * heap: gcc's -fstack-clash-protection (Debian's default) probes every
+ * page of a frame, so a PATH_MAX buffer on the stack is a new page for
+ * each frame that holds one, where the heap's are reused by the parse.
  */
 __attribute__((noinline))
 static int policy_check_trusted(int root_fd, const char *root, const char *path,
 				const char *shown, struct policy_errors *errs)
 {
-	char why[PATH_MAX + 128];
-	int err = rootfs_check_trusted(root_fd, root, path, NULL, why, sizeof(why));
+	size_t why_len = PATH_MAX + 128;
+	char *why = malloc(why_len);
+	int err;
 
+	if (!why)
+		return -ENOMEM;
+	err = rootfs_check_trusted(root_fd, root, path, NULL, why, why_len);
 	if (err == -ENOENT)
-		return 0;	/* reported as "cannot read" where it matters */
-	if (err == -JEFE_EUNTRUSTED)
+		err = 0;	/* reported as "cannot read" where it matters */
+	else if (err == -JEFE_EUNTRUSTED)
 		err = policy_errors_add(errs, shown, 0,
 					"refused: %s; policy files and every directory above them must be owned by root and writable by root alone",
-					why);
+					why) ?: 1;
 	else if (err)
 		err = policy_errors_add(errs, shown, 0, "refused: cannot check who may change it: %s",
-					strerror(-err));
-	else
-		return 0;
-	return err ? err : 1;
+					strerror(-err)) ?: 1;
+	free(why);
+	return err;
 }
 
 /*
@@ -1003,7 +1039,8 @@ static int policy_check_dropin_link(int root_fd, const char *root, const char *p
 /*
  * Parse an open policy file; fd is consumed.  The file is read whole with
  * read(2) and parsed from memory: a stdio stream on the descriptor costs
- * an fcntl, an fstat and a read per 4 KB for every file of every run.
+ * an fcntl, an fstat and a read per 4 KB for every file of every run, and
+ * one on the memory (fmemopen) an 8 KB buffer of its own, copied into.
  * size_hint: the file's size when known (0 otherwise), so one read takes it.
  */
 static int policy_parse_fd(struct policy *p, int fd, off_t size_hint, const char *shown,
@@ -1012,7 +1049,6 @@ static int policy_parse_fd(struct policy *p, int fd, off_t size_hint, const char
 	size_t cap = size_hint > 0 && size_hint < (off_t)(64 << 20) ? (size_t)size_hint + 1 : 8192;
 	size_t len = 0;
 	char *buf = malloc(cap);
-	FILE *fp;
 	int err = 0;
 
 	if (!buf) {
@@ -1049,13 +1085,7 @@ static int policy_parse_fd(struct policy *p, int fd, off_t size_hint, const char
 		return err;
 	}
 	/* An empty file is parsed too: it is one of the files read. */
-	fp = fmemopen(buf, len, "r");
-	if (!fp) {
-		err = -errno;
-		free(buf);
-		return err;
-	}
-	err = policy_parse_stream(p, fp, shown, errs);
+	err = policy_parse_text(p, buf, len, shown, errs);
 	free(buf);
 	return err;
 }
@@ -1064,19 +1094,25 @@ __attribute__((noinline))
 static int policy_parse_root_file(struct policy *p, int root_fd, const char *root,
 				  const char *path, struct policy_errors *errs)
 {
-	char shown[PATH_MAX];
+	char *shown = malloc(PATH_MAX);
 	int fd, err;
 
-	err = root_join(shown, sizeof(shown), root, path);
-	if (err)
-		return err;
-	err = policy_check_trusted(root_fd, root, path, shown, errs);
-	if (err)
+	if (!shown)
+		return -ENOMEM;
+	err = root_join(shown, PATH_MAX, root, path);
+	if (!err)
+		err = policy_check_trusted(root_fd, root, path, shown, errs);
+	if (err) {
+		free(shown);
 		return err < 0 ? err : 0;
+	}
 	fd = rootfs_open(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return policy_errors_add(errs, shown, 0, "cannot read: %s", strerror(-fd));
-	return policy_parse_fd(p, fd, 0, shown, errs);
+		err = policy_errors_add(errs, shown, 0, "cannot read: %s", strerror(-fd));
+	else
+		err = policy_parse_fd(p, fd, 0, shown, errs);
+	free(shown);
+	return err;
 }
 
 /*
@@ -1106,17 +1142,32 @@ static int policy_parse_dropin(struct policy *p, int dir_fd, const char *name,
 	return policy_parse_fd(p, fd, sb.st_size, shown, errs);
 }
 
+/* s (malloc()ed) shrunk to its string; s itself when it cannot be. */
+static char *str_fit(char *s)
+{
+	char *fit = realloc(s, strlen(s) + 1);
+
+	return fit ? fit : s;
+}
+
 int policy_load(struct policy **out, int root_fd, const char *root, const char *main_file,
 		struct policy_errors *errs)
 {
 	const char *main_path = main_file ? main_file : POLICY_MAIN_FILE;
 	size_t errs_before = errs->n;
 	struct strv names = { 0 };
-	char dir[PATH_MAX], policy_dir[PATH_MAX];
+	/*
+	 * On the heap, not in this frame (see policy_check_trusted()), and
+	 * fitted: a PATH_MAX buffer kept through the parse is a page the
+	 * parse's own allocations cannot use.  path and shown hold a drop-in's
+	 * name (at most NAME_MAX) below dir, and dir itself.
+	 */
+	char *dir = NULL, *policy_dir = NULL, *path = NULL, *shown = NULL;
+	size_t cap;
 	struct policy *p;
 	DIR *d = NULL;
 	bool dir_trusted = false;
-	int dir_err, err;
+	int dir_fd = -1, dir_err, err;
 
 	*out = NULL;
 	p = policy_new();
@@ -1126,16 +1177,32 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 	if (err)
 		goto fail;
 
-	err = dropin_dir_of(main_path, dir, sizeof(dir));
+	err = -ENOMEM;
+	dir = malloc(PATH_MAX);
+	policy_dir = malloc(PATH_MAX);
+	if (!dir || !policy_dir)
+		goto fail;
+	err = dropin_dir_of(main_path, dir, PATH_MAX);
+	if (!err)
+		err = policy_dir_of(main_path, policy_dir, PATH_MAX);
 	if (err)
 		goto fail;
+	dir = str_fit(dir);
+	policy_dir = str_fit(policy_dir);
+	cap = (root ? strlen(root) : 0) + strlen(dir) + NAME_MAX + 3;
+	cap = cap < PATH_MAX ? cap : PATH_MAX;
+	path = malloc(cap);
+	shown = malloc(cap);
+	if (!path || !shown) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	dir_err = rootfs_opendir(root_fd, dir, &d);
 	if (dir_err == 0) {
 		struct dirent *de;
-		char shown[PATH_MAX];
 
 		/* An empty 0777 policy.d is refused too: anyone could fill it. */
-		err = root_join(shown, sizeof(shown), root, dir);
+		err = root_join(shown, cap, root, dir);
 		if (!err)
 			err = policy_check_trusted(root_fd, root, dir, shown, errs);
 		if (err < 0)
@@ -1152,28 +1219,32 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 			if (err)
 				goto fail;
 		}
-		/* d stays open: the drop-ins are opened relative to it. */
+		/*
+		 * The drop-ins are opened relative to the directory: keep its
+		 * descriptor, not the DIR, whose 32 KB buffer would otherwise
+		 * sit under every allocation of the parse (new heap pages).
+		 */
+		dir_fd = fcntl(dirfd(d), F_DUPFD_CLOEXEC, 0);
+		if (dir_fd < 0) {
+			err = -errno;
+			goto fail;
+		}
+		closedir(d);
+		d = NULL;
 	} else if (dir_err != -ENOENT) {
-		char shown[PATH_MAX];
-
-		root_join(shown, sizeof(shown), root, dir);
+		root_join(shown, cap, root, dir);
 		policy_errors_add(errs, shown, 0, "cannot read directory: %s", strerror(-dir_err));
 	}
 	if (names.n > 1)
 		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
-	err = policy_dir_of(main_path, policy_dir, sizeof(policy_dir));
-	if (err)
-		goto fail;
 	for (size_t i = 0; i < names.n; i++) {
-		char path[PATH_MAX], shown[PATH_MAX];
-
-		if (snprintf(path, sizeof(path), "%s/%s", dir, names.v[i]) >= (int)sizeof(path) ||
-		    root_join(shown, sizeof(shown), root, path)) {
+		if (snprintf(path, cap, "%s/%s", dir, names.v[i]) >= (int)cap ||
+		    root_join(shown, cap, root, path)) {
 			err = -ENAMETOOLONG;
 			goto fail;
 		}
 		if (dir_trusted) {
-			err = policy_parse_dropin(p, dirfd(d), names.v[i], shown, errs);
+			err = policy_parse_dropin(p, dir_fd, names.v[i], shown, errs);
 			if (err < 0)
 				goto fail;
 			if (err == 0)
@@ -1188,14 +1259,24 @@ int policy_load(struct policy **out, int root_fd, const char *root, const char *
 		if (err)
 			goto fail;
 	}
-	if (d)
-		closedir(d);
+	if (dir_fd >= 0)
+		close(dir_fd);
 	strv_free(&names);
+	free(dir);
+	free(policy_dir);
+	free(path);
+	free(shown);
 	return policy_finish(p, errs, errs_before, out);
 fail:
 	if (d)
 		closedir(d);
+	if (dir_fd >= 0)
+		close(dir_fd);
 	strv_free(&names);
+	free(dir);
+	free(policy_dir);
+	free(path);
+	free(shown);
 	policy_free(p);
 	return err;
 }
@@ -1211,13 +1292,12 @@ int policy_load_files(struct policy **out, char *const *files, size_t n_files,
 	if (!p)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_files; i++) {
-		FILE *fp = fopen(files[i], "re");
+		int fd = open(files[i], O_RDONLY | O_CLOEXEC);
 
-		if (!fp) {
+		if (fd < 0)
 			err = policy_errors_add(errs, files[i], 0, "cannot read: %s", strerror(errno));
-		} else {
-			err = policy_parse_stream(p, fp, files[i], errs);
-		}
+		else
+			err = policy_parse_fd(p, fd, 0, files[i], errs);
 		if (err) {
 			policy_free(p);
 			return err;

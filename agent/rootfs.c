@@ -321,22 +321,34 @@ static int trust_inode(const struct stat *sb, const char *shown_root, const char
 	return 0;
 }
 
-int rootfs_check_trusted(int root_fd, const char *shown_root, const char *path,
-			 char resolved[4096], char *why, size_t why_len)
-{
+/*
+ * The walk's names: four PATH_MAX buffers, on the heap.  On the stack they
+ * made a 16.6 KB frame, and with -fstack-clash-protection (Debian's gcc
+ * default) every page of a frame is touched by a probe: four new stack
+ * pages for each policy file of every run, where the heap's pages are
+ * reused by what the run allocates next.
+ */
+struct trust_walk {
 	/* done: the resolved directories so far, "" or "/a/b", never a symlink. */
-	char done[PATH_MAX] = "", todo[PATH_MAX], target[PATH_MAX];
+	char done[PATH_MAX], todo[PATH_MAX], target[PATH_MAX], rest[PATH_MAX];
+};
+
+static int trust_walk(struct trust_walk *w, int root_fd, const char *shown_root,
+		      const char *path, char resolved[4096], char *why, size_t why_len)
+{
+	char *done = w->done, *todo = w->todo, *target = w->target;
 	unsigned int links = 0;
 	struct stat sb;
 	char *comp;
 	int err;
 
+	done[0] = '\0';
 	if (fstat(root_fd, &sb) < 0)
 		return -errno;
 	err = trust_inode(&sb, shown_root, "", why, why_len);
 	if (err)
 		return err;
-	if (snprintf(todo, sizeof(todo), "%s", path) >= (int)sizeof(todo))
+	if (snprintf(todo, PATH_MAX, "%s", path) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	comp = todo;
 	while (comp) {
@@ -358,28 +370,27 @@ int rootfs_check_trusted(int root_fd, const char *shown_root, const char *path,
 			comp = next;
 			continue;
 		}
-		if (dlen + 1 + strlen(comp) >= sizeof(done))
+		if (dlen + 1 + strlen(comp) >= PATH_MAX)
 			return -ENAMETOOLONG;
-		snprintf(done + dlen, sizeof(done) - dlen, "/%s", comp);
+		snprintf(done + dlen, PATH_MAX - dlen, "/%s", comp);
 		if (fstatat(root_fd, done + 1, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 		if (S_ISLNK(sb.st_mode)) {
-			char rest[PATH_MAX];
 			ssize_t n;
 
 			if (++links > 40)
 				return -ELOOP;
-			n = readlinkat(root_fd, done + 1, target, sizeof(target) - 1);
+			n = readlinkat(root_fd, done + 1, target, PATH_MAX - 1);
 			if (n < 0)
 				return -errno;
 			target[n] = '\0';
 			done[dlen] = '\0';
 			if (target[0] == '/')
 				done[0] = '\0';	/* absolute: from the root again */
-			if (snprintf(rest, sizeof(rest), "%s%s%s", target, next ? "/" : "",
-				     next ? next : "") >= (int)sizeof(rest))
+			if (snprintf(w->rest, PATH_MAX, "%s%s%s", target, next ? "/" : "",
+				     next ? next : "") >= PATH_MAX)
 				return -ENAMETOOLONG;
-			memcpy(todo, rest, sizeof(rest));
+			memcpy(todo, w->rest, PATH_MAX);
 			comp = todo;
 			continue;
 		}
@@ -393,6 +404,19 @@ int rootfs_check_trusted(int root_fd, const char *shown_root, const char *path,
 	if (resolved)
 		snprintf(resolved, 4096, "%s", *done ? done : "/");
 	return 0;
+}
+
+int rootfs_check_trusted(int root_fd, const char *shown_root, const char *path,
+			 char resolved[4096], char *why, size_t why_len)
+{
+	struct trust_walk *w = malloc(sizeof(*w));
+	int err;
+
+	if (!w)
+		return -ENOMEM;
+	err = trust_walk(w, root_fd, shown_root, path, resolved, why, why_len);
+	free(w);
+	return err;
 }
 
 int rootfs_check_program(const char *path, char *why, size_t why_len)

@@ -5,11 +5,11 @@
  * starting or stopping services is OpenRC's job, not a hardening layer's.
  */
 #include <errno.h>
-#include <rc.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "openrc_lib.h"
 #include "services.h"
 #include "util.h"
 
@@ -126,29 +126,29 @@ static bool librc_booted(void)
 	return access(RC_SVCDIR "/softlevel", F_OK) == 0;
 }
 
-static bool librc_exists(const char *service)
-{
-	return rc_service_exists(service);
-}
-
-static bool librc_in_runlevel(const char *service, const char *runlevel)
-{
-	return rc_service_in_runlevel(service, runlevel);
-}
-
-static unsigned int librc_state(const char *service)
-{
-	return (unsigned int)rc_service_state(service);
-}
-
 int services_status(struct findings *out)
 {
-	static const struct services_probe librc = {
-		.openrc_booted = librc_booted,
-		.exists = librc_exists,
-		.in_runlevel = librc_in_runlevel,
-		.state = librc_state,
-	};
+	struct services_probe librc = { .openrc_booted = librc_booted };
+	struct openrc_lib lib;
+	char why[256];
+	int err;
 
-	return services_status_probe(&librc, out);
+	/* Not booted with OpenRC: said without loading librc. */
+	if (!librc_booted())
+		return services_status_probe(&librc, out);
+	err = openrc_lib_open(&lib, why, sizeof(why));
+	if (err)
+		return findings_add(out, &(struct finding){
+			.layer = SERVICES_LAYER,
+			.item = "openrc",
+			.expected = "service status from librc",
+			.actual = why,
+			.state = FINDING_ERROR,
+		});
+	librc.exists = lib.service_exists;
+	librc.in_runlevel = lib.service_in_runlevel;
+	librc.state = lib.service_state;
+	err = services_status_probe(&librc, out);
+	openrc_lib_close(&lib);
+	return err;
 }

@@ -7,6 +7,7 @@
 #ifndef JEFE_SERVICES_H
 #define JEFE_SERVICES_H
 
+#include <rc.h>
 #include <stdbool.h>
 
 #include "finding.h"
@@ -18,13 +19,13 @@ struct services_probe {
 	bool (*openrc_booted)(void);
 	bool (*exists)(const char *service);
 	bool (*in_runlevel)(const char *service, const char *runlevel);
-	unsigned int (*state)(const char *service);	/* RC_SERVICE_* bits */
+	RC_SERVICE (*state)(const char *service);	/* RC_SERVICE_* bits */
 };
 
 /* One finding per service (layer "services"), from any probe. */
 int services_status_probe(const struct services_probe *probe, struct findings *out);
 
-/* The same through librc: the system's OpenRC state. */
+/* The same through librc (loaded only now): the system's OpenRC state. */
 int services_status(struct findings *out);
 
 #endif

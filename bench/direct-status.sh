@@ -11,8 +11,9 @@
 # Prints the p50 (median) of each, its CPU time, and its ratio to the CLI
 # way; the instruction counts of a full status and of --layer sysctl
 # (callgrind: repeatable on a busy machine); how many programs an
-# unchanged status ran (strace; it should be none), and how many system
-# calls a status and a --layer sysctl make (strace -c).  Runs as
+# unchanged status ran (strace; it should be none), how many system
+# calls a status and a --layer sysctl make (strace -c) and how many pages
+# they fault in (wait4's rusage).  Runs as
 # root in a private mount+network namespace (tests/sshd/sshd-env.sh): a
 # temporary root T holds the shipped policy, Debian's stock sshd_config
 # with fresh host keys bind-mounted over /etc/ssh, and a /proc/sys whose
@@ -23,7 +24,8 @@
 #   sudo sh bench/direct-status.sh _build [BASE_BUILDDIR]     RUNS=50 (default), PRIO=rt
 #
 # BASE_BUILDDIR: the jefe of another build (the tree before a change) is
-# measured in the same run, on the same root.
+# measured in the same run, on the same root, and the two builds' --version,
+# status and --layer sysctl are also taken in turns (RR_RUNS=100 rounds).
 set -eu
 abs_top_builddir=$(cd "${1:?usage: bench/direct-status.sh BUILDDIR [BASE_BUILDDIR]}" && pwd)
 # Optional: another build (the tree before a change) measured in the same run.
@@ -93,6 +95,37 @@ $RT hyperfine -N -i -w 5 -r "$RUNS" --export-json "$T/h.json" \
 	${BASE_JEFE:+-n "base: status" "$BASE_JEFE --root $T --direct status"} \
 	${BASE_JEFE:+-n "base: layer sysctl" "$BASE_JEFE --root $T --direct status --layer sysctl"} \
 	> /dev/null
+# With a base: the same commands of both builds taken in turns (one run of
+# each, RR_RUNS rounds), so a load that changes during the run weighs on
+# both alike; hyperfine above measures one command after the other.
+if [ -n "${BASE_JEFE:-}" ]; then
+	$RT "$PYTHON" - "${RR_RUNS:-100}" \
+		"/bin/true" "/bin/true" \
+		"jefe --version" "$JEFE --version" "base: jefe --version" "$BASE_JEFE --version" \
+		"jefe --direct status" "$J status" "base: status" "$BASE_JEFE --root $T --direct status" \
+		"layer sysctl" "$J status --layer sysctl" \
+		"base: layer sysctl" "$BASE_JEFE --root $T --direct status --layer sysctl" \
+		> "$T/rr" <<'PY'
+import os, statistics, sys, time
+runs, pairs = int(sys.argv[1]), sys.argv[2:]
+cmds = [(pairs[i], pairs[i + 1].split()) for i in range(0, len(pairs), 2)]
+wall = {n: [] for n, _ in cmds}
+cpu = {n: [] for n, _ in cmds}
+null = [(os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0)]
+for i in range(runs + 5):
+    for name, argv in cmds:
+        t = time.perf_counter()
+        pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=null)
+        ru = os.wait4(pid, 0)[2]
+        if i >= 5:	# warm-up rounds
+            wall[name].append((time.perf_counter() - t) * 1e3)
+            cpu[name].append((ru.ru_utime + ru.ru_stime) * 1e3)
+print(f"round-robin, {runs} rounds:")
+for name, _ in cmds:
+    print(f"  {name:<24} p50 {statistics.median(wall[name]):6.2f} ms  user+sys {statistics.median(cpu[name]):5.2f} ms")
+PY
+fi
 # Instructions (repeatable where wall time is not, on a shared machine).
 for what in "" "--layer sysctl"; do
 	valgrind --tool=callgrind --callgrind-out-file="$T/cg" $J status $what > /dev/null 2>&1 || :
@@ -119,6 +152,25 @@ sys="--version $(nsys $JEFE --version), status $(nsys $J status), --layer sysctl
 if [ -n "${BASE_JEFE:-}" ]; then
 	sys="$sys; base: status $(nsys $BASE_JEFE --root "$T" --direct status), --layer sysctl $(nsys $BASE_JEFE --root "$T" --direct status --layer sysctl)"
 fi
+# Page faults (minor, the median of 9 runs; from wait4's rusage): on a
+# virtual machine each new page costs tens of microseconds, so the pages
+# a run touches are, with its instructions, what its time is made of.
+nflt() {
+	"$PYTHON" -c '
+import os, statistics, sys
+runs = []
+for _ in range(9):
+    pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0)])
+    runs.append(os.wait4(pid, 0)[2].ru_minflt)
+print(int(statistics.median(runs)))' "$@"
+}
+flt="/bin/true $(nflt /bin/true), --version $(nflt $JEFE --version), status $(nflt $J status), --layer sysctl $(nflt $J status --layer sysctl)"
+if [ -n "${BASE_JEFE:-}" ]; then
+	flt="$flt; base: --version $(nflt $BASE_JEFE --version), status $(nflt $BASE_JEFE --root "$T" --direct status), --layer sysctl $(nflt $BASE_JEFE --root "$T" --direct status --layer sysctl)"
+fi
+echo "$flt" > "$T/flt"
 "$PYTHON" - "$T/h.json" "$(echo $keys | wc -w)" "$(cat "$T/ir")" "$(cat "$T/ir.sysctl")" "$execs" "$sys" "$(cat "$T/ir.version")" \
 	"$(cat "$T/ir.base" 2>/dev/null || :)" "$(cat "$T/ir.base.sysctl" 2>/dev/null || :)" <<'PY'
 import json, sys
@@ -135,4 +187,6 @@ if sys.argv[8] and sys.argv[9]:
     print(f"instructions (callgrind), base: status {int(sys.argv[8]):,}, --layer sysctl {int(sys.argv[9]):,}")
 print(f"programs run by an unchanged status: {sys.argv[5]}")
 print(f"system calls (strace -c): {sys.argv[6]}")
+print(f"page faults (minor, median of 9): {open(sys.argv[1].rsplit('/', 1)[0] + '/flt').read().strip()}")
 PY
+[ -z "${BASE_JEFE:-}" ] || cat "$T/rr"

@@ -2,6 +2,8 @@
 # so they name the programs where this build installs them), and the
 # librc-based service status of `jefe status`.
 libjefe_a_SOURCES += agent/services.c agent/services.h
+# librc itself, loaded only by what asks OpenRC (agent/openrc_lib.h).
+libjefe_a_SOURCES += agent/openrc_lib.c agent/openrc_lib.h
 
 openrcinitdir = $(sysconfdir)/init.d
 openrcinit_SCRIPTS = openrc/init.d/jefe openrc/init.d/jefe-boot

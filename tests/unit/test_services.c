@@ -39,7 +39,7 @@ static bool f_in_runlevel(const char *s, const char *rl)
 
 	return f && f->runlevel && strcmp(f->runlevel, rl) == 0;
 }
-static unsigned int f_state(const char *s)
+static RC_SERVICE f_state(const char *s)
 {
 	const struct fake_svc *f = fake_find(s);
 

@@ -347,11 +347,52 @@ static int openrc_cgroup_helpers_remove(struct ib_stage_ctx *ctx)
 	return err == -ENOENT ? 0 : err;
 }
 
+/* ifupdown's own hooks for what the image lacks: `ifup -a` (networking,
+ * on the way to every default-runlevel service) runs if-up.d once per
+ * interface and address family, three times a boot, and each hook is a
+ * shell started to find out there is nothing to do.  mountnfs mounts the
+ * _netdev NFS entries of /etc/fstab, with a mount.nfs the image does not
+ * have; resolved hands DNS to systemd-resolved through systemctl, which
+ * it does not have either.  Removed only when what they serve is absent
+ * (an --overlay that brings it keeps them); chrony's hook stays. */
+static const struct {
+	const char *hook;
+	const char *needs[2];	/* the hook does something when one exists */
+} openrc_ifupdown_idle_hooks[] = {
+	{ "etc/network/if-up.d/mountnfs", { "sbin/mount.nfs", "usr/sbin/mount.nfs" } },
+	{ "etc/network/if-up.d/resolved", { "bin/systemctl", "usr/bin/systemctl" } },
+	{ "etc/network/if-down.d/resolved", { "bin/systemctl", "usr/bin/systemctl" } },
+};
+
+static int openrc_ifupdown_hooks_remove(int root_fd)
+{
+	size_t i, j;
+	int err = 0;
+
+	for (i = 0; !err && i < ARRAY_LEN(openrc_ifupdown_idle_hooks); i++) {
+		bool needed = false;
+		struct stat st;
+
+		for (j = 0; j < ARRAY_LEN(openrc_ifupdown_idle_hooks[i].needs); j++)
+			if (fs_root_stat(root_fd, openrc_ifupdown_idle_hooks[i].needs[j], &st,
+					 true) == 0)
+				needed = true;
+		if (needed)
+			continue;
+		err = fs_root_unlink(root_fd, openrc_ifupdown_idle_hooks[i].hook);
+		if (err == -ENOENT)
+			err = 0;
+	}
+	return err;
+}
+
 int openrc_boot_install(struct ib_stage_ctx *ctx, const char *root)
 {
 	int err;
 
 	err = openrc_boot_enable(ctx->root_fd);
+	if (!err)
+		err = openrc_ifupdown_hooks_remove(ctx->root_fd);
 	if (!err)
 		err = openrc_runlevels_check(ctx, ctx->root_fd);
 	if (!err)

@@ -137,6 +137,55 @@ int stage_overlay_key(const struct ib_config *cfg, struct sha256 *h)
 	return err;
 }
 
+/*
+ * sshd's configuration hardened in the image, by the agent itself on the
+ * image's root (its own jefe and sshd, in a chroot) once the overlay's
+ * policy is in place: `jefe --direct enforce --layer sshd`.  Booted, the
+ * daemon's first pass then checks sshd (one `sshd -T`) and finds nothing
+ * to repair, where it used to write the drop-in at every boot with four
+ * runs of sshd (check, `sshd -t` and `sshd -T` of the candidate, check
+ * again), about a second each under emulation and on the way to ssh's
+ * start; and no sshd ever runs, even for a moment, on Debian's defaults.
+ * The layer validates with `sshd -t`, which wants a host key and
+ * /run/sshd: a throwaway ed25519 key is made for it where none exists
+ * and removed with /run/sshd and the agent's cache (keyed by this root's
+ * inodes, not the booted system's) once done; the image still carries
+ * no host key.  A policy the agent refuses here (no --authorized-keys:
+ * the lockout check) leaves the files as they were and the boot's pass
+ * reports it, as before; the stage log has why.
+ */
+static int overlay_sshd_harden(struct ib_stage_ctx *ctx, const char *root)
+{
+	static const char script[] =
+		"[ -x /usr/sbin/sshd ] && [ -x /usr/sbin/jefe ] || exit 0\n"
+		"key=/etc/ssh/ssh_host_ed25519_key\n"
+		"made_key= made_run=\n"
+		"cleanup() {\n"
+		"	[ -z \"$made_key\" ] || rm -f \"$key\" \"$key.pub\"\n"
+		"	[ -z \"$made_run\" ] || rmdir /run/sshd\n"
+		"	rm -f /var/lib/jefe/sshd.cache\n"
+		"	rmdir /var/lib/jefe 2>/dev/null || :\n"
+		"}\n"
+		"trap cleanup EXIT\n"
+		"if [ ! -e \"$key\" ]; then\n"
+		"	ssh-keygen -q -t ed25519 -N '' -C jefe-image-build -f \"$key\" || exit 1\n"
+		"	made_key=1\n"
+		"fi\n"
+		"if [ ! -d /run/sshd ]; then\n"
+		"	mkdir -m 0755 /run/sshd || exit 1\n"
+		"	made_run=1\n"
+		"fi\n"
+		"rc=0\n"
+		"/usr/sbin/jefe --direct enforce --layer sshd || rc=$?\n"
+		"[ \"$rc\" -eq 0 ] ||\n"
+		"	echo \"jefe-image-build: the agent left sshd as the packages ship it (enforce exited $rc, above); the first boot's pass reports it\"\n"
+		"exit 0\n";
+	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
+	struct ib_run_opts o = { .chroot = root };
+
+	return run_cmd(ctx, &o, argv);
+}
+
 int stage_overlay_run(struct ib_stage_ctx *ctx)
 {
 	static const struct ib_tool tools[] = { { "cp", "coreutils" } };
@@ -191,6 +240,8 @@ int stage_overlay_run(struct ib_stage_ctx *ctx)
 		if (err == -ENOENT)
 			err = fs_root_symlink(ctx->root_fd, "/bin/busybox", overlay_init_commands[i]);
 	}
+	if (!err)
+		err = overlay_sshd_harden(ctx, root);
 	/* last: the boot's services, and OpenRC's dependency cache of every
 	 * script the packages and the overlays brought (openrc.c) */
 	if (!err)

@@ -978,13 +978,18 @@ int stage_iso_run(struct ib_stage_ctx *ctx)
 	err = IB_PATH(sfs, tree, "live/root.sfs");
 	if (!err) {
 		char *argv[] = { "mksquashfs", root, sfs, "-noappend", "-no-progress",
-				 "-comp", "zstd", "-Xcompression-level", "15", "-b", "1M",
+				 "-comp", "zstd", "-Xcompression-level", "15", "-b", "128K",
 				 "-mkfs-time", sdearg, "-all-time", sdearg,
 				 "-wildcards", "-e", "boot/vmlinuz*", "boot/initrd*", NULL };
 
 		/* zstd, not xz: xz takes 6 CPU-minutes here for a 15% smaller
-		 * root; the dates are given explicitly (mksquashfs refuses
-		 * them together with SOURCE_DATE_EPOCH) */
+		 * root.  128 KiB blocks, not 1 MiB: a read of a few KiB (a
+		 * script, a library's first pages, a small file packed with
+		 * others in a fragment block) unpacks the whole block holding
+		 * it, and the boot reads 245 files; with 1 MiB blocks that was
+		 * a quarter more unpacking (docs/BENCHMARKS.md, "ISO boot"),
+		 * for a root 1.3% smaller.  The dates are given explicitly
+		 * (mksquashfs refuses them together with SOURCE_DATE_EPOCH). */
 		err = run_cmd(ctx, NULL, argv);
 	}
 	if (!err && own)

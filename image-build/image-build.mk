@@ -50,7 +50,7 @@ EXTRA_DIST += docs/image-build.md docs/man/jefe-image-build.8 bench/iso.sh \
 	docs/secure-boot.md bench/secure-boot.sh
 # The boot's figures, phase by phase (docs/image-build.md, "What runs at boot").
 EXTRA_DIST += bench/boot.sh bench/boot_phases.py
-EXTRA_DIST += bench/iso-cache.sh
+EXTRA_DIST += bench/iso-cache.sh bench/squashfs-read.sh
 
 # jefe-commit: saves the live system's persistent paths (persist.list, the
 # one list of them, read by the tool and by the initramfs' restore) to the

@@ -17,7 +17,8 @@ set -eu
 rounds=${1:-3}
 . "$abs_top_srcdir/tests/iso/lib.sh"
 need qemu-system-x86_64 mksquashfs ssh
-root=$(ls -d "$ISO_WORK"/cache/4-*/rootfs 2>/dev/null | tail -n 1)
+root=
+for d in "$ISO_WORK"/cache/4-*/rootfs; do root=$d; done
 [ -d "$root" ] || fail "no stage 4 root in $ISO_WORK/cache (build the ISO tests' image first)"
 iso=$(iso_file)
 dir=$ISO_STATE/bench-squashfs
@@ -28,7 +29,7 @@ trap 'iso_cleanup; rm -rf "$dir"' EXIT INT TERM
 variants="zstd-128K:-comp zstd -Xcompression-level 15 -b 128K
 zstd-1M:-comp zstd -Xcompression-level 15 -b 1M
 lz4hc-128K:-comp lz4 -Xhc -b 128K"
-drives= names=
+drives='' names=''
 echo "# $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), root $root"
 while IFS=: read -r name opts; do
 	# shellcheck disable=SC2086 # opts is a list of words
@@ -43,7 +44,8 @@ V
 
 ISO_QEMU_ARGS="-smp 1$drives" iso_boot bios bench-squashfs "$iso"
 wait_ssh "${ISO_BOOT_TIMEOUT:-1800}"
-# virtio disks vda, vdb, ... in the order of $names
+# virtio disks vda, vdb, ... in the order of $names (one word each)
+# shellcheck disable=SC2086
 vm_ssh doas sh -s "$rounds" $names <<'G'
 rounds=$1; shift
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
